@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { CarType, OrderId, Quantity, TireOrderCompletedDetail } from '../shared/contracts.js';
+import { fullScope, type ServiceDeclaration } from '../shared/declarations.js';
+
+/**
+ * The car maker's service, declared once. CarOrdersStack turns it into AWS resources; the local runtime runs the
+ * same routes, scopes and schedules from it.
+ */
+
+export type CarOrdersFunction =
+  | 'createOrder'
+  | 'getOrder'
+  | 'completeOrder'
+  | 'refreshSupplierToken'
+  | 'placePendingTireOrders';
+
+/** POST /orders body. */
+export const CreateCarOrderBody = z.strictObject({
+  carType: CarType,
+  quantity: Quantity.default(1),
+});
+export type CreateCarOrderBody = z.infer<typeof CreateCarOrderBody>;
+
+/** PATCH /orders/{id} body: the supplier's TireOrderCompleted event detail, delivered by its API destination. */
+export const CompleteCarOrderBody = TireOrderCompletedDetail;
+
+export const CAR_ORDER_ID = OrderId;
+
+export const carOrdersService = {
+  name: 'car-orders',
+  scopes: {
+    'orders.write': 'Place car orders',
+    'orders.read': 'Read own car orders',
+    'orders.complete': 'Report completed tire orders (supplier callback)',
+  },
+  tables: {
+    orders: {
+      description: 'Car orders; the sparse byWorkState index lists orders still waiting for their tire order',
+      partitionKey: { name: 'id', type: 'S' },
+      indexes: [
+        { name: 'byWorkState', partitionKey: { name: 'workState', type: 'S' }, sortKey: { name: 'dueAt', type: 'S' } },
+      ],
+    },
+    idempotency: {
+      description: 'Powertools Idempotency records for POST /orders Idempotency-Key',
+      partitionKey: { name: 'id', type: 'S' },
+      indexes: [],
+      timeToLiveAttribute: 'expiration',
+    },
+  },
+  functions: {
+    createOrder: {
+      entry: 'car-orders/handlers/create-order.ts',
+      description: 'POST /orders: accept a car order and place its tire order with the supplier',
+      timeoutSeconds: 15,
+      memoryMb: 512,
+      inVpc: true,
+    },
+    getOrder: {
+      entry: 'car-orders/handlers/get-order.ts',
+      description: "GET /orders/{id}: the calling client's car order",
+      timeoutSeconds: 5,
+      memoryMb: 256,
+      inVpc: true,
+    },
+    completeOrder: {
+      entry: 'car-orders/handlers/complete-order.ts',
+      description: "PATCH /orders/{id}: the supplier's completion callback",
+      timeoutSeconds: 5,
+      memoryMb: 256,
+      inVpc: true,
+    },
+    refreshSupplierToken: {
+      entry: 'car-orders/handlers/refresh-supplier-token.ts',
+      description: "Keeps the supplier API access token fresh in SSM (SecureString)",
+      timeoutSeconds: 15,
+      memoryMb: 256,
+      inVpc: true,
+    },
+    placePendingTireOrders: {
+      entry: 'car-orders/handlers/place-pending-tire-orders.ts',
+      description: 'Places the tire orders that could not be placed when the car order was accepted',
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      inVpc: true,
+    },
+  },
+  routes: [
+    {
+      method: 'POST',
+      path: '/orders',
+      scope: 'car-orders/orders.write',
+      function: 'createOrder',
+      apiKeyRequired: false,
+      body: CreateCarOrderBody,
+    },
+    { method: 'GET', path: '/orders/{id}', scope: 'car-orders/orders.read', function: 'getOrder', apiKeyRequired: false },
+    {
+      method: 'PATCH',
+      path: '/orders/{id}',
+      scope: 'car-orders/orders.complete',
+      function: 'completeOrder',
+      apiKeyRequired: false,
+      body: CompleteCarOrderBody,
+    },
+  ],
+  schedules: [
+    {
+      name: 'RefreshSupplierToken',
+      description: 'Refresh the supplier token before it reaches 75% of its lifetime',
+      expression: 'rate(5 minutes)',
+      function: 'refreshSupplierToken',
+    },
+    {
+      name: 'PlacePendingTireOrders',
+      description: 'Retry tire orders the supplier could not take at order time',
+      expression: 'rate(1 minute)',
+      function: 'placePendingTireOrders',
+    },
+  ],
+  stageThrottle: { rateLimit: 100, burstLimit: 200 },
+  wafRateLimitPer5Minutes: 2000,
+  accessTokenValidityMinutes: 60,
+} as const satisfies ServiceDeclaration<CarOrdersFunction>;
+
+/** The car maker's app clients and the scopes each may request. */
+export const carOrdersClients = {
+  customer: { scopes: [fullScope(carOrdersService, 'orders.write'), fullScope(carOrdersService, 'orders.read')] },
+  supplierCallback: { scopes: [fullScope(carOrdersService, 'orders.complete')] },
+} as const;
+
+/** The scope the car maker asks the supplier's authorization server for. */
+export const SUPPLIER_SCOPE = 'tire-orders/orders.write tire-orders/orders.read';
+
+/** How often the refresher runs, in ms; it must match the RefreshSupplierToken rate above. */
+export const TOKEN_REFRESH_PERIOD_MS = 5 * 60_000;
+
+/** The values the stack (CDK tokens) or the local runtime (local names) bind to the functions' environment. */
+export interface CarOrdersBindings {
+  ordersTableName: string;
+  idempotencyTableName: string;
+  /** SSM String parameter with the supplier's PartnerConnection JSON. */
+  supplierConnectionParameter: string;
+  /** SSM SecureString parameter the token refresher writes and the order functions read. */
+  supplierTokenParameter: string;
+  /** KMS key for the SecureString token parameter. */
+  supplierTokenKeyId: string;
+  logLevel?: string;
+}
+
+export function carOrdersEnvironment(b: CarOrdersBindings): Record<string, string> {
+  return {
+    POWERTOOLS_SERVICE_NAME: carOrdersService.name,
+    POWERTOOLS_LOG_LEVEL: b.logLevel ?? 'INFO',
+    ORDERS_TABLE_NAME: b.ordersTableName,
+    IDEMPOTENCY_TABLE_NAME: b.idempotencyTableName,
+    SUPPLIER_CONNECTION_PARAMETER: b.supplierConnectionParameter,
+    SUPPLIER_TOKEN_PARAMETER: b.supplierTokenParameter,
+    SUPPLIER_TOKEN_KEY_ID: b.supplierTokenKeyId,
+    SUPPLIER_SCOPE,
+    TOKEN_REFRESH_PERIOD_MS: String(TOKEN_REFRESH_PERIOD_MS),
+    SUPPLIER_TIMEOUT_MS: '5000',
+    /** An order younger than this is still being placed by its own request; the retry job leaves it alone. */
+    PENDING_GRACE_SECONDS: '30',
+  };
+}

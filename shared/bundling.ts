@@ -1,0 +1,17 @@
+/**
+ * The one set of esbuild settings for every Lambda: NodejsFunction uses it to bundle for AWS, the local runtime
+ * to build the workers it runs. ESM output, with a `require` shim for the CommonJS packages inside the bundle.
+ */
+export const LAMBDA_NODE_TARGET = 'node24';
+
+export const lambdaBundling = {
+  format: 'esm' as const,
+  platform: 'node' as const,
+  target: LAMBDA_NODE_TARGET,
+  minify: true,
+  sourcemap: true,
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  /** Bundle the AWS SDK too, so the code that runs is the code that was tested. */
+  external: [] as string[],
+};

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * The contracts between the two companies: the tire-order API the car maker calls and the completion event the
+ * supplier publishes and the car maker receives as a callback. Both sides import these, so they cannot drift.
+ */
+
+export const TIRE_ORDERS_EVENT_SOURCE = 'tire-orders';
+export const TIRE_ORDER_COMPLETED = 'TireOrderCompleted';
+
+export const TireOrderStatus = z.enum(['OrderSubmitted', 'OrderCompleted']);
+export type TireOrderStatus = z.infer<typeof TireOrderStatus>;
+
+/** Shared identifier shape: opaque ids of 1..64 URL-safe characters. */
+export const OrderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+
+export const CarType = z.string().trim().min(1).max(100);
+export const Quantity = z.number().int().min(1).max(100);
+
+/** POST {tireApi}/orders request body. */
+export const PlaceTireOrderRequest = z.strictObject({
+  carOrderId: OrderId,
+  carType: CarType,
+  quantity: Quantity,
+});
+export type PlaceTireOrderRequest = z.infer<typeof PlaceTireOrderRequest>;
+
+/** A tire order as the supplier API returns it. */
+export const TireOrderView = z.object({
+  id: OrderId,
+  carOrderId: OrderId,
+  carType: z.string(),
+  quantity: z.number().int(),
+  status: TireOrderStatus,
+  createdAt: z.iso.datetime(),
+  completedAt: z.iso.datetime().optional(),
+});
+export type TireOrderView = z.infer<typeof TireOrderView>;
+
+/**
+ * The detail of a TireOrderCompleted event, which the API destination sends as the body of
+ * PATCH {carApi}/orders/{carOrderId}. `correlationId` joins the journey across both companies.
+ */
+export const TireOrderCompletedDetail = z.strictObject({
+  tireOrderId: OrderId,
+  carOrderId: OrderId,
+  status: TireOrderStatus,
+  completedAt: z.iso.datetime(),
+  correlationId: z.string().regex(/^[\w.:-]{1,128}$/).optional(),
+});
+export type TireOrderCompletedDetail = z.infer<typeof TireOrderCompletedDetail>;
+
+/**
+ * Where a company finds its partner's API at run time: an SSM String parameter holding this JSON. The supplier's
+ * stack writes it for the car maker (or the car maker's stack writes it from CDK context for an outside
+ * supplier). The secrets themselves stay in Secrets Manager; this names them.
+ */
+export const PartnerConnection = z.object({
+  apiUrl: z.url(),
+  tokenUrl: z.url(),
+  clientId: z.string().min(1),
+  /** Secrets Manager secret id (name or ARN) whose SecretString is the client secret. */
+  clientSecretId: z.string().min(1),
+  /** Secrets Manager secret id whose SecretString is the API key, when the partner's API requires one. */
+  apiKeySecretId: z.string().min(1).optional(),
+  scope: z.string().min(1),
+});
+export type PartnerConnection = z.infer<typeof PartnerConnection>;
