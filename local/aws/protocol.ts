@@ -1,0 +1,34 @@
+/**
+ * The AWS JSON protocol (1.0 / 1.1) as the real SDK v3 clients speak it: POST / with `X-Amz-Target:
+ * <prefix>.<Operation>`, a JSON body, and errors as a 4xx with `{"__type": ..., "message": ...}`. Every local
+ * service (SSM, Secrets Manager, EventBridge, SQS) plugs into the one endpoint as an AwsJsonService.
+ */
+
+export class AwsServiceError extends Error {
+  constructor(
+    /** The error code, e.g. ParameterNotFound, ResourceNotFoundException, ValidationException. */
+    readonly type: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AwsJsonOperation = (input: any) => Promise<unknown> | unknown;
+
+export interface AwsJsonService {
+  /** The X-Amz-Target prefix before the dot, e.g. AmazonSSM, secretsmanager, AWSEvents, AmazonSQS. */
+  targetPrefix: string;
+  /** application/x-amz-json-1.1 (SSM, Secrets Manager, EventBridge) or 1.0 (SQS, DynamoDB). */
+  jsonVersion: '1.0' | '1.1';
+  /** Prefix of __type in errors, when the service qualifies it (SQS: "com.amazonaws.sqs#"). */
+  errorTypePrefix?: string;
+  operations: Record<string, AwsJsonOperation>;
+}
+
+/** Account and region the local runtime reports in ARNs. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
