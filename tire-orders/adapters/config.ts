@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * The service's configuration, read from the environment variables tireOrdersEnvironment() (service.ts) sets on
+ * every tire-orders function. A missing or malformed value fails the cold start with a clear message instead of
+ * the first request failing somewhere deeper.
+ */
+const TireOrdersEnvironment = z.object({
+  TIRE_ORDERS_TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1),
+  EVENT_SOURCE: z.string().min(1),
+  FULFILMENT_DELAY_SECONDS: z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number of seconds')
+    .transform(Number),
+});
+
+export interface TireOrdersConfig {
+  tableName: string;
+  eventBusName: string;
+  eventSource: string;
+  fulfilmentDelaySeconds: number;
+}
+
+export function loadTireOrdersConfig(env: NodeJS.ProcessEnv = process.env): TireOrdersConfig {
+  const result = TireOrdersEnvironment.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`tire-orders configuration is invalid: ${problems}`);
+  }
+  return {
+    tableName: result.data.TIRE_ORDERS_TABLE_NAME,
+    eventBusName: result.data.EVENT_BUS_NAME,
+    eventSource: result.data.EVENT_SOURCE,
+    fulfilmentDelaySeconds: result.data.FULFILMENT_DELAY_SECONDS,
+  };
+}
