@@ -1,0 +1,150 @@
+import { JwtVerifier } from 'aws-jwt-verify';
+import { FetchError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+
+/**
+ * The Cognito user pool authorizer of a REST API method with authorization scopes (docs: "Control access to REST
+ * APIs using Amazon Cognito user pools as an authorizer"): the Authorization header carries an access token that
+ * must be signed by the pool's key, unexpired, issued by the pool, and whose `scope` holds one of the method's
+ * scopes. Anything else is 401 {"message":"Unauthorized"}; a pool whose keys cannot be fetched is 500.
+ */
+export type AccessTokenClaims = Record<string, unknown>;
+
+/** Verifies signature, issuer and expiry and returns the claims; throws for any invalid token. */
+export type VerifyAccessToken = (token: string) => Promise<AccessTokenClaims>;
+
+export type AuthorizerConfig =
+  | {
+      /** The user pool's issuer (`iss`), e.g. the local OAuth server's base URL. */
+      issuer: string;
+      /** Where the pool's JWKS is served; http:// is allowed (loopback). */
+      jwksUri: string;
+      /** Clock skew tolerated on exp/nbf. API Gateway tolerates none that it documents; default 0. */
+      graceSeconds?: number;
+    }
+  | { verifyAccessToken: VerifyAccessToken };
+
+export type AuthorizerOutcome =
+  | { ok: true; claims: AccessTokenClaims }
+  | { ok: false; response: 'UNAUTHORIZED' | 'AUTHORIZER_CONFIGURATION_ERROR'; reason: string };
+
+export class CognitoAuthorizer {
+  private readonly verify: VerifyAccessToken;
+  /** Whether verification errors can be told apart (our own verifier) or all mean "invalid token" (injected). */
+  private readonly ownVerifier: boolean;
+
+  constructor(config: AuthorizerConfig) {
+    if ('verifyAccessToken' in config) {
+      this.verify = config.verifyAccessToken;
+      this.ownVerifier = false;
+    } else {
+      // JwtVerifier is aws-jwt-verify 5's name for JwtRsaVerifier (kept there as a deprecated alias).
+      const verifier = JwtVerifier.create(
+        {
+          issuer: config.issuer,
+          jwksUri: config.jwksUri,
+          audience: null, // Cognito access tokens carry client_id, not aud; the authorizer does not check it.
+          graceSeconds: config.graceSeconds ?? 0,
+          customJwtCheck: ({ payload }) => {
+            // Cognito tokens always expire; a token without exp is not one the authorizer would accept.
+            if (typeof payload.exp !== 'number') throw new Error('Token has no exp claim');
+            // An ID token on a method with scopes fails; we refuse it explicitly when the claim says so.
+            if (payload.token_use !== undefined && payload.token_use !== 'access') {
+              throw new Error('Token is not an access token');
+            }
+          },
+        },
+        { jwksCache: new SimpleJwksCache({ fetcher: new HttpJwksFetcher() }) },
+      );
+      this.verify = async (token) => (await verifier.verify(token)) as AccessTokenClaims;
+      this.ownVerifier = true;
+    }
+  }
+
+  async authorize(authorizationHeader: string | undefined, methodScopes: readonly string[]): Promise<AuthorizerOutcome> {
+    const token = tokenFromHeader(authorizationHeader);
+    if (token === undefined) return { ok: false, response: 'UNAUTHORIZED', reason: 'no token' };
+    let claims: AccessTokenClaims;
+    try {
+      claims = await this.verify(token);
+    } catch (error) {
+      if (this.ownVerifier && isPoolUnreachable(error)) {
+        return { ok: false, response: 'AUTHORIZER_CONFIGURATION_ERROR', reason: 'JWKS unavailable' };
+      }
+      return { ok: false, response: 'UNAUTHORIZED', reason: (error as Error).name || 'invalid token' };
+    }
+    const granted = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    if (!methodScopes.some((scope) => granted.includes(scope))) {
+      return { ok: false, response: 'UNAUTHORIZED', reason: 'no matching scope' };
+    }
+    return { ok: true, claims };
+  }
+}
+
+/**
+ * The token from the Authorization header. API Gateway's Cognito authorizer takes the header value as the token;
+ * clients commonly send `Bearer <token>` (Cognito's guide says to), which it also accepts, so we strip the prefix.
+ */
+export function tokenFromHeader(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  const bearer = /^bearer\s+(.+)$/i.exec(value);
+  const token = (bearer?.[1] ?? value).trim();
+  return token === '' ? undefined : token;
+}
+
+function isPoolUnreachable(error: unknown): boolean {
+  return error instanceof FetchError || error instanceof JwksValidationError;
+}
+
+/**
+ * aws-jwt-verify's default fetcher speaks https only; the local pools serve their JWKS over loopback http. This
+ * fetcher uses Node's fetch, with the same bounded wait as the default one.
+ */
+export class HttpJwksFetcher implements Fetcher {
+  constructor(private readonly timeoutMs = 3000) {}
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    let response: Response;
+    try {
+      response = await fetch(uri, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw new FetchError(uri, (error as Error).message);
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);
+    }
+    return response.arrayBuffer();
+  }
+}
+
+/**
+ * Claims as the REST API Cognito authorizer hands them to the integration (requestContext.authorizer.claims):
+ * every value a string, and `exp`/`iat` rendered as dates (`Thu Oct 17 21:57:50 UTC 2019`), not epoch seconds.
+ */
+export function claimsForEvent(claims: AccessTokenClaims): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (value === undefined || value === null) continue;
+    if ((name === 'exp' || name === 'iat') && typeof value === 'number') out[name] = javaDateString(value * 1000);
+    else if (typeof value === 'string') out[name] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value);
+    else out[name] = JSON.stringify(value);
+  }
+  return out;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** java.util.Date#toString in UTC: `EEE MMM dd HH:mm:ss zzz yyyy`. */
+export function javaDateString(epochMs: number): string {
+  const date = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${pad(date.getUTCDate())} ` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} UTC ${date.getUTCFullYear()}`
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * API Gateway's default gateway responses, as a REST API without customised gateway responses sends them: the
+ * default status code of each type (docs: "Gateway response types for API Gateway"), the body of the default
+ * template `{"message":$context.error.messageString}` and the `x-amzn-ErrorType` header.
+ *
+ * Messages and error types not spelt out in the developer guide come from AWS knowledge-center articles
+ * (403 troubleshooting table, Lambda "Handling errors with an API Gateway API"); the two we could not confirm
+ * there are marked "unconfirmed" and listed in the README.
+ */
+export type GatewayResponseType =
+  | 'WAF_FILTERED'
+  | 'MISSING_AUTHENTICATION_TOKEN'
+  | 'REQUEST_TOO_LARGE'
+  | 'UNAUTHORIZED'
+  | 'AUTHORIZER_CONFIGURATION_ERROR'
+  | 'ACCESS_DENIED'
+  | 'INVALID_API_KEY'
+  | 'THROTTLED'
+  | 'QUOTA_EXCEEDED'
+  | 'BAD_REQUEST_PARAMETERS'
+  | 'BAD_REQUEST_BODY'
+  | 'INTEGRATION_FAILURE'
+  | 'INTEGRATION_TIMEOUT';
+
+interface GatewayResponseDefault {
+  status: number;
+  errorType: string;
+  /** null reproduces API Gateway's `{"message":null}` for authorizer configuration errors. */
+  message: string | null;
+}
+
+export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponseDefault> = {
+  WAF_FILTERED: { status: 403, errorType: 'ForbiddenException', message: 'Forbidden' },
+  // Also what API Gateway answers for a resource or method that does not exist.
+  MISSING_AUTHENTICATION_TOKEN: {
+    status: 403,
+    errorType: 'MissingAuthenticationTokenException',
+    message: 'Missing Authentication Token',
+  },
+  // Status from the docs; message and error type unconfirmed.
+  REQUEST_TOO_LARGE: { status: 413, errorType: 'RequestEntityTooLargeException', message: 'Request Too Long' },
+  UNAUTHORIZED: { status: 401, errorType: 'UnauthorizedException', message: 'Unauthorized' },
+  AUTHORIZER_CONFIGURATION_ERROR: { status: 500, errorType: 'AuthorizerConfigurationException', message: null },
+  // The message is built per request (it names the resource ARN); see accessDeniedMessage.
+  ACCESS_DENIED: { status: 403, errorType: 'AccessDeniedException', message: 'Forbidden' },
+  INVALID_API_KEY: { status: 403, errorType: 'ForbiddenException', message: 'Forbidden' },
+  THROTTLED: { status: 429, errorType: 'TooManyRequestsException', message: 'Too Many Requests' },
+  QUOTA_EXCEEDED: { status: 429, errorType: 'LimitExceededException', message: 'Limit Exceeded' },
+  BAD_REQUEST_PARAMETERS: { status: 400, errorType: 'BadRequestException', message: 'Missing required request parameters' },
+  BAD_REQUEST_BODY: { status: 400, errorType: 'BadRequestException', message: 'Invalid request body' },
+  // A Lambda proxy function error or a malformed proxy response: 502 (the docs' table lists 504 as the type's
+  // default, but the Lambda guide states 502 with this body for function errors; that is what clients see).
+  INTEGRATION_FAILURE: { status: 502, errorType: 'InternalServerErrorException', message: 'Internal server error' },
+  // Error type unconfirmed.
+  INTEGRATION_TIMEOUT: { status: 504, errorType: 'InternalServerErrorException', message: 'Endpoint request timed out' },
+};
+
+export interface GatewayResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function gatewayResponse(type: GatewayResponseType, message?: string | null): GatewayResponse {
+  const defaults = GATEWAY_RESPONSES[type];
+  return {
+    status: defaults.status,
+    headers: { 'Content-Type': 'application/json', 'x-amzn-ErrorType': defaults.errorType },
+    body: JSON.stringify({ message: message === undefined ? defaults.message : message }),
+  };
+}
+
+/** The message API Gateway sends when the resource policy explicitly denies an unauthenticated-by-IAM caller. */
+export function accessDeniedMessage(resourceArn: string): string {
+  return `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resourceArn} with an explicit deny`;
+}
+
+/** `Missing required request parameters: [h1, h2]`, as the request validator words it. */
+export function missingParametersMessage(names: string[]): string {
+  return `Missing required request parameters: [${names.join(', ')}]`;
+}
