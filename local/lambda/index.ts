@@ -1,0 +1,21 @@
+export { buildLambda, lambdaEsbuildOptions, type LambdaBuildRequest, type LambdaBuildResult } from './build.js';
+export {
+  AWS_EXECUTION_ENV,
+  LAMBDA_TASK_ROOT,
+  RESERVED_ENVIRONMENT_VARIABLES,
+  executionEnvironment,
+} from './environment.js';
+export {
+  DEFAULT_MAX_CONCURRENCY,
+  INIT_TIMEOUT_SECONDS,
+  LocalLambdaRuntime,
+  functionDefinitionsOf,
+  lambdaFunctionName,
+  type FunctionPoolStatus,
+  type InvocationResult,
+  type InvokeOptions,
+  type LambdaError,
+  type LambdaLogSink,
+  type LocalFunctionDefinition,
+  type LocalLambdaRuntimeOptions,
+} from './runtime.js';
