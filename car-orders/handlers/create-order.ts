@@ -1,4 +1,99 @@
-// Placeholder so the stacks can synthesize while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { randomUUID } from 'node:crypto';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { callerOf } from '../../shared/auth/caller.js';
+import { httpHandler } from '../../shared/http/handler.js';
+import { HttpError } from '../../shared/http/problem.js';
+import { parseJsonBody } from '../../shared/http/request.js';
+import { jsonResponse } from '../../shared/http/response.js';
+import { readEnvironment } from '../adapters/environment.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../adapters/http-request.js';
+import { OrdersTable } from '../adapters/orders-table.js';
+import { logger } from '../adapters/powertools.js';
+import { SUPPLIER_VARIABLES, supplierFromEnvironment } from '../adapters/supplier.js';
+import { placeTireOrder } from '../adapters/tire-ordering.js';
+import { carOrderView, newCarOrder, type CarOrderView } from '../domain/car-order.js';
+import { CreateCarOrderBody } from '../service.js';
+
+/** How long a key is remembered: a client retrying the same order within a day gets the first answer. */
+const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
+
+const env = readEnvironment(['ORDERS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...SUPPLIER_VARIABLES]);
+const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
+const supplier = supplierFromEnvironment(env);
+
+interface CreateOrderRequest {
+  clientId: string;
+  body: CreateCarOrderBody;
+  correlationId: string;
+}
+
+/** Accepts the order (stored first, so it is never lost), then tries to place its tire order at once. */
+async function acceptOrder(request: CreateOrderRequest): Promise<CarOrderView> {
+  const order = newCarOrder({
+    id: randomUUID(),
+    clientId: request.clientId,
+    carType: request.body.carType,
+    quantity: request.body.quantity,
+    correlationId: request.correlationId,
+    now: new Date(),
+  });
+  await orders.create(order);
+  logger.info('Car order accepted', { carOrderId: order.id, clientId: order.clientId });
+  // Whatever happens with the supplier, the order is accepted: if it is not placed now, the retry job places it.
+  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders });
+  return carOrderView(outcome.order);
+}
+
+/**
+ * The same Idempotency-Key from the same client returns the first response; with another body it is refused.
+ * Powertools keeps the record (key = hash of [clientId, idempotencyKey], validated against a hash of the body).
+ */
+const idempotencyConfig = new IdempotencyConfig({
+  eventKeyJmesPath: '[clientId, idempotencyKey]',
+  payloadValidationJmesPath: 'body',
+  throwOnNoIdempotencyKey: true,
+  expiresAfterSeconds: IDEMPOTENCY_KEY_TTL_SECONDS,
+});
+const acceptOrderOnce = makeIdempotent(
+  async (request: CreateOrderRequest & { idempotencyKey: string }) => acceptOrder(request),
+  {
+    // Its own DynamoDBClient, created by Powertools from the same default configuration (AWS_ENDPOINT_URL included).
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME }),
+    config: idempotencyConfig,
+  },
+);
+
+export const handler = httpHandler(logger, async (event, { correlationId, lambdaContext }) => {
+  const { clientId } = callerOf(event);
+  const idempotencyKey = idempotencyKeyOf(event);
+  const body = parseJsonBody(event, CreateCarOrderBody);
+  const request: CreateOrderRequest = { clientId, body, correlationId };
+
+  let view: CarOrderView;
+  if (idempotencyKey === undefined) {
+    view = await acceptOrder(request);
+  } else {
+    // The in-progress record expires with this invocation, so a request that dies mid-way can be retried.
+    idempotencyConfig.registerLambdaContext(lambdaContext);
+    try {
+      view = await acceptOrderOnce({ ...request, idempotencyKey });
+    } catch (error) {
+      if (error instanceof IdempotencyValidationError) {
+        throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
+      }
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        throw new HttpError(409, `A request with this ${IDEMPOTENCY_KEY_HEADER} is still in progress; retry later`);
+      }
+      throw error;
+    }
+  }
+  return jsonResponse(201, view, { Location: `/orders/${view.id}` });
+});

@@ -16,8 +16,18 @@ export class AwsServiceError extends Error {
   }
 }
 
+/** What an operation may need to know about the request besides its input (added for SQS queue URLs). */
+export interface AwsRequestContext {
+  /** Origin the client addressed, from the Host header, e.g. http://127.0.0.1:4510 (SQS builds queue URLs on it). */
+  origin: string;
+  /** The x-amzn-RequestId sent back with the response. */
+  requestId: string;
+  /** Access key id from the SigV4 Authorization header, when the request is signed. */
+  accessKeyId?: string;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AwsJsonOperation = (input: any) => Promise<unknown> | unknown;
+export type AwsJsonOperation = (input: any, context: AwsRequestContext) => Promise<unknown> | unknown;
 
 export interface AwsJsonService {
   /** The X-Amz-Target prefix before the dot, e.g. AmazonSSM, secretsmanager, AWSEvents, AmazonSQS. */
@@ -26,6 +36,11 @@ export interface AwsJsonService {
   jsonVersion: '1.0' | '1.1';
   /** Prefix of __type in errors, when the service qualifies it (SQS: "com.amazonaws.sqs#"). */
   errorTypePrefix?: string;
+  /**
+   * For awsQueryCompatible services (SQS): the legacy query error code of an error type, sent as
+   * `x-amzn-query-error: <code>;Sender|Receiver` (the SDK maps it back to the modelled exception).
+   */
+  queryErrorCode?: (type: string) => string;
   operations: Record<string, AwsJsonOperation>;
 }
 
