@@ -37,7 +37,7 @@ export const handler = httpHandler(logger, async (event) => {
   }
   logger.appendKeys({ carOrderId: id, tireOrderId: callback.tireOrderId, callerClientId: caller.clientId });
   const refused = refuseCallback(callback);
-  if (refused !== undefined && refused.outcome === 'conflict') throw new HttpError(409, refused.reason);
+  if (refused !== undefined) throw new HttpError(409, refused.reason);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // One conditional write: it applies only from an allowed from-state, so a duplicate can never apply twice.

@@ -1,0 +1,159 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  AWAITING_TIRE_ORDER,
+  CAR_ORDER_STATUSES,
+  type CarOrder,
+  type CompletionChange,
+} from '../domain/car-order.js';
+import { carOrdersService } from '../service.js';
+
+/** The sparse index of orders still waiting for their tire order, as service.ts declares it. */
+export const BY_WORK_STATE_INDEX = carOrdersService.tables.orders.indexes[0].name;
+
+/** An order item as stored; read back through this schema so a damaged item fails loudly instead of leaking on. */
+const StoredCarOrder = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  carType: z.string(),
+  quantity: z.number(),
+  status: z.enum(CAR_ORDER_STATUSES),
+  tireOrderId: z.string().optional(),
+  correlationId: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  workState: z.literal(AWAITING_TIRE_ORDER).optional(),
+  dueAt: z.string().optional(),
+});
+
+function toCarOrder(item: Record<string, unknown>): CarOrder {
+  const parsed = StoredCarOrder.safeParse(item);
+  if (!parsed.success) {
+    throw new Error(`Stored car order ${String(item.id)} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  // zod leaves absent optional keys absent, so the domain never sees `key: undefined`.
+  return parsed.data;
+}
+
+export interface PendingPage {
+  orders: CarOrder[];
+  /** Where the next page starts; absent on the last page. */
+  nextKey?: Record<string, unknown>;
+}
+
+/**
+ * The car orders table. Every state change is one conditional single-item write whose condition is the allowed
+ * from-state, so a duplicate or concurrent request can never apply a change twice.
+ */
+export class OrdersTable {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores a new order; the id is a fresh UUID, so an existing item means a bug and is not overwritten. */
+  async create(order: CarOrder): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: order,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<CarOrder | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return result.Item === undefined ? undefined : toCarOrder(result.Item);
+  }
+
+  /**
+   * OrderSubmitted -> TiresOrdered, recording the supplier's tire order and leaving the retry index.
+   * @returns the updated order, or undefined when the order had already moved on (completed by the callback, or
+   *   recorded by a concurrent placement), in which case nothing was written.
+   */
+  async recordTireOrder(id: string, tireOrderId: string, now: Date): Promise<CarOrder | undefined> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET #status = :tiresOrdered, tireOrderId = :tireOrderId, updatedAt = :now REMOVE workState, dueAt',
+          ConditionExpression: '#status = :submitted AND attribute_not_exists(tireOrderId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':tiresOrdered': 'TiresOrdered',
+            ':submitted': 'OrderSubmitted',
+            ':tireOrderId': tireOrderId,
+            ':now': now.toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes === undefined ? undefined : toCarOrder(result.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Applies a completion in one conditional write. The condition is decideCompletion's 'complete' rule: from
+   * TiresOrdered with the same tire order, or from OrderSubmitted with no other tire order recorded.
+   * @returns false when the condition failed (unknown order, already completed, other tire order): nothing written.
+   */
+  async complete(id: string, change: CompletionChange): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET #status = :completed, tireOrderId = :tireOrderId, completedAt = :completedAt, updatedAt = :updatedAt ' +
+            'REMOVE workState, dueAt',
+          ConditionExpression:
+            'attribute_exists(id) AND ((#status = :tiresOrdered AND tireOrderId = :tireOrderId) OR ' +
+            '(#status = :submitted AND (attribute_not_exists(tireOrderId) OR tireOrderId = :tireOrderId)))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':completed': change.status,
+            ':tiresOrdered': 'TiresOrdered',
+            ':submitted': 'OrderSubmitted',
+            ':tireOrderId': change.tireOrderId,
+            ':completedAt': change.completedAt,
+            ':updatedAt': change.updatedAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** One page of the orders awaiting their tire order that became due at or before `dueBy` (oldest first). */
+  async pendingPage(dueBy: string, limit: number, startKey?: Record<string, unknown>): Promise<PendingPage> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_WORK_STATE_INDEX,
+        KeyConditionExpression: 'workState = :awaiting AND dueAt <= :dueBy',
+        ExpressionAttributeValues: { ':awaiting': AWAITING_TIRE_ORDER, ':dueBy': dueBy },
+        Limit: limit,
+        ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+      }),
+    );
+    const page: PendingPage = { orders: (result.Items ?? []).map(toCarOrder) };
+    if (result.LastEvaluatedKey !== undefined) page.nextKey = result.LastEvaluatedKey;
+    return page;
+  }
+}

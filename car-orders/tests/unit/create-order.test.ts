@@ -1,0 +1,350 @@
+import { DynamoDBServiceException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  API_KEY,
+  apiEvent,
+  captureLogs,
+  CLIENT_SECRET,
+  deferred,
+  freshToken,
+  IDEMPOTENCY_TABLE,
+  lambdaContext,
+  mockIdempotencyTable,
+  mockSupplierConfiguration,
+  mockSupplierHttp,
+  neverAnswers,
+  ORDERS_TABLE,
+  problemOf,
+  setCarOrdersEnvironment,
+  type SupplierBehaviour,
+} from './support.js';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const orders = mockClient(DynamoDBDocumentClient);
+let handler: Handler;
+let logs: ReturnType<typeof captureLogs>;
+let idempotency: ReturnType<typeof mockIdempotencyTable>;
+let configuration: ReturnType<typeof mockSupplierConfiguration>;
+
+/** The orders table as the create path uses it: the conditional put, then the TiresOrdered update (ALL_NEW). */
+function scriptOrdersTable() {
+  const stored = new Map<string, Record<string, unknown>>();
+  orders.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+    stored.set(String(input.Item.id), input.Item);
+    return {};
+  });
+  orders.on(UpdateCommand).callsFake(
+    (input: { Key: { id: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
+      const { workState: _w, dueAt: _d, ...item } = stored.get(input.Key.id) ?? {};
+      const updated = {
+        ...item,
+        status: 'TiresOrdered',
+        tireOrderId: input.ExpressionAttributeValues[':tireOrderId'],
+        updatedAt: input.ExpressionAttributeValues[':now'],
+      };
+      stored.set(input.Key.id, updated);
+      return { Attributes: updated };
+    },
+  );
+  orders.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: stored.get(input.Key.id) }));
+  return stored;
+}
+
+async function loadHandler(env: Record<string, string> = {}) {
+  setCarOrdersEnvironment();
+  Object.assign(process.env, env);
+  vi.resetModules();
+  ({ handler } = (await import('../../handlers/create-order.js')) as { handler: Handler });
+}
+
+function post(body: unknown, options: { headers?: Record<string, string>; clientId?: string | null } = {}) {
+  return handler(apiEvent({ method: 'POST', path: '/orders', body, ...options }), lambdaContext());
+}
+
+const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
+
+beforeEach(async () => {
+  orders.reset();
+  logs = captureLogs();
+  idempotency = mockIdempotencyTable();
+  configuration = mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
+  scriptOrdersTable();
+  await loadHandler();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  idempotency.dynamo.restore();
+  configuration.ssm.restore();
+  configuration.secrets.restore();
+});
+afterAll(() => orders.restore());
+
+describe('POST /orders', () => {
+  it('accepts the order, places the tire order and answers 201 TiresOrdered with Location', async () => {
+    const supplier = mockSupplierHttp();
+    const result = await post({ carType: '  sedan ', quantity: 4 });
+
+    expect(result.statusCode).toBe(201);
+    const view = json(result);
+    expect(view).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      carType: 'sedan',
+      quantity: 4,
+      status: 'TiresOrdered',
+      tireOrderId: 'tire-1',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(result.headers).toMatchObject({ Location: `/orders/${String(view.id)}`, 'X-Correlation-Id': 'corr-1' });
+
+    const put = orders.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ TableName: ORDERS_TABLE, ConditionExpression: 'attribute_not_exists(id)' });
+    expect(put?.Item).toEqual({
+      id: view.id,
+      clientId: 'customer-1',
+      carType: 'sedan',
+      quantity: 4,
+      status: 'OrderSubmitted',
+      correlationId: 'corr-1',
+      createdAt: view.createdAt,
+      workState: 'AWAITING_TIRE_ORDER',
+      dueAt: view.createdAt,
+    });
+    expect(supplier.apiCalls).toHaveLength(1);
+    expect(supplier.apiCalls[0]?.body).toEqual({ carOrderId: view.id, carType: 'sedan', quantity: 4 });
+    expect(supplier.apiCalls[0]?.headers).toMatchObject({
+      authorization: 'Bearer stored-access-token',
+      'x-api-key': API_KEY,
+      'x-correlation-id': 'corr-1',
+    });
+    const update = orders.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update).toMatchObject({ Key: { id: view.id }, ConditionExpression: expect.stringContaining('#status = :submitted') });
+    // No Idempotency-Key: the idempotency table is not touched; no token was fetched (the stored one is fresh).
+    expect(idempotency.dynamo.calls()).toHaveLength(0);
+    expect(supplier.tokenRequests).toHaveLength(0);
+    // Logged with the correlation id, never the token or secrets.
+    expect(logs.entries().find((e) => e.message === 'Car order accepted')).toMatchObject({ correlationId: 'corr-1' });
+    expect(logs.text()).not.toContain('stored-access-token');
+    expect(logs.text()).not.toContain(API_KEY);
+  });
+
+  it('defaults quantity to 1', async () => {
+    mockSupplierHttp();
+    const result = await post({ carType: 'coupe' });
+    expect(result.statusCode).toBe(201);
+    expect(json(result).quantity).toBe(1);
+  });
+
+  describe('when the supplier cannot take the tire order, still accepts the order (201 OrderSubmitted)', () => {
+    const cases: [string, SupplierBehaviour][] = [
+      ['503', () => new Response('{}', { status: 503 })],
+      ['429', () => new Response('{}', { status: 429 })],
+      ['unreachable', () => Promise.reject(new TypeError('fetch failed'))],
+      ['a timeout', neverAnswers],
+    ];
+    it.each(cases)('supplier %s', async (_name, behaviour) => {
+      await loadHandler({ SUPPLIER_TIMEOUT_MS: '30' });
+      const supplier = mockSupplierHttp({ api: behaviour });
+      const result = await post({ carType: 'sedan', quantity: 2 });
+      expect(result.statusCode).toBe(201);
+      const view = json(result);
+      expect(view.status).toBe('OrderSubmitted');
+      expect(view).not.toHaveProperty('tireOrderId');
+      expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+      expect(orders.commandCalls(UpdateCommand)).toHaveLength(0);
+      expect(supplier.apiCalls).toHaveLength(1);
+    });
+
+    it('no token can be obtained', async () => {
+      configuration = mockSupplierConfiguration({});
+      const supplier = mockSupplierHttp({ token: () => Response.json({ error: 'invalid_client' }, { status: 400 }) });
+      const result = await post({ carType: 'sedan' });
+      expect(result.statusCode).toBe(201);
+      expect(json(result).status).toBe('OrderSubmitted');
+      expect(supplier.tokenRequests).toHaveLength(1);
+      expect(supplier.apiCalls).toHaveLength(0);
+      expect(logs.text()).not.toContain(CLIENT_SECRET);
+    });
+
+    it('the placement cannot be recorded (the retry job records it later)', async () => {
+      mockSupplierHttp();
+      orders.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+      const result = await post({ carType: 'sedan' });
+      expect(result.statusCode).toBe(201);
+      expect(json(result).status).toBe('OrderSubmitted');
+    });
+  });
+
+  it('fetches a token on demand when none is stored, stores it as a SecureString and uses it', async () => {
+    configuration = mockSupplierConfiguration({});
+    const supplier = mockSupplierHttp();
+    const result = await post({ carType: 'sedan' });
+    expect(json(result).status).toBe('TiresOrdered');
+    expect(supplier.tokenRequests).toHaveLength(1);
+    expect(supplier.tokenRequests[0]?.authorization).toBe(
+      `Basic ${Buffer.from(`car-maker-client:${CLIENT_SECRET}`).toString('base64')}`,
+    );
+    expect(new URLSearchParams(supplier.tokenRequests[0]?.body).get('scope')).toBe(process.env.SUPPLIER_SCOPE);
+    expect(supplier.apiCalls[0]?.headers.authorization).toBe('Bearer issued-token-1');
+    expect(configuration.ssm.commandCalls(PutParameterCommand)[0]?.args[0].input).toMatchObject({
+      Type: 'SecureString',
+      KeyId: process.env.SUPPLIER_TOKEN_KEY_ID,
+      Overwrite: true,
+    });
+    expect(logs.text()).not.toContain('issued-token-1');
+  });
+
+  it('on a 401 from the supplier refreshes the token once and retries', async () => {
+    const supplier = mockSupplierHttp({
+      api: (call, attempt) =>
+        attempt === 1
+          ? new Response('{}', { status: 401 })
+          : Response.json(
+              { ...(call.body as object), id: 'tire-7', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' },
+              { status: 201 },
+            ),
+    });
+    const result = await post({ carType: 'sedan' });
+    expect(json(result)).toMatchObject({ status: 'TiresOrdered', tireOrderId: 'tire-7' });
+    expect(supplier.apiCalls.map((c) => c.headers.authorization)).toEqual(['Bearer stored-access-token', 'Bearer issued-token-1']);
+    expect(supplier.tokenRequests).toHaveLength(1);
+    expect(JSON.parse(configuration.storedTokenValue() ?? '{}')).toMatchObject({ accessToken: 'issued-token-1' });
+  });
+
+  describe('refuses bad input with problem+json and stores nothing', () => {
+    it.each([
+      ['malformed JSON', '{"carType": "sedan"', 400],
+      ['a wrong type', { carType: 'sedan', quantity: '2' }, 400],
+      ['a fractional quantity', { carType: 'sedan', quantity: 1.5 }, 400],
+      ['an unknown field', { carType: 'sedan', colour: 'red' }, 400],
+      ['quantity 0', { carType: 'sedan', quantity: 0 }, 400],
+      ['quantity 101', { carType: 'sedan', quantity: 101 }, 400],
+      ['an empty carType', { carType: '' }, 400],
+      ['a blank carType', { carType: '   ' }, 400],
+      ['a carType over 100 characters', { carType: 'x'.repeat(101) }, 400],
+      ['no body', undefined, 400],
+      ['an oversized body', { carType: 'x'.repeat(20_000) }, 413],
+    ])('%s', async (_name, body, status) => {
+      const supplier = mockSupplierHttp();
+      const result = await post(body);
+      expect(result.statusCode).toBe(status);
+      expect(problemOf(result).status).toBe(status);
+      expect(orders.calls()).toHaveLength(0);
+      expect(supplier.fetchSpy).not.toHaveBeenCalled();
+    });
+
+    it('a wrong content type (415)', async () => {
+      const result = await post({ carType: 'sedan' }, { headers: { 'Content-Type': 'text/plain' } });
+      expect(result.statusCode).toBe(415);
+      expect(problemOf(result).detail).toContain('text/plain');
+      expect(orders.calls()).toHaveLength(0);
+    });
+
+    it('no authenticated client (401)', async () => {
+      const result = await post({ carType: 'sedan' }, { clientId: null });
+      expect(result.statusCode).toBe(401);
+      expect(orders.calls()).toHaveLength(0);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['129 characters', 'k'.repeat(129)],
+    ])('an Idempotency-Key that is %s (400)', async (_name, key) => {
+      const result = await post({ carType: 'sedan' }, { headers: { 'Idempotency-Key': key } });
+      expect(result.statusCode).toBe(400);
+      expect(problemOf(result).detail).toContain('Idempotency-Key');
+      expect(orders.calls()).toHaveLength(0);
+      expect(idempotency.dynamo.calls()).toHaveLength(0);
+    });
+  });
+
+  it('answers 500 (logged, nothing revealed) when the order cannot be stored', async () => {
+    const supplier = mockSupplierHttp();
+    orders.on(PutCommand).rejects(new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: {}, message: 'boom' }));
+    const result = await post({ carType: 'sedan' });
+    expect(result.statusCode).toBe(500);
+    expect(problemOf(result).detail).not.toContain('boom');
+    expect(supplier.apiCalls).toHaveLength(0);
+    expect(logs.entries().some((e) => e.level === 'ERROR')).toBe(true);
+  });
+
+  describe('Idempotency-Key', () => {
+    const key = { 'Idempotency-Key': 'order-2025-0001' };
+
+    it('replays the first response for the same key and body, creating nothing new', async () => {
+      const supplier = mockSupplierHttp();
+      const first = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      const second = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      expect(first.statusCode).toBe(201);
+      expect(second.statusCode).toBe(201);
+      expect(second.body).toBe(first.body);
+      expect(second.headers?.Location).toBe(first.headers?.Location);
+      expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+      expect(supplier.apiCalls).toHaveLength(1);
+      // The record Powertools kept: completed, with the response and a payload hash.
+      const [record] = [...idempotency.items.values()];
+      expect(idempotency.items.size).toBe(1);
+      expect(record?.status?.S).toBe('COMPLETED');
+      expect(record?.validation?.S).toBeTruthy();
+      // Both requests tried to claim the key; the second found the completed record.
+      const claims = idempotency.dynamo.commandCalls(PutItemCommand);
+      expect(claims.map((c) => c.args[0].input.TableName)).toEqual([IDEMPOTENCY_TABLE, IDEMPOTENCY_TABLE]);
+    });
+
+    it('a key is the same key whatever the JSON formatting, but belongs to the calling client', async () => {
+      mockSupplierHttp();
+      const first = await post('{"carType":"sedan","quantity":4}', { headers: key });
+      const reformatted = await post('{ "quantity": 4, "carType": "sedan" }', { headers: key });
+      expect(reformatted.body).toBe(first.body);
+      const otherClient = await post({ carType: 'sedan', quantity: 4 }, { headers: key, clientId: 'customer-2' });
+      expect(otherClient.statusCode).toBe(201);
+      expect(json(otherClient).id).not.toBe(json(first).id);
+      expect(orders.commandCalls(PutCommand)).toHaveLength(2);
+    });
+
+    it('refuses the same key with a different body (422) and creates nothing', async () => {
+      mockSupplierHttp();
+      await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      const result = await post({ carType: 'sedan', quantity: 5 }, { headers: key });
+      expect(result.statusCode).toBe(422);
+      expect(problemOf(result).detail).toContain('different request body');
+      expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+    });
+
+    it('refuses (409) a repeat while the first request is still in progress', async () => {
+      const release = deferred();
+      const supplier = mockSupplierHttp({
+        api: async (call) => {
+          await release.promise;
+          return Response.json({ ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }, { status: 201 });
+        },
+      });
+      const first = post({ carType: 'sedan' }, { headers: key });
+      await vi.waitFor(() => expect(supplier.apiCalls).toHaveLength(1));
+      // The claim expires with the invocation (the Lambda context was registered), so a dead request frees the key.
+      const [claim] = [...idempotency.items.values()];
+      expect(claim?.status?.S).toBe('INPROGRESS');
+      expect(Number(claim?.in_progress_expiration?.N)).toBeGreaterThan(Date.now());
+      const second = await post({ carType: 'sedan' }, { headers: key });
+      expect(second.statusCode).toBe(409);
+      release.resolve();
+      expect((await first).statusCode).toBe(201);
+      expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+    });
+
+    it('forgets the key when the request fails, so a retry can succeed', async () => {
+      mockSupplierHttp();
+      orders.on(PutCommand).rejectsOnce(new Error('InternalServerError'));
+      const failed = await post({ carType: 'sedan' }, { headers: key });
+      expect(failed.statusCode).toBe(500);
+      expect(idempotency.items.size).toBe(0);
+      const retried = await post({ carType: 'sedan' }, { headers: key });
+      expect(retried.statusCode).toBe(201);
+    });
+  });
+});

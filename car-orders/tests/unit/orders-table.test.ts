@@ -1,0 +1,109 @@
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OrdersTable } from '../../adapters/orders-table.js';
+import { completionChange, newCarOrder, type CarOrder } from '../../domain/car-order.js';
+import { carOrdersService } from '../../service.js';
+import { createDeclaredTable, startDynalite } from './dynalite.js';
+
+/** OrdersTable against dynalite: the conditions, updates and the sparse index as DynamoDB evaluates them. */
+
+let dynamo: Awaited<ReturnType<typeof startDynalite>>;
+let client: DynamoDBClient;
+let table: OrdersTable;
+let tableNumber = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  client = dynamo.client;
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  const tableName = `orders-${++tableNumber}`;
+  await createDeclaredTable(client, tableName, carOrdersService.tables.orders);
+  table = new OrdersTable(DynamoDBDocumentClient.from(client), tableName);
+});
+
+function order(id: string, createdAt = '2025-01-01T10:00:00.000Z'): CarOrder {
+  return newCarOrder({ id, clientId: 'client-a', carType: 'sedan', quantity: 4, correlationId: `c-${id}`, now: new Date(createdAt) });
+}
+
+const later = new Date('2025-01-01T10:05:00.000Z');
+const completion = { tireOrderId: 'tire-1', status: 'OrderCompleted' as const, completedAt: '2025-01-01T11:00:00.000Z' };
+
+describe('OrdersTable', () => {
+  it('creates an order once and reads it back', async () => {
+    await table.create(order('o1'));
+    expect(await table.get('o1')).toEqual(order('o1'));
+    await expect(table.create({ ...order('o1'), carType: 'other' })).rejects.toThrow(/conditional/i);
+    expect((await table.get('o1'))?.carType).toBe('sedan');
+    expect(await table.get('missing')).toBeUndefined();
+  });
+
+  it('records the tire order once, leaving the retry index', async () => {
+    await table.create(order('o1'));
+    const recorded = await table.recordTireOrder('o1', 'tire-1', later);
+    expect(recorded).toMatchObject({ status: 'TiresOrdered', tireOrderId: 'tire-1', updatedAt: later.toISOString() });
+    expect(recorded).not.toHaveProperty('workState');
+    expect(recorded).not.toHaveProperty('dueAt');
+    // A second placement (retry job racing the request) changes nothing.
+    expect(await table.recordTireOrder('o1', 'tire-2', later)).toBeUndefined();
+    expect((await table.get('o1'))?.tireOrderId).toBe('tire-1');
+    // An unknown order is not created by the update.
+    expect(await table.recordTireOrder('ghost', 'tire-9', later)).toBeUndefined();
+    expect(await table.get('ghost')).toBeUndefined();
+  });
+
+  it('completes from TiresOrdered only with the same tire order', async () => {
+    await table.create(order('o1'));
+    await table.recordTireOrder('o1', 'tire-1', later);
+    expect(await table.complete('o1', completionChange({ ...completion, tireOrderId: 'tire-other' }, later))).toBe(false);
+    expect((await table.get('o1'))?.status).toBe('TiresOrdered');
+    expect(await table.complete('o1', completionChange(completion, later))).toBe(true);
+    expect(await table.get('o1')).toMatchObject({
+      status: 'OrderCompleted',
+      tireOrderId: 'tire-1',
+      completedAt: completion.completedAt,
+    });
+    // Applied once: a duplicate fails its condition.
+    expect(await table.complete('o1', completionChange(completion, later))).toBe(false);
+  });
+
+  it('completes from OrderSubmitted with no tire order recorded, recording it and leaving the index', async () => {
+    await table.create(order('o1'));
+    expect(await table.complete('o1', completionChange(completion, later))).toBe(true);
+    const stored = await table.get('o1');
+    expect(stored).toMatchObject({ status: 'OrderCompleted', tireOrderId: 'tire-1' });
+    expect(stored).not.toHaveProperty('workState');
+    expect((await table.pendingPage('2030-01-01T00:00:00.000Z', 10)).orders).toEqual([]);
+  });
+
+  it('does not complete an unknown order (no upsert)', async () => {
+    expect(await table.complete('ghost', completionChange(completion, later))).toBe(false);
+    expect(await table.get('ghost')).toBeUndefined();
+  });
+
+  it('lists only due orders awaiting their tire order, page by page, oldest first', async () => {
+    for (let i = 0; i < 5; i++) await table.create(order(`o${i}`, `2025-01-01T10:0${i}:00.000Z`));
+    await table.create(order('recent', '2025-01-01T10:30:00.000Z'));
+    await table.recordTireOrder('o2', 'tire-2', later);
+    const seen: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      const page = await table.pendingPage('2025-01-01T10:10:00.000Z', 2, startKey);
+      seen.push(...page.orders.map((o) => o.id));
+      startKey = page.nextKey;
+      pages++;
+    } while (startKey !== undefined);
+    expect(seen).toEqual(['o0', 'o1', 'o3', 'o4']);
+    expect(pages).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a damaged item rather than returning it', async () => {
+    await client.send(new PutItemCommand({ TableName: `orders-${tableNumber}`, Item: { id: { S: 'bad' }, status: { S: 'Weird' } } }));
+    await expect(table.get('bad')).rejects.toThrow(/malformed/);
+  });
+});

@@ -1,0 +1,152 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { newCarOrder, type CarOrder } from '../../domain/car-order.js';
+import type { PendingTireOrdersSummary } from '../../handlers/place-pending-tire-orders.js';
+import {
+  captureLogs,
+  freshToken,
+  lambdaContext,
+  mockSupplierConfiguration,
+  mockSupplierHttp,
+  ORDERS_TABLE,
+  setCarOrdersEnvironment,
+  type SupplierBehaviour,
+} from './support.js';
+
+type Handler = (event: unknown, context: Context) => Promise<PendingTireOrdersSummary>;
+
+const orders = mockClient(DynamoDBDocumentClient);
+let handler: Handler;
+let logs: ReturnType<typeof captureLogs>;
+let configuration: ReturnType<typeof mockSupplierConfiguration>;
+
+function pending(id: string): CarOrder {
+  return newCarOrder({ id, clientId: 'customer-1', carType: 'sedan', quantity: 2, correlationId: `corr-${id}`, now: new Date('2025-01-01T10:00:00.000Z') });
+}
+
+/** The index as three pages: [o1, o2] -> [o3, o4] -> [o5]. */
+function scriptIndex(pages: CarOrder[][]) {
+  pages.forEach((items, i) => {
+    const startKey = i === 0 ? undefined : { id: `page-${i}` };
+    const next = i < pages.length - 1 ? { LastEvaluatedKey: { id: `page-${i + 1}` } } : {};
+    orders.on(QueryCommand, startKey === undefined ? { ExclusiveStartKey: undefined } : { ExclusiveStartKey: startKey }).resolves({ Items: items, ...next });
+  });
+  orders.on(UpdateCommand).callsFake((input: { Key: { id: string }; ExpressionAttributeValues: Record<string, string> }) => ({
+    Attributes: { ...pending(input.Key.id), workState: undefined, dueAt: undefined, status: 'TiresOrdered', tireOrderId: input.ExpressionAttributeValues[':tireOrderId'] },
+  }));
+}
+
+const refuseFor = (carOrderId: string, status: number): SupplierBehaviour => (call) => {
+  const body = call.body as { carOrderId: string; carType: string; quantity: number };
+  if (body.carOrderId === carOrderId) return new Response(JSON.stringify({ detail: 'refused' }), { status });
+  return Response.json({ ...body, id: `tire-${body.carOrderId}`, status: 'OrderSubmitted', createdAt: '2025-01-01T10:00:01.000Z' }, { status: 201 });
+};
+
+async function run(remainingMs = 60_000) {
+  return handler({ source: 'aws.scheduler' }, lambdaContext(remainingMs));
+}
+
+beforeEach(async () => {
+  orders.reset();
+  logs = captureLogs();
+  configuration = mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
+  setCarOrdersEnvironment();
+  vi.resetModules();
+  ({ handler } = (await import('../../handlers/place-pending-tire-orders.js')) as { handler: Handler });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  configuration.ssm.restore();
+  configuration.secrets.restore();
+});
+afterAll(() => orders.restore());
+
+describe('place-pending-tire-orders (scheduled)', () => {
+  it('pages through the sparse index and places every due tire order', async () => {
+    scriptIndex([[pending('o1'), pending('o2')], [pending('o3'), pending('o4')], [pending('o5')]]);
+    const supplier = mockSupplierHttp();
+    const before = Date.now();
+    expect(await run()).toEqual({ examined: 5, placed: 5, failed: 0 });
+
+    const queries = orders.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries.map((q) => q.ExclusiveStartKey)).toEqual([undefined, { id: 'page-1' }, { id: 'page-2' }]);
+    for (const query of queries) {
+      expect(query).toMatchObject({
+        TableName: ORDERS_TABLE,
+        IndexName: 'byWorkState',
+        KeyConditionExpression: 'workState = :awaiting AND dueAt <= :dueBy',
+        Limit: 25,
+      });
+      expect(query.ExpressionAttributeValues?.[':awaiting']).toBe('AWAITING_TIRE_ORDER');
+      // Orders younger than PENDING_GRACE_SECONDS (30 s) are left to their own request.
+      const dueBy = Date.parse(String(query.ExpressionAttributeValues?.[':dueBy']));
+      expect(dueBy).toBeLessThanOrEqual(Date.now() - 30_000);
+      expect(dueBy).toBeGreaterThanOrEqual(before - 30_000);
+    }
+    expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
+    expect(supplier.apiCalls[2]?.headers['x-correlation-id']).toBe('corr-o3');
+    expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
+    expect(logs.entries().find((e) => e.message === 'Pending tire orders processed')).toMatchObject({ examined: 5, placed: 5, failed: 0 });
+  });
+
+  it('carries on past an order the supplier refuses', async () => {
+    scriptIndex([[pending('o1'), pending('o2')], [pending('o3')]]);
+    mockSupplierHttp({ api: refuseFor('o2', 400) });
+    expect(await run()).toEqual({ examined: 3, placed: 2, failed: 1 });
+    expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual(['o1', 'o3']);
+  });
+
+  it('carries on past an order whose placement cannot be recorded', async () => {
+    scriptIndex([[pending('o1'), pending('o2'), pending('o3')]]);
+    mockSupplierHttp();
+    orders.on(UpdateCommand, { Key: { id: 'o2' } }).rejects(new Error('ProvisionedThroughputExceededException'));
+    expect(await run()).toEqual({ examined: 3, placed: 2, failed: 1 });
+  });
+
+  it('stops early when the supplier is down, leaving the rest for the next run', async () => {
+    scriptIndex([[pending('o1'), pending('o2')], [pending('o3')]]);
+    const supplier = mockSupplierHttp({ api: refuseFor('o2', 503) });
+    expect(await run()).toEqual({ examined: 2, placed: 1, failed: 1 });
+    expect(orders.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(supplier.apiCalls).toHaveLength(2);
+  });
+
+  it('counts an order that already moved on as placed (the supplier returned the existing tire order)', async () => {
+    scriptIndex([[pending('o1')]]);
+    mockSupplierHttp();
+    orders.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+    orders.on(GetCommand).resolves({ Item: { ...pending('o1'), workState: undefined, dueAt: undefined, status: 'OrderCompleted', tireOrderId: 'tire-o1' } });
+    expect(await run()).toEqual({ examined: 1, placed: 1, failed: 0 });
+  });
+
+  it('skips orders the index still lists but that no longer need a tire order', async () => {
+    const alreadyOrdered: CarOrder = { ...pending('o1'), status: 'TiresOrdered', tireOrderId: 'tire-o1' };
+    scriptIndex([[alreadyOrdered, pending('o2')]]);
+    const supplier = mockSupplierHttp();
+    expect(await run()).toEqual({ examined: 2, placed: 1, failed: 0 });
+    expect(supplier.apiCalls).toHaveLength(1);
+  });
+
+  it('stops starting calls when the function is about to time out', async () => {
+    scriptIndex([[pending('o1'), pending('o2')]]);
+    const supplier = mockSupplierHttp();
+    expect(await run(5_000)).toEqual({ examined: 0, placed: 0, failed: 0 });
+    expect(supplier.apiCalls).toHaveLength(0);
+  });
+
+  it('does nothing when no order is waiting', async () => {
+    scriptIndex([[]]);
+    const supplier = mockSupplierHttp();
+    expect(await run()).toEqual({ examined: 0, placed: 0, failed: 0 });
+    expect(supplier.fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('fails the run when the index cannot be read', async () => {
+    orders.on(QueryCommand).rejects(new Error('InternalServerError'));
+    mockSupplierHttp();
+    await expect(run()).rejects.toThrow('InternalServerError');
+  });
+});

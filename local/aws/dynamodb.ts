@@ -1,0 +1,142 @@
+import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+
+/**
+ * DynamoDB for the local runtime: an embedded dynalite (DynamoDB API on LevelDB, persisted under the given path)
+ * listening on an internal ephemeral loopback port, with the one AWS endpoint proxying `DynamoDB_20120810.*` requests
+ * to it byte for byte. Running dynalite's own server (rather than calling its request listener with fake
+ * request/response objects) uses only its public API, and its close() is what releases the LevelDB lock.
+ *
+ * Known dynalite limits (the handlers are written not to need them): no TransactWriteItems/TransactGetItems, no
+ * streams, no TTL (UpdateTimeToLive is an UnknownOperationException; items never expire — Powertools Idempotency
+ * compares its own expiry attribute, so expired records are still treated as expired), no PartiQL, and UpdateTable
+ * cannot add a GSI. Table names need at least 3 characters.
+ *
+ * One fidelity fix in the proxy: dynalite silently ignores ReturnValuesOnConditionCheckFailure (it drops unknown
+ * members; it does not reject them). DynamoDB returns the item in the ConditionalCheckFailedException when the
+ * request asks for ALL_OLD, and Powertools Idempotency asks for it; so after a failed conditional
+ * PutItem/UpdateItem/DeleteItem with ALL_OLD the proxy reads the item (consistent GetItem) and adds it to the error,
+ * as DynamoDB does. The read follows the failed write instead of being atomic with it; in a single-process runtime
+ * that is a narrow window, and without the Item Powertools falls back to its own GetItem anyway.
+ */
+
+export interface RawReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface EmbeddedDynamoDb {
+  /** Internal dynalite URL (loopback, ephemeral port); clients use the AWS endpoint, not this. */
+  readonly internalUrl: string;
+  /** Forwards one DynamoDB JSON request (the client's headers and body) and returns the reply to send back. */
+  handle(headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply>;
+  close(): Promise<void>;
+}
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+
+const TARGET_PREFIX = 'DynamoDB_20120810.';
+/** Hop-by-hop and recomputed headers: not forwarded in either direction. */
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'expect', 'date', 'upgrade']);
+
+export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  function forward(headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
+    const outgoing: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || HOP_HEADERS.has(name)) continue;
+      outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    outgoing['content-length'] = String(body.length);
+    return new Promise((resolve, reject) => {
+      const upstream = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: outgoing, agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const replyHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value === undefined || HOP_HEADERS.has(name)) continue;
+            replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          resolve({ statusCode: response.statusCode ?? 500, headers: replyHeaders, body: Buffer.concat(chunks) });
+        });
+      });
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+
+  /** Sends an internal DynamoDB call with the client's (unverified) signature headers. */
+  async function call(headers: IncomingHttpHeaders, operation: string, input: unknown): Promise<Record<string, unknown> | undefined> {
+    const reply = await forward({ ...headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` }, Buffer.from(JSON.stringify(input)));
+    return reply.statusCode === 200 ? (JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>) : undefined;
+  }
+
+  async function keyOf(headers: IncomingHttpHeaders, operation: string, write: Record<string, unknown>): Promise<unknown> {
+    if (operation !== 'PutItem') return write.Key;
+    const described = await call(headers, 'DescribeTable', { TableName: write.TableName });
+    const schema = (described?.Table as { KeySchema?: { AttributeName: string }[] } | undefined)?.KeySchema;
+    const item = write.Item as Record<string, unknown> | undefined;
+    if (!schema || !item) return undefined;
+    return Object.fromEntries(schema.map(({ AttributeName }) => [AttributeName, item[AttributeName]]));
+  }
+
+  async function withOldItem(headers: IncomingHttpHeaders, body: Buffer, reply: RawReply): Promise<RawReply> {
+    const operation = String(headers['x-amz-target'] ?? '').slice(TARGET_PREFIX.length);
+    if (reply.statusCode !== 400 || !['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) return reply;
+    let requestBody: Record<string, unknown>;
+    let error: Record<string, unknown>;
+    try {
+      requestBody = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      error = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return reply;
+    }
+    if (requestBody.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return reply;
+    if (!String(error.__type ?? '').endsWith('#ConditionalCheckFailedException')) return reply;
+    const key = await keyOf(headers, operation, requestBody);
+    if (!key) return reply;
+    const found = await call(headers, 'GetItem', { TableName: requestBody.TableName, Key: key, ConsistentRead: true });
+    if (!found?.Item) return reply;
+    const replyBody = Buffer.from(JSON.stringify({ ...error, Item: found.Item }));
+    // The body changed, so dynalite's x-amz-crc32 no longer applies.
+    const replyHeaders = { ...reply.headers };
+    delete replyHeaders['x-amz-crc32'];
+    return { statusCode: reply.statusCode, headers: replyHeaders, body: replyBody };
+  }
+
+  return {
+    internalUrl: `http://127.0.0.1:${port}`,
+    async handle(headers, body) {
+      const reply = await forward(headers, body);
+      return withOldItem(headers, body, reply);
+    },
+    async close() {
+      // dynalite's close stops its server, waits for pending LevelDB operations and closes the database (the lock).
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      agent.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
+import { AwsServiceError, type AwsJsonService, type AwsRequestContext } from './protocol.js';
+
+/**
+ * The local runtime's one AWS endpoint. Lambda handlers and the operator CLI use the real AWS SDK v3 clients with
+ * only AWS_ENDPOINT_URL pointed here (and dummy credentials), so this server speaks the wire protocols those clients
+ * speak: POST with `X-Amz-Target: <prefix>.<Operation>` and a JSON body (AWS JSON 1.0 / 1.1), dispatched by prefix
+ * to the registered services; `DynamoDB_20120810.*` goes to the embedded dynalite. Signatures are not verified (the
+ * endpoint listens on loopback only and every caller is local).
+ */
+
+export interface AwsEndpointOptions {
+  /** Loopback address to listen on (LOCAL_DEFAULTS.host). */
+  host: string;
+  /** 0 for an ephemeral port. */
+  port: number;
+  /** State directory: DynamoDB data lives in `${stateDir}/dynamodb`; the endpoint holds `${stateDir}/aws-endpoint.lock`. */
+  stateDir: string;
+  services: AwsJsonService[];
+  /** Where unexpected (500 InternalFailure) errors are reported; stderr by default. */
+  onUnexpectedError?: (error: unknown, target: string) => void;
+}
+
+export interface AwsEndpoint {
+  /** http://host:port, the value for AWS_ENDPOINT_URL. */
+  url: string;
+  port: number;
+  /** Stops accepting requests, waits for those in flight, closes DynamoDB (LevelDB) and releases the state lock. */
+  close(): Promise<void>;
+}
+
+export const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810';
+/** dynalite's own request limit; every other service's requests are far smaller. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+const LOCK_FILE = 'aws-endpoint.lock';
+
+/**
+ * One endpoint per state directory: LevelDB allows one opener, and the JSON stores would overwrite each other.
+ * A lock left by a process that no longer runs is taken over.
+ */
+function acquireStateLock(stateDir: string): () => void {
+  mkdirSync(stateDir, { recursive: true });
+  const path = join(stateDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+      throw new Error(
+        `The state directory ${stateDir} is in use by ${holder === process.pid ? 'another endpoint in this process' : `process ${holder}`}; ` +
+          'stop it first or use another state directory.',
+      );
+    }
+    unlinkSync(path);
+  }
+  throw new Error(`Could not lock the state directory ${stateDir}.`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+class RequestTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        reject(new RequestTooLarge());
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function accessKeyIdOf(req: IncomingMessage): string | undefined {
+  return /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}
+
+export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
+  const byPrefix = new Map<string, AwsJsonService>();
+  for (const service of options.services) {
+    if (service.targetPrefix === DYNAMODB_TARGET_PREFIX || byPrefix.has(service.targetPrefix)) {
+      throw new Error(`Two services claim the X-Amz-Target prefix ${service.targetPrefix}.`);
+    }
+    byPrefix.set(service.targetPrefix, service);
+  }
+  const reportUnexpected =
+    options.onUnexpectedError ??
+    ((error: unknown, target: string) => process.stderr.write(`[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
+
+  const releaseLock = acquireStateLock(options.stateDir);
+  let dynamo: EmbeddedDynamoDb | undefined;
+  try {
+    dynamo = await startEmbeddedDynamoDb(join(options.stateDir, 'dynamodb'));
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  const dynamoDb = dynamo;
+
+  function sendJson(
+    res: ServerResponse,
+    statusCode: number,
+    jsonVersion: '1.0' | '1.1',
+    body: unknown,
+    requestId: string,
+    extraHeaders: Record<string, string> = {},
+  ): void {
+    const payload = Buffer.from(JSON.stringify(body ?? {}), 'utf8');
+    res.writeHead(statusCode, {
+      'content-type': `application/x-amz-json-${jsonVersion}`,
+      'content-length': String(payload.length),
+      'x-amzn-requestid': requestId,
+      ...extraHeaders,
+    });
+    res.end(payload);
+  }
+
+  function sendError(res: ServerResponse, service: AwsJsonService | undefined, error: AwsServiceError, requestId: string): void {
+    const headers: Record<string, string> = {};
+    if (service?.queryErrorCode) {
+      headers['x-amzn-query-error'] = `${service.queryErrorCode(error.type)};${error.statusCode >= 500 ? 'Receiver' : 'Sender'}`;
+    }
+    sendJson(
+      res,
+      error.statusCode,
+      service?.jsonVersion ?? '1.1',
+      { __type: `${service?.errorTypePrefix ?? ''}${error.type}`, message: error.message },
+      requestId,
+      headers,
+    );
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const dot = target.indexOf('.');
+    const prefix = dot > 0 ? target.slice(0, dot) : target;
+    const operationName = dot > 0 ? target.slice(dot + 1) : '';
+    const service = byPrefix.get(prefix);
+
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      if (error instanceof RequestTooLarge) {
+        sendError(res, service, new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`, 413), requestId);
+        return;
+      }
+      // The client went away before sending its whole request: nothing to answer, nothing was done.
+      res.destroy();
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendError(res, service, new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404), requestId);
+      return;
+    }
+
+    if (prefix === DYNAMODB_TARGET_PREFIX) {
+      const reply = await dynamoDb.handle(req.headers, body);
+      res.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(reply.body.length) });
+      res.end(reply.body);
+      return;
+    }
+
+    const operation = service && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
+    if (!service || !operation) {
+      sendError(res, service, new AwsServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`), requestId);
+      return;
+    }
+
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      sendError(res, service, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
+      return;
+    }
+
+    const accessKeyId = accessKeyIdOf(req);
+    const context: AwsRequestContext = {
+      origin: `http://${req.headers.host ?? `${options.host}:${port}`}`,
+      requestId,
+      ...(accessKeyId ? { accessKeyId } : {}),
+    };
+    try {
+      const output = await operation(input, context);
+      sendJson(res, 200, service.jsonVersion, output ?? {}, requestId);
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        sendError(res, service, error, requestId);
+        return;
+      }
+      reportUnexpected(error, target);
+      sendError(res, service, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', 500), requestId);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      reportUnexpected(error, String(req.headers['x-amz-target'] ?? ''));
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'InternalFailure', message: 'The request processing has failed because of an unknown error.' }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  let port: number;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    port = (server.address() as AddressInfo).port;
+  } catch (error) {
+    await dynamoDb.close();
+    releaseLock();
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve, reject) => {
+          // A connection still busy after a grace period is cut, so close() is bounded.
+          const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+          cut.unref();
+          server.close((error) => {
+            clearTimeout(cut);
+            if (error) reject(error);
+            else resolve();
+          });
+          // Keep-alive sockets of SDK clients would otherwise hold close() open.
+          server.closeIdleConnections();
+        });
+        try {
+          await dynamoDb.close();
+        } finally {
+          releaseLock();
+        }
+      })();
+      return closing;
+    },
+  };
+}

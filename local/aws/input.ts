@@ -1,0 +1,123 @@
+import { AwsServiceError } from './protocol.js';
+
+/**
+ * Input checks shared by the local AWS services. Each service reports bad input with its own error type (SSM:
+ * ValidationException, Secrets Manager: InvalidParameterException, SQS: InvalidParameterValue), so every reader takes
+ * the function that builds that error. Nothing is stored when a check fails: services read and check all input first.
+ */
+export type InputError = (message: string) => AwsServiceError;
+
+export type Input = Record<string, unknown>;
+
+export function inputObject(input: unknown, fail: InputError): Input {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw fail('The request body must be a JSON object.');
+  return input as Input;
+}
+
+interface StringRule {
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+}
+
+export function requiredString(input: Input, field: string, fail: InputError, rule: StringRule = {}): string {
+  const value = optionalString(input, field, fail, rule);
+  if (value === undefined) throw fail(`${field} is required.`);
+  return value;
+}
+
+export function optionalString(input: Input, field: string, fail: InputError, rule: StringRule = {}): string | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw fail(`${field} must be a string.`);
+  if (rule.min !== undefined && value.length < rule.min) {
+    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}.`);
+  }
+  if (rule.max !== undefined && value.length > rule.max) {
+    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}.`);
+  }
+  if (rule.pattern && !rule.pattern.test(value)) {
+    throw fail(`Value at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}.`);
+  }
+  return value;
+}
+
+export function optionalInteger(input: Input, field: string, fail: InputError, range: { min: number; max: number }): number | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw fail(`${field} must be an integer.`);
+  if (value < range.min || value > range.max) {
+    throw fail(`Value '${value}' at '${field}' failed to satisfy constraint: Member must be between ${range.min} and ${range.max}.`);
+  }
+  return value;
+}
+
+export function optionalBoolean(input: Input, field: string, fail: InputError): boolean | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw fail(`${field} must be a boolean.`);
+  return value;
+}
+
+export function optionalStringList(input: Input, field: string, fail: InputError, size: { min: number; max: number }): string[] | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw fail(`${field} must be a list of strings.`);
+  if (value.length < size.min || value.length > size.max) {
+    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have between ${size.min} and ${size.max} items.`);
+  }
+  return value as string[];
+}
+
+export function optionalStringMap(input: Input, field: string, fail: InputError): Record<string, string> | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((item) => typeof item !== 'string')) {
+    throw fail(`${field} must be a map of strings.`);
+  }
+  return value as Record<string, string>;
+}
+
+export function optionalObjectList(input: Input, field: string, fail: InputError): Input[] | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
+    throw fail(`${field} must be a list of objects.`);
+  }
+  return value as Input[];
+}
+
+/** Opaque pagination token: the sort key of the last item returned. */
+export function encodePageToken(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
+export function decodePageToken(token: string | undefined, fail: () => AwsServiceError): string | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through to the service's own error
+  }
+  throw fail();
+}
+
+/** One page of items sorted by key, after the token's key. */
+export function pageOf<T>(
+  sorted: T[],
+  keyOf: (item: T) => string,
+  after: string | undefined,
+  maxResults: number,
+): { items: T[]; nextToken?: string } {
+  const start = after === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > after);
+  const remaining = start < 0 ? [] : sorted.slice(start);
+  const items = remaining.slice(0, maxResults);
+  const last = items.at(-1);
+  return remaining.length > maxResults && last !== undefined ? { items, nextToken: encodePageToken(keyOf(last)) } : { items };
+}
+
+export function epochSeconds(date = Date.now()): number {
+  return date / 1000;
+}
