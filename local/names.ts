@@ -2,7 +2,7 @@ import {
   carMakerCredentialSecretNames,
   supplierConnectionParameterName,
   supplierTokenParameterName,
-} from '../shared/constructs/names.js';
+} from '../shared/names.js';
 
 /**
  * Local resource names. The ones the two companies share at run time (the connection parameter, the token

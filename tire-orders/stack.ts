@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { SUPPLIER_SCOPE } from '../car-orders/service.js';
+import { partnerAllowlistCidrs } from '../shared/allowlist.js';
 import type { PartnerConnection } from '../shared/contracts.js';
 import {
   ApiFirewall,
@@ -151,7 +152,7 @@ export class TireOrdersStack extends Stack {
     // One CIDR list for both the WAF IP set and the resource policy.
     this.allowlist = new PartnerAllowlist(this, 'PartnerAllowlist', {
       name: `${stage}-tire-orders-partners`,
-      cidrs: [...props.carMaker.egressIps.map((ip) => `${ip}/32`), ...(props.partnerCidrs ?? [])],
+      cidrs: partnerAllowlistCidrs(props.carMaker.egressIps, props.partnerCidrs ?? []),
     });
 
     const lambdas = mapRecord(this.functions, (fn) => fn.lambda);
