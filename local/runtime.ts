@@ -398,6 +398,8 @@ function lambdaAwsEnvironment(endpointUrl: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
+    // The functions run on Node 24 in Lambda; only the local workers run on this machine's Node 20.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 
