@@ -14,16 +14,22 @@ import {
   tireOrdersUsagePlan,
 } from '../tire-orders/service.js';
 import { AuditLog } from './audit.js';
+import { LocalApiGateway } from './aws/api-gateway.js';
+import { AtRestCipher } from './aws/at-rest.js';
+import { createCognitoIdentityProviderService } from './aws/cognito-idp.js';
 import { startAwsEndpoint, type AwsEndpoint } from './aws/endpoint.js';
 import { deadLetterSinkFromQueue, LocalEventBridge } from './aws/eventbridge/bus.js';
 import { createEventBridgeService } from './aws/eventbridge/service.js';
+import { createLocalOperationsService } from './aws/local-operations.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './aws/protocol.js';
 import { createSecretsManagerService } from './aws/secrets-manager.js';
 import { createSqsService } from './aws/sqs.js';
 import { createSsmService } from './aws/ssm.js';
 import { ensureTables } from './aws/tables.js';
+import { LocalWaf } from './aws/wafv2.js';
 import { LOCAL_DEFAULTS } from './config.js';
-import { ApiKeyRegistry, startApiGateway, type RunningApiGateway } from './gateway/index.js';
+import { ApiKeyRegistry, apiIdOf, partnerAllowlistPolicy, startApiGateway, type ApiGatewayOptions, type RunningApiGateway } from './gateway/index.js';
+import { PROBLEM_GATEWAY_RESPONSES } from './gateway/problem-responses.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
 import { functionDefinitionsOf, LocalLambdaRuntime, type LambdaLogSink } from './lambda/index.js';
 import { lambdaScheduleTarget, LocalScheduler } from './scheduler/index.js';
@@ -58,6 +64,16 @@ export interface LocalRuntimeOptions {
   keyPublishLeadSeconds?: number;
   /** Start the schedules (default true); tests may drive them with runSchedule(). */
   schedules?: boolean;
+  /**
+   * Override the car maker's PENDING_GRACE_SECONDS (default 30, real seconds): how old an order still awaiting its
+   * tire order must be before PlacePendingTireOrders takes it over from its own request (tests use 0).
+   */
+  pendingGraceSeconds?: number;
+  /**
+   * Base URL the completion callback's API destination calls instead of the car maker's API (default the car
+   * gateway's stage URL): tests put a scripted endpoint there to drive retries and the dead-letter queue.
+   */
+  callbackApiUrl?: string;
   logSink?: LambdaLogSink;
   log?: (line: string) => void;
 }
@@ -98,8 +114,16 @@ export interface LocalRuntime {
   tireAuth: AuthorizationServer;
   bridge: LocalEventBridge;
   apiKeys: ApiKeyRegistry;
+  /** The control plane behind the AWS endpoint's WAFv2 and API Gateway operations (IP sets, resource policies). */
+  controlPlane: { waf: LocalWaf; apiGateway: LocalApiGateway };
   car: { lambda: LocalLambdaRuntime; scheduler: LocalScheduler; gateway: RunningApiGateway };
-  tire: { lambda: LocalLambdaRuntime; scheduler: LocalScheduler; gateway: RunningApiGateway };
+  tire: {
+    lambda: LocalLambdaRuntime;
+    scheduler: LocalScheduler;
+    gateway: RunningApiGateway;
+    /** What the tire gateway was started with: a test takes the supplier down and brings it back on the same port. */
+    gatewayOptions: ApiGatewayOptions;
+  };
   close(): Promise<void>;
 }
 
@@ -156,8 +180,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       [names.tireOrdersTable]: tireOrdersService.tables.tireOrders,
     });
 
-    // One authorization server per company, like the two Cognito user pools.
+    // One authorization server per company, like the two Cognito user pools. Client secrets are also kept sealed
+    // with the state directory's at-rest key, so DescribeUserPoolClient can return them as Cognito does.
     const keyPublishLeadSeconds = options.keyPublishLeadSeconds ?? 60;
+    const secretCipher = AtRestCipher.forStateDir(stateDir);
     const carAuth = await startAuthorizationServer({
       company: carOrdersService.name,
       resourceServer: { identifier: carOrdersService.name, scopes: carOrdersService.scopes },
@@ -167,6 +193,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stateDir,
       audit,
       keyPublishLeadSeconds,
+      secretCipher,
     });
     closers.push(() => carAuth.close());
     const tireAuth = await startAuthorizationServer({
@@ -178,6 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stateDir,
       audit,
       keyPublishLeadSeconds,
+      secretCipher,
     });
     closers.push(() => tireAuth.close());
 
@@ -190,6 +218,57 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // The two gateways. The supplier's allowlist is derived from the car maker's egress, as in the stacks.
     const supplierAllowlist = partnerAllowlistCidrs([carEgress], []);
+    // The control plane behind them (names as the stacks give them): the WAF IP set and the tire API's resource
+    // policy start from that allowlist and persist the operators' changes (partners onboarded with the CLI).
+    const carApiName = `${LOCAL_STAGE}-${carOrdersService.name}`;
+    const tireApiName = `${LOCAL_STAGE}-${tireOrdersService.name}`;
+    const partnerIpSetName = `${LOCAL_STAGE}-${tireOrdersService.name}-partners`;
+    const tireApiId = apiIdOf(tireOrdersService.name);
+    const usagePlan = { id: names.usagePlan, ...tireOrdersUsagePlan, ...options.usagePlan };
+    const waf = new LocalWaf(stateDir, {
+      ipSets: [{ name: partnerIpSetName, description: 'Partner source addresses allowed to call the API', base: supplierAllowlist }],
+      webAcls: [
+        { name: carApiName, defaultAction: 'allow', rateLimitPer5Minutes: carOrdersService.wafRateLimitPer5Minutes },
+        {
+          name: tireApiName,
+          defaultAction: 'block',
+          rateLimitPer5Minutes: tireOrdersService.wafRateLimitPer5Minutes,
+          ipSetName: partnerIpSetName,
+        },
+      ],
+    });
+    const apiGateway = new LocalApiGateway(stateDir, {
+      restApis: [
+        {
+          apiId: apiIdOf(carOrdersService.name),
+          name: carApiName,
+          description: 'Car orders API (customers; supplier completion callbacks)',
+          stage: LOCAL_STAGE,
+          stageThrottle: carOrdersService.stageThrottle,
+          webAclArn: waf.webAclArn(carApiName),
+        },
+        {
+          apiId: tireApiId,
+          name: tireApiName,
+          description: 'Tire orders partner API',
+          stage: LOCAL_STAGE,
+          stageThrottle: tireOrdersService.stageThrottle,
+          webAclArn: waf.webAclArn(tireApiName),
+          policy: { document: partnerAllowlistPolicy(supplierAllowlist), baseCidrs: supplierAllowlist },
+        },
+      ],
+      usagePlans: [
+        {
+          id: usagePlan.id,
+          name: names.usagePlan,
+          description: 'Throttle and quota of every partner API key',
+          apiStages: [{ apiId: tireApiId, stage: LOCAL_STAGE }],
+          throttle: usagePlan.throttle,
+          quota: usagePlan.quota,
+        },
+      ],
+      apiKeys,
+    });
     const carLambda = new LocalLambdaRuntime({
       company: carOrdersService.name,
       repoRoot,
@@ -205,6 +284,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             supplierTokenParameter: names.supplierTokenParameter,
             supplierTokenKeyId: names.supplierTokenKeyAlias,
           }),
+          ...(options.pendingGraceSeconds !== undefined ? { PENDING_GRACE_SECONDS: String(options.pendingGraceSeconds) } : {}),
           ...lambdaAwsEnvironment(endpoint.url),
         },
         { egressAddress: carEgress },
@@ -248,23 +328,47 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       authorizer: { issuer: carAuth.issuer, jwksUri: carAuth.jwksUri },
       invoke: invokeWith(carLambda),
       audit,
+      gatewayResponses: PROBLEM_GATEWAY_RESPONSES,
     });
     closers.push(() => carGateway.close());
-    const tireGateway = await startApiGateway({
+    const tireGatewayOptions: ApiGatewayOptions = {
       company: tireOrdersService.name,
       service: tireOrdersService,
       stage: LOCAL_STAGE,
       host,
       port: ports.tireApi,
-      waf: { defaultAction: 'block', allowCidrs: supplierAllowlist },
-      resourcePolicy: { allowedSourceCidrs: supplierAllowlist },
+      apiId: tireApiId,
+      // Both read at every request: UpdateIPSet and UpdateRestApi + CreateDeployment change them at run time.
+      waf: { defaultAction: 'block', allowCidrs: waf.matcher(partnerIpSetName) },
+      resourcePolicy: { deployedPolicy: () => apiGateway.deployedPolicy(tireApiId) },
       authorizer: { issuer: tireAuth.issuer, jwksUri: tireAuth.jwksUri },
-      usagePlan: { id: names.usagePlan, ...tireOrdersUsagePlan, ...options.usagePlan },
+      usagePlan,
       apiKeys,
       invoke: invokeWith(tireLambda),
       audit,
-    });
+      gatewayResponses: PROBLEM_GATEWAY_RESPONSES,
+    };
+    const tireGateway = await startApiGateway(tireGatewayOptions);
     closers.push(() => tireGateway.close());
+
+    // The control-plane operations the operator CLI calls with the real SDK clients, on the same AWS endpoint.
+    endpoint.addService(
+      createCognitoIdentityProviderService(
+        [
+          { server: carAuth, service: carOrdersService },
+          { server: tireAuth, service: tireOrdersService },
+        ].map(({ server, service }) => ({
+          name: `${LOCAL_STAGE}-${service.name}`,
+          server,
+          resourceServer: { identifier: service.name, name: service.name, scopes: service.scopes },
+          domain: `${LOCAL_STAGE}-${service.name}-${LOCAL_ACCOUNT_ID}`,
+        })),
+      ),
+    );
+    endpoint.addService(waf.service());
+    endpoint.addService(apiGateway.service());
+    // Operator actions without an AWS API (signing-key rotation, reading an archive), for the CLI.
+    endpoint.addService(createLocalOperationsService({ userPools: [carAuth, tireAuth], bridge }));
 
     // What the supplier's stack writes for the car maker: where its API is and which secrets to read.
     const connection: PartnerConnection = {
@@ -304,7 +408,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           kind: 'apiDestination',
           id: 'CarMakerCallback',
           name: names.apiDestination,
-          endpoint: `${carGateway.url}/${callback.pathTemplate}`,
+          endpoint: `${options.callbackApiUrl ?? carGateway.url}/${callback.pathTemplate}`,
           httpMethod: callback.httpMethod,
           pathParameterValues: callback.pathParameterValues,
           headerParameters: callback.headerParameters,
@@ -378,8 +482,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tireAuth,
       bridge,
       apiKeys,
+      controlPlane: { waf, apiGateway },
       car: { lambda: carLambda, scheduler: carScheduler, gateway: carGateway },
-      tire: { lambda: tireLambda, scheduler: tireScheduler, gateway: tireGateway },
+      tire: { lambda: tireLambda, scheduler: tireScheduler, gateway: tireGateway, gatewayOptions: tireGatewayOptions },
       close,
     };
   } catch (error) {

@@ -4,14 +4,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
-import { AwsServiceError, type AwsJsonService, type AwsRequestContext } from './protocol.js';
+import { AwsServiceError, type AwsJsonService, type AwsRequestContext, type AwsRestJsonService } from './protocol.js';
 
 /**
  * The local runtime's one AWS endpoint. Lambda handlers and the operator CLI use the real AWS SDK v3 clients with
  * only AWS_ENDPOINT_URL pointed here (and dummy credentials), so this server speaks the wire protocols those clients
  * speak: POST with `X-Amz-Target: <prefix>.<Operation>` and a JSON body (AWS JSON 1.0 / 1.1), dispatched by prefix
- * to the registered services; `DynamoDB_20120810.*` goes to the embedded dynalite. Signatures are not verified (the
- * endpoint listens on loopback only and every caller is local).
+ * to the registered services; `DynamoDB_20120810.*` goes to the embedded dynalite. A request without X-Amz-Target
+ * is a REST-JSON one (API Gateway's control plane: `GET /restapis`, `POST /apikeys`, ...), routed by method and
+ * path to the registered REST services. Signatures are not verified (the endpoint listens on loopback only and
+ * every caller is local).
  */
 
 export interface AwsEndpointOptions {
@@ -22,6 +24,8 @@ export interface AwsEndpointOptions {
   /** State directory: DynamoDB data lives in `${stateDir}/dynamodb`; the endpoint holds `${stateDir}/aws-endpoint.lock`. */
   stateDir: string;
   services: AwsJsonService[];
+  /** REST-JSON services (no X-Amz-Target), tried in order by method and path. */
+  restServices?: AwsRestJsonService[];
   /** Where unexpected (500 InternalFailure) errors are reported; stderr by default. */
   onUnexpectedError?: (error: unknown, target: string) => void;
 }
@@ -30,6 +34,11 @@ export interface AwsEndpoint {
   /** http://host:port, the value for AWS_ENDPOINT_URL. */
   url: string;
   port: number;
+  /**
+   * Registers one more service after start (the control-plane services need the gateways, which need the endpoint
+   * for their functions' SDK calls). Same rules as at start: one service per X-Amz-Target prefix.
+   */
+  addService(service: AwsJsonService | AwsRestJsonService): void;
   /** Stops accepting requests, waits for those in flight, closes DynamoDB (LevelDB) and releases the state lock. */
   close(): Promise<void>;
 }
@@ -106,12 +115,19 @@ function accessKeyIdOf(req: IncomingMessage): string | undefined {
 
 export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
   const byPrefix = new Map<string, AwsJsonService>();
-  for (const service of options.services) {
+  const restServices: AwsRestJsonService[] = [];
+  const addService = (service: AwsJsonService | AwsRestJsonService): void => {
+    if (!('targetPrefix' in service)) {
+      restServices.push(service);
+      return;
+    }
     if (service.targetPrefix === DYNAMODB_TARGET_PREFIX || byPrefix.has(service.targetPrefix)) {
       throw new Error(`Two services claim the X-Amz-Target prefix ${service.targetPrefix}.`);
     }
     byPrefix.set(service.targetPrefix, service);
-  }
+  };
+  for (const service of options.services) addService(service);
+  for (const service of options.restServices ?? []) addService(service);
   const reportUnexpected =
     options.onUnexpectedError ??
     ((error: unknown, target: string) => process.stderr.write(`[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
@@ -159,8 +175,76 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
     );
   }
 
+  /** REST-JSON errors: the status, `x-amzn-ErrorType` and `{"message": ...}` (API Gateway's control-plane shape). */
+  function sendRestError(res: ServerResponse, error: AwsServiceError, requestId: string): void {
+    const payload = Buffer.from(JSON.stringify({ message: error.message }), 'utf8');
+    res.writeHead(error.statusCode, {
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+      'x-amzn-errortype': error.type,
+      'x-amzn-requestid': requestId,
+    });
+    res.end(payload);
+  }
+
+  /** A request without X-Amz-Target: the REST service whose route matches, or false when none does. */
+  async function handleRest(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+    } catch {
+      return false;
+    }
+    const method = req.method ?? 'GET';
+    let operation: ReturnType<AwsRestJsonService['route']>;
+    let serviceName = '';
+    for (const service of restServices) {
+      operation = service.route(method, segments);
+      if (operation) {
+        serviceName = service.name;
+        break;
+      }
+    }
+    if (!operation) return false;
+    let input: unknown = {};
+    if (body.length > 0) {
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        sendRestError(res, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
+        return true;
+      }
+    }
+    const accessKeyId = accessKeyIdOf(req);
+    const context: AwsRequestContext = {
+      origin: `http://${req.headers.host ?? `${options.host}:${port}`}`,
+      requestId,
+      ...(accessKeyId ? { accessKeyId } : {}),
+    };
+    try {
+      const reply = await operation({ method, segments, query: url.searchParams, body: input }, context);
+      const payload = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(reply.body), 'utf8');
+      res.writeHead(reply.statusCode, {
+        ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+        'content-length': String(payload.length),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(payload);
+    } catch (error) {
+      if (error instanceof AwsServiceError) {
+        sendRestError(res, error, requestId);
+      } else {
+        reportUnexpected(error, `${serviceName} ${method} ${url.pathname}`);
+        sendRestError(res, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', 500), requestId);
+      }
+    }
+    return true;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    const hasTarget = req.headers['x-amz-target'] !== undefined;
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.indexOf('.');
     const prefix = dot > 0 ? target.slice(0, dot) : target;
@@ -179,6 +263,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
       res.destroy();
       return;
     }
+    if (!hasTarget && (await handleRest(req, res, body, requestId))) return;
     if (req.method !== 'POST') {
       sendError(res, service, new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404), requestId);
       return;
@@ -256,6 +341,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     port,
+    addService,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve, reject) => {

@@ -47,3 +47,32 @@ export interface AwsJsonService {
 /** Account and region the local runtime reports in ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * A request in the AWS REST-JSON protocol (API Gateway's control plane): no X-Amz-Target; the operation is the
+ * method and path (labels URI-encoded), with query parameters and a JSON body.
+ */
+export interface AwsRestRequest {
+  method: string;
+  /** The path split on "/" with each segment URI-decoded, e.g. ['restapis', 'abc123', 'stages']. */
+  segments: string[];
+  query: URLSearchParams;
+  /** The parsed JSON body ({} when empty). */
+  body: unknown;
+}
+
+export interface AwsRestResponse {
+  statusCode: number;
+  /** Sent as JSON; omitted for an empty body (e.g. 202 of a Delete*). */
+  body?: unknown;
+}
+
+/**
+ * A service spoken over REST-JSON. `route` returns the handler for a method and path it serves, or undefined so the
+ * endpoint tries the next service. Errors are AwsServiceError: sent as their status with `x-amzn-ErrorType: <type>`
+ * and `{"message": ...}`, the shape the SDK's REST-JSON error parser reads.
+ */
+export interface AwsRestJsonService {
+  name: string;
+  route(method: string, segments: string[]): ((request: AwsRestRequest, context: AwsRequestContext) => Promise<AwsRestResponse> | AwsRestResponse) | undefined;
+}

@@ -8,16 +8,20 @@ import { LOCAL_DEFAULTS } from '../config.js';
 import type { RouteDeclaration, ThrottleDeclaration } from '../../shared/declarations.js';
 import type { ApiKeyIdentity } from './api-keys.js';
 import { type AuthorizerConfig, CognitoAuthorizer, claimsForEvent } from './authorizer.js';
+import type { AddressMatcher } from './allowlist.js';
 import { CidrSet, normalizeAddress } from './cidr.js';
 import {
   accessDeniedMessage,
+  customisedGatewayResponse,
   type GatewayResponse,
   gatewayResponse,
+  type GatewayResponseCustomisations,
   type GatewayResponseType,
   missingParametersMessage,
 } from './gateway-responses.js';
 import { KeyedTokenBuckets, QuotaCounter, type QuotaDeclaration, SlidingWindowRateRule } from './limits.js';
 import { buildProxyEvent, type LambdaError, mapProxyResult } from './proxy-integration.js';
+import type { ResourcePolicy } from './resource-policy.js';
 import { RouteTable } from './routes.js';
 
 /**
@@ -55,14 +59,25 @@ export interface ApiKeyLookup {
 export interface WafConfig {
   /** The web ACL's default action; the stacks use block with an allow rule for the IP set. */
   defaultAction: 'allow' | 'block';
-  /** The IP set (CIDR blocks) of the allow rule: the same list the resource policy uses. */
-  allowCidrs: readonly string[];
+  /**
+   * The IP set (CIDR blocks) of the allow rule: the same list the resource policy uses. A matcher (e.g. a
+   * ReplaceableCidrSet behind the local WAFv2 UpdateIPSet) is read on every request, so changes apply at once.
+   */
+  allowCidrs: readonly string[] | AddressMatcher;
 }
 
-export interface ResourcePolicyConfig {
-  /** Deny execute-api:Invoke unless aws:SourceIp is in these blocks. */
-  allowedSourceCidrs: readonly string[];
-}
+export type ResourcePolicyConfig =
+  | {
+      /** Deny execute-api:Invoke unless aws:SourceIp is in these blocks. */
+      allowedSourceCidrs: readonly string[] | AddressMatcher;
+    }
+  | {
+      /**
+       * The policy of the stage's current deployment, read on every request (the local API Gateway control plane
+       * replaces it on CreateDeployment); undefined means the API has no resource policy.
+       */
+      deployedPolicy: () => ResourcePolicy | undefined;
+    };
 
 export interface UsagePlanConfig {
   /** Keys are accepted on this stage only if associated with this plan (ApiKeyRecord.usagePlanId). */
@@ -118,6 +133,8 @@ export interface ApiGatewayOptions {
   integrationTimeoutMs?: number;
   /** API Gateway's payload limit; 10 MB by default. */
   maxRequestBytes?: number;
+  /** The API's customised gateway responses (the stacks answer problem+json); API Gateway's defaults otherwise. */
+  gatewayResponses?: GatewayResponseCustomisations;
 }
 
 export interface RunningApiGateway {
@@ -184,9 +201,10 @@ class ApiGatewayEmulator {
   readonly apiId: string;
   private readonly routes: RouteTable;
   private readonly now: () => number;
-  private readonly wafAllow?: CidrSet;
+  private readonly wafAllow?: AddressMatcher;
   private readonly wafRate?: SlidingWindowRateRule;
-  private readonly policyAllow?: CidrSet;
+  private readonly policyAllow?: AddressMatcher;
+  private readonly deployedPolicy?: () => ResourcePolicy | undefined;
   private readonly authorizer: CognitoAuthorizer;
   private readonly stageBuckets: KeyedTokenBuckets;
   private readonly planBuckets?: KeyedTokenBuckets;
@@ -202,10 +220,14 @@ class ApiGatewayEmulator {
     this.now = options.now ?? Date.now;
     this.apiId = options.apiId ?? apiIdOf(options.company);
     if (options.waf) {
-      this.wafAllow = new CidrSet(options.waf.allowCidrs);
+      this.wafAllow = matcherOf(options.waf.allowCidrs);
       this.wafRate = new SlidingWindowRateRule(options.service.wafRateLimitPer5Minutes);
     }
-    if (options.resourcePolicy) this.policyAllow = new CidrSet(options.resourcePolicy.allowedSourceCidrs);
+    if (options.resourcePolicy && 'allowedSourceCidrs' in options.resourcePolicy) {
+      this.policyAllow = matcherOf(options.resourcePolicy.allowedSourceCidrs);
+    } else if (options.resourcePolicy) {
+      this.deployedPolicy = options.resourcePolicy.deployedPolicy;
+    }
     this.authorizer = new CognitoAuthorizer(options.authorizer);
     this.stageBuckets = new KeyedTokenBuckets(options.service.stageThrottle);
     if (options.usagePlan?.throttle) this.planBuckets = new KeyedTokenBuckets(options.usagePlan.throttle);
@@ -231,7 +253,7 @@ class ApiGatewayEmulator {
     };
     const now = this.now();
     const refuse = (type: GatewayResponseType, decidedBy: RequestDecider, message?: string | null) => {
-      const response = gatewayResponse(type, message);
+      const response = customisedGatewayResponse(type, message, facts, this.options.gatewayResponses);
       writeGatewayResponse(res, response, facts.requestId, facts.extendedRequestId);
       this.record(facts, response.status, decidedBy);
     };
@@ -266,10 +288,17 @@ class ApiGatewayEmulator {
     if (typeof clientId === 'string') facts.clientId = clientId;
 
     // 5. Resource policy: Allow execute-api:Invoke, Deny when aws:SourceIp is not in the list (explicit deny).
+    const resourceArn =
+      `arn:aws:execute-api:${this.region}:${this.accountId}:${this.apiId}/${this.options.stage}/${facts.method}${stagePath}`;
     if (this.policyAllow && !this.policyAllow.contains(facts.sourceIp)) {
-      const resourceArn =
-        `arn:aws:execute-api:${this.region}:${this.accountId}:${this.apiId}/${this.options.stage}/${facts.method}${stagePath}`;
       return refuse('ACCESS_DENIED', 'resource-policy', accessDeniedMessage(resourceArn));
+    }
+    const policy = this.deployedPolicy?.();
+    if (policy) {
+      const decision = policy.decide(facts.sourceIp, resourceArn);
+      if (decision !== 'allow') {
+        return refuse('ACCESS_DENIED', 'resource-policy', accessDeniedMessage(resourceArn, decision === 'explicit-deny'));
+      }
     }
 
     // 6. API key.
@@ -453,6 +482,10 @@ function splitTarget(target: string): { path: string; query: string } {
   return questionMark < 0
     ? { path: pathAndQuery, query: '' }
     : { path: pathAndQuery.slice(0, questionMark), query: pathAndQuery.slice(questionMark + 1) };
+}
+
+function matcherOf(cidrs: readonly string[] | AddressMatcher): AddressMatcher {
+  return Array.isArray(cidrs) ? new CidrSet(cidrs as readonly string[]) : (cidrs as AddressMatcher);
 }
 
 /** A 10-character lowercase id like API Gateway's (e.g. gy415nuibc), stable per company. */

@@ -17,6 +17,11 @@ export interface ApiKeyRecord {
   createdAt: string;
   /** The usage plan the key is associated with; the gateway accepts the key only for that plan's stage. */
   usagePlanId?: string;
+  description?: string;
+  /** API Gateway's customerId (an AWS Marketplace customer); carried, not used. */
+  customerId?: string;
+  /** Set on the first change after creation (API Gateway's lastUpdatedDate). */
+  updatedAt?: string;
 }
 
 /** What the gateway learns from a lookup: never the value. */
@@ -58,7 +63,14 @@ export class ApiKeyRegistry {
    * Creates a key. Without `value`, generates a 40-character one (as API Gateway does); with one (e.g. a value
    * a partner already holds), it must be at least 20 characters and unused. Returns the id and the value.
    */
-  create(input: { name: string; usagePlanId?: string; value?: string; enabled?: boolean }): { id: string; value: string } {
+  create(input: {
+    name: string;
+    usagePlanId?: string;
+    value?: string;
+    enabled?: boolean;
+    description?: string;
+    customerId?: string;
+  }): { id: string; value: string } {
     const name = input.name.trim();
     if (name === '') throw new Error('An API key needs a name');
     const value = input.value ?? randomString(VALUE_ALPHABET, 40);
@@ -71,6 +83,8 @@ export class ApiKeyRegistry {
       enabled: input.enabled ?? true,
       createdAt: new Date().toISOString(),
       ...(input.usagePlanId !== undefined ? { usagePlanId: input.usagePlanId } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.customerId !== undefined ? { customerId: input.customerId } : {}),
     };
     this.store.update((document) => {
       document.keys.push(record);
@@ -93,6 +107,34 @@ export class ApiKeyRegistry {
       const record = findOrThrow(document, id);
       if (usagePlanId === undefined) delete record.usagePlanId;
       else record.usagePlanId = usagePlanId;
+    });
+    this.index();
+  }
+
+  /**
+   * Changes a key's name, description, customer id or enabled flag (UpdateApiKey). Applied to the instance the
+   * gateway reads, so disabling a key refuses its very next request.
+   */
+  update(id: string, change: { name?: string; description?: string; customerId?: string; enabled?: boolean }): ApiKeySummary {
+    if (change.name !== undefined && change.name.trim() === '') throw new Error('An API key needs a name');
+    const updated = this.store.update((document) => {
+      const record = findOrThrow(document, id);
+      if (change.name !== undefined) record.name = change.name.trim();
+      if (change.description !== undefined) record.description = change.description;
+      if (change.customerId !== undefined) record.customerId = change.customerId;
+      if (change.enabled !== undefined) record.enabled = change.enabled;
+      record.updatedAt = new Date().toISOString();
+      return summary(record);
+    });
+    this.index();
+    return updated;
+  }
+
+  /** Deletes a key (DeleteApiKey): its value is refused from the next request on. */
+  delete(id: string): void {
+    this.store.update((document) => {
+      findOrThrow(document, id);
+      document.keys = document.keys.filter((key) => key.id !== id);
     });
     this.index();
   }
@@ -125,10 +167,7 @@ export class ApiKeyRegistry {
   }
 
   private setEnabled(id: string, enabled: boolean): void {
-    this.store.update((document) => {
-      findOrThrow(document, id).enabled = enabled;
-    });
-    this.index();
+    this.update(id, { enabled });
   }
 
   private newId(): string {

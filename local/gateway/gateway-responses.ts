@@ -70,12 +70,57 @@ export function gatewayResponse(type: GatewayResponseType, message?: string | nu
   };
 }
 
-/** The message API Gateway sends when the resource policy explicitly denies an unauthenticated-by-IAM caller. */
-export function accessDeniedMessage(resourceArn: string): string {
-  return `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resourceArn} with an explicit deny`;
+/**
+ * The message API Gateway sends when the resource policy denies an unauthenticated-by-IAM caller: explicitly (a
+ * Deny statement matched) or implicitly (no Allow statement matched).
+ */
+export function accessDeniedMessage(resourceArn: string, explicit = true): string {
+  return `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resourceArn}${explicit ? ' with an explicit deny' : ''}`;
 }
 
 /** `Missing required request parameters: [h1, h2]`, as the request validator words it. */
 export function missingParametersMessage(names: string[]): string {
   return `Missing required request parameters: [${names.join(', ')}]`;
+}
+
+/**
+ * A REST API's customised gateway responses (AWS::ApiGateway::GatewayResponse), keyed by response type or by the
+ * DEFAULT_4XX / DEFAULT_5XX fallbacks: API Gateway answers a type with its own customisation, else with the
+ * fallback of its status class, else with the default above (docs: "Gateway response types for API Gateway").
+ * A customisation may set the status code, adds (or replaces) headers, and renders its body from a template in
+ * which `$context.error.messageString` (the message as a quoted JSON string) and `$context.requestId` are
+ * substituted; x-amzn-ErrorType is sent whatever the customisation.
+ */
+export interface GatewayResponseCustomisation {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  /** The application/json response template. */
+  template: string;
+}
+
+export type GatewayResponseCustomisations = Partial<
+  Record<GatewayResponseType | 'DEFAULT_4XX' | 'DEFAULT_5XX', GatewayResponseCustomisation>
+>;
+
+export function customisedGatewayResponse(
+  type: GatewayResponseType,
+  message: string | null | undefined,
+  context: { requestId: string },
+  customisations: GatewayResponseCustomisations | undefined,
+): GatewayResponse {
+  const standard = gatewayResponse(type, message);
+  const defaults = GATEWAY_RESPONSES[type];
+  const custom = customisations?.[type] ?? customisations?.[defaults.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+  if (!custom) return standard;
+  const messageString = JSON.stringify(message === undefined ? defaults.message : message);
+  // One pass, so a message that happens to contain "$context..." is never substituted into.
+  const values: Record<string, string> = { '$context.error.messageString': messageString, '$context.requestId': context.requestId };
+  const body = custom.template.replace(/\$context\.error\.messageString|\$context\.requestId/g, (variable) => values[variable]!);
+  // Header names are case-insensitive: a customised Content-Type replaces the default one.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...standard.headers, ...custom.headers })) {
+    for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+    headers[name] = value;
+  }
+  return { status: custom.statusCode ?? standard.status, headers, body };
 }

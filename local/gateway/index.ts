@@ -25,7 +25,25 @@ export {
   type VerifyAccessToken,
 } from './authorizer.js';
 export { CidrSet, normalizeAddress, parseCidr } from './cidr.js';
-export { GATEWAY_RESPONSES, gatewayResponse, type GatewayResponseType } from './gateway-responses.js';
+export { ReplaceableCidrSet, rebaseList, sameMembers, type AddressMatcher } from './allowlist.js';
+export {
+  mapSourceIpLists,
+  partnerAllowlistPolicy,
+  PolicyDocumentError,
+  ResourcePolicy,
+  type PolicyContext,
+  type PolicyDecision,
+  type PolicyDocument,
+  type PolicyStatement,
+} from './resource-policy.js';
+export {
+  customisedGatewayResponse,
+  GATEWAY_RESPONSES,
+  gatewayResponse,
+  type GatewayResponseCustomisation,
+  type GatewayResponseCustomisations,
+  type GatewayResponseType,
+} from './gateway-responses.js';
 export { KeyedTokenBuckets, QuotaCounter, SlidingWindowRateRule, TokenBucket, quotaPeriodStart } from './limits.js';
 export type { QuotaDeclaration, QuotaPeriod } from './limits.js';
 export { buildProxyEvent, mapProxyResult, type LambdaError } from './proxy-integration.js';

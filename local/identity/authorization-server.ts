@@ -10,10 +10,14 @@ import { JsonStore } from '../state/json-store.js';
 import {
   ClientRegistry,
   randomString,
+  type AddedSecret,
+  type ClientDetails,
+  type ClientSecretDescriptor,
   type ClientView,
   type CreatedClient,
   type RevokedClient,
   type RotatedSecret,
+  type SecretCipher,
 } from './client-registry.js';
 import { SigningKeyRing, type KeyRotation, type PublishedJwk, type SigningKeyState } from './signing-keys.js';
 import { isLoopbackHost } from './verifier.js';
@@ -62,11 +66,18 @@ export interface AuthorizationServerOptions {
   region?: string;
   /** Clock, epoch ms (default Date.now): token times, secret grace deadlines and key rotation all follow it. */
   now?: () => number;
+  /**
+   * Keep client secrets sealed with this cipher besides their hash, so describeClient() can return them as
+   * Cognito's DescribeUserPoolClient does (the runtime passes its at-rest key). Without it only hashes are kept.
+   */
+  secretCipher?: SecretCipher;
 }
 
 export interface AuthorizationServer {
   company: string;
   userPoolId: string;
+  /** When the pool was first created in this state directory (ISO 8601). */
+  createdAt: string;
   host: string;
   port: number;
   /** `http://HOST:PORT/{userPoolId}`: the `iss` claim of every token. */
@@ -78,10 +89,21 @@ export interface AuthorizationServer {
   /** Every full scope (`identifier/name`) the resource server defines. */
   scopes: readonly string[];
   accessTokenValidityMinutes: number;
-  /** Creates an app client; its secret is returned this once and only its hash is kept. */
-  createClient(input: { name: string; scopes: readonly string[] }): Promise<CreatedClient>;
+  /** Creates an app client (generated secret, or the caller's clientSecret); the secret is returned this once. */
+  createClient(input: { name: string; scopes: readonly string[]; clientSecret?: string }): Promise<CreatedClient>;
   getClient(clientId: string): ClientView | undefined;
   listClients(): ClientView[];
+  /** The client with its last change and accepted secrets (ids and dates, never values). */
+  describeClient(clientId: string): ClientDetails | undefined;
+  /** Renames the client and/or replaces its scopes. */
+  updateClient(clientId: string, change: { name?: string; scopes?: readonly string[] }): ClientView;
+  /** A further secret, accepted at once beside the current one (at most 2 accepted secrets). */
+  addClientSecret(clientId: string, input?: { clientSecret?: string }): Promise<AddedSecret>;
+  listClientSecrets(clientId: string): ClientSecretDescriptor[];
+  /** Refuses that secret from now on; the last accepted secret cannot be deleted. */
+  deleteClientSecret(clientId: string, secretId: string): void;
+  /** The newest accepted secret's value when secrets are kept sealed (secretCipher), else undefined. */
+  revealClientSecret(clientId: string): string | undefined;
   /** New secret usable at once; the previous one accepted until the returned deadline. */
   rotateSecret(clientId: string, input: { graceSeconds: number }): Promise<RotatedSecret>;
   /** No more tokens for the client; tokens already issued stay valid until their exp (returned bound). */
@@ -171,6 +193,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     resourceServerScopes: scopes,
     accessTokenValidityMinutes,
     now,
+    ...(options.secretCipher ? { secretCipher: options.secretCipher } : {}),
   });
   const keys = await SigningKeyRing.open({
     path: join(directory, 'keys', 'signing-keys.json'),
@@ -308,6 +331,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   return {
     company,
     userPoolId: pool.userPoolId,
+    createdAt: pool.createdAt,
     host,
     port,
     issuer,
@@ -318,6 +342,12 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     createClient: (input) => clients.create(input),
     getClient: (clientId) => clients.get(clientId),
     listClients: () => clients.list(),
+    describeClient: (clientId) => clients.details(clientId),
+    updateClient: (clientId, change) => clients.update(clientId, change),
+    addClientSecret: (clientId, input) => clients.addSecret(clientId, input),
+    listClientSecrets: (clientId) => clients.listSecrets(clientId),
+    deleteClientSecret: (clientId, secretId) => clients.deleteSecret(clientId, secretId),
+    revealClientSecret: (clientId) => clients.revealSecret(clientId),
     rotateSecret: (clientId, input) => clients.rotateSecret(clientId, input),
     revokeClient: (clientId) => clients.revoke(clientId),
     setAllowedScopes: (clientId, allowed) => clients.setAllowedScopes(clientId, allowed),

@@ -7,9 +7,15 @@ import { JsonStore } from '../state/json-store.js';
  * user pool app clients that use the client_credentials grant: a random 26-character id, a generated 51-character
  * secret, and the custom scopes (`identifier/name`) the client may ask for.
  *
- * Secrets are shown once, when created or rotated; only a salted scrypt hash is stored, and presented secrets are
- * compared in constant time. Errors carry Cognito's exception names (ResourceNotFoundException,
- * ScopeDoesNotExistException, InvalidParameterException) so a cognito-idp style admin API can pass them through.
+ * Secrets are shown once, when created or rotated; a salted scrypt hash is what the token endpoint checks, and
+ * presented secrets are compared in constant time. Only when the registry is given a `secretCipher` (the local
+ * runtime passes its at-rest key, as for Secrets Manager values) is each secret also kept sealed, so that
+ * DescribeUserPoolClient can return ClientSecret as Cognito does. Errors carry Cognito's exception names
+ * (ResourceNotFoundException, ScopeDoesNotExistException, InvalidParameterException, LimitExceededException) so
+ * the local cognito-idp API (local/aws/cognito-idp.ts) passes them through.
+ *
+ * Each secret has an id `<client-id>--<epoch-ms-created>`, the form of Cognito's ClientSecretId, so secrets can be
+ * listed, added (at most two active, as AddUserPoolClientSecret allows) and deleted one by one.
  */
 
 const CLIENT_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -23,8 +29,12 @@ const SCRYPT_PARAMS = { N: 16_384, r: 8, p: 1 } as const;
 const SCRYPT_KEY_LENGTH = 32;
 
 interface StoredSecret {
+  /** `<client-id>--<epoch-ms>`; absent on secrets stored before ids existed (derived from createdAt then). */
+  id?: string;
   /** `scrypt$N$r$p$salt$hash`, salt and hash base64url. */
   hash: string;
+  /** The secret sealed with the registry's secretCipher, when it has one. */
+  sealed?: string;
   createdAt: number;
   /** Epoch ms after which this (rotated-out) secret is refused; absent for the current secret. */
   validUntil?: number;
@@ -35,6 +45,8 @@ interface StoredClient {
   name: string;
   allowedScopes: string[];
   createdAt: number;
+  /** Epoch ms of the last change to name or scopes. */
+  updatedAt?: number;
   revokedAt?: number;
   secrets: StoredSecret[];
 }
@@ -53,6 +65,34 @@ export interface ClientView {
   revokedAt?: string;
   /** The secrets the token endpoint accepts now: the current one, then any rotated-out one still in its grace. */
   acceptedSecrets: { createdAt: string; validUntil?: string }[];
+}
+
+/** One accepted secret as ListUserPoolClientSecrets describes it: never its value. */
+export interface ClientSecretDescriptor {
+  secretId: string;
+  createdAt: string;
+  /** Set on a secret rotated out by rotateSecret(): refused from then on. */
+  validUntil?: string;
+}
+
+/** ClientView plus what the cognito-idp API reports: last change and the accepted secrets with their ids. */
+export interface ClientDetails extends ClientView {
+  lastModifiedAt: string;
+  secrets: ClientSecretDescriptor[];
+}
+
+export interface AddedSecret {
+  secretId: string;
+  createdAt: string;
+  clientSecret: string;
+  /** True when the registry generated the value (Cognito returns ClientSecretValue only then). */
+  generated: boolean;
+}
+
+/** Seals secrets at rest (AtRestCipher satisfies it). */
+export interface SecretCipher {
+  seal(plaintext: string, context: string): string;
+  openString(sealed: string, context: string): string;
 }
 
 export interface CreatedClient {
@@ -91,7 +131,14 @@ export interface ClientRegistryOptions {
   resourceServerScopes: readonly string[];
   accessTokenValidityMinutes: number;
   now: () => number;
+  /** When set, secrets are also kept sealed so revealSecret() can return them (DescribeUserPoolClient). */
+  secretCipher?: SecretCipher;
 }
+
+/** AddUserPoolClientSecret: "Supports up to 2 active secrets per app client". */
+export const MAX_ACTIVE_SECRETS = 2;
+/** A caller-chosen secret (CreateUserPoolClient / AddUserPoolClientSecret ClientSecret): 24-64 of [\w+]. */
+const CUSTOM_SECRET_PATTERN = /^[\w+]{24,64}$/;
 
 export class ClientRegistry {
   private readonly store: JsonStore<ClientsDocument>;
@@ -105,17 +152,19 @@ export class ClientRegistry {
     this.decoyHash = hashSecret(randomBytes(32).toString('hex'));
   }
 
-  async create(input: { name: string; scopes: readonly string[] }): Promise<CreatedClient> {
+  /** Creates a client with a generated secret, or with `clientSecret` when the caller chooses one (24-64 of [\w+]). */
+  async create(input: { name: string; scopes: readonly string[]; clientSecret?: string }): Promise<CreatedClient> {
     const name = this.validName(input.name);
     const allowedScopes = this.validScopes(input.scopes);
+    if (input.clientSecret !== undefined) validCustomSecret(input.clientSecret);
     const existing = this.store.get().clients;
     let clientId = randomString(CLIENT_ID_ALPHABET, CLIENT_ID_LENGTH);
     while (existing[clientId]) clientId = randomString(CLIENT_ID_ALPHABET, CLIENT_ID_LENGTH);
-    const clientSecret = randomString(CLIENT_ID_ALPHABET, CLIENT_SECRET_LENGTH);
-    const hash = await hashSecret(clientSecret);
+    const clientSecret = input.clientSecret ?? randomString(CLIENT_ID_ALPHABET, CLIENT_SECRET_LENGTH);
     const now = this.options.now();
+    const secret = await this.newSecret(clientId, clientSecret, now, []);
     this.store.update((doc) => {
-      doc.clients[clientId] = { clientId, name, allowedScopes, createdAt: now, secrets: [{ hash, createdAt: now }] };
+      doc.clients[clientId] = { clientId, name, allowedScopes, createdAt: now, secrets: [secret] };
     });
     return { clientId, clientSecret, name, allowedScopes };
   }
@@ -140,10 +189,10 @@ export class ClientRegistry {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0) {
       throw new AwsServiceError('InvalidParameterException', 'graceSeconds must be a non-negative integer');
     }
-    this.activeClient(clientId);
+    const existing = this.activeClient(clientId);
     const clientSecret = randomString(CLIENT_ID_ALPHABET, CLIENT_SECRET_LENGTH);
-    const hash = await hashSecret(clientSecret);
     const now = this.options.now();
+    const secret = await this.newSecret(clientId, clientSecret, now, existing.secrets);
     const previousValidUntil = now + graceSeconds * 1000;
     this.store.update((doc) => {
       const client = doc.clients[clientId];
@@ -154,9 +203,112 @@ export class ClientRegistry {
           validUntil: Math.min(secret.validUntil ?? Number.POSITIVE_INFINITY, previousValidUntil),
         }))
         .filter((secret) => secret.validUntil > now);
-      client.secrets = [{ hash, createdAt: now }, ...stillAccepted];
+      client.secrets = [secret, ...stillAccepted];
     });
     return { clientId, clientSecret, previousSecretValidUntil: new Date(previousValidUntil).toISOString() };
+  }
+
+  /** The client with its last change and accepted secrets (ids, dates); undefined when unknown. */
+  details(clientId: string): ClientDetails | undefined {
+    const client = this.store.get().clients[clientId];
+    if (!client) return undefined;
+    return {
+      ...this.view(client),
+      lastModifiedAt: new Date(client.updatedAt ?? client.createdAt).toISOString(),
+      secrets: this.secretDescriptors(client),
+    };
+  }
+
+  /** The secrets the token endpoint accepts now, oldest first, without their values (ListUserPoolClientSecrets). */
+  listSecrets(clientId: string): ClientSecretDescriptor[] {
+    return this.secretDescriptors(this.activeClient(clientId));
+  }
+
+  /**
+   * Adds a secret, accepted at once next to the current one(s) (AddUserPoolClientSecret): generated, or the
+   * caller's. A client holds at most MAX_ACTIVE_SECRETS accepted secrets: delete one first (LimitExceededException).
+   */
+  async addSecret(clientId: string, input: { clientSecret?: string } = {}): Promise<AddedSecret> {
+    if (input.clientSecret !== undefined) validCustomSecret(input.clientSecret);
+    const client = this.activeClient(clientId);
+    const now = this.options.now();
+    const limitReached = () =>
+      new AwsServiceError(
+        'LimitExceededException',
+        `App client ${clientId} already has ${MAX_ACTIVE_SECRETS} client secrets; delete one before adding another`,
+      );
+    if (acceptedSecrets(client, now).length >= MAX_ACTIVE_SECRETS) throw limitReached();
+    const clientSecret = input.clientSecret ?? randomString(CLIENT_ID_ALPHABET, CLIENT_SECRET_LENGTH);
+    const secret = await this.newSecret(clientId, clientSecret, now, client.secrets);
+    this.store.update((doc) => {
+      const stored = doc.clients[clientId];
+      if (!stored || stored.revokedAt !== undefined) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
+      // Checked again after hashing: a concurrent AddUserPoolClientSecret may have taken the last slot meanwhile.
+      if (acceptedSecrets(stored, now).length >= MAX_ACTIVE_SECRETS) throw limitReached();
+      const storedIds = secretIds(stored);
+      stored.secrets = [...acceptedSecrets(stored, now), secret];
+      // Pin derived ids so every secret keeps the id callers were shown.
+      for (const kept of stored.secrets) kept.id ??= storedIds.get(kept);
+    });
+    return {
+      secretId: secret.id!,
+      createdAt: new Date(now).toISOString(),
+      clientSecret,
+      generated: input.clientSecret === undefined,
+    };
+  }
+
+  /**
+   * Deletes one secret (DeleteUserPoolClientSecret): the token endpoint refuses it from now on. The last accepted
+   * secret cannot be deleted (InvalidParameterException), as in Cognito; delete the client instead.
+   */
+  deleteSecret(clientId: string, secretId: string): void {
+    const client = this.activeClient(clientId);
+    const now = this.options.now();
+    const accepted = acceptedSecrets(client, now);
+    const ids = secretIds(client);
+    const target = accepted.find((secret) => ids.get(secret) === secretId);
+    if (!target) throw new AwsServiceError('ResourceNotFoundException', `No client secret ${secretId} for client ${clientId}`);
+    if (accepted.length === 1) {
+      throw new AwsServiceError('InvalidParameterException', 'The last remaining client secret of an app client cannot be deleted');
+    }
+    this.store.update((doc) => {
+      const stored = doc.clients[clientId];
+      if (!stored) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
+      const storedIds = secretIds(stored);
+      stored.secrets = acceptedSecrets(stored, now).filter((secret) => storedIds.get(secret) !== secretId);
+      // Pin derived ids so the remaining secrets keep the ids callers were shown.
+      for (const secret of stored.secrets) secret.id ??= storedIds.get(secret);
+    });
+  }
+
+  /**
+   * The value of the newest accepted secret, when the registry keeps sealed secrets (DescribeUserPoolClient's
+   * ClientSecret); undefined without a cipher or for secrets stored before one was configured.
+   */
+  revealSecret(clientId: string): string | undefined {
+    const cipher = this.options.secretCipher;
+    const client = this.activeClient(clientId);
+    if (!cipher) return undefined;
+    const ids = secretIds(client);
+    const newest = [...acceptedSecrets(client, this.options.now())].sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (!newest?.sealed) return undefined;
+    return cipher.openString(newest.sealed, sealContext(clientId, ids.get(newest)!));
+  }
+
+  /** Renames the client and/or replaces its scopes (UpdateUserPoolClient). */
+  update(clientId: string, change: { name?: string; scopes?: readonly string[] }): ClientView {
+    this.activeClient(clientId);
+    const name = change.name === undefined ? undefined : this.validName(change.name);
+    const scopes = change.scopes === undefined ? undefined : this.validScopes(change.scopes);
+    return this.store.update((doc) => {
+      const client = doc.clients[clientId];
+      if (!client) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
+      if (name !== undefined) client.name = name;
+      if (scopes !== undefined) client.allowedScopes = scopes;
+      client.updatedAt = this.options.now();
+      return this.view(client);
+    });
   }
 
   /** Like deleting a Cognito app client: the token endpoint refuses it from now on. The record stays for audit. */
@@ -185,6 +337,7 @@ export class ClientRegistry {
       const client = doc.clients[clientId];
       if (!client) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
       client.allowedScopes = allowedScopes;
+      client.updatedAt = this.options.now();
       return this.view(client);
     });
   }
@@ -206,6 +359,28 @@ export class ClientRegistry {
     }
     if (!client || !matched) return { ok: false, reason: 'wrong-secret' };
     return { ok: true, client: this.view(client) };
+  }
+
+  /** A new stored secret: hashed, sealed when there is a cipher, with an id unique among the client's secrets. */
+  private async newSecret(clientId: string, clientSecret: string, now: number, existing: StoredSecret[]): Promise<StoredSecret> {
+    const taken = new Set(secretIds({ clientId, secrets: existing }).values());
+    let stamp = now;
+    while (taken.has(`${clientId}--${stamp}`)) stamp += 1;
+    const id = `${clientId}--${stamp}`;
+    const hash = await hashSecret(clientSecret);
+    const cipher = this.options.secretCipher;
+    return { id, hash, createdAt: now, ...(cipher ? { sealed: cipher.seal(clientSecret, sealContext(clientId, id)) } : {}) };
+  }
+
+  private secretDescriptors(client: StoredClient): ClientSecretDescriptor[] {
+    const ids = secretIds(client);
+    return acceptedSecrets(client, this.options.now())
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((secret) => ({
+        secretId: ids.get(secret)!,
+        createdAt: new Date(secret.createdAt).toISOString(),
+        ...(secret.validUntil !== undefined ? { validUntil: new Date(secret.validUntil).toISOString() } : {}),
+      }));
   }
 
   private activeClient(clientId: string): StoredClient {
@@ -258,6 +433,38 @@ export class ClientRegistry {
           ...(secret.validUntil !== undefined ? { validUntil: new Date(secret.validUntil).toISOString() } : {}),
         })),
     };
+  }
+}
+
+function acceptedSecrets(client: Pick<StoredClient, 'secrets'>, now: number): StoredSecret[] {
+  return client.secrets.filter((secret) => (secret.validUntil ?? Infinity) > now);
+}
+
+/** Each secret's id: the stored one, or `<client-id>--<createdAt>` (bumped by 1 ms past any id already taken). */
+function secretIds(client: Pick<StoredClient, 'clientId' | 'secrets'>): Map<StoredSecret, string> {
+  const ids = new Map<StoredSecret, string>();
+  const taken = new Set(client.secrets.flatMap((secret) => (secret.id ? [secret.id] : [])));
+  for (const secret of [...client.secrets].sort((a, b) => a.createdAt - b.createdAt)) {
+    if (secret.id) {
+      ids.set(secret, secret.id);
+      continue;
+    }
+    let stamp = secret.createdAt;
+    while (taken.has(`${client.clientId}--${stamp}`)) stamp += 1;
+    const id = `${client.clientId}--${stamp}`;
+    taken.add(id);
+    ids.set(secret, id);
+  }
+  return ids;
+}
+
+function sealContext(clientId: string, secretId: string): string {
+  return `cognito-client-secret:${clientId}:${secretId}`;
+}
+
+function validCustomSecret(secret: unknown): void {
+  if (typeof secret !== 'string' || !CUSTOM_SECRET_PATTERN.test(secret)) {
+    throw new AwsServiceError('InvalidParameterException', 'ClientSecret must be 24-64 characters of letters, digits, _ or +');
   }
 }
 
