@@ -1,3 +1,4 @@
+import { GATEWAY_PROBLEMS, gatewayProblemTemplate } from '../gateway-problems.js';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -25,31 +26,6 @@ export interface ServiceApiProps<F extends string> {
 }
 
 /** Errors API Gateway answers itself, reshaped as RFC 9457 problem+json like the handlers' errors. */
-const GATEWAY_PROBLEMS: { type: apigateway.ResponseType; status?: number; title: string; headers?: Record<string, string> }[] = [
-  { type: apigateway.ResponseType.BAD_REQUEST_BODY, status: 400, title: 'Bad Request' },
-  { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, status: 400, title: 'Bad Request' },
-  { type: apigateway.ResponseType.UNAUTHORIZED, status: 401, title: 'Unauthorized', headers: { 'WWW-Authenticate': "'Bearer'" } },
-  { type: apigateway.ResponseType.ACCESS_DENIED, status: 403, title: 'Forbidden' },
-  { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: 403, title: 'Forbidden' },
-  { type: apigateway.ResponseType.INVALID_API_KEY, status: 403, title: 'Forbidden' },
-  { type: apigateway.ResponseType.WAF_FILTERED, status: 403, title: 'Forbidden' },
-  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, status: 413, title: 'Payload Too Large' },
-  { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, status: 415, title: 'Unsupported Media Type' },
-  { type: apigateway.ResponseType.THROTTLED, status: 429, title: 'Too Many Requests' },
-  { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: 429, title: 'Too Many Requests' },
-  { type: apigateway.ResponseType.DEFAULT_4XX, title: 'Client Error' },
-  { type: apigateway.ResponseType.DEFAULT_5XX, title: 'Server Error' },
-];
-
-/** Gateway response templates only substitute variables; messageString is already a quoted JSON string. */
-function problemTemplate(title: string, status?: number): string {
-  return (
-    `{"type":"about:blank","title":"${title}",` +
-    (status === undefined ? '' : `"status":${status},`) +
-    '"detail":$context.error.messageString,"requestId":"$context.requestId"}'
-  );
-}
-
 /** `/orders/{id}` -> `method.request.path.id`. */
 function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([^}+]+)\+?\}/g)].map((match) => `method.request.path.${match[1]}`);
@@ -142,11 +118,14 @@ export class ServiceApi<F extends string> extends Construct {
     });
 
     for (const problem of GATEWAY_PROBLEMS) {
-      this.restApi.addGatewayResponse(`Problem${problem.type.responseType}`, {
-        type: problem.type,
+      this.restApi.addGatewayResponse(`Problem${problem.responseType}`, {
+        type: apigateway.ResponseType.of(problem.responseType),
         ...(problem.status === undefined ? {} : { statusCode: String(problem.status) }),
-        responseHeaders: { 'Content-Type': "'application/problem+json'", ...problem.headers },
-        templates: { 'application/json': problemTemplate(problem.title, problem.status) },
+        // Header values are mapping expressions: static values are single-quoted.
+        responseHeaders: Object.fromEntries(
+          Object.entries({ 'Content-Type': 'application/problem+json', ...problem.headers }).map(([k, v]) => [k, `'${v}'`]),
+        ),
+        templates: { 'application/json': gatewayProblemTemplate(problem) },
       });
     }
 
