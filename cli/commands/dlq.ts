@@ -1,0 +1,471 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import { integerOption, stringOption, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+import { readLocalAudit } from '../lib/audit-source.js';
+import { getCarOrder } from '../lib/orders.js';
+import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
+import { listArchivedEvents } from '../local-operations.js';
+import { keyValues, table } from '../output.js';
+import type { RuleHandle, Target } from '../target.js';
+import { iso, sleep } from '../time.js';
+
+/**
+ * `b2b dlq list` / `b2b dlq redrive`: the completion callbacks EventBridge gave up on, from the dead-letter queue of
+ * the callback rule's target.
+ *
+ * Redrive sends each dead-lettered event through the same rule target again (its API destination, connection,
+ * retry policy and dead-letter queue) by replaying it from the bus archive to that rule only: StartReplay with
+ * Destination.FilterArns = [the RULE_ARN the message names] over the one-second window of the event's time. That is
+ * the only way, on AWS as locally, to invoke an API destination with its connection's OAuth credentials (there is
+ * no "invoke API destination" API); PutEvents of the body would re-archive the event and reach every rule. A
+ * replayed event carries `replay-name`, and other events of the same second are sent to that rule too, which is
+ * harmless (the car maker's callback is idempotent) and counted. A message is deleted only when its delivery is
+ * confirmed: locally by the delivery the runtime recorded for the replayed event; on AWS by the car order showing
+ * the completion the callback carries. A redrive that fails again is dead-lettered again by EventBridge as a new
+ * message carrying our replay name: that copy is deleted and the original kept, with the new error reported.
+ */
+
+export interface DeadLetterEvent {
+  id: string;
+  time: string;
+  detailType: string;
+  source: string;
+  replayName?: string;
+  carOrderId?: string;
+  tireOrderId?: string;
+  correlationId?: string;
+}
+
+export interface DeadLetter {
+  messageId: string;
+  sentAt?: string;
+  receiveCount?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  retryAttempts?: number;
+  exhaustedRetryCondition?: string;
+  ruleArn?: string;
+  targetArn?: string;
+  event?: DeadLetterEvent;
+  /** Why the body is not an event, when it is not. */
+  unreadable?: string;
+}
+
+interface ReceivedDeadLetter extends DeadLetter {
+  receiptHandle: string;
+}
+
+const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+
+export function deadLetterOf(message: Message): ReceivedDeadLetter {
+  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+  const sent = message.Attributes?.SentTimestamp;
+  const receiveCount = message.Attributes?.ApproximateReceiveCount;
+  const retryAttempts = attribute('RETRY_ATTEMPTS');
+  const letter: ReceivedDeadLetter = {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    ...(sent ? { sentAt: iso(Number(sent)) } : {}),
+    ...(receiveCount ? { receiveCount: Number(receiveCount) } : {}),
+    ...(attribute('ERROR_CODE') ? { errorCode: attribute('ERROR_CODE') } : {}),
+    ...(attribute('ERROR_MESSAGE') ? { errorMessage: attribute('ERROR_MESSAGE') } : {}),
+    ...(retryAttempts !== undefined ? { retryAttempts: Number(retryAttempts) } : {}),
+    ...(attribute('EXHAUSTED_RETRY_CONDITION') ? { exhaustedRetryCondition: attribute('EXHAUSTED_RETRY_CONDITION') } : {}),
+    ...(attribute('RULE_ARN') ? { ruleArn: attribute('RULE_ARN') } : {}),
+    ...(attribute('TARGET_ARN') ? { targetArn: attribute('TARGET_ARN') } : {}),
+  };
+  let body: Partial<EventBridgeEvent>;
+  try {
+    body = JSON.parse(message.Body ?? '') as Partial<EventBridgeEvent>;
+  } catch {
+    return { ...letter, unreadable: 'the message body is not JSON' };
+  }
+  const id = text(body?.id);
+  const time = text(body?.time);
+  if (!id || !time || Number.isNaN(Date.parse(time))) return { ...letter, unreadable: 'the message body is not an EventBridge event' };
+  const detail = (body.detail ?? {}) as Record<string, unknown>;
+  const event: DeadLetterEvent = {
+    id,
+    time,
+    detailType: text(body['detail-type']) ?? '',
+    source: text(body.source) ?? '',
+    ...(text(body['replay-name']) ? { replayName: text(body['replay-name']) } : {}),
+    ...(text(detail.carOrderId) ? { carOrderId: text(detail.carOrderId) } : {}),
+    ...(text(detail.tireOrderId) ? { tireOrderId: text(detail.tireOrderId) } : {}),
+    ...(text(detail.correlationId) ? { correlationId: text(detail.correlationId) } : {}),
+  };
+  return { ...letter, event };
+}
+
+function publicView({ receiptHandle: _receiptHandle, ...letter }: ReceivedDeadLetter): DeadLetter {
+  return letter;
+}
+
+/**
+ * Receives up to `max` messages, each hidden for `visibilitySeconds` so a repeated receive does not return it again
+ * (SQS has no "peek"); callers release or delete every message they received.
+ */
+async function receive(target: Target, queueUrl: string, max: number, visibilitySeconds: number): Promise<ReceivedDeadLetter[]> {
+  const letters = new Map<string, ReceivedDeadLetter>();
+  while (letters.size < max) {
+    const result = await target.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, max - letters.size),
+        VisibilityTimeout: visibilitySeconds,
+        // Long polling asks every SQS server, so an empty answer means the queue has no visible message.
+        WaitTimeSeconds: target.kind === 'aws' ? 1 : 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+    );
+    const messages = result.Messages ?? [];
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      const letter = deadLetterOf(message);
+      if (!letters.has(letter.messageId)) letters.set(letter.messageId, letter);
+    }
+  }
+  return [...letters.values()];
+}
+
+/** Makes messages visible again at once. */
+async function release(target: Target, queueUrl: string, letters: readonly ReceivedDeadLetter[]): Promise<void> {
+  for (const letter of letters) {
+    try {
+      await target.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+    } catch (error) {
+      // Its visibility timeout already ran out: it is visible again anyway.
+      if ((error as Error).name !== 'MessageNotInflight') throw error;
+    }
+  }
+}
+
+async function remove(target: Target, queueUrl: string, letter: ReceivedDeadLetter): Promise<void> {
+  await target.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
+}
+
+export interface DeadLetterList {
+  queueUrl: string;
+  approximateVisible?: number;
+  approximateInFlight?: number;
+  messages: DeadLetter[];
+}
+
+export async function listDeadLetters(target: Target, max: number): Promise<DeadLetterList> {
+  const queueUrl = await target.resources.deadLetterQueueUrl();
+  const attributes = await target.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  const letters = await receive(target, queueUrl, max, 30);
+  await release(target, queueUrl, letters);
+  const visible = attributes.Attributes?.ApproximateNumberOfMessages;
+  const inFlight = attributes.Attributes?.ApproximateNumberOfMessagesNotVisible;
+  return {
+    queueUrl,
+    ...(visible !== undefined ? { approximateVisible: Number(visible) } : {}),
+    ...(inFlight !== undefined ? { approximateInFlight: Number(inFlight) } : {}),
+    messages: letters.map(publicView).sort((a, b) => (a.event?.time ?? '').localeCompare(b.event?.time ?? '')),
+  };
+}
+
+export type RedriveOutcome = 'delivered' | 'failed' | 'pending' | 'skipped';
+
+export interface RedriveItem extends DeadLetter {
+  outcome: RedriveOutcome;
+  /** True when the message was deleted from the queue (delivered only). */
+  removed: boolean;
+  reason?: string;
+  replayName?: string;
+}
+
+export interface RedriveResult {
+  queueUrl: string;
+  replays: { name: string; rule: string; from: string; to: string; state: string }[];
+  items: RedriveItem[];
+  delivered: number;
+  kept: number;
+  /** Events re-sent to the rule only because they shared a second with a dead-lettered one (locally counted). */
+  alsoResent?: number;
+  notes: string[];
+}
+
+interface Candidate {
+  letter: ReceivedDeadLetter;
+  event: DeadLetterEvent;
+  rule: RuleHandle;
+  outcome: RedriveOutcome;
+  reason?: string;
+  replayName?: string;
+}
+
+/** Dead-lettered events of one rule, grouped into windows of nearby event times (one replay each). */
+function replayWindows(candidates: Candidate[]): { rule: RuleHandle; from: Date; to: Date; members: Candidate[] }[] {
+  const byRule = new Map<string, Candidate[]>();
+  for (const candidate of candidates) byRule.set(candidate.rule.arn, [...(byRule.get(candidate.rule.arn) ?? []), candidate]);
+  const windows: { rule: RuleHandle; from: Date; to: Date; members: Candidate[] }[] = [];
+  for (const members of byRule.values()) {
+    const sorted = [...members].sort((a, b) => Date.parse(a.event.time) - Date.parse(b.event.time));
+    let current: { rule: RuleHandle; from: Date; to: Date; members: Candidate[] } | undefined;
+    for (const candidate of sorted) {
+      // Event times are whole seconds; [t, t + 1 s) holds exactly that second's events.
+      const second = Math.floor(Date.parse(candidate.event.time) / 1000) * 1000;
+      if (current && second - current.to.getTime() <= 60_000) {
+        current.to = new Date(Math.max(current.to.getTime(), second + 1000));
+        current.members.push(candidate);
+      } else {
+        current = { rule: candidate.rule, from: new Date(second), to: new Date(second + 1000), members: [candidate] };
+        windows.push(current);
+      }
+    }
+  }
+  return windows;
+}
+
+export async function redriveDeadLetters(
+  target: Target,
+  options: { max: number; timeoutMs: number },
+  progress: (line: string) => void,
+): Promise<RedriveResult> {
+  const deadline = Date.now() + options.timeoutMs;
+  const queueUrl = await target.resources.deadLetterQueueUrl();
+  const [bus, archive, rules] = await Promise.all([target.resources.eventBus(), target.resources.archive(), target.resources.rules()]);
+  // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
+  const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const notes: string[] = [];
+  const skipped: RedriveItem[] = [];
+  const candidates: Candidate[] = [];
+  for (const letter of letters) {
+    const rule = rules.find((r) => r.arn === letter.ruleArn);
+    if (!letter.event) skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: letter.unreadable ?? 'no event' });
+    else if (!rule) {
+      skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: `its rule ${letter.ruleArn ?? '(none)'} is not on bus ${bus.name}` });
+    } else candidates.push({ letter, event: letter.event, rule, outcome: 'pending' });
+  }
+
+  // Locally the archive can be checked; on AWS it keeps events longer (30 days) than the queue keeps messages (14).
+  if (target.local) {
+    for (const candidate of candidates) {
+      const second = Math.floor(Date.parse(candidate.event.time) / 1000) * 1000;
+      const archived = await listArchivedEvents(target.local, archive.name, new Date(second), new Date(second + 1000));
+      if (!archived.some((event) => event.id === candidate.event.id)) {
+        candidate.outcome = 'skipped';
+        candidate.reason = `event ${candidate.event.id} is not in archive ${archive.name} (past its retention?)`;
+      }
+    }
+  }
+
+  const toReplay = candidates.filter((c) => c.outcome === 'pending');
+  const replays: RedriveResult['replays'] = [];
+  for (const window of replayWindows(toReplay)) {
+    const name = newReplayName('b2b-redrive', new Date());
+    progress(`Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`);
+    await startReplay(target, {
+      name,
+      description: `b2b dlq redrive of ${window.members.map((m) => m.event.id).join(' ')}`,
+      archive,
+      bus,
+      from: window.from,
+      to: window.to,
+      rules: [window.rule],
+    });
+    for (const member of window.members) member.replayName = name;
+    replays.push({ name, rule: window.rule.name, from: iso(window.from), to: iso(window.to), state: 'STARTING' });
+  }
+  for (const replay of replays) {
+    const final = await followReplay(target, replay.name, { from: new Date(replay.from), to: new Date(replay.to) }, {
+      deadline,
+      intervalMs: target.local ? 200 : 5_000,
+      onProgress: (p) => progress(`  ${replay.name}: ${p.state}${p.stateReason ? ` - ${p.stateReason}` : ''}`),
+    });
+    replay.state = final.state;
+    if (final.state !== 'COMPLETED' && final.state !== 'RUNNING' && final.state !== 'STARTING') {
+      for (const member of toReplay.filter((c) => c.replayName === replay.name)) {
+        member.outcome = 'failed';
+        member.reason = `replay ${replay.name} ended ${final.state}${final.stateReason ? `: ${final.stateReason}` : ''}`;
+      }
+    }
+  }
+
+  const ours = new Set(replays.map((r) => r.name));
+  let alsoResent: number | undefined;
+  for (;;) {
+    // A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy.
+    const fresh = await receive(target, queueUrl, 100, 30);
+    const others: ReceivedDeadLetter[] = [];
+    for (const copy of fresh) {
+      const replayName = copy.event?.replayName;
+      const candidate = replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
+      if (candidate) {
+        candidate.outcome = 'failed';
+        candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
+        await remove(target, queueUrl, copy);
+      } else others.push(copy);
+    }
+    await release(target, queueUrl, others);
+
+    if (target.local) {
+      const entries = readLocalAudit(target);
+      const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
+      let resent = 0;
+      for (const entry of entries) {
+        if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
+        if (entry.kind === 'delivery' && entry.replayName && ours.has(entry.replayName)) last.set(entry.eventId, entry);
+      }
+      alsoResent = Math.max(0, resent - toReplay.length);
+      for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
+        const delivery = last.get(candidate.event.id);
+        if (delivery?.outcome === 'delivered') {
+          candidate.outcome = 'delivered';
+          candidate.reason = `delivered (HTTP ${delivery.status ?? '2xx'}) on attempt ${delivery.attempt}`;
+        } else if (delivery?.outcome === 'dead-lettered') {
+          candidate.outcome = 'failed';
+          candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
+        }
+      }
+    } else {
+      for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
+        if (!candidate.event.carOrderId) continue;
+        const order = await getCarOrder(target, candidate.event.carOrderId);
+        if (order?.status === 'OrderCompleted' && (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)) {
+          candidate.outcome = 'delivered';
+          candidate.reason = `car order ${order.id} is OrderCompleted${order.completedAt ? ` (completed ${order.completedAt})` : ''}`;
+        }
+      }
+    }
+    const pending = toReplay.filter((c) => c.outcome === 'pending').length;
+    if (pending === 0 || Date.now() > deadline) break;
+    progress(`  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`);
+    await sleep(target.local ? 250 : 10_000);
+  }
+  if (target.kind === 'aws') {
+    notes.push(
+      'On AWS a redriven callback counts as delivered once its car order shows the completion it carries; a message ' +
+        'whose event has no car order stays in the queue.',
+    );
+  }
+
+  const items: RedriveItem[] = [...skipped];
+  for (const candidate of candidates) {
+    const removed = candidate.outcome === 'delivered';
+    if (removed) await remove(target, queueUrl, candidate.letter);
+    items.push({
+      ...publicView(candidate.letter),
+      outcome: candidate.outcome,
+      removed,
+      ...(candidate.reason ? { reason: candidate.reason } : {}),
+      ...(candidate.replayName ? { replayName: candidate.replayName } : {}),
+    });
+  }
+  await release(
+    target,
+    queueUrl,
+    letters.filter((letter) => !items.some((item) => item.messageId === letter.messageId && item.removed)),
+  );
+  const delivered = items.filter((item) => item.removed).length;
+  return {
+    queueUrl,
+    replays,
+    items,
+    delivered,
+    kept: items.length - delivered,
+    ...(alsoResent !== undefined ? { alsoResent } : {}),
+    notes,
+  };
+}
+
+function humanList(result: DeadLetterList): string[] {
+  const lines = [
+    `Dead-letter queue ${result.queueUrl}: ${result.messages.length} message${result.messages.length === 1 ? '' : 's'} read` +
+      `${result.approximateVisible !== undefined ? ` (about ${result.approximateVisible} visible, ${result.approximateInFlight ?? 0} in flight)` : ''}`,
+  ];
+  if (result.messages.length === 0) return lines;
+  lines.push(
+    '',
+    ...table(result.messages, [
+      { header: 'MESSAGE ID', value: (m) => m.messageId },
+      { header: 'EVENT TIME', value: (m) => m.event?.time },
+      { header: 'CAR ORDER', value: (m) => m.event?.carOrderId },
+      { header: 'RETRIES', value: (m) => m.retryAttempts },
+      { header: 'ERROR CODE', value: (m) => m.errorCode },
+      { header: 'ERROR MESSAGE', value: (m) => m.errorMessage ?? m.unreadable, max: 120 },
+    ]),
+  );
+  return lines;
+}
+
+function humanRedrive(result: RedriveResult): string[] {
+  const lines = [
+    `Redrive from ${result.queueUrl}: ${result.delivered} delivered and removed, ${result.kept} kept`,
+  ];
+  if (result.items.length > 0) {
+    lines.push(
+      '',
+      ...table(result.items, [
+        { header: 'MESSAGE ID', value: (i) => i.messageId },
+        { header: 'CAR ORDER', value: (i) => i.event?.carOrderId },
+        { header: 'OUTCOME', value: (i) => `${i.outcome}${i.removed ? ' (removed)' : ' (kept)'}` },
+        { header: 'DETAIL', value: (i) => i.reason, max: 120 },
+      ]),
+    );
+  }
+  if (result.replays.length > 0) {
+    lines.push('', 'Replays:', ...result.replays.map((r) => `  ${r.name}  rule ${r.rule}  ${r.from} .. ${r.to}  ${r.state}`));
+  }
+  if (result.alsoResent) {
+    lines.push(
+      '',
+      ...keyValues([['also re-sent', `${result.alsoResent} event(s) of the same seconds, already applied (the callback is idempotent)`]], ''),
+    );
+  }
+  for (const note of result.notes) lines.push('', `Note: ${note}`);
+  return lines;
+}
+
+export const dlqListCommand: CommandSpec = {
+  path: ['dlq', 'list'],
+  summary: 'List dead-lettered completion callbacks with their error code and message',
+  description: [
+    "Reads the dead-letter queue of the completion callback rule's target (messages are hidden for 30 s while",
+    'being read, then released). Each line is one event EventBridge gave up delivering, with the ERROR_CODE and',
+    'ERROR_MESSAGE it recorded.',
+  ],
+  options: { max: { type: 'string', valueName: 'N', description: 'Read at most N messages (default 100)' } },
+  examples: ['b2b dlq list', 'b2b dlq list --max 20 --json', 'b2b dlq list --stage dev'],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const max = integerOption(input, 'max', { min: 1, max: 10_000, default: 100 });
+    const result = await listDeadLetters(await context.target(), max);
+    return { data: result, human: humanList(result) };
+  },
+};
+
+export const dlqRedriveCommand: CommandSpec = {
+  path: ['dlq', 'redrive'],
+  summary: 'Send dead-lettered callbacks through the API destination again; remove only those delivered',
+  description: [
+    "Each message's event is replayed from the bus archive to the rule it failed for only (StartReplay with",
+    "FilterArns), so it goes through the same API destination, OAuth connection, retry policy and dead-letter",
+    'queue. A message is deleted only once its delivery is confirmed; the others stay, with the reason. Events of',
+    'the same second are re-sent to that rule too; the car maker\'s callback is idempotent, so they change nothing.',
+  ],
+  options: {
+    max: { type: 'string', valueName: 'N', description: 'Redrive at most N messages (default 100)' },
+    timeout: { type: 'string', valueName: 'SECONDS', description: 'How long to wait for the deliveries (default 120 local, 900 on a stage)' },
+  },
+  examples: ['b2b dlq redrive', 'b2b dlq redrive --max 10', 'b2b dlq redrive --stage dev --timeout 600 --json'],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const max = integerOption(input, 'max', { min: 1, max: 1000, default: 100 });
+    const timeoutSeconds = stringOption(input, 'timeout') === undefined ? undefined : integerOption(input, 'timeout', { min: 1, max: 43_000, default: 0 });
+    const target = await context.target();
+    // A replay on AWS can take minutes to start and runs in one-minute slices of event time.
+    const timeoutMs = (timeoutSeconds ?? (target.kind === 'aws' ? 900 : 120)) * 1000;
+    const result = await redriveDeadLetters(target, { max, timeoutMs }, context.progress);
+    return { data: result, human: humanRedrive(result), exitCode: result.kept > 0 ? 1 : 0 };
+  },
+};

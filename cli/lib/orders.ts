@@ -1,0 +1,85 @@
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Target } from '../target.js';
+
+/**
+ * Reads of both companies' order tables (consistent reads, so a count taken right after a callback sees it). The
+ * CLI only reads orders; every change goes through the APIs and the event bus like any other traffic.
+ */
+
+export interface CarOrderRecord {
+  id: string;
+  clientId?: string;
+  status?: string;
+  tireOrderId?: string;
+  correlationId?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  completedAt?: string;
+}
+
+export interface TireOrderRecord {
+  id: string;
+  clientId?: string;
+  carOrderId?: string;
+  status?: string;
+  correlationId?: string;
+  createdAt?: string;
+  completedAt?: string;
+  eventPublishedAt?: string;
+}
+
+export async function getCarOrder(target: Target, id: string): Promise<CarOrderRecord | undefined> {
+  const { carOrders } = await target.resources.tables();
+  const result = await target.clients.dynamodb.send(new GetCommand({ TableName: carOrders, Key: { id }, ConsistentRead: true }));
+  return result.Item as CarOrderRecord | undefined;
+}
+
+export async function getTireOrder(target: Target, id: string): Promise<TireOrderRecord | undefined> {
+  const { tireOrders } = await target.resources.tables();
+  const result = await target.clients.dynamodb.send(new GetCommand({ TableName: tireOrders, Key: { id }, ConsistentRead: true }));
+  return result.Item as TireOrderRecord | undefined;
+}
+
+const BATCH_GET_LIMIT = 100;
+
+/** The car orders with these ids that exist, by id (BatchGetItem in pages of 100, unprocessed keys retried). */
+export async function getCarOrders(target: Target, ids: Iterable<string>): Promise<Map<string, CarOrderRecord>> {
+  const { carOrders } = await target.resources.tables();
+  const unique = [...new Set(ids)];
+  const found = new Map<string, CarOrderRecord>();
+  for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+    let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ id }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+      if (attempt > 8) throw new Error(`BatchGetItem on ${carOrders} kept leaving keys unprocessed`);
+      const result = await target.clients.dynamodb.send(
+        new BatchGetCommand({ RequestItems: { [carOrders]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[carOrders] ?? []) found.set(String(item.id), item as CarOrderRecord);
+      keys = (result.UnprocessedKeys?.[carOrders]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+  }
+  return found;
+}
+
+/** What a replay may change on a car order: its status and when it last changed. */
+export interface OrderChange {
+  carOrderId: string;
+  before: { status?: string; updatedAt?: string } | null;
+  after: { status?: string; updatedAt?: string } | null;
+}
+
+export function orderChanges(before: Map<string, CarOrderRecord>, after: Map<string, CarOrderRecord>, ids: Iterable<string>): OrderChange[] {
+  const changes: OrderChange[] = [];
+  for (const id of new Set(ids)) {
+    const a = before.get(id);
+    const b = after.get(id);
+    if (a?.status === b?.status && a?.updatedAt === b?.updatedAt && (a === undefined) === (b === undefined)) continue;
+    changes.push({
+      carOrderId: id,
+      before: a ? { status: a.status, updatedAt: a.updatedAt } : null,
+      after: b ? { status: b.status, updatedAt: b.updatedAt } : null,
+    });
+  }
+  return changes;
+}

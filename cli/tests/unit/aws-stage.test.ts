@@ -1,0 +1,397 @@
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateDeploymentCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  GetRestApiCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+  GetUsagePlansCommand,
+  UpdateRestApiCommand,
+} from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DeleteUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  DescribeArchiveCommand,
+  DescribeEventBusCommand,
+  EventBridgeClient,
+  ListArchivesCommand,
+  ListRulesCommand,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand, WAFInvalidParameterException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditResult } from '../../commands/audit.js';
+import type { DeadLetterList } from '../../commands/dlq.js';
+import type { OrderTrace } from '../../commands/orders.js';
+import type { OnboardResult } from '../../commands/partners.js';
+import type { ReplayDryRun } from '../../commands/replay.js';
+import { runCli } from '../../main.js';
+
+/**
+ * The --stage path, with the AWS SDK clients mocked (aws-sdk-client-mock): how the CLI finds a deployed stage's
+ * resources (stack outputs and resources, the API stages' access log groups, the callback rule's dead-letter queue)
+ * and what it asks AWS to do. Names and shapes are the ones CarOrdersStack and TireOrdersStack create.
+ */
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const cloudFormation = mockClient(CloudFormationClient);
+const apiGateway = mockClient(APIGatewayClient);
+const logs = mockClient(CloudWatchLogsClient);
+const events = mockClient(EventBridgeClient);
+const dynamodb = mockClient(DynamoDBDocumentClient);
+const cognito = mockClient(CognitoIdentityProviderClient);
+const secrets = mockClient(SecretsManagerClient);
+const waf = mockClient(WAFV2Client);
+const ssm = mockClient(SSMClient);
+const sqs = mockClient(SQSClient);
+const all = [cloudFormation, apiGateway, logs, events, dynamodb, cognito, secrets, waf, ssm, sqs];
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli([...args, '--stage', 'dev', '--region', REGION], {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readStdin: async () => '',
+    now: () => new Date('2026-05-01T12:00:00.000Z'),
+  });
+  return { code, stdout, stderr };
+}
+
+function stacks(): void {
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'dev-CarOrders' }).resolves({
+    Stacks: [
+      {
+        StackName: 'dev-CarOrders',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: [
+          { OutputKey: 'UserPoolId', OutputValue: `${REGION}_CarPool01` },
+          { OutputKey: 'TokenUrl', OutputValue: 'https://dev-car-orders.auth.eu-west-1.amazoncognito.com/oauth2/token' },
+        ],
+      },
+    ],
+  });
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'dev-TireOrders' }).resolves({
+    Stacks: [
+      {
+        StackName: 'dev-TireOrders',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: [
+          { OutputKey: 'UserPoolId', OutputValue: `${REGION}_TirePool1` },
+          { OutputKey: 'TokenUrl', OutputValue: 'https://dev-tire-orders.auth.eu-west-1.amazoncognito.com/oauth2/token' },
+          { OutputKey: 'EventBusName', OutputValue: 'dev-tire-orders' },
+        ],
+      },
+    ],
+  });
+  const resource = (logical: string, physical: string, type: string) => ({
+    LogicalResourceId: logical,
+    PhysicalResourceId: physical,
+    ResourceType: type,
+    ResourceStatus: 'CREATE_COMPLETE' as const,
+    LastUpdatedTimestamp: new Date(),
+  });
+  cloudFormation.on(ListStackResourcesCommand, { StackName: 'dev-CarOrders' }).resolves({
+    StackResourceSummaries: [
+      resource('OrdersTable315BB997', 'dev-CarOrders-OrdersTable315BB997-1ABC', 'AWS::DynamoDB::Table'),
+      resource('IdempotencyTable5C2B6A3E', 'dev-CarOrders-IdempotencyTable-XYZ', 'AWS::DynamoDB::Table'),
+      resource('CreateOrderLogGroup9F1E2D3C', 'dev-CarOrders-CreateOrderLogGroup-QWE', 'AWS::Logs::LogGroup'),
+      resource('CompleteOrderLogGroupA1B2C3D4', 'dev-CarOrders-CompleteOrderLogGroup-RTY', 'AWS::Logs::LogGroup'),
+      resource('ApiAccessLogs0A1B2C3D', 'dev-CarOrders-ApiAccessLogs-UIO', 'AWS::Logs::LogGroup'),
+    ],
+  });
+  cloudFormation.on(ListStackResourcesCommand, { StackName: 'dev-TireOrders' }).resolves({
+    StackResourceSummaries: [
+      resource('TireOrdersTableD2B1E0C9', 'dev-TireOrders-TireOrdersTable-ASD', 'AWS::DynamoDB::Table'),
+      resource('FulfilOrdersLogGroup12345678', 'dev-TireOrders-FulfilOrdersLogGroup-FGH', 'AWS::Logs::LogGroup'),
+    ],
+  });
+  apiGateway.on(GetRestApisCommand).resolves({
+    items: [
+      { id: 'carapi0001', name: 'dev-car-orders' },
+      { id: 'tireapi001', name: 'dev-tire-orders' },
+      { id: 'other00001', name: 'staging-tire-orders' },
+    ],
+  });
+  apiGateway.on(GetStageCommand, { restApiId: 'carapi0001', stageName: 'dev' }).resolves({
+    accessLogSettings: { destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-CarOrders-ApiAccessLogs-UIO` },
+  });
+  apiGateway.on(GetStageCommand, { restApiId: 'tireapi001', stageName: 'dev' }).resolves({
+    accessLogSettings: { destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-TireOrders-ApiAccessLogs-JKL` },
+  });
+}
+
+function bus(): void {
+  const ruleArn = `arn:aws:events:${REGION}:${ACCOUNT}:rule/dev-tire-orders/TireOrderCompletedToCarMaker`;
+  events.on(DescribeEventBusCommand, { Name: 'dev-tire-orders' }).resolves({ Name: 'dev-tire-orders', Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders` });
+  events.on(ListArchivesCommand).resolves({ Archives: [{ ArchiveName: 'TireOrdersEventArchiveABC', State: 'ENABLED' }] });
+  events.on(DescribeArchiveCommand, { ArchiveName: 'TireOrdersEventArchiveABC' }).resolves({
+    ArchiveArn: `arn:aws:events:${REGION}:${ACCOUNT}:archive/TireOrdersEventArchiveABC`,
+    EventCount: 42,
+    SizeBytes: 18_000,
+    RetentionDays: 30,
+  });
+  events.on(ListRulesCommand, { EventBusName: 'dev-tire-orders' }).resolves({
+    Rules: [{ Name: 'TireOrderCompletedToCarMaker', Arn: ruleArn, EventPattern: '{"source":["tire-orders"]}' }],
+  });
+  events.on(ListTargetsByRuleCommand).resolves({
+    Targets: [
+      {
+        Id: 'Target0',
+        Arn: `arn:aws:events:${REGION}:${ACCOUNT}:api-destination/CarMakerCallback/0b9b0b9b`,
+        DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:dev-TireOrders-CallbackDeadLetterQueue-Z9` },
+      },
+    ],
+  });
+}
+
+describe('b2b --stage (AWS SDK mocked)', () => {
+  beforeEach(() => {
+    for (const mock of all) mock.reset();
+    stacks();
+    bus();
+  });
+  afterAll(() => {
+    for (const mock of all) mock.restore();
+  });
+
+  it('audit reads both API stages\' access logs (found through GetStage), filtered by client', async () => {
+    logs.on(FilterLogEventsCommand, { logGroupName: 'dev-CarOrders-ApiAccessLogs-UIO' }).resolves({
+      events: [
+        {
+          timestamp: Date.parse('2026-05-01T11:58:00Z'),
+          message: JSON.stringify({ sourceIp: '198.51.100.7', httpMethod: 'POST', resourcePath: '/orders', status: '201', clientId: 'cust1', apiKeyId: '-', errorType: '-' }),
+        },
+      ],
+    });
+    logs.on(FilterLogEventsCommand, { logGroupName: 'dev-TireOrders-ApiAccessLogs-JKL' }).resolves({
+      events: [
+        {
+          timestamp: Date.parse('2026-05-01T11:57:00Z'),
+          message: JSON.stringify({ sourceIp: '203.0.113.9', httpMethod: 'POST', resourcePath: '/orders', status: '403', clientId: '-', apiKeyId: '-', wafResponseCode: 'WAF_BLOCK', errorType: 'WAF_FILTERED' }),
+        },
+      ],
+    });
+    const { code, stdout } = await cli(['audit', '--since', '-30m', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as AuditResult;
+    expect(result.source).toBe('dev-CarOrders-ApiAccessLogs-UIO, dev-TireOrders-ApiAccessLogs-JKL');
+    expect(result.records).toEqual([
+      { time: '2026-05-01T11:57:00.000Z', kind: 'request', company: 'tire-orders', sourceIp: '203.0.113.9', method: 'POST', path: '/orders', status: 403, detail: 'WAF_FILTERED' },
+      { time: '2026-05-01T11:58:00.000Z', kind: 'request', company: 'car-orders', clientId: 'cust1', sourceIp: '198.51.100.7', method: 'POST', path: '/orders', status: 201 },
+    ]);
+    expect(result.notes[0]).toMatch(/CloudTrail records each token endpoint request as a Token_POST event/);
+    const calls = logs.commandCalls(FilterLogEventsCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.args[0].input.startTime).toBe(Date.parse('2026-05-01T11:30:00Z'));
+
+    logs.resetHistory();
+    await cli(['audit', '--client', 'cust1', '--json']);
+    expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.filterPattern)).toEqual([
+      '{ $.clientId = "cust1" }',
+      '{ $.clientId = "cust1" }',
+    ]);
+  });
+
+  it('replay --dry-run names the archive figures and estimates the window from the tire orders table', async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [{ id: 't-1', carOrderId: 'c-1', completedAt: '2026-05-01T10:15:00.000Z', correlationId: 'k-1' }],
+    });
+    const { code, stdout } = await cli(['replay', '--from', '2026-05-01T10:00:00Z', '--to', '2026-05-01T11:00:00Z', '--dry-run', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as ReplayDryRun;
+    expect(result).toMatchObject({ archive: 'TireOrdersEventArchiveABC', eventBus: 'dev-tire-orders', exact: false, archiveEventCount: 42, archiveSizeBytes: 18_000 });
+    expect(result.events).toEqual([
+      { id: '(not listed by AWS)', time: '2026-05-01T10:15:00.000Z', detailType: 'TireOrderCompleted', source: 'tire-orders', carOrderId: 'c-1', tireOrderId: 't-1', correlationId: 'k-1' },
+    ]);
+    expect(result.notes[0]).toMatch(/EventBridge has no API to list the events in an archive/);
+    const scan = dynamodb.commandCalls(ScanCommand)[0]!.args[0].input;
+    expect(scan.TableName).toBe('dev-TireOrders-TireOrdersTable-ASD');
+    expect(scan.ExpressionAttributeValues).toEqual({ ':from': '2026-05-01T10:00:00.000Z', ':to': '2026-05-01T11:00:00.000Z' });
+    expect(events.commandCalls(ListArchivesCommand)[0]!.args[0].input.EventSourceArn).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders`);
+  });
+
+  it('dlq list finds the queue through the callback rule target and releases what it read', async () => {
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9` });
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' } });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          {
+            MessageId: 'm-1',
+            ReceiptHandle: 'h-1',
+            Body: JSON.stringify({ id: 'e-1', time: '2026-05-01T11:00:00Z', 'detail-type': 'TireOrderCompleted', source: 'tire-orders', detail: { carOrderId: 'c-9' } }),
+            MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' } },
+          },
+        ],
+      })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const { code, stdout } = await cli(['dlq', 'list', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as DeadLetterList;
+    expect(result.messages).toEqual([expect.objectContaining({ messageId: 'm-1', errorCode: 'SDK_CLIENT_ERROR', event: expect.objectContaining({ carOrderId: 'c-9' }) })]);
+    expect(sqs.commandCalls(GetQueueUrlCommand)[0]!.args[0].input).toEqual({ QueueName: 'dev-TireOrders-CallbackDeadLetterQueue-Z9', QueueOwnerAWSAccountId: ACCOUNT });
+    expect(sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({ MessageAttributeNames: ['All'], VisibilityTimeout: 30, WaitTimeSeconds: 1 });
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`, ReceiptHandle: 'h-1', VisibilityTimeout: 0 },
+    ]);
+  });
+
+  it("orders trace joins the order records and the functions' structured logs by correlation id", async () => {
+    dynamodb.on(GetCommand, { TableName: 'dev-CarOrders-OrdersTable315BB997-1ABC' }).resolves({
+      Item: {
+        id: 'c-1',
+        clientId: 'cust1',
+        status: 'OrderCompleted',
+        tireOrderId: 't-1',
+        correlationId: 'corr-1',
+        createdAt: '2026-05-01T11:00:00.000Z',
+        updatedAt: '2026-05-01T11:03:00.000Z',
+        completedAt: '2026-05-01T11:02:00.000Z',
+      },
+    });
+    dynamodb.on(GetCommand, { TableName: 'dev-TireOrders-TireOrdersTable-ASD' }).resolves({
+      Item: { id: 't-1', carOrderId: 'c-1', clientId: 'carmaker', createdAt: '2026-05-01T11:00:01.000Z', completedAt: '2026-05-01T11:02:00.000Z', eventPublishedAt: '2026-05-01T11:02:00.000Z' },
+    });
+    logs.on(FilterLogEventsCommand).resolves({ events: [] });
+    logs.on(FilterLogEventsCommand, { logGroupName: 'dev-CarOrders-CompleteOrderLogGroup-RTY' }).resolves({
+      events: [{ timestamp: Date.parse('2026-05-01T11:03:00Z'), message: JSON.stringify({ level: 'INFO', message: 'Car order completed', correlationId: 'corr-1' }) }],
+    });
+    const { code, stdout } = await cli(['orders', 'trace', 'c-1', '--json']);
+    expect(code).toBe(0);
+    const trace = JSON.parse(stdout) as OrderTrace;
+    expect(trace.hops.map((h) => h.hop)).toEqual([
+      'car order created',
+      'tire order placed',
+      'fulfilment',
+      'completion event',
+      'car-orders completeOrder',
+      'car order completed',
+    ]);
+    expect(trace.hops.find((h) => h.source === 'function logs')!.detail).toBe('INFO Car order completed');
+    const searched = logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input);
+    expect(searched.map((input) => input.logGroupName).sort()).toEqual([
+      'dev-CarOrders-CompleteOrderLogGroup-RTY',
+      'dev-CarOrders-CreateOrderLogGroup-QWE',
+      'dev-TireOrders-FulfilOrdersLogGroup-FGH',
+    ]);
+    expect(searched.every((input) => input.filterPattern === '{ $.correlationId = "corr-1" }')).toBe(true);
+  });
+
+  describe('partners onboard', () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:tireapi001/*` },
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:tireapi001/*`,
+          Condition: { NotIpAddress: { 'aws:SourceIp': ['52.1.2.3/32', '52.4.5.6/32'] } },
+        },
+      ],
+    };
+
+    beforeEach(() => {
+      ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+      ssm.on(PutParameterCommand).resolves({ Version: 1 });
+      cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'acmeclient01', ClientSecret: 'generated-secret-value' } });
+      cognito.on(DeleteUserPoolClientCommand).resolves({});
+      secrets.on(CreateSecretCommand).resolves({});
+      secrets.on(DeleteSecretCommand).resolves({});
+      apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan01', name: 'dev-tire-orders-partners' }] });
+      apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key01', value: 'generated-api-key-value' });
+      apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+      apiGateway.on(DeleteApiKeyCommand).resolves({});
+      // As API Gateway returns it: the policy JSON escaped once more.
+      apiGateway.on(GetRestApiCommand).resolves({ id: 'tireapi001', policy: JSON.stringify(policy).replace(/"/g, '\\"').replace(/\//g, '\\/') });
+      apiGateway.on(UpdateRestApiCommand).resolves({});
+      apiGateway.on(CreateDeploymentCommand).resolves({ id: 'dep01' });
+      waf.on(ListIPSetsCommand).resolves({ IPSets: [{ Name: 'dev-tire-orders-partners', Id: 'ipset01', ARN: 'arn', LockToken: 'l0' }] });
+      waf.on(GetIPSetCommand).resolves({
+        IPSet: { Name: 'dev-tire-orders-partners', Id: 'ipset01', ARN: 'arn', IPAddressVersion: 'IPV4', Addresses: ['52.1.2.3/32', '52.4.5.6/32'], Description: 'Partner source addresses' },
+        LockToken: 'lock-1',
+      });
+    });
+
+    it('creates the app client, API key and allowlist entries, deploys the policy, and prints no secret', async () => {
+      waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
+      const { code, stdout, stderr } = await cli(['partners', 'onboard', 'acme', '--cidr', '203.0.113.77/28', '--json']);
+      expect(code, stderr).toBe(0);
+      const result = JSON.parse(stdout) as OnboardResult;
+      expect(result).toMatchObject({
+        clientId: 'acmeclient01',
+        userPoolId: `${REGION}_TirePool1`,
+        clientSecretStoredIn: 'dev/tire-orders/partners/acme/client-secret',
+        apiKeyStoredIn: 'dev/tire-orders/partners/acme/api-key',
+        cidrs: ['203.0.113.64/28'],
+        allowlistAdded: ['203.0.113.64/28'],
+      });
+      expect(stdout + stderr).not.toContain('generated-secret-value');
+      expect(stdout + stderr).not.toContain('generated-api-key-value');
+      expect(result.notes.join(' ')).toMatch(/next deploy of dev-TireOrders resets the IP set/);
+
+      expect(cognito.commandCalls(CreateUserPoolClientCommand)[0]!.args[0].input).toMatchObject({
+        UserPoolId: `${REGION}_TirePool1`,
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: ['tire-orders/orders.write', 'tire-orders/orders.read'],
+      });
+      expect(secrets.commandCalls(CreateSecretCommand).map((c) => [c.args[0].input.Name, c.args[0].input.SecretString])).toEqual([
+        ['dev/tire-orders/partners/acme/client-secret', 'generated-secret-value'],
+        ['dev/tire-orders/partners/acme/api-key', 'generated-api-key-value'],
+      ]);
+      expect(apiGateway.commandCalls(CreateApiKeyCommand)[0]!.args[0].input).toMatchObject({ name: 'dev-partner-acme', enabled: true });
+      expect(apiGateway.commandCalls(CreateUsagePlanKeyCommand)[0]!.args[0].input).toEqual({ usagePlanId: 'plan01', keyId: 'key01', keyType: 'API_KEY' });
+      expect(waf.commandCalls(UpdateIPSetCommand)[0]!.args[0].input).toEqual({
+        Name: 'dev-tire-orders-partners',
+        Id: 'ipset01',
+        Scope: 'REGIONAL',
+        Addresses: ['52.1.2.3/32', '52.4.5.6/32', '203.0.113.64/28'],
+        LockToken: 'lock-1',
+        Description: 'Partner source addresses',
+      });
+      const patch = apiGateway.commandCalls(UpdateRestApiCommand)[0]!.args[0].input.patchOperations![0]!;
+      expect(patch.op).toBe('replace');
+      expect(patch.path).toBe('/policy');
+      const updated = JSON.parse(patch.value!) as typeof policy;
+      expect(updated.Statement[1]!.Condition!.NotIpAddress['aws:SourceIp']).toEqual(['52.1.2.3/32', '52.4.5.6/32', '203.0.113.64/28']);
+      expect(updated.Statement[0]).toEqual(policy.Statement[0]);
+      expect(apiGateway.commandCalls(CreateDeploymentCommand)[0]!.args[0].input).toMatchObject({ restApiId: 'tireapi001', stageName: 'dev' });
+      const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<string, unknown>;
+      expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({ Name: '/dev/tire-orders/partners/acmeclient01', Overwrite: false });
+      expect(record).toMatchObject({ name: 'acme', apiKeyId: 'key01', addedCidrs: ['203.0.113.64/28'] });
+      expect(JSON.stringify(record)).not.toContain('generated-');
+    });
+
+    it('undoes the steps already taken when one fails', async () => {
+      waf.on(UpdateIPSetCommand).rejects(new WAFInvalidParameterException({ message: 'bad address', $metadata: {} }));
+      const { code, stderr } = await cli(['partners', 'onboard', 'acme', '--cidr', '203.0.113.7/32']);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/bad address/);
+      expect(apiGateway.commandCalls(DeleteApiKeyCommand)[0]!.args[0].input).toEqual({ apiKey: 'key01' });
+      expect(secrets.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+        { SecretId: 'dev/tire-orders/partners/acme/api-key', ForceDeleteWithoutRecovery: true },
+        { SecretId: 'dev/tire-orders/partners/acme/client-secret', ForceDeleteWithoutRecovery: true },
+      ]);
+      expect(cognito.commandCalls(DeleteUserPoolClientCommand)[0]!.args[0].input).toEqual({ UserPoolId: `${REGION}_TirePool1`, ClientId: 'acmeclient01' });
+      expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+      expect(apiGateway.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+    });
+  });
+});
