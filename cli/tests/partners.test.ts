@@ -1,6 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetIPSetCommand, ListIPSetsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tireOrderClientResource } from '../../shared/contracts.js';
+import type { DeadLetterList } from '../commands/dlq.js';
 import type { OnboardResult, RevokeResult, RotateResult } from '../commands/partners.js';
 import type { PartnerRecord } from '../lib/partner-records.js';
 import { PartnerHttp, startPlatform, type TestPlatform } from './support.js';
@@ -89,6 +91,46 @@ describe('b2b partners', () => {
     const twice = await platform.cli(['partners', 'onboard', 'acme', '--cidr', '127.0.0.5/32']);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/already onboarded/);
+  });
+
+  it("fulfilling the partner's order archives its event without calling the car maker back; the car maker's orders still complete", async () => {
+    const { names } = platform.runtime.description;
+    const [carOrder] = await platform.placeOrders(1, 'alongside-partner');
+    const carMakerOrder = (await platform.carOrder(carOrder!.id)).body;
+    expect(carMakerOrder.status).toBe('TiresOrdered');
+    const fulfilStartedAt = new Date().toISOString();
+
+    await platform.fulfil();
+
+    const completedOf = (tireOrderId: string) =>
+      platform.runtime.bridge
+        .archivedEvents(names.archive)
+        .filter((event) => (event.detail as { tireOrderId?: string } | undefined)?.tireOrderId === tireOrderId);
+    // Every completion is archived, each naming the client that placed the order.
+    const [partnerEvent] = completedOf(partnerOrderId);
+    expect(partnerEvent).toMatchObject({ 'detail-type': 'TireOrderCompleted', resources: [tireOrderClientResource(onboarded.clientId)] });
+    const [carMakerEvent] = completedOf(carMakerOrder.tireOrderId!);
+    expect(carMakerEvent?.resources).toEqual([expect.stringMatching(/^urn:tire-orders:client:/)]);
+    expect(carMakerEvent?.resources).not.toEqual(partnerEvent!.resources);
+
+    // The callback rule did not match the partner's event: no delivery attempt, so nothing dead-lettered either.
+    const deliveries = platform.runtime.audit.read().filter((e) => e.kind === 'delivery' && e.time >= fulfilStartedAt);
+    expect(deliveries.filter((e) => e.kind === 'delivery' && e.eventId === partnerEvent!.id)).toEqual([]);
+    const dlq = await platform.cliJson<DeadLetterList>(['dlq', 'list']);
+    expect(dlq.code).toBe(0);
+    expect(dlq.data.messages).toEqual([]);
+
+    // The car maker's orders (the one placed at the start and this one) were called back and completed.
+    expect(deliveries.filter((e) => e.kind === 'delivery' && e.eventId === carMakerEvent!.id)).toEqual([
+      expect.objectContaining({ rule: names.callbackRule, outcome: 'delivered' }),
+    ]);
+    expect((await platform.carOrder(carOrder!.id)).body.status).toBe('OrderCompleted');
+    expect(completedOf(carMakerTireOrderId)).toHaveLength(1);
+    // The partner's order is completed on the supplier's side, which is what it reads.
+    const apiKey = await secretValue(onboarded.apiKeyStoredIn);
+    const token = await partnerToken();
+    const own = await partner.call('GET', `${tireApi()}/orders/${partnerOrderId}`, { authorization: `Bearer ${token.accessToken}`, 'x-api-key': apiKey });
+    expect(own.body).toMatchObject({ id: partnerOrderId, status: 'OrderCompleted' });
   });
 
   it('secret rotation causes no failed token request', async () => {
