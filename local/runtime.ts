@@ -402,7 +402,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     bridge.putRule({
       name: names.callbackRule,
       eventBusName: names.eventBus,
-      eventPattern: callback.eventPattern,
+      // Only the completions of the car maker's own tire orders (placed with its bootstrapped supplier client).
+      eventPattern: callback.eventPattern(state.carMakerClientId!),
       targets: [
         {
           kind: 'apiDestination',

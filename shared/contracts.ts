@@ -51,6 +51,17 @@ export const TireOrderCompletedDetail = z.strictObject({
 export type TireOrderCompletedDetail = z.infer<typeof TireOrderCompletedDetail>;
 
 /**
+ * The client that placed a tire order, as the one entry of its TireOrderCompleted event's `resources` (the
+ * "resources involved in the event"). The supplier's rules match on it to deliver each event to the partner whose
+ * order it is; the detail, which is the callback body, stays the contract above. EventBridge's PutEvents takes any
+ * string of up to 2048 characters here (the field is documented for ARNs, but not validated as one), so a URN
+ * names this resource that has no ARN.
+ */
+export function tireOrderClientResource(clientId: string): string {
+  return `urn:tire-orders:client:${clientId}`;
+}
+
+/**
  * Where a company finds its partner's API at run time: an SSM String parameter holding this JSON. The supplier's
  * stack writes it for the car maker (or the car maker's stack writes it from CDK context for an outside
  * supplier). The secrets themselves stay in Secrets Manager; this names them.

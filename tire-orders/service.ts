@@ -1,4 +1,9 @@
-import { PlaceTireOrderRequest, TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE } from '../shared/contracts.js';
+import {
+  PlaceTireOrderRequest,
+  TIRE_ORDER_COMPLETED,
+  TIRE_ORDERS_EVENT_SOURCE,
+  tireOrderClientResource,
+} from '../shared/contracts.js';
 import { fullScope, type ServiceDeclaration } from '../shared/declarations.js';
 
 /**
@@ -86,12 +91,23 @@ export const tireOrdersClients = {
 /** Supplier event bus: the archive and the rule that calls the car maker back through an API destination. */
 export const tireOrdersEvents = {
   archive: {
+    // Every partner's events, whoever placed the order.
     eventPattern: { source: [TIRE_ORDERS_EVENT_SOURCE] },
     defaultRetentionDays: 30,
   },
   completionCallback: {
     ruleName: 'TireOrderCompletedToCarMaker',
-    eventPattern: { source: [TIRE_ORDERS_EVENT_SOURCE], 'detail-type': [TIRE_ORDER_COMPLETED] },
+    /**
+     * Only the completions of tire orders the car maker placed, named by the event's resources: another partner's
+     * order id means nothing to the car maker's API (its PATCH would answer 404 and the event be dead-lettered).
+     * `carMakerClientId` is the supplier's app client the car maker places tire orders with (the stack's
+     * `carMaker` client, the local runtime's bootstrapped one), not the client the supplier calls back with.
+     */
+    eventPattern: (carMakerClientId: string) => ({
+      source: [TIRE_ORDERS_EVENT_SOURCE],
+      'detail-type': [TIRE_ORDER_COMPLETED],
+      resources: [tireOrderClientResource(carMakerClientId)],
+    }),
     /** The API destination: PATCH {carApi}/orders/{carOrderId}, the body being the event detail. */
     httpMethod: 'PATCH' as const,
     pathTemplate: 'orders/*',

@@ -231,7 +231,9 @@ export class TireOrdersStack extends Stack {
       ruleName: callback.ruleName,
       description: 'Calls the car maker back when a tire order completes',
       eventBus: this.eventBus,
-      eventPattern: eventPattern(callback.eventPattern),
+      // The car maker's own tire orders only: it places them with this pool's carMaker app client (an outside car
+      // maker too; the context clientId is the car maker's client for this callback, not the one that orders).
+      eventPattern: eventPattern(callback.eventPattern(this.auth.clients.carMaker.client.userPoolClientId)),
       targets: [
         new targets.ApiDestination(destination, {
           pathParameterValues: [...callback.pathParameterValues],

@@ -214,8 +214,19 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
     const destination = only(template, 'AWS::Events::ApiDestination').properties;
     const connection = only(template, 'AWS::Events::Connection').properties;
 
+    // The pattern names the car maker's ordering client: the template by reference to the supplier pool's carMaker
+    // app client, the runtime by that client's local id. With the reference replaced by the id, they are equal.
     const local = runtime.bridge.describeRule(names.callbackRule, names.eventBus);
-    expect(JSON.parse(local.eventPattern)).toEqual(rule.EventPattern);
+    const tireStack = synthesized.platform.tireOrders!;
+    const orderingClientRef = `<Ref:${logicalIdOf(tireStack, tireStack.auth.clients.carMaker.client)}>`;
+    const templatePattern = rule.EventPattern as Record<string, unknown[]>;
+    expect(templatePattern.resources).toHaveLength(1);
+    const templateResource = renderString(templatePattern.resources![0]);
+    expect(templateResource).toContain(orderingClientRef);
+    expect(JSON.parse(local.eventPattern)).toEqual({
+      ...templatePattern,
+      resources: [templateResource.replace(orderingClientRef, carMaker.clientId)],
+    });
     expect(local.targets).toHaveLength(1);
     const localTarget = local.targets[0]!;
     expect(localTarget).toMatchObject({

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { TIRE_ORDER_COMPLETED, type TireOrderCompletedDetail } from '../../shared/contracts.js';
+import { TIRE_ORDER_COMPLETED, tireOrderClientResource, type TireOrderCompletedDetail } from '../../shared/contracts.js';
 
 /** PutEvents accepts 1 to 10 entries per request (EventBridge API reference, PutEvents). */
 export const MAX_PUT_EVENTS_ENTRIES = 10;
@@ -7,6 +7,8 @@ export const MAX_PUT_EVENTS_ENTRIES = 10;
 export interface CompletionEvent {
   /** The tire order the event is about, so the caller can match outcomes to orders. */
   tireOrderId: string;
+  /** The client that placed the order: the event's resource, on which each partner's rule matches. */
+  clientId: string;
   detail: TireOrderCompletedDetail;
 }
 
@@ -15,7 +17,10 @@ export interface PublishOutcome {
   failed: { event: CompletionEvent; errorCode: string; errorMessage?: string }[];
 }
 
-/** Publishes TireOrderCompleted events on the supplier's bus; the rule there calls the car maker back. */
+/**
+ * Publishes TireOrderCompleted events on the supplier's bus, each naming the client that placed the order in its
+ * resources; the car maker's rule there matches only its own client's events and calls it back.
+ */
 export class CompletionEventPublisher {
   constructor(
     private readonly eventBridge: EventBridgeClient,
@@ -42,6 +47,7 @@ export class CompletionEventPublisher {
       EventBusName: this.eventBusName,
       Source: this.source,
       DetailType: TIRE_ORDER_COMPLETED,
+      Resources: [tireOrderClientResource(event.clientId)],
       Detail: JSON.stringify(event.detail),
     }));
     const response = await this.eventBridge.send(new PutEventsCommand({ Entries: entries }));

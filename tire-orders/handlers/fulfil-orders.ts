@@ -113,7 +113,7 @@ async function publishPendingEvents(
     const events: CompletionEvent[] = [];
     for (const order of page.orders) {
       try {
-        events.push({ tireOrderId: order.id, detail: completedEventDetail(order) });
+        events.push({ tireOrderId: order.id, clientId: order.clientId, detail: completedEventDetail(order) });
       } catch (error) {
         failed += 1;
         logger.error('Tire order awaits an event but is not completed; left alone', {

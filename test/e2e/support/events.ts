@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../../local/runtime.js';
-import { TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, type TireOrderCompletedDetail } from '../../../shared/contracts.js';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  PartnerConnection,
+  TIRE_ORDER_COMPLETED,
+  TIRE_ORDERS_EVENT_SOURCE,
+  tireOrderClientResource,
+  type TireOrderCompletedDetail,
+} from '../../../shared/contracts.js';
 import { sdkConfig } from './credentials.js';
 
 /** A TireOrderCompleted detail for a car order, as the supplier's fulfilment publishes it. */
@@ -16,8 +23,28 @@ export function completedDetail(carOrderId: string, correlationId = `e2e-${rando
   };
 }
 
-/** Publishes TireOrderCompleted events on the supplier's bus with the real EventBridge client; returns their ids. */
-export async function publishCompleted(runtime: LocalRuntime, details: TireOrderCompletedDetail[]): Promise<string[]> {
+/** The supplier app client the car maker places tire orders with, read from the connection parameter in SSM. */
+export async function carMakerOrderingClientId(runtime: LocalRuntime): Promise<string> {
+  const ssm = new SSMClient(sdkConfig(runtime));
+  try {
+    const parameter = await ssm.send(new GetParameterCommand({ Name: runtime.description.names.supplierConnectionParameter }));
+    return PartnerConnection.parse(JSON.parse(parameter.Parameter?.Value ?? '')).clientId;
+  } finally {
+    ssm.destroy();
+  }
+}
+
+/**
+ * Publishes TireOrderCompleted events on the supplier's bus with the real EventBridge client, as the supplier's
+ * fulfilment does: each names the client that placed the order in its resources (by default the car maker's, so
+ * the callback rule delivers it). Returns their ids.
+ */
+export async function publishCompleted(
+  runtime: LocalRuntime,
+  details: TireOrderCompletedDetail[],
+  options: { placedByClientId?: string } = {},
+): Promise<string[]> {
+  const clientId = options.placedByClientId ?? (await carMakerOrderingClientId(runtime));
   const client = new EventBridgeClient(sdkConfig(runtime));
   try {
     const result = await client.send(
@@ -26,6 +53,7 @@ export async function publishCompleted(runtime: LocalRuntime, details: TireOrder
           EventBusName: runtime.description.names.eventBus,
           Source: TIRE_ORDERS_EVENT_SOURCE,
           DetailType: TIRE_ORDER_COMPLETED,
+          Resources: [tireOrderClientResource(clientId)],
           Detail: JSON.stringify(detail),
         })),
       }),

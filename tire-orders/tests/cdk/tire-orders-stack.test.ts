@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SUPPLIER_SCOPE } from '../../../car-orders/service.js';
-import { PartnerConnection } from '../../../shared/contracts.js';
+import { PartnerConnection, TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../../shared/contracts.js';
 import {
   actionsOf,
   apiMethod,
@@ -307,11 +307,7 @@ describe('TireOrdersStack: events', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.EventPattern);
     expect(rules).toHaveLength(1);
     const rule = rules[0]!;
-    expect(rule.Properties).toMatchObject({
-      Name: callback.ruleName,
-      EventBusName: { Ref: busId },
-      EventPattern: callback.eventPattern,
-    });
+    expect(rule.Properties).toMatchObject({ Name: callback.ruleName, EventBusName: { Ref: busId } });
     expect(rule.Properties!.Targets).toEqual([
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [destinationId, 'Arn'] },
@@ -324,6 +320,20 @@ describe('TireOrdersStack: events', () => {
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(stack, stack.callbackDeadLetterQueue), 'Arn'] } },
       }),
     ]);
+  });
+
+  it("rule pattern: only TireOrderCompleted events of orders the car maker's app client placed (their resource)", () => {
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.EventPattern);
+    const pattern = rules[0]!.Properties!.EventPattern as Record<string, unknown[]>;
+    expect(Object.keys(pattern).sort()).toEqual(['detail-type', 'resources', 'source']);
+    expect(pattern.source).toEqual([TIRE_ORDERS_EVENT_SOURCE]);
+    expect(pattern['detail-type']).toEqual([TIRE_ORDER_COMPLETED]);
+    // The client id is the supplier pool's carMaker app client (the one that places tire orders), by reference.
+    const carMakerClientId = logicalIdOf(stack, stack.auth.clients.carMaker.client);
+    expect(pattern.resources).toHaveLength(1);
+    expect(renderString(pattern.resources![0])).toBe(tireOrderClientResource(`<Ref:${carMakerClientId}>`));
+    // The declaration builds the same pattern for any client id (what the local runtime uses).
+    expect({ ...pattern, resources: [tireOrderClientResource('X')] }).toEqual(callback.eventPattern('X'));
   });
 
   it('the dead-letter queue is encrypted, TLS-only, writable by this rule only, and alarmed at depth >= 1', () => {
@@ -486,6 +496,15 @@ describe('TireOrdersStack: a car maker outside this app (context)', () => {
       ClientSecret: `{{resolve:secretsmanager:${carMaker.clientSecretArn}:SecretString:::}}`,
     });
     externalTire.hasResourceProperties('AWS::Events::ApiDestination', { InvocationEndpoint: 'https://cars.example.com/api/orders/*' });
+    // The outside car maker still places tire orders with this supplier's carMaker app client; the context
+    // clientId is the client the car maker issued for the callback, so it is not what the rule matches.
+    const patternRules = Object.values(resourcesOf(externalTire, 'AWS::Events::Rule')).filter((r) => r.Properties!.EventPattern);
+    expect(patternRules).toHaveLength(1);
+    const rule = patternRules[0]!;
+    const ordering = logicalIdOf(external.platform.tireOrders!, external.platform.tireOrders!.auth.clients.carMaker.client);
+    expect((rule.Properties!.EventPattern.resources as unknown[]).map(renderString)).toEqual([
+      tireOrderClientResource(`<Ref:${ordering}>`),
+    ]);
     externalTire.hasResourceProperties('AWS::WAFv2::IPSet', { Addresses: ['192.0.2.10/32', '192.0.2.11/32'] });
     const [, restApi] = onlyResource(externalTire, 'AWS::ApiGateway::RestApi');
     const deny = (restApi.Properties!.Policy.Statement as any[]).find((statement) => statement.Effect === 'Deny');

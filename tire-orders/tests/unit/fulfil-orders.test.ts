@@ -9,7 +9,12 @@ import { DynamoDBDocumentClient, QueryCommand, UpdateCommand, type QueryCommandI
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, TireOrderCompletedDetail } from '../../../shared/contracts.js';
+import {
+  TIRE_ORDER_COMPLETED,
+  TIRE_ORDERS_EVENT_SOURCE,
+  tireOrderClientResource,
+  TireOrderCompletedDetail,
+} from '../../../shared/contracts.js';
 import { logger } from '../../adapters/powertools.js';
 import { completeTireOrder, placeTireOrder, type TireOrder } from '../../domain/tire-order.js';
 import { handler, QUERY_PAGE_SIZE } from '../../handlers/fulfil-orders.js';
@@ -32,10 +37,12 @@ function run(remainingMs?: number) {
   return handler(scheduledEvent, lambdaContext(remainingMs));
 }
 
+const CAR_MAKER_CLIENT = 'car-maker-client';
+
 /** A submitted order placed `secondsAgo` before now (due when that is at least the fulfilment delay). */
-function submitted(n: number, secondsAgo: number): TireOrder {
+function submitted(n: number, secondsAgo: number, clientId = CAR_MAKER_CLIENT): TireOrder {
   return placeTireOrder({
-    clientId: 'car-maker-client',
+    clientId,
     request: { carOrderId: `car-order-${n}`, carType: 'Roadster', quantity: 4 },
     correlationId: `journey-${n}`,
     now: new Date(now.getTime() - secondsAgo * 1000),
@@ -218,6 +225,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
         EventBusName: TEST_EVENT_BUS_NAME,
         Source: TIRE_ORDERS_EVENT_SOURCE,
         DetailType: TIRE_ORDER_COMPLETED,
+        Resources: [tireOrderClientResource(CAR_MAKER_CLIENT)],
       });
     }
     expect(publishedDetails().map((detail) => detail.tireOrderId).sort()).toEqual(orders.map((o) => o.id).sort());
@@ -252,6 +260,26 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
         ExpressionAttributeValues: expect.objectContaining({ ':awaitingEvent': 'AWAITING_EVENT' }),
       }),
     ]);
+  });
+
+  it("names the client that placed each order in its event's resources, the detail staying the contract", async () => {
+    const carMakers = submitted(1, TEST_FULFILMENT_DELAY_SECONDS + 1);
+    const otherPartners = submitted(1, TEST_FULFILMENT_DELAY_SECONDS + 2, 'fleet-partner-client');
+    table.seed(carMakers, otherPartners);
+
+    const summary = await run();
+
+    expect(summary).toEqual({ completed: 2, published: 2, failed: 0 });
+    const entries = putEventsRequests.flatMap((request) => request.Entries ?? []);
+    const resourcesByOrder = Object.fromEntries(
+      entries.map((entry) => [TireOrderCompletedDetail.parse(JSON.parse(entry.Detail!)).tireOrderId, entry.Resources]),
+    );
+    expect(resourcesByOrder).toEqual({
+      [carMakers.id]: ['urn:tire-orders:client:car-maker-client'],
+      [otherPartners.id]: ['urn:tire-orders:client:fleet-partner-client'],
+    });
+    // Same carOrderId, different clients: two orders; the client is not in the detail (the car maker's PATCH body).
+    for (const entry of entries) expect(Object.keys(JSON.parse(entry.Detail!))).not.toContain('clientId');
   });
 
   it('leaves entries EventBridge did not accept in the outbox and publishes them on the next run', async () => {
