@@ -240,7 +240,17 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
 
   const contents = await windowContents(target, options.from, options.to, rule);
   notes.push(...contents.notes);
-  const carOrderIds = contents.events.map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
+  // Only events some rule delivers can change a car order: another partner's completions match no car maker rule.
+  let delivered = contents.events;
+  if (target.local) {
+    const rules = (rule ? [rule] : await target.resources.rules()).filter((candidate) => candidate.targets.length > 0);
+    const deliveredIds = new Set<string>();
+    for (const event of contents.raw) {
+      for (const candidate of rules) if (await ruleMatches(target, candidate, event)) deliveredIds.add(event.id);
+    }
+    delivered = contents.events.filter((event) => deliveredIds.has(event.id));
+  }
+  const carOrderIds = delivered.map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
   const before = await getCarOrders(target, carOrderIds);
 
   // Locally every delivery the replay causes can be counted in advance: each event, to each (filtered) rule with
