@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { PartnerConnection } from '../shared/contracts.js';
+import { apiName } from '../shared/names.js';
 import {
   ApiFirewall,
   assertStage,
@@ -230,7 +231,7 @@ export class CarOrdersStack extends Stack {
 
     const lambdas = mapRecord(this.functions, (fn) => fn.lambda);
     this.api = new ServiceApi(this, 'Api', {
-      apiName: `${stage}-car-orders`,
+      apiName: apiName(stage, carOrdersService),
       description: 'Car orders API (customers; supplier completion callbacks)',
       stageName: stage,
       routes: carOrdersService.routes,
@@ -240,7 +241,7 @@ export class CarOrdersStack extends Stack {
       logRetention,
     });
     new ApiFirewall(this, 'Firewall', {
-      name: `${stage}-car-orders`,
+      name: apiName(stage, carOrdersService),
       stage: this.api.stage,
       defaultAction: 'allow',
       rateLimitPer5Minutes: carOrdersService.wafRateLimitPer5Minutes,

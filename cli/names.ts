@@ -1,5 +1,5 @@
 import { carOrdersService } from '../car-orders/service.js';
-import { stackNames } from '../shared/names.js';
+import { apiName, partnerAllowlistName, partnerUsagePlanName, stackNames } from '../shared/names.js';
 import { tireOrdersEvents, tireOrdersService } from '../tire-orders/service.js';
 
 /**
@@ -12,10 +12,10 @@ export function stageNames(stage: string) {
   return {
     carOrdersStack: stackNames.carOrders(stage),
     tireOrdersStack: stackNames.tireOrders(stage),
-    carApi: `${stage}-${carOrdersService.name}`,
-    tireApi: `${stage}-${tireOrdersService.name}`,
-    partnerUsagePlan: `${stage}-${tireOrdersService.name}-partners`,
-    partnerIpSet: `${stage}-${tireOrdersService.name}-partners`,
+    carApi: apiName(stage, carOrdersService),
+    tireApi: apiName(stage, tireOrdersService),
+    partnerUsagePlan: partnerUsagePlanName(stage),
+    partnerIpSet: partnerAllowlistName(stage),
     carUserPool: `${stage}-${carOrdersService.name}`,
     tireUserPool: `${stage}-${tireOrdersService.name}`,
     /** The declared rule name; the local runtime prefixes it with the stage, the stack uses it as is. */

@@ -1,5 +1,7 @@
 import {
   carMakerCredentialSecretNames,
+  partnerUsagePlanName,
+  supplierEventBusName,
   supplierConnectionParameterName,
   supplierTokenParameterName,
 } from '../shared/names.js';
@@ -21,8 +23,8 @@ export function localNames(stage: string) {
     carMakerClientSecret: credentials.clientSecret,
     tireApiKeySecret: credentials.apiKey,
     supplierCallbackClientSecret: `${stage}/car-orders/supplier-callback/client-secret`,
-    usagePlan: `${stage}-tire-orders-partners`,
-    eventBus: `${stage}-tire-orders`,
+    usagePlan: partnerUsagePlanName(stage),
+    eventBus: supplierEventBusName(stage),
     archive: `${stage}-tire-orders-archive`,
     callbackRule: `${stage}-TireOrderCompletedToCarMaker`,
     apiDestination: `${stage}-car-maker-callback`,

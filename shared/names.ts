@@ -41,3 +41,22 @@ export function carMakerCredentialSecretNames(stage: string): { clientSecret: st
     apiKey: `${stage}/tire-orders/car-maker/api-key`,
   };
 }
+
+/** REST API (and web ACL) name of a company's API. */
+export function apiName(stage: string, service: { name: string }): string {
+  return `${stage}-${service.name}`;
+}
+
+/** The supplier's partner usage plan and WAF IP set share this name. */
+export function partnerAllowlistName(stage: string): string {
+  return `${stage}-tire-orders-partners`;
+}
+
+export function partnerUsagePlanName(stage: string): string {
+  return `${stage}-tire-orders-partners`;
+}
+
+/** The supplier's event bus. */
+export function supplierEventBusName(stage: string): string {
+  return `${stage}-tire-orders`;
+}

@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { SUPPLIER_SCOPE } from '../car-orders/service.js';
+import { apiName, partnerAllowlistName, partnerUsagePlanName, supplierEventBusName } from '../shared/names.js';
 import { partnerAllowlistCidrs } from '../shared/allowlist.js';
 import type { PartnerConnection } from '../shared/contracts.js';
 import {
@@ -104,7 +105,7 @@ export class TireOrdersStack extends Stack {
 
     this.table = new DeclaredTable(this, 'TireOrdersTable', tireOrdersService.tables.tireOrders);
 
-    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: `${stage}-tire-orders` });
+    this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: supplierEventBusName(stage) });
     new events.Archive(this, 'EventArchive', {
       sourceEventBus: this.eventBus,
       description: 'Every tire-orders event, for replay after a failed delivery',
@@ -151,13 +152,13 @@ export class TireOrdersStack extends Stack {
 
     // One CIDR list for both the WAF IP set and the resource policy.
     this.allowlist = new PartnerAllowlist(this, 'PartnerAllowlist', {
-      name: `${stage}-tire-orders-partners`,
+      name: partnerAllowlistName(stage),
       cidrs: partnerAllowlistCidrs(props.carMaker.egressIps, props.partnerCidrs ?? []),
     });
 
     const lambdas = mapRecord(this.functions, (fn) => fn.lambda);
     this.api = new ServiceApi(this, 'Api', {
-      apiName: `${stage}-tire-orders`,
+      apiName: apiName(stage, tireOrdersService),
       description: 'Tire orders partner API',
       stageName: stage,
       routes: tireOrdersService.routes,
@@ -169,7 +170,7 @@ export class TireOrdersStack extends Stack {
     });
 
     const usagePlan = this.api.restApi.addUsagePlan('PartnerUsagePlan', {
-      name: `${stage}-tire-orders-partners`,
+      name: partnerUsagePlanName(stage),
       description: 'Throttle and quota of every partner API key',
       throttle: tireOrdersUsagePlan.throttle,
       quota: { limit: tireOrdersUsagePlan.quota.limit, period: apigateway.Period[tireOrdersUsagePlan.quota.period] },
@@ -184,7 +185,7 @@ export class TireOrdersStack extends Stack {
     usagePlan.addApiKey(carMakerApiKey);
 
     new ApiFirewall(this, 'Firewall', {
-      name: `${stage}-tire-orders`,
+      name: apiName(stage, tireOrdersService),
       stage: this.api.stage,
       defaultAction: 'block',
       allowlist: this.allowlist,
