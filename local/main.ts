@@ -54,6 +54,12 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
   return parsed;
 }
 
+function positive(value: number, envName: string): number {
+  if (value > 0) return value;
+  process.stderr.write(`${envName} must be greater than 0\n${USAGE}`);
+  process.exit(2);
+}
+
 const ports = LOCAL_DEFAULTS.ports;
 const runtime = await startLocalRuntime({
   fresh: values.fresh,
@@ -65,7 +71,7 @@ const runtime = await startLocalRuntime({
     carAuth: numberOption(values['car-auth-port'], 'B2B_CAR_AUTH_PORT', ports.carAuth),
     tireAuth: numberOption(values['tire-auth-port'], 'B2B_TIRE_AUTH_PORT', ports.tireAuth),
   },
-  timeScale: numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05) || 0.05,
+  timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
   fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
   ...(values.quiet ? { logSink: () => undefined } : {}),
 });

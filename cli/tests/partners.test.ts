@@ -145,26 +145,30 @@ describe('b2b partners', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const rotated = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--grace', '2s']);
-    expect(rotated.code).toBe(0);
-    expect(rotated.data.action).toBe('rotated');
-    const newSecret = await secretValue(onboarded.clientSecretStoredIn);
-    expect(newSecret).not.toBe(oldSecret);
-    // Both work during the grace period: the partner can switch without downtime.
-    expect((await partnerToken(oldSecret)).status).toBe(200);
-    expect((await partnerToken(newSecret)).status).toBe(200);
-    const early = await platform.cli(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
-    expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/accepted until .*run --finish after it/);
+    // The loop must stop even when an expectation fails, or the test would never end.
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const rotated = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--grace', '2s']);
+      expect(rotated.code).toBe(0);
+      expect(rotated.data.action).toBe('rotated');
+      const newSecret = await secretValue(onboarded.clientSecretStoredIn);
+      expect(newSecret).not.toBe(oldSecret);
+      // Both work during the grace period: the partner can switch without downtime.
+      expect((await partnerToken(oldSecret)).status).toBe(200);
+      expect((await partnerToken(newSecret)).status).toBe(200);
+      const early = await platform.cli(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toMatch(/accepted until .*run --finish after it/);
 
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(rotated.data.previousAcceptedUntil!) - Date.now()) + 100));
-    const finished = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
-    expect(finished.code).toBe(0);
-    expect(finished.data.action).toBe('finished');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    running = false;
-    await loop;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(rotated.data.previousAcceptedUntil!) - Date.now()) + 100));
+      const finished = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
+      expect(finished.code).toBe(0);
+      expect(finished.data.action).toBe('finished');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      running = false;
+      await loop;
+    }
     const loopEndedAt = new Date().toISOString();
 
     expect(statuses.length).toBeGreaterThan(20);

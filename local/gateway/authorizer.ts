@@ -1,7 +1,7 @@
 import { JwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt-verify/error';
-import type { Fetcher } from 'aws-jwt-verify/https';
+import { FetchError, JwksValidationError } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { LoopbackHttpFetcher } from '../identity/verifier.js';
 
 /**
  * The Cognito user pool authorizer of a REST API method with authorization scopes (docs: "Control access to REST
@@ -55,7 +55,8 @@ export class CognitoAuthorizer {
             }
           },
         },
-        { jwksCache: new SimpleJwksCache({ fetcher: new HttpJwksFetcher() }) },
+        // The pools serve their JWKS over loopback http, which aws-jwt-verify's own fetcher refuses.
+        { jwksCache: new SimpleJwksCache({ fetcher: new LoopbackHttpFetcher() }) },
       );
       this.verify = async (token) => (await verifier.verify(token)) as AccessTokenClaims;
       this.ownVerifier = true;
@@ -96,28 +97,6 @@ export function tokenFromHeader(header: string | undefined): string | undefined 
 
 function isPoolUnreachable(error: unknown): boolean {
   return error instanceof FetchError || error instanceof JwksValidationError;
-}
-
-/**
- * aws-jwt-verify's default fetcher speaks https only; the local pools serve their JWKS over loopback http. This
- * fetcher uses Node's fetch, with the same bounded wait as the default one.
- */
-export class HttpJwksFetcher implements Fetcher {
-  constructor(private readonly timeoutMs = 3000) {}
-
-  async fetch(uri: string): Promise<ArrayBuffer> {
-    let response: Response;
-    try {
-      response = await fetch(uri, { signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new FetchError(uri, (error as Error).message);
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new NonRetryableFetchError(uri, `Status code is ${response.status}, expected 200`);
-    }
-    return response.arrayBuffer();
-  }
 }
 
 /**

@@ -17,7 +17,6 @@ export {
 export { ApiKeyRegistry, type ApiKeyIdentity, type ApiKeyRecord, type ApiKeySummary } from './api-keys.js';
 export {
   CognitoAuthorizer,
-  HttpJwksFetcher,
   claimsForEvent,
   tokenFromHeader,
   type AccessTokenClaims,

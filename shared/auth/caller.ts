@@ -21,9 +21,3 @@ export function callerOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>): C
   const scopes = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
   return { clientId, scopes };
 }
-
-export function requireScope(caller: Caller, scope: string): void {
-  if (!caller.scopes.includes(scope)) {
-    throw new HttpError(403, `The client lacks the scope '${scope}'`);
-  }
-}
