@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { AuditLog } from './audit.js';
 import { LOCAL_DEFAULTS } from './config.js';
 import { startLocalRuntime, type LocalRuntime, type RuntimeDescription } from './runtime.js';
+import { runCli } from '../cli/main.js';
 import { traceOf } from './trace.js';
 
 /**
@@ -73,10 +74,21 @@ try {
   while (status !== 'OrderCompleted') {
     if (Date.now() > deadline) throw new Error(`order ${order.id} did not complete within 120 s (last status ${status})`);
     await new Promise((r) => setTimeout(r, 250));
-    for (const hop of traceOf(audit.read(), correlationId)) {
+    const entries = audit.read();
+    for (const hop of traceOf(entries, correlationId)) {
       const key = `${hop.time}|${hop.hop}|${hop.detail}`;
       if (shown.has(key) || hop.hop === 'customer order') continue;
       shown.add(key);
+      if (hop.entry.kind === 'request' && hop.hop === 'tire order') {
+        // The car maker's token for the supplier: the latest one its client obtained before this call.
+        const caller = hop.entry.clientId;
+        const token = entries
+          .filter((e) => e.kind === 'token' && e.outcome === 'issued' && e.clientId === caller && e.time <= hop.time)
+          .at(-1);
+        if (token?.kind === 'token') {
+          say('supplier token', `client ${token.clientId} from ${token.sourceIp}: ${token.scope} (issued ${token.time})`);
+        }
+      }
       say(hop.hop, hop.detail);
     }
     const read = await fetch(`${runtime.carApiUrl}/orders/${order.id}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -87,6 +99,8 @@ try {
     }
   }
   say('done', `order ${order.id} completed end to end in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`\nThe whole journey, as operators see it (npx b2b orders trace ${order.id}):\n`);
+  await runCli(['orders', 'trace', order.id, '--state-dir', stateDir]);
 } finally {
   await own?.close();
 }
