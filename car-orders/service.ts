@@ -52,6 +52,8 @@ export const carOrdersService = {
     createOrder: {
       entry: 'car-orders/handlers/create-order.ts',
       description: 'POST /orders: accept a car order and place its tire order with the supplier',
+      // Below API Gateway's 29 s integration timeout. The supplier attempt runs under a budget taken from the
+      // remaining time (TimeBudget, RESPONSE_RESERVE_MS kept to record and answer), so it never outlives this.
       timeoutSeconds: 15,
       memoryMb: 512,
       inVpc: true,
@@ -132,8 +134,31 @@ export const carOrdersClients = {
 /** The scope the car maker asks the supplier's authorization server for. */
 export const SUPPLIER_SCOPE = 'tire-orders/orders.write tire-orders/orders.read';
 
-/** How often the refresher runs, in ms; it must match the RefreshSupplierToken rate above. */
-export const TOKEN_REFRESH_PERIOD_MS = 5 * 60_000;
+const RATE_UNIT_MS = { minute: 60_000, hour: 60 * 60_000, day: 24 * 60 * 60_000 } as const;
+
+/**
+ * The period of an EventBridge `rate(value unit)` schedule expression, in ms. As EventBridge requires, the value is
+ * a positive integer and the unit singular for 1 ("rate(1 minute)") and plural otherwise ("rate(5 minutes)").
+ * Anything else (cron(), at(), a typo) throws: a schedule whose period cannot be known has no period here.
+ */
+export function ratePeriodMs(expression: string): number {
+  const match = /^rate\(([1-9]\d*) (minute|hour|day)(s?)\)$/.exec(expression);
+  if (match === null) throw new Error(`${expression} is not a rate(value unit) expression`);
+  const value = Number(match[1]);
+  const plural = match[3] === 's';
+  if (plural !== (value !== 1)) throw new Error(`${expression}: the unit must be singular for 1 and plural otherwise`);
+  return value * RATE_UNIT_MS[match[2] as keyof typeof RATE_UNIT_MS];
+}
+
+/** The declared schedule that runs `fn`. */
+function scheduleOf(fn: CarOrdersFunction) {
+  const schedule = carOrdersService.schedules.find((candidate) => candidate.function === fn);
+  if (schedule === undefined) throw new Error(`no schedule runs ${fn}`);
+  return schedule;
+}
+
+/** How often the refresher runs, in ms: read from the RefreshSupplierToken declaration above, its single source. */
+export const TOKEN_REFRESH_PERIOD_MS = ratePeriodMs(scheduleOf('refreshSupplierToken').expression);
 
 /** The values the stack (CDK tokens) or the local runtime (local names) bind to the functions' environment. */
 export interface CarOrdersBindings {

@@ -69,17 +69,30 @@ export interface CarMakerEndpoint {
 /** The VPC spans two AZs with one NAT gateway each; env-agnostic synthesis resolves maxAzs 2 to two AZ tokens. */
 const AVAILABILITY_ZONES = 2;
 
-/** What each function may touch; keys are the declared functions, so a new function cannot be forgotten. */
+/**
+ * What each function may touch; keys are the declared functions, so a new function cannot be forgotten. The orders
+ * table grants name exactly the calls each function's OrdersTable methods make.
+ */
 export const carOrdersFunctionAccess: Record<
   CarOrdersFunction,
   { orders?: TableAccess; idempotency?: TableAccess; callsSupplier: boolean }
 > = {
-  createOrder: { orders: { access: 'readWrite' }, idempotency: { access: 'readWrite' }, callsSupplier: true },
+  // createOrGet (PutItem, then GetItem on a conflict), recordTireOrder (UpdateItem), get (GetItem).
+  createOrder: {
+    orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    // Powertools Idempotency: PutItem, GetItem, UpdateItem, DeleteItem.
+    idempotency: { access: 'readWrite' },
+    callsSupplier: true,
+  },
   getOrder: { orders: { access: 'read' }, callsSupplier: false },
-  completeOrder: { orders: { access: 'readWrite' }, callsSupplier: false },
+  // complete (UpdateItem), get (GetItem).
+  completeOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }, callsSupplier: false },
   refreshSupplierToken: { callsSupplier: true },
-  // Pages through the orders still waiting for their tire order.
-  placePendingTireOrders: { orders: { access: 'readWrite', queriesIndexes: ['byWorkState'] }, callsSupplier: true },
+  // pendingPage (Query on byWorkState only), recordTireOrder / recordPlacementFailure (UpdateItem), get (GetItem).
+  placePendingTireOrders: {
+    orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], queriesIndexes: ['byWorkState'] },
+    callsSupplier: true,
+  },
 };
 
 /**

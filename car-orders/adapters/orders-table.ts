@@ -10,8 +10,10 @@ import { z } from 'zod';
 import {
   AWAITING_TIRE_ORDER,
   CAR_ORDER_STATUSES,
+  WORK_STATES,
   type CarOrder,
   type CompletionChange,
+  type PlacementFailureChange,
 } from '../domain/car-order.js';
 import { carOrdersService } from '../service.js';
 
@@ -30,8 +32,11 @@ const StoredCarOrder = z.object({
   createdAt: z.string(),
   updatedAt: z.string().optional(),
   completedAt: z.string().optional(),
-  workState: z.literal(AWAITING_TIRE_ORDER).optional(),
+  workState: z.enum(WORK_STATES).optional(),
   dueAt: z.string().optional(),
+  refusedAttempts: z.number().int().nonnegative().optional(),
+  transientFailures: z.number().int().nonnegative().optional(),
+  lastPlacementError: z.string().optional(),
 });
 
 function toCarOrder(item: Record<string, unknown>): CarOrder {
@@ -68,6 +73,24 @@ export class OrdersTable {
         ConditionExpression: 'attribute_not_exists(id)',
       }),
     );
+  }
+
+  /**
+   * Stores a new order unless an item with its id exists, in one conditional put.
+   * @returns undefined when stored; else the order already stored under that id (read consistently), which is
+   *   left as it is. With an id derived from the Idempotency-Key, that is an earlier attempt of the same request.
+   */
+  async createOrGet(order: CarOrder): Promise<CarOrder | undefined> {
+    try {
+      await this.create(order);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const existing = await this.get(order.id);
+    // Only possible if the item was deleted between the put and the read; nothing deletes orders.
+    if (existing === undefined) throw new Error(`Car order ${order.id} exists but cannot be read`);
+    return existing;
   }
 
   async get(id: string): Promise<CarOrder | undefined> {
@@ -131,6 +154,54 @@ export class OrdersTable {
             ':completedAt': change.completedAt,
             ':updatedAt': change.updatedAt,
           },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records a failed placement (counts, back-off dueAt, or TIRE_ORDER_FAILED), only if the order is still waiting
+   * for its tire order with the counts `seen` had: a concurrent placement or failure record wins, and this one is
+   * dropped rather than double-counted.
+   * @returns false when the condition failed (nothing written).
+   */
+  async recordPlacementFailure(
+    seen: Pick<CarOrder, 'id' | 'refusedAttempts' | 'transientFailures'>,
+    change: PlacementFailureChange,
+  ): Promise<boolean> {
+    const countIs = (attribute: string, placeholder: string, value: number | undefined) =>
+      value === undefined || value === 0 ? `(attribute_not_exists(${attribute}) OR ${attribute} = :zero)` : `${attribute} = ${placeholder}`;
+    const values: Record<string, unknown> = {
+      ':submitted': 'OrderSubmitted',
+      ':awaiting': AWAITING_TIRE_ORDER,
+      ':refused': change.refusedAttempts,
+      ':transient': change.transientFailures,
+      ':error': change.lastPlacementError,
+      ':workState': change.workState,
+      ':dueAt': change.dueAt,
+      ':now': change.updatedAt,
+    };
+    if ((seen.refusedAttempts ?? 0) > 0) values[':seenRefused'] = seen.refusedAttempts;
+    if ((seen.transientFailures ?? 0) > 0) values[':seenTransient'] = seen.transientFailures;
+    if (!(':seenRefused' in values && ':seenTransient' in values)) values[':zero'] = 0;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: seen.id },
+          UpdateExpression:
+            'SET refusedAttempts = :refused, transientFailures = :transient, lastPlacementError = :error, ' +
+            'workState = :workState, dueAt = :dueAt, updatedAt = :now',
+          ConditionExpression:
+            '#status = :submitted AND attribute_not_exists(tireOrderId) AND workState = :awaiting AND ' +
+            `${countIs('refusedAttempts', ':seenRefused', seen.refusedAttempts)} AND ` +
+            countIs('transientFailures', ':seenTransient', seen.transientFailures),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

@@ -1,5 +1,6 @@
 import { TireOrderView, type PartnerConnection, type PlaceTireOrderRequest } from '../../shared/contracts.js';
 import { CORRELATION_ID_HEADER } from '../../shared/observability.js';
+import { MIN_CALL_MS, type TimeBudget } from '../domain/time-budget.js';
 
 /** The supplier cannot take the call now (network, timeout, 5xx, 429, no token): try again later. */
 export class SupplierUnavailableError extends Error {
@@ -28,8 +29,29 @@ export interface SupplierApiDependencies {
   connection: () => Promise<PartnerConnection>;
   /** The API key's value, for a connection that names one. */
   secret: (secretId: string) => Promise<string>;
-  tokens: { accessToken(options?: { forceRefresh?: boolean }): Promise<string> };
+  tokens: { accessToken(options?: { forceRefresh?: boolean; timeoutMs?: number }): Promise<string> };
+  /** The longest any one call may take (SUPPLIER_TIMEOUT_MS); a caller's budget can only shorten it. */
   timeoutMs: number;
+}
+
+/**
+ * Runs one step (an SSM / Secrets Manager read, a token fetch) so that the caller stops waiting for it when the
+ * budget is spent. The step itself is not cancelled (the SDK call finishes in the background, harmlessly: reads
+ * only, or a token write the next caller reuses), but the order function gets its time back to answer.
+ */
+async function withinBudget<T>(what: string, budget: TimeBudget | undefined, step: () => Promise<T>): Promise<T> {
+  if (budget === undefined) return step();
+  const timeoutMs = budget.callTimeoutMs(Number.POSITIVE_INFINITY, MIN_CALL_MS);
+  if (timeoutMs === undefined) throw new Error(`no time left for ${what}`);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than the ${timeoutMs} ms left`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([step(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -39,35 +61,55 @@ export interface SupplierApiDependencies {
 export class SupplierApi {
   constructor(private readonly deps: SupplierApiDependencies) {}
 
-  async placeTireOrder(request: PlaceTireOrderRequest, correlationId: string): Promise<TireOrderView> {
+  /**
+   * @param budget when given, the whole exchange (reads, token fetches, both POSTs of a 401 retry) ends within it:
+   *   each call's timeout is the lesser of timeoutMs and what is left, and nothing is started with less than
+   *   MIN_CALL_MS left (SupplierUnavailableError: the retry job places the order later).
+   */
+  async placeTireOrder(request: PlaceTireOrderRequest, correlationId: string, budget?: TimeBudget): Promise<TireOrderView> {
     let connection: PartnerConnection;
     let apiKey: string | undefined;
     let token: string;
     try {
-      connection = await this.deps.connection();
-      apiKey = connection.apiKeySecretId === undefined ? undefined : await this.deps.secret(connection.apiKeySecretId);
-      token = await this.deps.tokens.accessToken();
+      connection = await withinBudget('reading the supplier connection', budget, () => this.deps.connection());
+      const apiKeySecretId = connection.apiKeySecretId;
+      apiKey =
+        apiKeySecretId === undefined
+          ? undefined
+          : await withinBudget('reading the supplier API key', budget, () => this.deps.secret(apiKeySecretId));
+      token = await withinBudget('getting a supplier token', budget, () =>
+        this.deps.tokens.accessToken(this.#tokenOptions(budget, false)),
+      );
     } catch (error) {
       throw new SupplierUnavailableError(`Cannot call the supplier: ${(error as Error).message}`, undefined, {
         cause: error,
       });
     }
-    let response = await this.#post(connection, apiKey, token, request, correlationId);
+    let response = await this.#post(connection, apiKey, token, request, correlationId, budget);
     if (response.status === 401) {
       // The token was revoked or rotated early: get a new one (bypassing every cache) and try once more.
       try {
-        token = await this.deps.tokens.accessToken({ forceRefresh: true });
+        token = await withinBudget('refreshing the supplier token', budget, () =>
+          this.deps.tokens.accessToken(this.#tokenOptions(budget, true)),
+        );
       } catch (error) {
         throw new SupplierUnavailableError(`Cannot refresh the supplier token: ${(error as Error).message}`, 401, {
           cause: error,
         });
       }
-      response = await this.#post(connection, apiKey, token, request, correlationId);
+      response = await this.#post(connection, apiKey, token, request, correlationId, budget);
       if (response.status === 401) {
         throw new SupplierUnavailableError('The supplier refused a freshly issued token (401)', 401);
       }
     }
     return this.#tireOrderFrom(response, request);
+  }
+
+  #tokenOptions(budget: TimeBudget | undefined, forceRefresh: boolean): { forceRefresh?: boolean; timeoutMs?: number } {
+    const options: { forceRefresh?: boolean; timeoutMs?: number } = forceRefresh ? { forceRefresh } : {};
+    const timeoutMs = budget?.callTimeoutMs(this.deps.timeoutMs, MIN_CALL_MS);
+    if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+    return options;
   }
 
   async #post(
@@ -76,7 +118,12 @@ export class SupplierApi {
     token: string,
     request: PlaceTireOrderRequest,
     correlationId: string,
+    budget: TimeBudget | undefined,
   ): Promise<{ status: number; text: string }> {
+    const timeoutMs = budget === undefined ? this.deps.timeoutMs : budget.callTimeoutMs(this.deps.timeoutMs, MIN_CALL_MS);
+    if (timeoutMs === undefined) {
+      throw new SupplierUnavailableError('Not calling the supplier: no time left in this invocation');
+    }
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token}`,
       'Content-Type': 'application/json',
@@ -90,11 +137,11 @@ export class SupplierApi {
         method: 'POST',
         headers,
         body: JSON.stringify(request),
-        signal: AbortSignal.timeout(this.deps.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       return { status: response.status, text: await response.text() };
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.deps.timeoutMs} ms` : (error as Error).message;
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
       throw new SupplierUnavailableError(`Supplier unreachable: ${reason}`, undefined, { cause: error });
     }
   }

@@ -32,7 +32,8 @@ export async function loadSecretString(secretId: string): Promise<string> {
 
 /** Obtains a new supplier access token. */
 export interface TokenSource {
-  fetchToken(): Promise<AccessToken>;
+  /** @param options.timeoutMs a shorter deadline for the token request than the configured one (a caller's budget) */
+  fetchToken(options?: { timeoutMs?: number }): Promise<AccessToken>;
 }
 
 /**
@@ -45,12 +46,12 @@ export function clientCredentialsTokenSource(options: {
   timeoutMs: number;
 }): TokenSource {
   return {
-    async fetchToken() {
+    async fetchToken(fetchOptions = {}) {
       const connection = await loadSupplierConnection(options.connectionParameter);
       const clientSecret = await loadSecretString(connection.clientSecretId);
       return requestClientCredentialsToken(
         { tokenUrl: connection.tokenUrl, clientId: connection.clientId, clientSecret, scope: options.scope },
-        { timeoutMs: options.timeoutMs },
+        { timeoutMs: Math.min(options.timeoutMs, fetchOptions.timeoutMs ?? options.timeoutMs) },
       );
     },
   };

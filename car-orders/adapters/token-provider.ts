@@ -24,8 +24,9 @@ export class SupplierTokenProvider {
 
   /**
    * @param options.forceRefresh skip memory and SSM and fetch a new token: the supplier refused the current one.
+   * @param options.timeoutMs the most a token request may take (the caller's remaining budget)
    */
-  async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+  async accessToken(options: { forceRefresh?: boolean; timeoutMs?: number } = {}): Promise<string> {
     if (!options.forceRefresh) {
       if (this.#cached !== undefined && isTokenUsable(this.#cached, this.now(), this.marginMs)) {
         return this.#cached.accessToken;
@@ -36,7 +37,7 @@ export class SupplierTokenProvider {
         return stored.accessToken;
       }
     }
-    const fresh = await this.source.fetchToken();
+    const fresh = await this.source.fetchToken(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
     this.#cached = fresh;
     try {
       await this.store.write(fresh);

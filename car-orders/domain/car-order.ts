@@ -12,6 +12,13 @@ export type CarOrderStatus = (typeof CAR_ORDER_STATUSES)[number];
 
 /** Sparse-index marker: only orders whose tire order still has to be placed carry it (with dueAt). */
 export const AWAITING_TIRE_ORDER = 'AWAITING_TIRE_ORDER';
+/**
+ * Sparse-index marker of an order the supplier refused MAX_REFUSALS times: no longer retried, still OrderSubmitted,
+ * listed (by dueAt = when it was given up) for operators to look into.
+ */
+export const TIRE_ORDER_FAILED = 'TIRE_ORDER_FAILED';
+export const WORK_STATES = [AWAITING_TIRE_ORDER, TIRE_ORDER_FAILED] as const;
+export type WorkState = (typeof WORK_STATES)[number];
 
 export interface CarOrder {
   id: string;
@@ -26,8 +33,14 @@ export interface CarOrder {
   updatedAt?: string;
   completedAt?: string;
   /** Present (with dueAt) while the tire order is still to be placed; the retry job lists orders by it. */
-  workState?: typeof AWAITING_TIRE_ORDER;
+  workState?: WorkState;
   dueAt?: string;
+  /** Placements the supplier refused (4xx other than 401/429); MAX_REFUSALS of them end the retries. */
+  refusedAttempts?: number;
+  /** Placements that failed for a reason that may pass (5xx, 429, network, timeout, record failure). */
+  transientFailures?: number;
+  /** Why the last placement failed (the supplier's status and problem detail; never a token). */
+  lastPlacementError?: string;
 }
 
 /** What a client sees of its order. */
@@ -90,9 +103,70 @@ export function isVisibleTo(order: CarOrder | undefined, clientId: string): orde
   return order !== undefined && order.clientId === clientId;
 }
 
-/** Only a submitted order still needs its tire order placed. */
+/** Only a submitted order still needs its tire order placed (unless its placement was given up). */
 export function needsTireOrder(order: CarOrder): boolean {
-  return order.status === 'OrderSubmitted' && order.tireOrderId === undefined;
+  return order.status === 'OrderSubmitted' && order.tireOrderId === undefined && order.workState !== TIRE_ORDER_FAILED;
+}
+
+/**
+ * Retry policy for the retry job's failed placements:
+ *  - refused (the supplier answered 4xx other than 401/429: it does not want this order as it is): back off
+ *    exponentially from REFUSAL_BACKOFF.baseMs up to its cap, and after MAX_REFUSALS refusals stop retrying
+ *    (workState TIRE_ORDER_FAILED; an operator decides). About 5 hours of trying in all.
+ *  - transient (5xx, 429, network, timeout, placed but not recorded): back off too, so that one order the
+ *    supplier keeps failing on moves to the back of the queue instead of blocking it, but never give up: an outage
+ *    of any length must not fail orders, and the supplier is idempotent on carOrderId so retrying is safe. The
+ *    shorter base and cap let orders flow again soon after the supplier returns.
+ * A failure at order time (createOrder) is not recorded: the retry job's grace period is the first back-off step.
+ */
+export const MAX_REFUSALS = 10;
+export const REFUSAL_BACKOFF = { baseMs: 60_000, capMs: 60 * 60_000 } as const;
+export const TRANSIENT_BACKOFF = { baseMs: 10_000, capMs: 15 * 60_000 } as const;
+
+export type PlacementFailureKind = 'refused' | 'transient';
+
+/** The delay after the `failures`-th failure (1-based): base, 2 x base, 4 x base, ... up to the cap. */
+export function backoffMs(failures: number, policy: { baseMs: number; capMs: number }): number {
+  const exponent = Math.max(0, failures - 1);
+  // 2 ** exponent overflows to Infinity long after the cap is reached; Math.min keeps the cap.
+  return Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+}
+
+/** What a failed placement sets on the order; the adapter writes it only if the counts are still `order`'s. */
+export interface PlacementFailureChange {
+  refusedAttempts: number;
+  transientFailures: number;
+  lastPlacementError: string;
+  workState: WorkState;
+  dueAt: string;
+  updatedAt: string;
+}
+
+export function placementFailureChange(
+  order: Pick<CarOrder, 'refusedAttempts' | 'transientFailures'>,
+  failure: { kind: PlacementFailureKind; reason: string },
+  now: Date,
+): PlacementFailureChange {
+  let refusedAttempts = order.refusedAttempts ?? 0;
+  let transientFailures = order.transientFailures ?? 0;
+  let delayMs: number;
+  if (failure.kind === 'refused') {
+    refusedAttempts++;
+    delayMs = backoffMs(refusedAttempts, REFUSAL_BACKOFF);
+  } else {
+    transientFailures++;
+    delayMs = backoffMs(transientFailures, TRANSIENT_BACKOFF);
+  }
+  const givenUp = refusedAttempts >= MAX_REFUSALS;
+  return {
+    refusedAttempts,
+    transientFailures,
+    lastPlacementError: failure.reason.slice(0, 500),
+    workState: givenUp ? TIRE_ORDER_FAILED : AWAITING_TIRE_ORDER,
+    // A given-up order is listed by when it was given up.
+    dueAt: new Date(now.getTime() + (givenUp ? 0 : delayMs)).toISOString(),
+    updatedAt: now.toISOString(),
+  };
 }
 
 export type CompletionDecision =

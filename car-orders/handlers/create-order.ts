@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -19,7 +18,9 @@ import { OrdersTable } from '../adapters/orders-table.js';
 import { logger } from '../adapters/powertools.js';
 import { SUPPLIER_VARIABLES, supplierFromEnvironment } from '../adapters/supplier.js';
 import { placeTireOrder } from '../adapters/tire-ordering.js';
-import { carOrderView, newCarOrder, type CarOrderView } from '../domain/car-order.js';
+import { carOrderIdFor } from '../domain/car-order-id.js';
+import { carOrderView, needsTireOrder, newCarOrder, type CarOrder, type CarOrderView } from '../domain/car-order.js';
+import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 import { CreateCarOrderBody } from '../service.js';
 
 /** How long a key is remembered: a client retrying the same order within a day gets the first answer. */
@@ -33,22 +34,49 @@ interface CreateOrderRequest {
   clientId: string;
   body: CreateCarOrderBody;
   correlationId: string;
+  idempotencyKey?: string;
 }
 
-/** Accepts the order (stored first, so it is never lost), then tries to place its tire order at once. */
-async function acceptOrder(request: CreateOrderRequest): Promise<CarOrderView> {
-  const order = newCarOrder({
-    id: randomUUID(),
+/** Whether a stored order is the one this request asks for (same client, same body). */
+function isSameOrder(stored: CarOrder, wanted: CarOrder): boolean {
+  return stored.clientId === wanted.clientId && stored.carType === wanted.carType && stored.quantity === wanted.quantity;
+}
+
+/**
+ * Accepts the order (stored first, so it is never lost), then tries to place its tire order at once.
+ *
+ * With an Idempotency-Key the order id is derived from (client, key), and the conditional put makes the store
+ * idempotent on its own: Powertools' record alone cannot be, since an attempt that dies after storing the order
+ * leaves only an in-progress record that expires. A retry then finds the order already stored, continues with it
+ * (placing its tire order if still pending) and answers with it; never a second order.
+ */
+async function acceptOrder(request: CreateOrderRequest, budget: TimeBudget): Promise<CarOrderView> {
+  const candidate = newCarOrder({
+    id: carOrderIdFor(request.clientId, request.idempotencyKey),
     clientId: request.clientId,
     carType: request.body.carType,
     quantity: request.body.quantity,
     correlationId: request.correlationId,
     now: new Date(),
   });
-  await orders.create(order);
-  logger.info('Car order accepted', { carOrderId: order.id, clientId: order.clientId });
+  const stored = await orders.createOrGet(candidate);
+  let order = candidate;
+  if (stored === undefined) {
+    logger.info('Car order accepted', { carOrderId: order.id, clientId: order.clientId });
+  } else {
+    // A random id never collides, and a derived one embeds the client: either would be a bug, not a request error.
+    if (request.idempotencyKey === undefined || stored.clientId !== candidate.clientId) {
+      throw new Error(`Car order id ${candidate.id} is already taken`);
+    }
+    if (!isSameOrder(stored, candidate)) {
+      throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
+    }
+    logger.info('Car order already accepted by an earlier attempt of this request', { carOrderId: stored.id });
+    order = stored;
+    if (!needsTireOrder(order)) return carOrderView(order);
+  }
   // Whatever happens with the supplier, the order is accepted: if it is not placed now, the retry job places it.
-  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders });
+  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders, budget });
   return carOrderView(outcome.order);
 }
 
@@ -63,8 +91,10 @@ const idempotencyConfig = new IdempotencyConfig({
   expiresAfterSeconds: IDEMPOTENCY_KEY_TTL_SECONDS,
 });
 const acceptOrderOnce = makeIdempotent(
-  async (request: CreateOrderRequest & { idempotencyKey: string }) => acceptOrder(request),
+  async (request: CreateOrderRequest & { idempotencyKey: string }, budget: TimeBudget) => acceptOrder(request, budget),
   {
+    // The request (first argument) is the idempotency payload; the budget is this invocation's own.
+    dataIndexArgument: 0,
     // Its own DynamoDBClient, created by Powertools from the same default configuration (AWS_ENDPOINT_URL included).
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME }),
     config: idempotencyConfig,
@@ -75,16 +105,18 @@ export const handler = httpHandler(logger, async (event, { correlationId, lambda
   const { clientId } = callerOf(event);
   const idempotencyKey = idempotencyKeyOf(event);
   const body = parseJsonBody(event, CreateCarOrderBody);
+  // Taken first: everything below (idempotency record, order store, supplier) runs within the invocation.
+  const budget = TimeBudget.fromRemaining(lambdaContext.getRemainingTimeInMillis(), RESPONSE_RESERVE_MS);
   const request: CreateOrderRequest = { clientId, body, correlationId };
 
   let view: CarOrderView;
   if (idempotencyKey === undefined) {
-    view = await acceptOrder(request);
+    view = await acceptOrder(request, budget);
   } else {
     // The in-progress record expires with this invocation, so a request that dies mid-way can be retried.
     idempotencyConfig.registerLambdaContext(lambdaContext);
     try {
-      view = await acceptOrderOnce({ ...request, idempotencyKey });
+      view = await acceptOrderOnce({ ...request, idempotencyKey }, budget);
     } catch (error) {
       if (error instanceof IdempotencyValidationError) {
         throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);

@@ -2,14 +2,32 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { TableDeclaration } from '../declarations.js';
 
-export interface TableAccess {
-  access: 'read' | 'readWrite';
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'] as const;
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+
+/** The item-level actions a grant may name one by one. */
+export type TableItemAction = (typeof READ_ACTIONS)[number] | (typeof WRITE_ACTIONS)[number];
+
+export type TableAccess = (
+  | { access: 'read' | 'readWrite' }
+  /** Exactly these actions on the table, for a function that uses only a few (least privilege). */
+  | { access: 'actions'; actions: readonly TableItemAction[] }
+) & {
   /** Declared GSIs the function queries; each is granted by its own ARN (no /index/* wildcard). */
   queriesIndexes?: readonly string[];
-}
+};
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+function tableActionsOf(grant: TableAccess): string[] {
+  switch (grant.access) {
+    case 'read':
+      return [...READ_ACTIONS];
+    case 'readWrite':
+      return [...READ_ACTIONS, ...WRITE_ACTIONS];
+    case 'actions':
+      if (grant.actions.length === 0) throw new Error('grantTableAccess: an actions grant needs at least one action');
+      return [...new Set(grant.actions)];
+  }
+}
 
 /**
  * Item-level data access to one table, and Query on exactly the indexes a function pages through. Narrower than
@@ -23,7 +41,7 @@ export function grantTableAccess(
 ): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      actions: grant.access === 'read' ? READ_ACTIONS : [...READ_ACTIONS, ...WRITE_ACTIONS],
+      actions: tableActionsOf(grant),
       resources: [table.tableArn],
     }),
   );

@@ -388,7 +388,6 @@ describe('CarOrdersStack: supplier token and credentials (least privilege)', () 
       const statements = roleStatements(template, roleIds[name]);
       const actionsOn = (arn: string) => statements.filter((s) => resourcesOfStatement(s).includes(arn)).flatMap(actionsOf);
       expect(actionsOn(ordersTableArn).includes('dynamodb:GetItem')).toBe(access.orders !== undefined);
-      expect(actionsOn(ordersTableArn).includes('dynamodb:UpdateItem')).toBe(access.orders?.access === 'readWrite');
       expect(actionsOn(idempotencyTableArn).includes('dynamodb:GetItem')).toBe(access.idempotency !== undefined);
       expect(actionsOn(idempotencyTableArn).includes('dynamodb:PutItem')).toBe(access.idempotency?.access === 'readWrite');
       const indexResources = statements.flatMap(resourcesOfStatement).filter((resource) => resource.includes('/index/'));
@@ -397,6 +396,43 @@ describe('CarOrdersStack: supplier token and credentials (least privilege)', () 
         expect(actionsOf(statement)).not.toContain('dynamodb:Scan');
         expect(resourcesOfStatement(statement).filter((resource) => resource.endsWith('/index/*'))).toEqual([]);
       }
+    }
+  });
+});
+
+describe('CarOrdersStack: orders table actions are exactly what each function calls', () => {
+  const ordersTableArn = `<GetAtt:${logicalIdOf(stack, stack.tables.orders)}.Arn>`;
+  const ordersActions = (fn: keyof typeof roleIds) =>
+    roleStatements(template, roleIds[fn])
+      .filter((s) => resourcesOfStatement(s).includes(ordersTableArn))
+      .flatMap(actionsOf)
+      .sort();
+  const indexStatements = (fn: keyof typeof roleIds) =>
+    roleStatements(template, roleIds[fn]).filter((s) => resourcesOfStatement(s).some((r) => r.includes('/index/')));
+
+  it('createOrder: PutItem (conditional create), GetItem, UpdateItem', () => {
+    expect(ordersActions('createOrder')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(indexStatements('createOrder')).toEqual([]);
+  });
+
+  it('completeOrder: GetItem and UpdateItem only', () => {
+    expect(ordersActions('completeOrder')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(indexStatements('completeOrder')).toEqual([]);
+  });
+
+  it('placePendingTireOrders: GetItem and UpdateItem on the table, Query on byWorkState only', () => {
+    expect(ordersActions('placePendingTireOrders')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    const index = indexStatements('placePendingTireOrders');
+    expect(index.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
+    expect(index.flatMap(resourcesOfStatement)).toEqual([`${ordersTableArn}/index/byWorkState`]);
+  });
+
+  it('no function but getOrder reads with Query/BatchGetItem, and none deletes or batch-writes orders', () => {
+    for (const fn of Object.keys(roleIds) as (keyof typeof roleIds)[]) {
+      const actions = ordersActions(fn);
+      expect(actions).not.toContain('dynamodb:DeleteItem');
+      expect(actions).not.toContain('dynamodb:BatchWriteItem');
+      if (fn !== 'getOrder') expect(actions).not.toContain('dynamodb:BatchGetItem');
     }
   });
 });

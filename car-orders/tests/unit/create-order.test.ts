@@ -1,4 +1,4 @@
-import { DynamoDBServiceException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBServiceException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -23,6 +23,9 @@ import {
   type SupplierBehaviour,
 } from './support.js';
 
+import { carOrderIdFor } from '../../domain/car-order-id.js';
+import { carOrdersService } from '../../service.js';
+
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const orders = mockClient(DynamoDBDocumentClient);
@@ -30,11 +33,15 @@ let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
 let idempotency: ReturnType<typeof mockIdempotencyTable>;
 let configuration: ReturnType<typeof mockSupplierConfiguration>;
+let stored: ReturnType<typeof scriptOrdersTable>;
 
 /** The orders table as the create path uses it: the conditional put, then the TiresOrdered update (ALL_NEW). */
 function scriptOrdersTable() {
   const stored = new Map<string, Record<string, unknown>>();
-  orders.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+  orders.on(PutCommand).callsFake((input: { Item: Record<string, unknown>; ConditionExpression?: string }) => {
+    if (input.ConditionExpression === 'attribute_not_exists(id)' && stored.has(String(input.Item.id))) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
     stored.set(String(input.Item.id), input.Item);
     return {};
   });
@@ -62,8 +69,9 @@ async function loadHandler(env: Record<string, string> = {}) {
   ({ handler } = (await import('../../handlers/create-order.js')) as { handler: Handler });
 }
 
-function post(body: unknown, options: { headers?: Record<string, string>; clientId?: string | null } = {}) {
-  return handler(apiEvent({ method: 'POST', path: '/orders', body, ...options }), lambdaContext());
+function post(body: unknown, options: { headers?: Record<string, string>; clientId?: string | null; remainingMs?: number } = {}) {
+  const { remainingMs, ...eventOptions } = options;
+  return handler(apiEvent({ method: 'POST', path: '/orders', body, ...eventOptions }), lambdaContext(remainingMs));
 }
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
@@ -73,7 +81,7 @@ beforeEach(async () => {
   logs = captureLogs();
   idempotency = mockIdempotencyTable();
   configuration = mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
-  scriptOrdersTable();
+  stored = scriptOrdersTable();
   await loadHandler();
 });
 afterEach(() => {
@@ -177,6 +185,32 @@ describe('POST /orders', () => {
       const result = await post({ carType: 'sedan' });
       expect(result.statusCode).toBe(201);
       expect(json(result).status).toBe('OrderSubmitted');
+    });
+  });
+
+  describe('time budget (the function must answer before its timeout)', () => {
+    it('does not call the supplier when too little time is left, and still accepts the order', async () => {
+      const supplier = mockSupplierHttp();
+      const result = await post({ carType: 'sedan' }, { remainingMs: 2_000 });
+      expect(result.statusCode).toBe(201);
+      expect(json(result).status).toBe('OrderSubmitted');
+      expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+      expect(supplier.fetchSpy).not.toHaveBeenCalled();
+    });
+
+    it('gives the supplier call no more than what is left of the budget', async () => {
+      const timeouts = vi.spyOn(AbortSignal, 'timeout');
+      mockSupplierHttp();
+      // 3.5 s left, 2 s kept to answer: the POST gets at most 1.5 s, not SUPPLIER_TIMEOUT_MS (5 s).
+      const result = await post({ carType: 'sedan' }, { remainingMs: 3_500 });
+      expect(json(result).status).toBe('TiresOrdered');
+      expect(timeouts).toHaveBeenCalledTimes(1);
+      expect(timeouts.mock.calls[0]![0]).toBeLessThanOrEqual(1_500);
+      expect(timeouts.mock.calls[0]![0]).toBeGreaterThan(0);
+    });
+
+    it('declares a timeout below API Gateway\'s 29 s integration timeout', () => {
+      expect(carOrdersService.functions.createOrder.timeoutSeconds).toBeLessThan(29);
     });
   });
 
@@ -335,6 +369,68 @@ describe('POST /orders', () => {
       release.resolve();
       expect((await first).statusCode).toBe(201);
       expect(orders.commandCalls(PutCommand)).toHaveLength(1);
+    });
+
+    it('a retry after an attempt that died having stored the order continues with that order: never a second one', async () => {
+      const release = deferred();
+      const supplier = mockSupplierHttp({
+        api: async (call, attempt) => {
+          // The first attempt hangs at the supplier, as in an invocation that then times out.
+          if (attempt === 1) await release.promise;
+          return Response.json({ ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }, { status: 201 });
+        },
+      });
+      const dying = post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      await vi.waitFor(() => expect(supplier.apiCalls).toHaveLength(1));
+      expect(stored.size).toBe(1);
+      const [firstId] = [...stored.keys()];
+      // The invocation dies: its in-progress record expires with it, so the client's retry gets the key again.
+      const [claim] = [...idempotency.items.values()];
+      claim!.in_progress_expiration = { N: String(Date.now() - 1) };
+
+      const retried = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      expect(retried.statusCode).toBe(201);
+      expect(json(retried)).toMatchObject({ id: firstId, status: 'TiresOrdered', tireOrderId: 'tire-1' });
+      expect(retried.headers?.Location).toBe(`/orders/${firstId}`);
+      expect(stored.size).toBe(1);
+      // Both attempts asked the supplier for the same car order (it is idempotent on carOrderId).
+      expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual([firstId, firstId]);
+      expect(logs.entries().some((e) => e.message === 'Car order already accepted by an earlier attempt of this request')).toBe(true);
+      release.resolve();
+      await dying;
+      expect(stored.size).toBe(1);
+    });
+
+    it('returns an already placed order as it is, without calling the supplier again', async () => {
+      const supplier = mockSupplierHttp();
+      const first = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      idempotency.items.clear(); // the record is gone (expired), the order is not
+      const again = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      expect(again.statusCode).toBe(201);
+      expect(json(again)).toEqual(json(first));
+      expect(supplier.apiCalls).toHaveLength(1);
+      expect(stored.size).toBe(1);
+    });
+
+    it('refuses (422) the key with a different body even when only the order remembers it', async () => {
+      mockSupplierHttp();
+      await post({ carType: 'sedan', quantity: 4 }, { headers: key });
+      idempotency.items.clear();
+      const result = await post({ carType: 'sedan', quantity: 5 }, { headers: key });
+      expect(result.statusCode).toBe(422);
+      expect(problemOf(result).detail).toContain('different request body');
+      expect(stored.size).toBe(1);
+      expect([...stored.values()][0]).toMatchObject({ quantity: 4 });
+      // The failed attempt does not keep the key: Powertools deletes its record.
+      expect(idempotency.items.size).toBe(0);
+    });
+
+    it('derives the order id from the client and the key', async () => {
+      mockSupplierHttp();
+      const a = json(await post({ carType: 'sedan' }, { headers: key }));
+      const b = json(await post({ carType: 'sedan' }, { headers: { 'Idempotency-Key': 'order-2025-0002' } }));
+      expect(a.id).toBe(carOrderIdFor('customer-1', 'order-2025-0001'));
+      expect(b.id).toBe(carOrderIdFor('customer-1', 'order-2025-0002'));
     });
 
     it('forgets the key when the request fails, so a retry can succeed', async () => {

@@ -1,8 +1,8 @@
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OrdersTable } from '../../adapters/orders-table.js';
-import { completionChange, newCarOrder, type CarOrder } from '../../domain/car-order.js';
+import { completionChange, newCarOrder, placementFailureChange, type CarOrder } from '../../domain/car-order.js';
 import { carOrdersService } from '../../service.js';
 import { createDeclaredTable, startDynalite } from './dynalite.js';
 
@@ -100,6 +100,56 @@ describe('OrdersTable', () => {
     } while (startKey !== undefined);
     expect(seen).toEqual(['o0', 'o1', 'o3', 'o4']);
     expect(pages).toBeGreaterThanOrEqual(2);
+  });
+
+  it('createOrGet stores a new order, and otherwise returns the stored one untouched', async () => {
+    expect(await table.createOrGet(order('o1'))).toBeUndefined();
+    expect(await table.createOrGet({ ...order('o1'), carType: 'other', correlationId: 'c-retry' })).toEqual(order('o1'));
+    expect((await table.get('o1'))?.carType).toBe('sedan');
+  });
+
+  it('records failed placements with back-off, once per seen state, and lists a given-up order under TIRE_ORDER_FAILED', async () => {
+    await table.create(order('o1'));
+    const seen = (await table.get('o1'))!;
+    const first = placementFailureChange(seen, { kind: 'refused', reason: 'Supplier refused the tire order with 400' }, later);
+    expect(await table.recordPlacementFailure(seen, first)).toBe(true);
+    // A second writer that read the same state loses: the count is not bumped twice.
+    expect(await table.recordPlacementFailure(seen, first)).toBe(false);
+    const once = (await table.get('o1'))!;
+    expect(once).toMatchObject({ refusedAttempts: 1, transientFailures: 0, dueAt: '2025-01-01T10:06:00.000Z', workState: 'AWAITING_TIRE_ORDER' });
+    // Backed off: not due at the next run, due after the delay.
+    expect((await table.pendingPage('2025-01-01T10:05:30.000Z', 10)).orders).toEqual([]);
+    expect((await table.pendingPage('2025-01-01T10:06:00.000Z', 10)).orders.map((o) => o.id)).toEqual(['o1']);
+    // A transient failure on top (counts stored as 0 and 1 now).
+    expect(await table.recordPlacementFailure(once, placementFailureChange(once, { kind: 'transient', reason: '503' }, later))).toBe(true);
+    const twice = (await table.get('o1'))!;
+    expect(twice).toMatchObject({ refusedAttempts: 1, transientFailures: 1 });
+    // Given up: out of the retry partition, into the operators' one.
+    const givenUp = placementFailureChange({ ...twice, refusedAttempts: 9 }, { kind: 'refused', reason: '400' }, later);
+    expect(givenUp.workState).toBe('TIRE_ORDER_FAILED');
+    expect(await table.recordPlacementFailure({ ...twice, refusedAttempts: 9 }, givenUp)).toBe(false); // stale count
+    await client.send(new UpdateItemCommand({
+      TableName: `orders-${tableNumber}`,
+      Key: { id: { S: 'o1' } },
+      UpdateExpression: 'SET refusedAttempts = :nine',
+      ExpressionAttributeValues: { ':nine': { N: '9' } },
+    }));
+    expect(await table.recordPlacementFailure({ ...twice, refusedAttempts: 9 }, givenUp)).toBe(true);
+    expect((await table.pendingPage('2030-01-01T00:00:00.000Z', 10)).orders).toEqual([]);
+    const failed = await DynamoDBDocumentClient.from(client).send(new QueryCommand({
+      TableName: `orders-${tableNumber}`,
+      IndexName: 'byWorkState',
+      KeyConditionExpression: 'workState = :failed',
+      ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' },
+    }));
+    expect(failed.Items?.map((item) => item.id)).toEqual(['o1']);
+    expect(await table.get('o1')).toMatchObject({ status: 'OrderSubmitted', refusedAttempts: 10 });
+    // No longer waiting: another failure record does not apply, and neither does one for a placed order.
+    expect(await table.recordPlacementFailure({ ...twice, refusedAttempts: 10 }, givenUp)).toBe(false);
+    await table.create(order('o2'));
+    await table.recordTireOrder('o2', 'tire-2', later);
+    expect(await table.recordPlacementFailure({ id: 'o2' }, first)).toBe(false);
+    expect(await table.get('o2')).not.toHaveProperty('refusedAttempts');
   });
 
   it('refuses a damaged item rather than returning it', async () => {

@@ -45,6 +45,11 @@ const refuseFor = (carOrderId: string, status: number): SupplierBehaviour => (ca
   return Response.json({ ...body, id: `tire-${body.carOrderId}`, status: 'OrderSubmitted', createdAt: '2025-01-01T10:00:01.000Z' }, { status: 201 });
 };
 
+const updates = () => orders.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+/** The OrderSubmitted -> TiresOrdered writes, by order id. */
+const tireOrderRecords = () => updates().filter((u) => u.UpdateExpression?.includes('tireOrderId = :tireOrderId')).map((u) => u.Key?.id);
+const failureRecords = () => updates().filter((u) => u.UpdateExpression?.includes('refusedAttempts'));
+
 async function run(remainingMs = 60_000) {
   return handler({ source: 'aws.scheduler' }, lambdaContext(remainingMs));
 }
@@ -92,11 +97,48 @@ describe('place-pending-tire-orders (scheduled)', () => {
     expect(logs.entries().find((e) => e.message === 'Pending tire orders processed')).toMatchObject({ examined: 5, placed: 5, failed: 0 });
   });
 
-  it('carries on past an order the supplier refuses', async () => {
+  it('carries on past an order the supplier refuses, recording the refusal and backing it off', async () => {
     scriptIndex([[pending('o1'), pending('o2')], [pending('o3')]]);
     mockSupplierHttp({ api: refuseFor('o2', 400) });
+    const before = Date.now();
     expect(await run()).toEqual({ examined: 3, placed: 2, failed: 1 });
-    expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual(['o1', 'o3']);
+    expect(tireOrderRecords()).toEqual(['o1', 'o3']);
+    const [failure] = failureRecords();
+    expect(failure).toMatchObject({
+      Key: { id: 'o2' },
+      ConditionExpression: expect.stringContaining('workState = :awaiting'),
+      ExpressionAttributeValues: { ':refused': 1, ':transient': 0, ':workState': 'AWAITING_TIRE_ORDER' },
+    });
+    expect(String(failure?.ExpressionAttributeValues?.[':error'])).toContain('400');
+    // First refusal: due again a minute later, not at the next run.
+    const dueAt = Date.parse(String(failure?.ExpressionAttributeValues?.[':dueAt']));
+    expect(dueAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(dueAt).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
+  it('gives up on an order at its tenth refusal: out of the retry queue, logged with the supplier answer', async () => {
+    const refusedNineTimes: CarOrder = { ...pending('o1'), refusedAttempts: 9, transientFailures: 2 };
+    scriptIndex([[refusedNineTimes]]);
+    mockSupplierHttp({ api: refuseFor('o1', 422) });
+    expect(await run()).toEqual({ examined: 1, placed: 0, failed: 1 });
+    const [failure] = failureRecords();
+    expect(failure).toMatchObject({
+      Key: { id: 'o1' },
+      ConditionExpression: expect.stringMatching(/refusedAttempts = :seenRefused AND transientFailures = :seenTransient$/),
+      ExpressionAttributeValues: { ':refused': 10, ':transient': 2, ':seenRefused': 9, ':seenTransient': 2, ':workState': 'TIRE_ORDER_FAILED' },
+    });
+    const given = logs.entries().find((e) => e.message === 'Tire order given up after repeated refusals; the car order stays OrderSubmitted');
+    expect(given).toMatchObject({ level: 'ERROR', carOrderId: 'o1', refusedAttempts: 10 });
+    expect(String(given?.supplierAnswer)).toContain('422');
+  });
+
+  it('backs off an order the supplier fails on (5xx) without counting it as a refusal', async () => {
+    scriptIndex([[pending('o1'), pending('o2')]]);
+    mockSupplierHttp({ api: refuseFor('o1', 503) });
+    expect(await run()).toEqual({ examined: 1, placed: 0, failed: 1 });
+    expect(failureRecords()).toMatchObject([
+      { Key: { id: 'o1' }, ExpressionAttributeValues: { ':refused': 0, ':transient': 1, ':workState': 'AWAITING_TIRE_ORDER' } },
+    ]);
   });
 
   it('carries on past an order whose placement cannot be recorded', async () => {
@@ -104,6 +146,7 @@ describe('place-pending-tire-orders (scheduled)', () => {
     mockSupplierHttp();
     orders.on(UpdateCommand, { Key: { id: 'o2' } }).rejects(new Error('ProvisionedThroughputExceededException'));
     expect(await run()).toEqual({ examined: 3, placed: 2, failed: 1 });
+    expect(logs.entries().some((e) => e.message === 'Could not record the failed placement' && e.carOrderId === 'o2')).toBe(true);
   });
 
   it('stops early when the supplier is down, leaving the rest for the next run', async () => {
@@ -135,6 +178,26 @@ describe('place-pending-tire-orders (scheduled)', () => {
     const supplier = mockSupplierHttp();
     expect(await run(5_000)).toEqual({ examined: 0, placed: 0, failed: 0 });
     expect(supplier.apiCalls).toHaveLength(0);
+  });
+
+  it('cuts an order\'s supplier calls to what is left of the run, so a run started in time ends in time', async () => {
+    scriptIndex([[pending('o1')]]);
+    // The clock the budget reads: the first POST takes 4 s and answers 401, making the exchange the worst case
+    // (POST, forced token fetch, POST again).
+    const start = Date.now();
+    let elapsed = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => start + elapsed);
+    mockSupplierHttp({
+      api: (call, attempt) => {
+        if (attempt > 1) return refuseFor('none', 400)(call, attempt);
+        elapsed += 4_000;
+        return new Response('{}', { status: 401 });
+      },
+    });
+    const timeouts = vi.spyOn(AbortSignal, 'timeout');
+    // 7.5 s left, 2 s reserved: 5.5 s for the whole exchange. After the 4 s POST only 1.5 s remain.
+    expect(await run(7_500)).toEqual({ examined: 1, placed: 1, failed: 0 });
+    expect(timeouts.mock.calls.map(([ms]) => ms)).toEqual([5_000, 1_500, 1_500]);
   });
 
   it('does nothing when no order is waiting', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SupplierApi, SupplierRejectedError, SupplierUnavailableError } from '../../adapters/supplier-api.js';
+import { TimeBudget } from '../../domain/time-budget.js';
 import { API_KEY, connection, mockSupplierHttp, neverAnswers, SUPPLIER_API_URL } from './support.js';
 
 const request = { carOrderId: 'car-1', carType: 'sedan', quantity: 4 };
@@ -140,5 +141,63 @@ describe('SupplierApi.placeTireOrder', () => {
     });
     await expect(supplierApi.placeTireOrder(request, 'c')).rejects.toThrow(/Cannot call the supplier: Token endpoint answered 500/);
     expect(http.apiCalls).toHaveLength(0);
+  });
+
+  describe('with a time budget', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('starts nothing when less than the minimum call time is left (the order waits for the retry job)', async () => {
+      const http = mockSupplierHttp();
+      let connectionReads = 0;
+      const supplierApi = new SupplierApi({
+        connection: async () => {
+          connectionReads++;
+          return connection;
+        },
+        secret: async () => API_KEY,
+        tokens: fakeTokens(),
+        timeoutMs: 5_000,
+      });
+      const spent = new TimeBudget(1_000_400, () => 1_000_000); // 400 ms left
+      await expect(supplierApi.placeTireOrder(request, 'corr', spent)).rejects.toBeInstanceOf(SupplierUnavailableError);
+      expect(connectionReads).toBe(0);
+      expect(http.fetchSpy).not.toHaveBeenCalled();
+    });
+
+    it('stops waiting for a configuration read that outlasts the budget', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const http = mockSupplierHttp();
+      const supplierApi = new SupplierApi({
+        connection: () => new Promise(() => undefined), // SSM never answers
+        secret: async () => API_KEY,
+        tokens: fakeTokens(),
+        timeoutMs: 5_000,
+      });
+      const budget = new TimeBudget(1_003_000, () => 1_000_000); // 3 s left
+      const placing = supplierApi.placeTireOrder(request, 'corr', budget);
+      const outcome = expect(placing).rejects.toThrow(/reading the supplier connection took longer than the 3000 ms left/);
+      await vi.advanceTimersByTimeAsync(3_000);
+      await outcome;
+      await expect(placing).rejects.toBeInstanceOf(SupplierUnavailableError);
+      expect(http.fetchSpy).not.toHaveBeenCalled();
+    });
+
+    it('passes the remaining time to the token fetch as its timeout', async () => {
+      mockSupplierHttp();
+      const asked: (number | undefined)[] = [];
+      const supplierApi = new SupplierApi({
+        connection: async () => connection,
+        secret: async () => API_KEY,
+        tokens: {
+          async accessToken(options: { timeoutMs?: number } = {}) {
+            asked.push(options.timeoutMs);
+            return 'token-1';
+          },
+        },
+        timeoutMs: 5_000,
+      });
+      await supplierApi.placeTireOrder(request, 'corr', new TimeBudget(1_002_500, () => 1_000_000));
+      expect(asked).toEqual([2_500]);
+    });
   });
 });
