@@ -64,7 +64,7 @@ export class OrdersTable {
     private readonly tableName: string,
   ) {}
 
-  /** Stores a new order; the id is a fresh UUID, so an existing item means a bug and is not overwritten. */
+  /** Stores a new order under a fresh UUID; an existing item would mean a bug and is not overwritten. */
   async create(order: CarOrder): Promise<void> {
     await this.client.send(
       new PutCommand({

@@ -148,7 +148,10 @@ export class SupplierApi {
 
   #tireOrderFrom(response: { status: number; text: string }, request: PlaceTireOrderRequest): TireOrderView {
     const { status, text } = response;
-    if (status === 429 || status >= 500) {
+    // 403 and 404 come from the supplier's gateway (WAF, resource policy, API key, wrong URL), never from its
+    // handlers about one order: the whole connection is refused, so they count as unavailable, not as a refusal of
+    // this order (which would give up every queued order while, say, an allowlist is being fixed).
+    if (status === 429 || status >= 500 || status === 403 || status === 404) {
       throw new SupplierUnavailableError(`Supplier answered ${status}`, status);
     }
     if (status !== 200 && status !== 201) {

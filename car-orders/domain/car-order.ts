@@ -112,7 +112,7 @@ export function needsTireOrder(order: CarOrder): boolean {
  * Retry policy for the retry job's failed placements:
  *  - refused (the supplier answered 4xx other than 401/429: it does not want this order as it is): back off
  *    exponentially from REFUSAL_BACKOFF.baseMs up to its cap, and after MAX_REFUSALS refusals stop retrying
- *    (workState TIRE_ORDER_FAILED; an operator decides). About 5 hours of trying in all.
+ *    (workState TIRE_ORDER_FAILED; an operator decides). About 4 hours of trying in all.
  *  - transient (5xx, 429, network, timeout, placed but not recorded): back off too, so that one order the
  *    supplier keeps failing on moves to the back of the queue instead of blocking it, but never give up: an outage
  *    of any length must not fail orders, and the supplier is idempotent on carOrderId so retrying is safe. The

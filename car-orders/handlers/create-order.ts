@@ -23,7 +23,10 @@ import { carOrderView, needsTireOrder, newCarOrder, type CarOrder, type CarOrder
 import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 import { CreateCarOrderBody } from '../service.js';
 
-/** How long a key is remembered: a client retrying the same order within a day gets the first answer. */
+/**
+ * How long Powertools replays the first response. The key also names the order for good (its id derives from
+ * (client, key)): after this, the same key and body return the stored order as it is now, another body a 422.
+ */
 const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...SUPPLIER_VARIABLES]);

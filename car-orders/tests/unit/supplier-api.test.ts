@@ -96,14 +96,14 @@ describe('SupplierApi.placeTireOrder', () => {
     expect(tokens.forced).toBe(1);
   });
 
-  it.each([500, 502, 503, 504, 429])('treats %i as unavailable', async (status) => {
+  it.each([500, 502, 503, 504, 429, 403, 404])('treats %i as unavailable', async (status) => {
     mockSupplierHttp({ api: () => problem(status, 'busy') });
     const error = await api().supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierUnavailableError);
     expect((error as SupplierUnavailableError).status).toBe(status);
   });
 
-  it.each([400, 403, 404, 422])('treats %i as a rejection of this order, with the problem detail', async (status) => {
+  it.each([400, 409, 413, 422])('treats %i as a rejection of this order, with the problem detail', async (status) => {
     mockSupplierHttp({ api: () => problem(status, 'carType unknown') });
     const error = await api().supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierRejectedError);
