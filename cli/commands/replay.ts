@@ -240,30 +240,28 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
 
   const contents = await windowContents(target, options.from, options.to, rule);
   notes.push(...contents.notes);
-  // Only events some rule delivers can change a car order: another partner's completions match no car maker rule.
+  // Locally every delivery the replay causes is known in advance: each event, to each (filtered) rule with targets
+  // whose pattern matches it (the audit log records deliveries per event and rule); the replay is settled once each
+  // has a final outcome. Only delivered events can change a car order: another partner's completions match no car
+  // maker rule, so their car order ids are not checked.
   let delivered = contents.events;
+  let expectedDeliveries: number | undefined;
   if (target.local) {
     const rules = (rule ? [rule] : await target.resources.rules()).filter((candidate) => candidate.targets.length > 0);
     const deliveredIds = new Set<string>();
+    expectedDeliveries = 0;
     for (const event of contents.raw) {
-      for (const candidate of rules) if (await ruleMatches(target, candidate, event)) deliveredIds.add(event.id);
+      for (const candidate of rules) {
+        if (await ruleMatches(target, candidate, event)) {
+          expectedDeliveries += 1;
+          deliveredIds.add(event.id);
+        }
+      }
     }
     delivered = contents.events.filter((event) => deliveredIds.has(event.id));
   }
   const carOrderIds = delivered.map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
   const before = await getCarOrders(target, carOrderIds);
-
-  // Locally every delivery the replay causes can be counted in advance: each event, to each (filtered) rule with
-  // targets whose pattern matches it (the audit log records deliveries per event and rule). The replay is settled
-  // once each has a final outcome.
-  let expectedDeliveries: number | undefined;
-  if (target.local) {
-    const rules = (rule ? [rule] : await target.resources.rules()).filter((candidate) => candidate.targets.length > 0);
-    expectedDeliveries = 0;
-    for (const event of contents.raw) {
-      for (const candidate of rules) if (await ruleMatches(target, candidate, event)) expectedDeliveries += 1;
-    }
-  }
 
   const replayName = options.name ?? newReplayName('b2b-replay', new Date());
   const replayStartedAt = new Date();
