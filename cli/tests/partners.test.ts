@@ -160,7 +160,10 @@ describe('b2b partners', () => {
       expect(early.code).toBe(1);
       expect(early.stderr).toMatch(/accepted until .*run --finish after it/);
 
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(rotated.data.previousAcceptedUntil!) - Date.now()) + 100));
+      // --grace 2s: the deadline must be near, so waiting for it is bounded (a wrong deadline fails here, not by timeout).
+      const untilDeadline = Date.parse(rotated.data.previousAcceptedUntil!) - Date.now();
+      expect(untilDeadline).toBeLessThanOrEqual(2_000);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, untilDeadline) + 100));
       const finished = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
       expect(finished.code).toBe(0);
       expect(finished.data.action).toBe('finished');
