@@ -10,7 +10,7 @@ import {
 import { auditCommand } from './commands/audit.js';
 import { dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
-import { ordersTraceCommand } from './commands/orders.js';
+import { ordersFailedCommand, ordersRetryCommand, ordersTraceCommand } from './commands/orders.js';
 import { partnersListCommand, partnersOnboardCommand, partnersRevokeCommand, partnersRotateSecretCommand } from './commands/partners.js';
 import { replayCommand } from './commands/replay.js';
 import { tokenInspectCommand } from './commands/token.js';
@@ -26,6 +26,8 @@ export const COMMANDS: CommandSpec[] = [
   dlqListCommand,
   dlqRedriveCommand,
   ordersTraceCommand,
+  ordersFailedCommand,
+  ordersRetryCommand,
   partnersOnboardCommand,
   partnersRotateSecretCommand,
   partnersRevokeCommand,

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   AWAITING_TIRE_ORDER,
   CAR_ORDER_STATUSES,
+  TIRE_ORDER_FAILED,
   WORK_STATES,
   type CarOrder,
   type CompletionChange,
@@ -226,5 +227,57 @@ export class OrdersTable {
     const page: PendingPage = { orders: (result.Items ?? []).map(toCarOrder) };
     if (result.LastEvaluatedKey !== undefined) page.nextKey = result.LastEvaluatedKey;
     return page;
+  }
+
+  /**
+   * One page of the orders the retry job gave up on (workState TIRE_ORDER_FAILED), oldest given-up first: the
+   * index's sort key dueAt holds when each was given up. The index is eventually consistent on AWS.
+   */
+  async failedPage(limit: number, startKey?: Record<string, unknown>): Promise<PendingPage> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_WORK_STATE_INDEX,
+        KeyConditionExpression: 'workState = :failed',
+        ExpressionAttributeValues: { ':failed': TIRE_ORDER_FAILED },
+        Limit: limit,
+        ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+      }),
+    );
+    const page: PendingPage = { orders: (result.Items ?? []).map(toCarOrder) };
+    if (result.LastEvaluatedKey !== undefined) page.nextKey = result.LastEvaluatedKey;
+    return page;
+  }
+
+  /**
+   * An operator's requeue of a given-up order: TIRE_ORDER_FAILED -> AWAITING_TIRE_ORDER, due now, with a fresh
+   * refusal count (so it gets MAX_REFUSALS more tries). transientFailures and lastPlacementError are kept as its
+   * history. One conditional write: only an order still given up, submitted and without a tire order moves, so a
+   * repeated or concurrent requeue, or one for an order placed or completed meanwhile, changes nothing.
+   * @returns false when the condition failed (unknown order, or not a failed one): nothing written.
+   */
+  async requeueFailed(id: string, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET workState = :awaiting, dueAt = :now, refusedAttempts = :zero, updatedAt = :now',
+          ConditionExpression: 'workState = :failed AND #status = :submitted AND attribute_not_exists(tireOrderId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':awaiting': AWAITING_TIRE_ORDER,
+            ':failed': TIRE_ORDER_FAILED,
+            ':submitted': 'OrderSubmitted',
+            ':zero': 0,
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }

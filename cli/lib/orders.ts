@@ -3,7 +3,8 @@ import type { Target } from '../target.js';
 
 /**
  * Reads of both companies' order tables (consistent reads, so a count taken right after a callback sees it). The
- * CLI only reads orders; every change goes through the APIs and the event bus like any other traffic.
+ * CLI changes orders only through the APIs and the event bus like any other traffic, except the requeue of a given-up
+ * order (`b2b orders retry`), which goes through the car maker's own OrdersTable adapter.
  */
 
 export interface CarOrderRecord {

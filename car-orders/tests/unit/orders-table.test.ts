@@ -152,6 +152,70 @@ describe('OrdersTable', () => {
     expect(await table.get('o2')).not.toHaveProperty('refusedAttempts');
   });
 
+  it('lists given-up orders page by page and requeues each once, only while it is a failed, unplaced order', async () => {
+    // Drives orders to TIRE_ORDER_FAILED through the retry job's own write: MAX_REFUSALS refusals.
+    async function giveUp(id: string, at: Date): Promise<void> {
+      await table.create(order(id));
+      for (let stored = (await table.get(id))!; stored.workState !== 'TIRE_ORDER_FAILED'; stored = (await table.get(id))!) {
+        expect(await table.recordPlacementFailure(stored, placementFailureChange(stored, { kind: 'refused', reason: 'Supplier refused the tire order with 422' }, at))).toBe(true);
+      }
+    }
+    await giveUp('f1', new Date('2025-01-01T12:00:00.000Z'));
+    await giveUp('f2', new Date('2025-01-01T12:01:00.000Z'));
+    await giveUp('f3', new Date('2025-01-01T12:02:00.000Z'));
+    await table.create(order('waiting'));
+    await table.create(order('placed'));
+    await table.recordTireOrder('placed', 'tire-p', later);
+
+    const listed: CarOrder[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      const page = await table.failedPage(2, startKey);
+      listed.push(...page.orders);
+      startKey = page.nextKey;
+      pages++;
+    } while (startKey !== undefined);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(listed.map((o) => o.id)).toEqual(['f1', 'f2', 'f3']);
+    expect(listed[0]).toMatchObject({ status: 'OrderSubmitted', refusedAttempts: 10, lastPlacementError: 'Supplier refused the tire order with 422' });
+
+    const now = new Date('2025-01-02T08:00:00.000Z');
+    expect(await table.requeueFailed('f1', now)).toBe(true);
+    expect(await table.get('f1')).toMatchObject({
+      status: 'OrderSubmitted',
+      workState: 'AWAITING_TIRE_ORDER',
+      dueAt: now.toISOString(),
+      refusedAttempts: 0,
+      transientFailures: 0,
+      updatedAt: now.toISOString(),
+      lastPlacementError: 'Supplier refused the tire order with 422',
+    });
+    // Back in the retry job's partition, out of the operators' one.
+    expect((await table.pendingPage(now.toISOString(), 10)).orders.map((o) => o.id)).toEqual(['waiting', 'f1']);
+    expect((await table.failedPage(10)).orders.map((o) => o.id)).toEqual(['f2', 'f3']);
+    // Once: a repeated requeue finds it no longer failed and changes nothing.
+    expect(await table.requeueFailed('f1', new Date('2025-01-02T09:00:00.000Z'))).toBe(false);
+    expect((await table.get('f1'))?.dueAt).toBe(now.toISOString());
+    // Never for a waiting, placed or unknown order (and no upsert).
+    expect(await table.requeueFailed('waiting', now)).toBe(false);
+    expect(await table.get('waiting')).toEqual(order('waiting'));
+    expect(await table.requeueFailed('placed', now)).toBe(false);
+    expect(await table.get('placed')).toMatchObject({ status: 'TiresOrdered' });
+    expect(await table.get('placed')).not.toHaveProperty('workState');
+    expect(await table.requeueFailed('ghost', now)).toBe(false);
+    expect(await table.get('ghost')).toBeUndefined();
+    // A failed order whose tire order got recorded anyway (a late completion) is not requeued.
+    await client.send(new UpdateItemCommand({
+      TableName: `orders-${tableNumber}`,
+      Key: { id: { S: 'f2' } },
+      UpdateExpression: 'SET tireOrderId = :t',
+      ExpressionAttributeValues: { ':t': { S: 'tire-late' } },
+    }));
+    expect(await table.requeueFailed('f2', now)).toBe(false);
+    expect((await table.get('f2'))?.workState).toBe('TIRE_ORDER_FAILED');
+  });
+
   it('refuses a damaged item rather than returning it', async () => {
     await client.send(new PutItemCommand({ TableName: `orders-${tableNumber}`, Item: { id: { S: 'bad' }, status: { S: 'Weird' } } }));
     await expect(table.get('bad')).rejects.toThrow(/malformed/);

@@ -25,12 +25,13 @@ import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand, WAFInvalidParameterException, WAFV2Client } from '@aws-sdk/client-wafv2';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditResult } from '../../commands/audit.js';
 import type { DeadLetterList } from '../../commands/dlq.js';
-import type { OrderTrace } from '../../commands/orders.js';
+import type { FailedOrderList, OrderTrace, RetryResult } from '../../commands/orders.js';
 import type { OnboardResult } from '../../commands/partners.js';
 import type { ReplayDryRun } from '../../commands/replay.js';
 import { runCli } from '../../main.js';
@@ -248,6 +249,57 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input)).toEqual([
       { QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`, ReceiptHandle: 'h-1', VisibilityTimeout: 0 },
     ]);
+  });
+
+  it('orders failed pages the byWorkState index of the stack\'s orders table; orders retry requeues with one conditional update', async () => {
+    const table = 'dev-CarOrders-OrdersTable315BB997-1ABC';
+    const failed = (id: string) => ({
+      id,
+      clientId: 'cust1',
+      carType: 'sedan',
+      quantity: 4,
+      status: 'OrderSubmitted',
+      correlationId: `corr-${id}`,
+      createdAt: '2026-05-01T08:00:00.000Z',
+      workState: 'TIRE_ORDER_FAILED',
+      dueAt: '2026-05-01T11:00:00.000Z',
+      refusedAttempts: 10,
+      transientFailures: 0,
+      lastPlacementError: 'Supplier refused the tire order with 422',
+    });
+    dynamodb.on(QueryCommand, { TableName: table, IndexName: 'byWorkState' }).resolves({ Items: [failed('f-1')], LastEvaluatedKey: { id: 'f-1' } });
+    dynamodb.on(QueryCommand, { TableName: table, IndexName: 'byWorkState', ExclusiveStartKey: { id: 'f-1' } }).resolves({ Items: [failed('f-2')] });
+    const listed = await cli(['orders', 'failed', '--json']);
+    expect(listed.code).toBe(0);
+    const list = JSON.parse(listed.stdout) as FailedOrderList;
+    expect(list.orders.map((o) => o.id)).toEqual(['f-1', 'f-2']);
+    expect(list.more).toBe(false);
+    const queries = dynamodb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries[0]).toMatchObject({ KeyConditionExpression: 'workState = :failed', ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' } });
+    // --max 1 stops after the first page and says more exist.
+    const capped = JSON.parse((await cli(['orders', 'failed', '--max', '1', '--json'])).stdout) as FailedOrderList;
+    expect(capped).toMatchObject({ orders: [{ id: 'f-1' }], more: true });
+
+    dynamodb.on(UpdateCommand, { TableName: table, Key: { id: 'f-1' } }).resolves({});
+    dynamodb
+      .on(UpdateCommand, { TableName: table, Key: { id: 'c-9' } })
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    dynamodb.on(GetCommand, { TableName: table, Key: { id: 'c-9' } }).resolves({
+      Item: { id: 'c-9', clientId: 'cust1', carType: 'sedan', quantity: 4, status: 'TiresOrdered', tireOrderId: 't-9', correlationId: 'corr-9', createdAt: '2026-05-01T08:00:00.000Z' },
+    });
+    const retried = await cli(['orders', 'retry', 'f-1', 'c-9', '--json']);
+    expect(retried.code).toBe(1);
+    const result = JSON.parse(retried.stdout) as RetryResult;
+    expect(result).toMatchObject({ requeued: 1, failed: 1 });
+    expect(result.items[1]).toMatchObject({ carOrderId: 'c-9', outcome: 'failed', reason: 'not a failed order (TiresOrdered, tire order t-9)' });
+    const updates = dynamodb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toHaveLength(2);
+    expect(updates[0]).toMatchObject({
+      Key: { id: 'f-1' },
+      UpdateExpression: 'SET workState = :awaiting, dueAt = :now, refusedAttempts = :zero, updatedAt = :now',
+      ConditionExpression: 'workState = :failed AND #status = :submitted AND attribute_not_exists(tireOrderId)',
+      ExpressionAttributeValues: { ':awaiting': 'AWAITING_TIRE_ORDER', ':failed': 'TIRE_ORDER_FAILED', ':now': '2026-05-01T12:00:00.000Z', ':zero': 0 },
+    });
   });
 
   it("orders trace joins the order records and the functions' structured logs by correlation id", async () => {
