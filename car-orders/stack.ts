@@ -84,7 +84,7 @@ export const carOrdersFunctionAccess: Record<
     idempotency: { access: 'readWrite' },
     callsSupplier: true,
   },
-  getOrder: { orders: { access: 'read' }, callsSupplier: false },
+  getOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem'] }, callsSupplier: false },
   // complete (UpdateItem), get (GetItem).
   completeOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }, callsSupplier: false },
   refreshSupplierToken: { callsSupplier: true },
