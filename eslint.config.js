@@ -1,0 +1,42 @@
+// ESLint flat config: typescript-eslint's recommended rules, the project's boundaries, and function size.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+const TESTS = ['**/tests/**', 'test/**', '**/*.test.ts'];
+
+/** Import boundaries: the two companies never import each other; cli/ and local/ meet only in the client module. */
+function forbid(files, patterns, message, ignores = []) {
+  return {
+    files,
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'cdk.out/**', '.local/**', 'coverage/**', 'bench-results/**', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
+    },
+  },
+  {
+    files: TESTS,
+    rules: {
+      'max-lines-per-function': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  forbid(['car-orders/**'], ['**/tire-orders/**'], 'car-orders never imports tire-orders: put the contract in shared/contracts.ts'),
+  forbid(['tire-orders/**'], ['**/car-orders/**'], 'tire-orders never imports car-orders: put the contract in shared/contracts.ts'),
+  forbid(['local/**'], ['**/cli/**'], 'local/ never imports cli/: share through the client module'),
+  forbid(['cli/**'], ['**/local/**'], 'cli/ reads the runtime through the client module, not local/ internals', TESTS),
+);
