@@ -1,6 +1,10 @@
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS } from './config.js';
-import { startLocalRuntime } from './runtime.js';
+import { ConsoleLog, followAudit, LOG_LEVELS, type LogLevel } from './operator/console-log.js';
+import { startupFailure } from './operator/startup-failure.js';
+import { startLocalRuntime, type LocalRuntime } from './runtime.js';
 
 /**
  * `npm start`: both companies on this machine. Flags win over environment variables, which win over the fixed
@@ -17,8 +21,12 @@ const USAGE = `Usage: npm start -- [options]
   --tire-auth-port N          supplier token endpoint (B2B_TIRE_AUTH_PORT, default ${LOCAL_DEFAULTS.ports.tireAuth})
   --time-scale X              real seconds per emulated second for schedules and retries (B2B_TIME_SCALE, default 0.05)
   --fulfilment-delay S        seconds before the supplier completes a tire order (B2B_FULFILMENT_DELAY, default 5)
-  --quiet                     do not echo the functions' logs
+  --log-level LEVEL           lowest function log level shown here: ${LOG_LEVELS.join(', ')} (B2B_LOG_LEVEL, default ERROR)
+  --verbose                   show every function log line and the scheduler's ticks (B2B_VERBOSE=1)
+  --quiet                     show nothing but the ready line and failures of the runtime itself
   -h, --help                  this text
+
+Everything is always written to <state-dir>/logs/runtime.log.
 `;
 
 const { values } = parseArgs({
@@ -32,6 +40,8 @@ const { values } = parseArgs({
     'tire-auth-port': { type: 'string' },
     'time-scale': { type: 'string' },
     'fulfilment-delay': { type: 'string' },
+    'log-level': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -43,51 +53,86 @@ if (values.help) {
   process.exit(0);
 }
 
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
 function numberOption(flag: string | undefined, envName: string, fallback: number): number {
   const raw = flag ?? process.env[envName];
   if (raw === undefined || raw === '') return fallback;
   const parsed = Number(raw);
-  if (!Number.isFinite(parsed) || parsed < 0) {
-    process.stderr.write(`Invalid value for ${envName}: ${raw}\n${USAGE}`);
-    process.exit(2);
-  }
+  if (!Number.isFinite(parsed) || parsed < 0) usageError(`Invalid value for ${envName}: ${raw}`);
   return parsed;
 }
 
 function positive(value: number, envName: string): number {
-  if (value > 0) return value;
-  process.stderr.write(`${envName} must be greater than 0\n${USAGE}`);
-  process.exit(2);
+  return value > 0 ? value : usageError(`${envName} must be greater than 0`);
+}
+
+function logLevel(): LogLevel {
+  const raw = (values['log-level'] || process.env.B2B_LOG_LEVEL || (values.verbose ? 'DEBUG' : 'ERROR')).toUpperCase();
+  return (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : usageError(`Invalid log level ${raw}`);
+}
+
+// The functions run on Node 24 in Lambda; the SDK's end-of-life notice for this machine's Node is said once, here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+if (nodeMajor < 24) {
+  console.log(`note: Node ${process.versions.node} works; Node 24 is recommended (the Lambdas run nodejs24.x; see .nvmrc)`);
 }
 
 const ports = LOCAL_DEFAULTS.ports;
-const runtime = await startLocalRuntime({
-  fresh: values.fresh,
-  stateDir: values['state-dir'] ?? process.env.B2B_STATE_DIR ?? LOCAL_DEFAULTS.stateDir,
-  ports: {
-    aws: numberOption(values['aws-port'], 'B2B_AWS_PORT', ports.aws),
-    carApi: numberOption(values['car-api-port'], 'B2B_CAR_API_PORT', ports.carApi),
-    tireApi: numberOption(values['tire-api-port'], 'B2B_TIRE_API_PORT', ports.tireApi),
-    carAuth: numberOption(values['car-auth-port'], 'B2B_CAR_AUTH_PORT', ports.carAuth),
-    tireAuth: numberOption(values['tire-auth-port'], 'B2B_TIRE_AUTH_PORT', ports.tireAuth),
-  },
-  timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
-  fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
-  ...(values.quiet ? { logSink: () => undefined } : {}),
-});
+const requestedPorts = {
+  aws: numberOption(values['aws-port'], 'B2B_AWS_PORT', ports.aws),
+  carApi: numberOption(values['car-api-port'], 'B2B_CAR_API_PORT', ports.carApi),
+  tireApi: numberOption(values['tire-api-port'], 'B2B_TIRE_API_PORT', ports.tireApi),
+  carAuth: numberOption(values['car-auth-port'], 'B2B_CAR_AUTH_PORT', ports.carAuth),
+  tireAuth: numberOption(values['tire-auth-port'], 'B2B_TIRE_AUTH_PORT', ports.tireAuth),
+};
+const stateDir = resolve(values['state-dir'] ?? process.env.B2B_STATE_DIR ?? LOCAL_DEFAULTS.stateDir);
+const stateDirExisted = existsSync(stateDir) && !values.fresh;
+const verbose = values.verbose || process.env.B2B_VERBOSE === '1';
+const quiet = values.quiet && !verbose;
 
+let runtime: LocalRuntime;
+let output: ConsoleLog | undefined;
+try {
+  if (values.fresh) rmSync(stateDir, { recursive: true, force: true });
+  output = new ConsoleLog({ stateDir, level: quiet ? 'ERROR' : logLevel(), verbose, ...(quiet ? { out: () => undefined } : {}) });
+  runtime = await startLocalRuntime({
+    stateDir,
+    ports: requestedPorts,
+    timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
+    fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
+    logSink: output.functionLine,
+    log: output.runtimeLine,
+  });
+} catch (error) {
+  output?.close();
+  // Nothing half-made is left behind: a state directory this start created goes with it.
+  if (!stateDirExisted) rmSync(stateDir, { recursive: true, force: true });
+  const failure = startupFailure(error, { ports: requestedPorts, stateDir });
+  process.stderr.write(`${failure.message}\n`);
+  process.exit(failure.exitCode);
+}
+
+const log = output;
 const d = runtime.description;
 console.log(
   `ready car-api=${d.carApiUrl} tire-api=${d.tireApiUrl} car-token=${d.carTokenUrl} tire-token=${d.tireTokenUrl} ` +
-    `aws=${d.awsEndpoint} state=${d.stateDir}/runtime.json`,
+    `aws=${d.awsEndpoint} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
 );
+const stopFollowing = quiet ? () => undefined : followAudit(resolve(d.stateDir, 'audit.jsonl'), (line) => log.notice(line));
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: stopping`);
+  stopFollowing();
   await runtime.close();
+  log.close();
   console.log('stopped');
   process.exit(0);
 };
