@@ -92,6 +92,8 @@ export interface GatewayServiceDeclaration {
   routes: readonly RouteDeclaration<string>[];
   stageThrottle: ThrottleDeclaration;
   wafRateLimitPer5Minutes: number;
+  /** The pool's access-token validity: the authorizer refuses tokens whose exp - iat is longer. */
+  accessTokenValidityMinutes?: number;
 }
 
 export type RequestDecider =
@@ -228,7 +230,7 @@ class ApiGatewayEmulator {
     } else if (options.resourcePolicy) {
       this.deployedPolicy = options.resourcePolicy.deployedPolicy;
     }
-    this.authorizer = new CognitoAuthorizer(options.authorizer);
+    this.authorizer = new CognitoAuthorizer(options.authorizer, options.service.accessTokenValidityMinutes);
     this.stageBuckets = new KeyedTokenBuckets(options.service.stageThrottle);
     if (options.usagePlan?.throttle) this.planBuckets = new KeyedTokenBuckets(options.usagePlan.throttle);
     if (options.usagePlan?.quota) this.quota = new QuotaCounter(options.usagePlan.quota);
