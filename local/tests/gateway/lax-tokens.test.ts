@@ -1,11 +1,7 @@
-import { createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedClient } from '../../identity/client-registry.js';
 import { startApiGateway, type RunningApiGateway } from '../../gateway/index.js';
-import { startTestPool, TIRE_READ, type TestPool } from '../identity/helpers.js';
+import { poolTokenClaims, signWithPoolKey as signWithPoolKey_, startTestPool, TIRE_READ, type TestPool } from '../identity/helpers.js';
 
 /**
  * Attack: tokens signed with the pool's real signing key (read from its state directory, as a process on the laptop
@@ -15,17 +11,12 @@ import { startTestPool, TIRE_READ, type TestPool } from '../identity/helpers.js'
 let pool: TestPool;
 let client: CreatedClient;
 let gateway: RunningApiGateway;
-let signingKey: { kid: string; privateJwk: JWK };
 
 const PROBE = { method: 'GET' as const, path: '/probe', scope: TIRE_READ, function: 'probe', apiKeyRequired: false };
 
 beforeAll(async () => {
   pool = await startTestPool();
   client = await pool.server.createClient({ name: 'car-maker', scopes: [TIRE_READ] });
-  const stored = JSON.parse(
-    readFileSync(join(pool.stateDir, 'identity', 'tire-orders', 'keys', 'signing-keys.json'), 'utf8'),
-  ) as { keys: { kid: string; privateJwk: JWK }[] };
-  signingKey = stored.keys[0]!;
   gateway = await startApiGateway({
     company: 'tire-orders',
     service: {
@@ -47,32 +38,9 @@ afterAll(async () => {
   await pool?.cleanup();
 });
 
-/** A compact RS256 JWS over exactly this header and payload, signed with the pool's current private key. */
-function signWithPoolKey(header: Record<string, unknown>, payload: Record<string, unknown>): string {
-  const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url');
-  const signingInput = `${encode({ alg: 'RS256', kid: signingKey.kid, ...header })}.${encode(payload)}`;
-  const key = createPrivateKey({ key: signingKey.privateJwk as never, format: 'jwk' });
-  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), key).toString('base64url')}`;
-}
-
-/** Claims exactly like the pool's client-credentials tokens, with `change` applied (undefined removes a claim). */
-function claims(change: Record<string, unknown> = {}): Record<string, unknown> {
-  const iat = Math.floor(Date.now() / 1000);
-  const base: Record<string, unknown> = {
-    sub: client.clientId,
-    token_use: 'access',
-    scope: TIRE_READ,
-    auth_time: iat,
-    iss: pool.server.issuer,
-    exp: iat + pool.server.accessTokenValidityMinutes * 60,
-    iat,
-    version: 2,
-    jti: 'b6b6d3c8-7f0e-4f6e-9b43-000000000000',
-    client_id: client.clientId,
-  };
-  const merged = { ...base, ...change };
-  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
-}
+const signWithPoolKey = (header: Record<string, unknown>, payload: Record<string, unknown>) =>
+  signWithPoolKey_(pool, header, payload);
+const claims = (change: Record<string, unknown> = {}) => poolTokenClaims(pool, client.clientId, TIRE_READ, change);
 
 async function callProbe(token: string): Promise<number> {
   const response = await fetch(`${gateway.url}/probe`, { headers: { Authorization: `Bearer ${token}` } });
