@@ -18,7 +18,16 @@ import {
   type SecretCipher,
 } from './client-registry.js';
 import { SigningKeyRing, type KeyRotation, type PublishedJwk, type SigningKeyState } from './signing-keys.js';
-import { createTokenEndpoint, OAuthError, sendJson, TOKEN_PATH, type TokenEndpoint } from './token-endpoint.js';
+import {
+  createTokenEndpoint,
+  DEFAULT_TOKEN_THROTTLE,
+  OAuthError,
+  sendJson,
+  TOKEN_PATH,
+  TokenRequestThrottle,
+  type TokenEndpoint,
+  type TokenThrottleLimits,
+} from './token-endpoint.js';
 import { isLoopbackHost } from './verifier.js';
 
 /**
@@ -70,6 +79,8 @@ export interface AuthorizationServerOptions {
    * Cognito's DescribeUserPoolClient does (the runtime passes its at-rest key). Without it only hashes are kept.
    */
   secretCipher?: SecretCipher;
+  /** Token buckets per source address and per client on the token endpoint (429 past them). */
+  tokenThrottle?: TokenThrottleLimits;
 }
 
 export interface AuthorizationServer {
@@ -137,7 +148,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const issuer = `${origin}/${pool.userPoolId}`;
-  const tokenEndpoint = createTokenEndpoint({ company, issuer, accessTokenValidityMinutes, clients, keys, now, audit: options.audit });
+  const throttle = new TokenRequestThrottle(options.tokenThrottle ?? DEFAULT_TOKEN_THROTTLE, now);
+  const tokenEndpoint = createTokenEndpoint({ company, issuer, accessTokenValidityMinutes, clients, keys, now, audit: options.audit, throttle });
   const jwksPaths = new Set([`/${pool.userPoolId}/.well-known/jwks.json`, '/.well-known/jwks.json']);
   server.on('request', requestHandler(company, { tokenEndpoint, jwksPaths, jwks: () => keys.jwks() }));
   return {

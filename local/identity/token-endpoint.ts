@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT } from 'jose';
+import type { ThrottleDeclaration } from '../../shared/declarations.js';
 import type { AuditLog } from '../audit.js';
+import { KeyedTokenBuckets } from '../gateway/limits.js';
 import type { ClientRegistry, ClientView } from './client-registry.js';
 import type { SigningKeyRing } from './signing-keys.js';
 
@@ -30,9 +32,56 @@ export class OAuthError extends Error {
     readonly description: string,
     readonly status = 400,
     readonly headers: Record<string, string> = {},
+    /** What the audit records when it is not the code (a throttled request is `throttled`). */
+    readonly auditCode?: string,
   ) {
     super(description);
   }
+}
+
+/** Token buckets on the token endpoint: one per source address, one per registered client. */
+export interface TokenThrottleLimits {
+  perSource: ThrottleDeclaration;
+  perClient: ThrottleDeclaration;
+}
+
+/** Far above what a machine client needs (a token lasts an hour), far below what stalls the scrypt pool. */
+export const DEFAULT_TOKEN_THROTTLE: TokenThrottleLimits = {
+  perSource: { rateLimit: 50, burstLimit: 100 },
+  perClient: { rateLimit: 20, burstLimit: 40 },
+};
+
+/**
+ * Refuses a request past its source's or its client's bucket before any secret is hashed, so a burst cannot
+ * occupy the libuv pool the other servers share. The answer is 429 with Retry-After and an OAuth error body:
+ * Cognito's token endpoint documentation lists no throttling error, its users report 429 "Rate exceeded", and
+ * AWS's OAuth sign-in service documents 429 with INVALID_REQUEST for rate limiting; so `invalid_request`, 429.
+ */
+export class TokenRequestThrottle {
+  private readonly perSource: KeyedTokenBuckets;
+  private readonly perClient: KeyedTokenBuckets;
+
+  constructor(
+    limits: TokenThrottleLimits,
+    private readonly now: () => number,
+  ) {
+    this.perSource = new KeyedTokenBuckets(limits.perSource);
+    this.perClient = new KeyedTokenBuckets(limits.perClient);
+  }
+
+  admitSource(sourceIp: string): void {
+    if (!this.perSource.bucket(sourceIp).take(this.now())) throw rateExceeded(this.perSource.limits);
+  }
+
+  /** Only registered clients get a bucket: unknown ids (bounded by nothing) count against their source only. */
+  admitClient(clientId: string): void {
+    if (!this.perClient.bucket(clientId).take(this.now())) throw rateExceeded(this.perClient.limits);
+  }
+}
+
+function rateExceeded(limits: ThrottleDeclaration): OAuthError {
+  const retryAfter = String(Math.max(1, Math.ceil(1 / Math.max(limits.rateLimit, Number.EPSILON))));
+  return new OAuthError('invalid_request', 'Rate exceeded', 429, { 'Retry-After': retryAfter }, 'throttled');
 }
 
 /** The claims of an access token this server issues: exactly those of a Cognito client-credentials token. */
@@ -63,6 +112,7 @@ export interface TokenEndpointDependencies {
   keys: SigningKeyRing;
   now: () => number;
   audit?: AuditLog | undefined;
+  throttle: TokenRequestThrottle;
 }
 
 export type TokenEndpoint = (request: IncomingMessage) => Promise<TokenResponse>;
@@ -75,7 +125,8 @@ export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpo
     const sourceIp = sourceIpOf(request);
     const attempt: { clientId?: string; scope?: string } = {};
     try {
-      const { client, scope } = await authorizedGrant(request, deps.clients, challenge, attempt);
+      deps.throttle.admitSource(sourceIp);
+      const { client, scope } = await authorizedGrant(request, deps, challenge, attempt);
       const token = await signAccessToken(deps, client, scope);
       audit({ clientId: client.clientId, outcome: 'issued', scope, sourceIp });
       return token;
@@ -86,7 +137,7 @@ export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpo
         ...(known !== undefined ? { clientId: known } : {}),
         outcome: 'refused',
         ...(attempt.scope !== undefined ? { scope: attempt.scope } : {}),
-        error: error instanceof OAuthError ? error.code : 'server_error',
+        error: error instanceof OAuthError ? (error.auditCode ?? error.code) : 'server_error',
         sourceIp,
       });
       throw error;
@@ -97,7 +148,7 @@ export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpo
 /** The authenticated client and the scopes it gets; `attempt` learns the client id and scope as they are read. */
 async function authorizedGrant(
   request: IncomingMessage,
-  clients: ClientRegistry,
+  { clients, throttle }: Pick<TokenEndpointDependencies, 'clients' | 'throttle'>,
   challenge: Record<string, string>,
   attempt: { clientId?: string; scope?: string },
 ): Promise<{ client: ClientView; scope: string }> {
@@ -117,6 +168,7 @@ async function authorizedGrant(
   if (grantType !== 'client_credentials') {
     throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported');
   }
+  if (clients.get(credentials.clientId)) throttle.admitClient(credentials.clientId);
   const authentication = await clients.authenticate(credentials.clientId, credentials.clientSecret);
   if (!authentication.ok) {
     // RFC 6749 5.2: 401, with a challenge matching the scheme the client used. (Cognito's documented sample
