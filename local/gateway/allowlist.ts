@@ -5,6 +5,11 @@ export interface AddressMatcher {
   contains(address: string): boolean;
 }
 
+/** A fixed list as a CidrSet; a matcher as it is (read on every request). */
+export function matcherOf(cidrs: readonly string[] | AddressMatcher): AddressMatcher {
+  return Array.isArray(cidrs) ? new CidrSet(cidrs as readonly string[]) : (cidrs as AddressMatcher);
+}
+
 /**
  * A CIDR list that can be replaced while the gateway runs, as an AWS WAF IP set is replaced by UpdateIPSet: the
  * next request is matched against the new list. A replacement is validated whole before it is swapped in, so a bad

@@ -1,13 +1,15 @@
-import { JwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwksValidationError } from 'aws-jwt-verify/error';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { LoopbackHttpFetcher } from '../identity/verifier.js';
+import {
+  createAccessTokenVerifier,
+  isJwksUnavailable,
+} from '../../shared/auth/access-token-verifier.js';
 
 /**
  * The Cognito user pool authorizer of a REST API method with authorization scopes (docs: "Control access to REST
  * APIs using Amazon Cognito user pools as an authorizer"): the Authorization header carries an access token that
  * must be signed by the pool's key, unexpired, issued by the pool, and whose `scope` holds one of the method's
- * scopes. Anything else is 401 {"message":"Unauthorized"}; a pool whose keys cannot be fetched is 500.
+ * scopes. Anything else is 401 {"message":"Unauthorized"}; a pool whose keys cannot be fetched is 500. The token is
+ * checked by the platform's one verifier (shared/auth/access-token-verifier.ts), which also refuses what Cognito
+ * never issues (no or wrong token_use, a crit header, iat in the future, a lifetime above the pool's validity).
  */
 export type AccessTokenClaims = Record<string, unknown>;
 
@@ -22,6 +24,8 @@ export type AuthorizerConfig =
       jwksUri: string;
       /** Clock skew tolerated on exp/nbf. API Gateway tolerates none that it documents; default 0. */
       graceSeconds?: number;
+      /** The pool's access-token validity; default the service declaration's, else Cognito's maximum (1 day). */
+      accessTokenValidityMinutes?: number;
     }
   | { verifyAccessToken: VerifyAccessToken };
 
@@ -34,30 +38,20 @@ export class CognitoAuthorizer {
   /** Whether verification errors can be told apart (our own verifier) or all mean "invalid token" (injected). */
   private readonly ownVerifier: boolean;
 
-  constructor(config: AuthorizerConfig) {
+  /** `poolValidityMinutes`: the access-token validity the pool is declared with, unless the config says otherwise. */
+  constructor(config: AuthorizerConfig, poolValidityMinutes?: number) {
     if ('verifyAccessToken' in config) {
       this.verify = config.verifyAccessToken;
       this.ownVerifier = false;
     } else {
-      // JwtVerifier is aws-jwt-verify 5's name for JwtRsaVerifier (kept there as a deprecated alias).
-      const verifier = JwtVerifier.create(
-        {
-          issuer: config.issuer,
-          jwksUri: config.jwksUri,
-          audience: null, // Cognito access tokens carry client_id, not aud; the authorizer does not check it.
-          graceSeconds: config.graceSeconds ?? 0,
-          customJwtCheck: ({ payload }) => {
-            // Cognito tokens always expire; a token without exp is not one the authorizer would accept.
-            if (typeof payload.exp !== 'number') throw new Error('Token has no exp claim');
-            // An ID token on a method with scopes fails; we refuse it explicitly when the claim says so.
-            if (payload.token_use !== undefined && payload.token_use !== 'access') {
-              throw new Error('Token is not an access token');
-            }
-          },
-        },
-        // The pools serve their JWKS over loopback http, which aws-jwt-verify's own fetcher refuses.
-        { jwksCache: new SimpleJwksCache({ fetcher: new LoopbackHttpFetcher() }) },
-      );
+      const validity = config.accessTokenValidityMinutes ?? poolValidityMinutes;
+      const verifier = createAccessTokenVerifier({
+        issuer: config.issuer,
+        jwksUri: config.jwksUri,
+        clientId: null, // Cognito access tokens carry client_id, not aud; the authorizer does not check it.
+        graceSeconds: config.graceSeconds ?? 0,
+        ...(validity !== undefined ? { accessTokenValidityMinutes: validity } : {}),
+      });
       this.verify = async (token) => (await verifier.verify(token)) as AccessTokenClaims;
       this.ownVerifier = true;
     }
@@ -70,7 +64,7 @@ export class CognitoAuthorizer {
     try {
       claims = await this.verify(token);
     } catch (error) {
-      if (this.ownVerifier && isPoolUnreachable(error)) {
+      if (this.ownVerifier && isJwksUnavailable(error)) {
         return { ok: false, response: 'AUTHORIZER_CONFIGURATION_ERROR', reason: 'JWKS unavailable' };
       }
       return { ok: false, response: 'UNAUTHORIZED', reason: (error as Error).name || 'invalid token' };
@@ -93,10 +87,6 @@ export function tokenFromHeader(header: string | undefined): string | undefined 
   const bearer = /^bearer\s+(.+)$/i.exec(value);
   const token = (bearer?.[1] ?? value).trim();
   return token === '' ? undefined : token;
-}
-
-function isPoolUnreachable(error: unknown): boolean {
-  return error instanceof FetchError || error instanceof JwksValidationError;
 }
 
 /**

@@ -45,30 +45,12 @@ export interface ProxyContext {
 }
 
 export function buildProxyEvent(request: ProxyRequest, context: ProxyContext): APIGatewayProxyEvent {
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
-    const name = request.rawHeaders[index] as string;
-    const value = request.rawHeaders[index + 1] as string;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  // API Gateway (behind its CloudFront edge) appends the caller's address to X-Forwarded-For and sets the
-  // forwarded port and protocol. Handlers must use identity.sourceIp, never this header, to know the caller.
-  const forwardedFor = findHeaderName(multiValueHeaders, 'x-forwarded-for');
-  if (forwardedFor) {
-    const values = multiValueHeaders[forwardedFor] ?? [];
-    multiValueHeaders[forwardedFor] = [`${values.join(', ')}, ${request.sourceIp}`];
-  } else {
-    multiValueHeaders['X-Forwarded-For'] = [request.sourceIp];
-  }
-  setHeader(multiValueHeaders, 'X-Forwarded-Port', String(request.serverPort));
-  setHeader(multiValueHeaders, 'X-Forwarded-Proto', 'http');
-
+  const multiValueHeaders = forwardedHeaders(request);
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(multiValueHeaders)) {
     const last = values.at(-1);
     if (last !== undefined) headers[name] = last;
   }
-
   const queryStringParameters: Record<string, string> = {};
   const multiValueQueryStringParameters: Record<string, string[]> = {};
   for (const [name, value] of new URLSearchParams(request.query)) {
@@ -76,10 +58,6 @@ export function buildProxyEvent(request: ProxyRequest, context: ProxyContext): A
     (multiValueQueryStringParameters[name] ??= []).push(value);
   }
   const hasQuery = Object.keys(queryStringParameters).length > 0;
-  const hostHeader = findHeaderName(multiValueHeaders, 'host');
-  const domainName = (hostHeader && headers[hostHeader]) || 'localhost';
-  const userAgentHeader = findHeaderName(multiValueHeaders, 'user-agent');
-
   return {
     resource: context.resourcePath,
     path: request.path,
@@ -90,42 +68,77 @@ export function buildProxyEvent(request: ProxyRequest, context: ProxyContext): A
     multiValueQueryStringParameters: hasQuery ? multiValueQueryStringParameters : null,
     pathParameters: context.pathParameters,
     stageVariables: null,
-    requestContext: {
-      accountId: context.accountId,
-      apiId: context.apiId,
-      resourceId: context.resourceId,
-      resourcePath: context.resourcePath,
-      httpMethod: request.method,
-      path: `/${context.stage}${request.path}`,
-      stage: context.stage,
-      requestId: context.requestId,
-      extendedRequestId: context.extendedRequestId,
-      requestTime: clfTime(context.requestTimeEpoch),
-      requestTimeEpoch: context.requestTimeEpoch,
-      protocol: request.protocol,
-      domainName,
-      domainPrefix: domainName.split('.')[0] ?? domainName,
-      identity: {
-        cognitoIdentityPoolId: null,
-        accountId: null,
-        cognitoIdentityId: null,
-        caller: null,
-        sourceIp: request.sourceIp,
-        principalOrgId: null,
-        accessKey: null,
-        cognitoAuthenticationType: null,
-        cognitoAuthenticationProvider: null,
-        userArn: null,
-        userAgent: (userAgentHeader && headers[userAgentHeader]) || null,
-        user: null,
-        apiKey: context.apiKey?.value ?? null,
-        apiKeyId: context.apiKey?.id ?? null,
-        clientCert: null,
-      },
-      authorizer: context.claims ? { claims: context.claims } : null,
-    },
+    requestContext: requestContextOf(request, context, headers),
     body: request.body.length > 0 ? request.body.toString('utf8') : null,
     isBase64Encoded: false,
+  };
+}
+
+/**
+ * The request's headers, names as sent, with what API Gateway (behind its CloudFront edge) adds: the caller's
+ * address appended to X-Forwarded-For, the forwarded port and protocol. Handlers must use identity.sourceIp, never
+ * this header, to know the caller.
+ */
+function forwardedHeaders(request: ProxyRequest): Record<string, string[]> {
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = request.rawHeaders[index] as string;
+    const value = request.rawHeaders[index + 1] as string;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const forwardedFor = findHeaderName(multiValueHeaders, 'x-forwarded-for');
+  if (forwardedFor) {
+    const values = multiValueHeaders[forwardedFor] ?? [];
+    multiValueHeaders[forwardedFor] = [`${values.join(', ')}, ${request.sourceIp}`];
+  } else {
+    multiValueHeaders['X-Forwarded-For'] = [request.sourceIp];
+  }
+  setHeader(multiValueHeaders, 'X-Forwarded-Port', String(request.serverPort));
+  setHeader(multiValueHeaders, 'X-Forwarded-Proto', 'http');
+  return multiValueHeaders;
+}
+
+function requestContextOf(
+  request: ProxyRequest,
+  context: ProxyContext,
+  headers: Record<string, string>,
+): APIGatewayProxyEvent['requestContext'] {
+  const hostHeader = findHeaderName(headers, 'host');
+  const domainName = (hostHeader && headers[hostHeader]) || 'localhost';
+  const userAgentHeader = findHeaderName(headers, 'user-agent');
+  return {
+    accountId: context.accountId,
+    apiId: context.apiId,
+    resourceId: context.resourceId,
+    resourcePath: context.resourcePath,
+    httpMethod: request.method,
+    path: `/${context.stage}${request.path}`,
+    stage: context.stage,
+    requestId: context.requestId,
+    extendedRequestId: context.extendedRequestId,
+    requestTime: clfTime(context.requestTimeEpoch),
+    requestTimeEpoch: context.requestTimeEpoch,
+    protocol: request.protocol,
+    domainName,
+    domainPrefix: domainName.split('.')[0] ?? domainName,
+    identity: {
+      cognitoIdentityPoolId: null,
+      accountId: null,
+      cognitoIdentityId: null,
+      caller: null,
+      sourceIp: request.sourceIp,
+      principalOrgId: null,
+      accessKey: null,
+      cognitoAuthenticationType: null,
+      cognitoAuthenticationProvider: null,
+      userArn: null,
+      userAgent: (userAgentHeader && headers[userAgentHeader]) || null,
+      user: null,
+      apiKey: context.apiKey?.value ?? null,
+      apiKeyId: context.apiKey?.id ?? null,
+      clientCert: null,
+    },
+    authorizer: context.claims ? { claims: context.claims } : null,
   };
 }
 

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JWK } from 'jose';
 import { tireOrdersService } from '../../../tire-orders/service.js';
 import { AuditLog } from '../../audit.js';
 import {
@@ -120,4 +122,38 @@ export async function postToken(
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { headers: { Connection: 'close' }, signal: AbortSignal.timeout(10_000) });
   return { status: response.status, body: await response.json() };
+}
+
+/**
+ * A compact RS256 JWS over exactly this header and payload, signed with the pool's current private signing key as
+ * stored in its state directory (what any process of the laptop's user can read): forgeries only a strict
+ * verifier can tell from the pool's own tokens.
+ */
+export function signWithPoolKey(pool: TestPool, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+  const stored = JSON.parse(
+    readFileSync(join(pool.stateDir, 'identity', pool.server.company, 'keys', 'signing-keys.json'), 'utf8'),
+  ) as { keys: { kid: string; privateJwk: JWK }[] };
+  const signingKey = stored.keys[0]!; // the pool's first key: the one that signs until a rotation
+  const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const signingInput = `${encode({ alg: 'RS256', kid: signingKey.kid, ...header })}.${encode(payload)}`;
+  const key = createPrivateKey({ key: signingKey.privateJwk as never, format: 'jwk' });
+  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), key).toString('base64url')}`;
+}
+
+/** The claims of the pool's client-credentials access token for this client, with `change` applied (undefined removes). */
+export function poolTokenClaims(pool: TestPool, clientId: string, scope: string, change: Record<string, unknown> = {}) {
+  const iat = Math.floor(Date.now() / 1000);
+  const base: Record<string, unknown> = {
+    sub: clientId,
+    token_use: 'access',
+    scope,
+    auth_time: iat,
+    iss: pool.server.issuer,
+    exp: iat + pool.server.accessTokenValidityMinutes * 60,
+    iat,
+    version: 2,
+    jti: 'b6b6d3c8-7f0e-4f6e-9b43-000000000000',
+    client_id: clientId,
+  };
+  return Object.fromEntries(Object.entries({ ...base, ...change }).filter(([, value]) => value !== undefined));
 }

@@ -20,7 +20,7 @@ export interface TestIssuer {
 export interface TokenOptions {
   clientId?: string;
   scope?: string;
-  /** Seconds from now; negative for an already expired token. */
+  /** Seconds from now; negative for an already expired token. Default 3600, the pools' validity (as Cognito: exp - iat). */
   expiresIn?: number;
   issuer?: string;
   /** Sign with a key that is not in the JWKS, keeping the published kid. */
@@ -66,7 +66,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         .setProtectedHeader({ alg: 'RS256', kid: KID })
         .setSubject(options.clientId ?? 'car-maker-client')
         .setIssuer(options.issuer ?? base)
-        .setIssuedAt(nowSeconds - 5)
+        .setIssuedAt(Math.min(nowSeconds, nowSeconds + expiresIn - 1))
         .setExpirationTime(nowSeconds + expiresIn)
         .sign(key);
     },
