@@ -226,16 +226,14 @@ function compileOperator(operator: string, operand: unknown, context: CompileCon
   }
 }
 
-/** `prefix`/`suffix`: a non-empty string, or `{ "equals-ignore-case": "<non-empty string>" }`. */
+/**
+ * `prefix`/`suffix`: a string, or `{ "equals-ignore-case": "<string>" }`. Ruler accepts an empty one here (it
+ * matches every string); only anything-but refuses empty prefixes and suffixes.
+ */
 function compilePrefixOrSuffix(operator: 'prefix' | 'suffix', operand: unknown, path: string): ValueMatcher {
-  if (typeof operand === 'string') {
-    if (operand === '') throw new InvalidEventPatternError(`Null ${operator} not allowed (at ${path})`);
-    return { kind: operator, value: operand, ignoreCase: false };
-  }
+  if (typeof operand === 'string') return { kind: operator, value: operand, ignoreCase: false };
   if (isPlainObject(operand) && Object.keys(operand).length === 1 && typeof operand['equals-ignore-case'] === 'string') {
-    const value = operand['equals-ignore-case'];
-    if (value === '') throw new InvalidEventPatternError(`Null ${operator} not allowed (at ${path})`);
-    return { kind: operator, value: value.toLowerCase(), ignoreCase: true };
+    return { kind: operator, value: operand['equals-ignore-case'].toLowerCase(), ignoreCase: true };
   }
   throw new InvalidEventPatternError(`${operator} match pattern must be a string (at ${path})`);
 }
@@ -291,7 +289,7 @@ function compileAnythingButOperator(operand: Record<string, unknown>, context: C
   switch (inner) {
     case 'prefix':
     case 'suffix': {
-      if (strings.includes('')) throw new InvalidEventPatternError(`Null ${inner} not allowed (at ${path})`);
+      if (strings.includes('')) throw new InvalidEventPatternError(`Null prefix/suffix not allowed (at ${path})`);
       return inner === 'prefix'
         ? excludes((value) => strings.some((s) => value.startsWith(s)))
         : excludes((value) => strings.some((s) => value.endsWith(s)));

@@ -50,20 +50,15 @@ export function wildcardRegex(tokens: WildcardToken[]): RegExp {
 type State = readonly [number, number];
 
 /**
- * The largest number of wildcard-pattern prefixes one input can match at once. A prefix counts from the one just
- * before the pattern's first `*` on (for a pattern without `*`, only the whole pattern); identical patterns count
- * once. Explores the subset automaton over the patterns' characters plus one stand-in for every other character;
- * stops early once `stopAbove` is exceeded.
+ * The largest number of wildcard-pattern prefixes one (non-empty) input can match at once, i.e. the number of
+ * automaton states active together, each pattern having its own states; identical patterns count once. This
+ * reproduces every figure of Ruler's MachineComplexityEvaluatorTest. Explores the subset automaton over the
+ * patterns' characters plus one stand-in for every other character; stops early once `stopAbove` is exceeded.
  */
 export function wildcardComplexity(patterns: string[], stopAbove = Number.POSITIVE_INFINITY): number {
   const automata = [...new Set(patterns)].map(parseWildcard);
   if (automata.length === 0) return 0;
-  const firstStar = automata.map((tokens) => {
-    const index = tokens.indexOf(STAR);
-    return index === -1 ? tokens.length : index;
-  });
   const alphabet = [...new Set(automata.flat().filter((t): t is string => t !== STAR)), '\u{10FFFF}'];
-  const counted = ([p, k]: State) => k >= 1 && k >= (firstStar[p] as number);
   const start = closure(automata, automata.map((_, p) => [p, 0] as const));
   const seen = new Set([key(start)]);
   const pending = [start];
@@ -73,7 +68,7 @@ export function wildcardComplexity(patterns: string[], stopAbove = Number.POSITI
     for (const char of alphabet) {
       const next = closure(automata, step(automata, states, char));
       if (next.length === 0) continue;
-      maximum = Math.max(maximum, next.filter(counted).length);
+      maximum = Math.max(maximum, next.length);
       if (maximum > stopAbove) return maximum;
       const id = key(next);
       if (!seen.has(id)) {
