@@ -22,6 +22,9 @@ export const WILDCARD_COMPLEXITY_LIMIT = 8;
 
 export class InvalidWildcardError extends Error {}
 
+/** Stands for every character no pattern names (only states just after a STAR take it). */
+const OTHER_CHARACTER = '\u{10FFFF}';
+
 export function parseWildcard(pattern: string): WildcardToken[] {
   const tokens: WildcardToken[] = [];
   for (let i = 0; i < pattern.length; i++) {
@@ -46,31 +49,27 @@ export function wildcardRegex(tokens: WildcardToken[]): RegExp {
   return new RegExp(`^${source}$`, 's');
 }
 
-/** A state of one pattern's automaton: pattern index and how many tokens it has consumed. */
-type State = readonly [number, number];
-
 /**
  * The largest number of wildcard-pattern prefixes one (non-empty) input can match at once, i.e. the number of
  * automaton states active together, each pattern having its own states; identical patterns count once. This
- * reproduces every figure of Ruler's MachineComplexityEvaluatorTest. Explores the subset automaton over the
- * patterns' characters plus one stand-in for every other character; stops early once `stopAbove` is exceeded.
+ * reproduces every figure of Ruler's MachineComplexityEvaluatorTest. Explores the subset automaton, trying from
+ * each set the characters its states name plus one stand-in for all others; stops once `stopAbove` is exceeded.
  */
 export function wildcardComplexity(patterns: string[], stopAbove = Number.POSITIVE_INFINITY): number {
-  const automata = [...new Set(patterns)].map(parseWildcard);
-  if (automata.length === 0) return 0;
-  const alphabet = [...new Set(automata.flat().filter((t): t is string => t !== STAR)), '\u{10FFFF}'];
-  const start = closure(automata, automata.map((_, p) => [p, 0] as const));
-  const seen = new Set([key(start)]);
+  const automaton = buildAutomaton([...new Set(patterns)].map(parseWildcard));
+  if (automaton.loops.length === 0) return 0;
+  const start = automaton.closure(automaton.starts);
+  const seen = new Set([start.join(',')]);
   const pending = [start];
   let maximum = 0;
-  while (pending.length > 0 && seen.size < 20_000) {
-    const states = pending.pop() as State[];
-    for (const char of alphabet) {
-      const next = closure(automata, step(automata, states, char));
+  while (pending.length > 0 && seen.size < 50_000) {
+    const states = pending.pop() as number[];
+    for (const char of automaton.inputsFrom(states)) {
+      const next = automaton.closure(automaton.step(states, char));
       if (next.length === 0) continue;
       maximum = Math.max(maximum, next.length);
       if (maximum > stopAbove) return maximum;
-      const id = key(next);
+      const id = next.join(',');
       if (!seen.has(id)) {
         seen.add(id);
         pending.push(next);
@@ -80,33 +79,49 @@ export function wildcardComplexity(patterns: string[], stopAbove = Number.POSITI
   return maximum;
 }
 
-function step(automata: WildcardToken[][], states: State[], char: string): State[] {
-  const next: State[] = [];
-  for (const [p, k] of states) {
-    const tokens = automata[p] as WildcardToken[];
-    if (k > 0 && tokens[k - 1] === STAR) next.push([p, k]);
-    if (k < tokens.length && tokens[k] === char) next.push([p, k + 1]);
+/**
+ * All patterns' automata numbered as one: state `i` has consumed the pattern's tokens up to `i`; `literal[i]` is
+ * the character that leads to `i + 1` (undefined for a STAR or a pattern's end), `star[i]` says a STAR follows
+ * (so `i + 1` is reachable without input), and `loops[i]` that `i` is just after a STAR (it takes any character).
+ */
+function buildAutomaton(automata: WildcardToken[][]) {
+  const literal: Array<string | undefined> = [];
+  const star: boolean[] = [];
+  const loops: boolean[] = [];
+  const starts: number[] = [];
+  for (const tokens of automata) {
+    starts.push(loops.length);
+    tokens.forEach((token, k) => {
+      literal.push(token === STAR ? undefined : token);
+      star.push(token === STAR);
+      loops.push(k > 0 && tokens[k - 1] === STAR);
+    });
+    literal.push(undefined);
+    star.push(false);
+    loops.push(tokens.length > 0 && tokens[tokens.length - 1] === STAR);
   }
-  return next;
-}
-
-/** Adds the states reachable by letting a `*` match nothing, and removes duplicates. */
-function closure(automata: WildcardToken[][], states: State[]): State[] {
-  const result = new Map<string, State>();
-  const queue = [...states];
-  while (queue.length > 0) {
-    const state = queue.pop() as State;
-    const id = `${state[0]}:${state[1]}`;
-    if (result.has(id)) continue;
-    result.set(id, state);
-    if ((automata[state[0]] as WildcardToken[])[state[1]] === STAR) queue.push([state[0], state[1] + 1]);
-  }
-  return [...result.values()];
-}
-
-function key(states: State[]): string {
-  return states
-    .map(([p, k]) => `${p}:${k}`)
-    .sort()
-    .join(',');
+  /** The characters that lead somewhere different from `states`, plus one stand-in for all the others. */
+  const inputsFrom = (states: number[]) => {
+    const chars = new Set<string>();
+    for (const state of states) if (literal[state] !== undefined) chars.add(literal[state] as string);
+    return [...chars, OTHER_CHARACTER];
+  };
+  const step = (states: number[], char: string) => {
+    const next: number[] = [];
+    for (const state of states) {
+      if (loops[state]) next.push(state);
+      if (literal[state] === char) next.push(state + 1);
+    }
+    return next;
+  };
+  /** Adds the states a STAR matching nothing reaches; returns them sorted, without duplicates. */
+  const closure = (states: number[]) => {
+    const result = new Set<number>();
+    for (let state of states) {
+      result.add(state);
+      while (star[state]) result.add(++state);
+    }
+    return [...result].sort((x, y) => x - y);
+  };
+  return { inputsFrom, loops, starts, step, closure };
 }
