@@ -4,7 +4,7 @@ import {
   WILDCARD_COMPLEXITY_LIMIT,
   parseWildcard,
   wildcardComplexity,
-  wildcardRegex as compileWildcard,
+  wildcardMatcher,
 } from './wildcard.js';
 
 /**
@@ -51,7 +51,7 @@ type ValueMatcher =
   | { kind: 'prefix'; value: string; ignoreCase: boolean }
   | { kind: 'suffix'; value: string; ignoreCase: boolean }
   | { kind: 'equals-ignore-case'; value: string }
-  | { kind: 'wildcard'; regex: RegExp }
+  | { kind: 'wildcard'; test: (value: string) => boolean }
   | { kind: 'anything-but'; test: (value: Scalar) => boolean }
   | { kind: 'numeric'; conditions: Array<{ op: NumericOperator; bound: number }> }
   | { kind: 'exists'; exists: boolean }
@@ -211,7 +211,7 @@ function compileOperator(operator: string, operand: unknown, context: CompileCon
       return { kind: 'equals-ignore-case', value: operand.toLowerCase() };
     case 'wildcard':
       if (typeof operand !== 'string') throw new InvalidEventPatternError(`wildcard match pattern must be a string (at ${path})`);
-      return { kind: 'wildcard', regex: wildcardRegex(operand, context) };
+      return { kind: 'wildcard', test: compileWildcard(operand, context) };
     case 'anything-but':
       return { kind: 'anything-but', test: compileAnythingBut(operand, context) };
     case 'numeric':
@@ -239,11 +239,11 @@ function compilePrefixOrSuffix(operator: 'prefix' | 'suffix', operand: unknown, 
 }
 
 /** Validates a wildcard and records it for the field's complexity check. */
-function wildcardRegex(pattern: string, { path, wildcards }: CompileContext): RegExp {
+function compileWildcard(pattern: string, { path, wildcards }: CompileContext): (value: string) => boolean {
   try {
-    const regex = compileWildcard(parseWildcard(pattern));
+    const matcher = wildcardMatcher(parseWildcard(pattern));
     wildcards.set(path, [...(wildcards.get(path) ?? []), pattern]);
-    return regex;
+    return matcher;
   } catch (error) {
     if (error instanceof InvalidWildcardError) throw new InvalidEventPatternError(`${error.message} (at ${path})`);
     throw error;
@@ -299,8 +299,8 @@ function compileAnythingButOperator(operand: Record<string, unknown>, context: C
       return excludes((value) => lowered.includes(value.toLowerCase()));
     }
     case 'wildcard': {
-      const regexes = strings.map((s) => wildcardRegex(s, context));
-      return excludes((value) => regexes.some((r) => r.test(value)));
+      const matchers = strings.map((s) => compileWildcard(s, context));
+      return excludes((value) => matchers.some((matches) => matches(value)));
     }
     default:
       throw new InvalidEventPatternError(`Unsupported anything-but pattern: ${inner} (at ${path})`);
@@ -447,7 +447,7 @@ function matchValue(matcher: Exclude<ValueMatcher, { kind: 'exists' }>, value: S
     case 'equals-ignore-case':
       return typeof value === 'string' && value.toLowerCase() === matcher.value;
     case 'wildcard':
-      return typeof value === 'string' && matcher.regex.test(value);
+      return typeof value === 'string' && matcher.test(value);
     case 'anything-but':
       return matcher.test(value);
     case 'numeric':

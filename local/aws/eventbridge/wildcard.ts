@@ -44,9 +44,33 @@ export function parseWildcard(pattern: string): WildcardToken[] {
   return tokens;
 }
 
-export function wildcardRegex(tokens: WildcardToken[]): RegExp {
-  const source = tokens.map((token) => (token === STAR ? '.*' : token.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`, 's');
+/**
+ * A matcher for the parsed wildcard. Greedy two-pointer matching, O(pattern x value) at worst: a regular
+ * expression of `.*` runs can backtrack polynomially on a long event value and stall the event loop.
+ */
+export function wildcardMatcher(tokens: WildcardToken[]): (value: string) => boolean {
+  return (value) => {
+    let t = 0;
+    let v = 0;
+    let starAt = -1;
+    let resumeAt = 0;
+    while (v < value.length) {
+      if (t < tokens.length && tokens[t] === STAR) {
+        starAt = t++;
+        resumeAt = v;
+      } else if (t < tokens.length && tokens[t] === value[v]) {
+        t++;
+        v++;
+      } else if (starAt !== -1) {
+        t = starAt + 1;
+        v = ++resumeAt;
+      } else {
+        return false;
+      }
+    }
+    while (t < tokens.length && tokens[t] === STAR) t++;
+    return t === tokens.length;
+  };
 }
 
 /**

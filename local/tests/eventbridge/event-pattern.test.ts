@@ -404,3 +404,27 @@ describe('event pattern validation', () => {
     expect((error as Error).message).toMatch(reason);
   });
 });
+
+describe('event pattern hardening', () => {
+  it('refuses a wildcard above the complexity limit with the message AWS answers, and accepts one at it', () => {
+    expect(() => EventPattern.compile({ key: [{ wildcard: '*a*a*a*a*' }] })).toThrow(
+      'Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
+    );
+    expect(() => EventPattern.compile({ key: [{ wildcard: '*/bin/*.jar' }, { wildcard: '*/bin/*.class' }] })).not.toThrow();
+  });
+
+  // Attack: with a regular expression (^.*a.*b.*c.*d.*e.*$) this value backtracks for hours and stalls the bus.
+  it('matches an accepted wildcard against a long adversarial value in linear time', () => {
+    const value = 'abcd'.repeat(40_000);
+    expect(matchesEventPattern({ key: [{ wildcard: '*a*b*c*d*e*' }] }, { key: value })).toBe(false);
+    expect(matchesEventPattern({ key: [{ 'anything-but': { wildcard: '*a*b*c*d*e*' } }] }, { key: value })).toBe(true);
+    expect(matchesEventPattern({ key: [{ wildcard: '*a*b*c*d*' }] }, { key: value })).toBe(true);
+  });
+
+  it('reads a dotted event key and the nested spelling of the same field together', () => {
+    const event = { detail: { state: 'running' }, 'detail.state': 'stopped' };
+    expect(matchesEventPattern({ 'detail.state': ['stopped'] }, event)).toBe(true);
+    expect(matchesEventPattern({ detail: { state: ['running'] } }, event)).toBe(true);
+    expect(matchesEventPattern({ detail: { state: ['pending'] } }, event)).toBe(false);
+  });
+});
