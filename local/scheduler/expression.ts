@@ -20,15 +20,20 @@
  * is not documented for EventBridge and is refused.
  */
 
+/** AWS's message for an invalid schedule expression (PutRule answers exactly this, with ValidationException). */
+export const SCHEDULE_EXPRESSION_NOT_VALID = 'Parameter ScheduleExpression is not valid.';
+
 export class ScheduleExpressionError extends Error {
   constructor(
     readonly expression: string,
     reason: string,
   ) {
-    // EventBridge answers an invalid expression with "Parameter ScheduleExpression is not valid.".
-    super(`Parameter ScheduleExpression is not valid: ${reason} (in '${expression}')`);
+    super(`${SCHEDULE_EXPRESSION_NOT_VALID} Reason: ${reason} (in '${expression}')`);
     this.name = 'ScheduleExpressionError';
   }
+
+  /** The error type EventBridge (PutRule) and EventBridge Scheduler (CreateSchedule) answer with. */
+  readonly type = 'ValidationException';
 }
 
 export type RateUnit = 'minute' | 'minutes' | 'hour' | 'hours' | 'day' | 'days';

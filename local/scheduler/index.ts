@@ -1,4 +1,5 @@
 export {
+  SCHEDULE_EXPRESSION_NOT_VALID,
   ScheduleExpressionError,
   matchingDays,
   nextCronTime,

@@ -1,4 +1,11 @@
 import { BlockList, isIP } from 'node:net';
+import {
+  InvalidWildcardError,
+  WILDCARD_COMPLEXITY_LIMIT,
+  parseWildcard,
+  wildcardComplexity,
+  wildcardMatcher,
+} from './wildcard.js';
 
 /**
  * EventBridge event patterns (content filtering), as documented in the EventBridge user guide ("Event patterns",
@@ -15,8 +22,12 @@ import { BlockList, isIP } from 'node:net';
  * - Exists (and every operator) works on leaf values only: a field holding an object, or an empty array, counts
  *   as absent, so `exists: false` matches it.
  *
+ * - A dotted key (`"detail.state"`) is a path: Ruler names every field by its keys joined with `.`, so
+ *   `{"detail.state": [...]}` and `{"detail": {"state": [...]}}` are the same pattern, and an event key
+ *   `"detail.state"` is the same field as `detail` -> `state`.
+ *
  * Patterns are validated when compiled; an invalid one raises InvalidEventPatternError, which the API layer
- * reports as InvalidEventPatternException.
+ * reports as InvalidEventPatternException. The conformance corpus (local/tests/conformance) holds AWS's answers.
  */
 
 export class InvalidEventPatternError extends Error {
@@ -24,7 +35,14 @@ export class InvalidEventPatternError extends Error {
     super(`Event pattern is not valid. Reason: ${reason}`);
     this.name = 'InvalidEventPatternError';
   }
+
+  /** The error type EventBridge answers with. */
+  readonly type = 'InvalidEventPatternException';
 }
+
+/** AWS's message for a wildcard over the complexity limit (quoted in public AWS answers). */
+export const RULE_TOO_COMPLEX =
+  'Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character';
 
 type Scalar = string | number | boolean | null;
 
@@ -33,13 +51,16 @@ type ValueMatcher =
   | { kind: 'prefix'; value: string; ignoreCase: boolean }
   | { kind: 'suffix'; value: string; ignoreCase: boolean }
   | { kind: 'equals-ignore-case'; value: string }
-  | { kind: 'wildcard'; regex: RegExp }
+  | { kind: 'wildcard'; test: (value: string) => boolean }
   | { kind: 'anything-but'; test: (value: Scalar) => boolean }
   | { kind: 'numeric'; conditions: Array<{ op: NumericOperator; bound: number }> }
   | { kind: 'exists'; exists: boolean }
   | { kind: 'cidr'; blockList: BlockList; family: 'ipv4' | 'ipv6' };
 
 type NumericOperator = '<' | '<=' | '=' | '>' | '>=';
+
+/** The wildcard patterns (plain and anything-but) on each field path, for the complexity check. */
+type WildcardsByPath = Map<string, string[]>;
 
 interface ObjectMatcher {
   fields: Array<{ key: string; leaf?: ValueMatcher[]; nested?: ObjectMatcher }>;
@@ -67,11 +88,18 @@ export class EventPattern {
     }
     if (!isPlainObject(value)) throw new InvalidEventPatternError('Filter is not an object');
     if (Object.keys(value).length === 0) throw new InvalidEventPatternError('Empty event patterns are not allowed');
-    return new EventPattern(compileObject(value, ''), typeof pattern === 'string' ? pattern : JSON.stringify(pattern));
+    const wildcards: WildcardsByPath = new Map();
+    const root = compileObject(value, '', wildcards);
+    for (const patterns of wildcards.values()) {
+      if (wildcardComplexity(patterns, WILDCARD_COMPLEXITY_LIMIT) > WILDCARD_COMPLEXITY_LIMIT) {
+        throw new InvalidEventPatternError(RULE_TOO_COMPLEX);
+      }
+    }
+    return new EventPattern(root, typeof pattern === 'string' ? pattern : JSON.stringify(pattern));
   }
 
   matches(event: unknown): boolean {
-    return matchObject(this.root, event);
+    return matchObject(this.root, expandDottedKeys(event));
   }
 }
 
@@ -103,28 +131,44 @@ function isScalar(value: unknown): value is Scalar {
 // Compilation (validation)
 // ---------------------------------------------------------------------------------------------------------------
 
-function compileObject(pattern: Record<string, unknown>, path: string): ObjectMatcher {
+interface CompileContext {
+  path: string;
+  wildcards: WildcardsByPath;
+}
+
+function compileObject(pattern: Record<string, unknown>, path: string, wildcards: WildcardsByPath): ObjectMatcher {
   const matcher: ObjectMatcher = { fields: [], ors: [] };
   for (const [key, value] of Object.entries(pattern)) {
-    const fieldPath = path ? `${path}.${key}` : key;
     if (key === '$or' && isOrList(value)) {
       matcher.ors.push(
         value.map((alternative) => {
           if (Object.keys(alternative).length === 0) throw new InvalidEventPatternError('Empty objects are not allowed in $or');
-          return compileObject(alternative, path);
+          return compileObject(alternative, path, wildcards);
         }),
       );
-    } else if (Array.isArray(value)) {
-      if (value.length === 0) throw new InvalidEventPatternError(`Empty arrays are not allowed (at ${fieldPath})`);
-      matcher.fields.push({ key, leaf: value.map((element) => compileValue(element, fieldPath)) });
-    } else if (isPlainObject(value)) {
-      if (Object.keys(value).length === 0) throw new InvalidEventPatternError(`Empty objects are not allowed (at ${fieldPath})`);
-      matcher.fields.push({ key, nested: compileObject(value, fieldPath) });
     } else {
-      throw new InvalidEventPatternError(`Match value must be an array or an object (at ${fieldPath})`);
+      matcher.fields.push(compileField(key.split('.'), value, path, wildcards));
     }
   }
   return matcher;
+}
+
+/** One pattern field; a dotted key becomes the same nesting as the equivalent nested objects. */
+function compileField(segments: string[], value: unknown, path: string, wildcards: WildcardsByPath): ObjectMatcher['fields'][number] {
+  const [key, ...rest] = segments as [string, ...string[]];
+  const fieldPath = path ? `${path}.${key}` : key;
+  if (rest.length > 0) {
+    return { key, nested: { fields: [compileField(rest, value, fieldPath, wildcards)], ors: [] } };
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new InvalidEventPatternError(`Empty arrays are not allowed (at ${fieldPath})`);
+    return { key, leaf: value.map((element) => compileValue(element, { path: fieldPath, wildcards })) };
+  }
+  if (isPlainObject(value)) {
+    if (Object.keys(value).length === 0) throw new InvalidEventPatternError(`Empty objects are not allowed (at ${fieldPath})`);
+    return { key, nested: compileObject(value, fieldPath, wildcards) };
+  }
+  throw new InvalidEventPatternError(`Match value must be an array or an object (at ${fieldPath})`);
 }
 
 /** Ruler reads `$or` as OR only when it holds 2+ objects none of which uses an operator keyword as a field name. */
@@ -136,7 +180,8 @@ function isOrList(value: unknown): value is Array<Record<string, unknown>> {
   return true;
 }
 
-function compileValue(element: unknown, path: string): ValueMatcher {
+function compileValue(element: unknown, context: CompileContext): ValueMatcher {
+  const { path } = context;
   if (isScalar(element)) {
     if (typeof element === 'number' && !Number.isFinite(element)) {
       throw new InvalidEventPatternError(`Numbers must be finite (at ${path})`);
@@ -150,17 +195,15 @@ function compileValue(element: unknown, path: string): ValueMatcher {
   if (keys.length !== 1) {
     throw new InvalidEventPatternError(`Only one key allowed in a match expression (at ${path})`);
   }
-  const operator = keys[0] as string;
-  const operand = element[operator];
+  return compileOperator(keys[0] as string, element[keys[0] as string], context);
+}
+
+function compileOperator(operator: string, operand: unknown, context: CompileContext): ValueMatcher {
+  const { path } = context;
   switch (operator) {
     case 'prefix':
-    case 'suffix': {
-      if (typeof operand === 'string') return { kind: operator, value: operand, ignoreCase: false };
-      if (isPlainObject(operand) && Object.keys(operand).length === 1 && typeof operand['equals-ignore-case'] === 'string') {
-        return { kind: operator, value: (operand['equals-ignore-case'] as string).toLowerCase(), ignoreCase: true };
-      }
-      throw new InvalidEventPatternError(`${operator} match pattern must be a string (at ${path})`);
-    }
+    case 'suffix':
+      return compilePrefixOrSuffix(operator, operand, path);
     case 'equals-ignore-case':
       if (typeof operand !== 'string') {
         throw new InvalidEventPatternError(`equals-ignore-case match pattern must be a string (at ${path})`);
@@ -168,9 +211,9 @@ function compileValue(element: unknown, path: string): ValueMatcher {
       return { kind: 'equals-ignore-case', value: operand.toLowerCase() };
     case 'wildcard':
       if (typeof operand !== 'string') throw new InvalidEventPatternError(`wildcard match pattern must be a string (at ${path})`);
-      return { kind: 'wildcard', regex: wildcardRegex(operand, path) };
+      return { kind: 'wildcard', test: compileWildcard(operand, context) };
     case 'anything-but':
-      return { kind: 'anything-but', test: compileAnythingBut(operand, path) };
+      return { kind: 'anything-but', test: compileAnythingBut(operand, context) };
     case 'numeric':
       return { kind: 'numeric', conditions: compileNumeric(operand, path) };
     case 'exists':
@@ -184,38 +227,32 @@ function compileValue(element: unknown, path: string): ValueMatcher {
 }
 
 /**
- * `*` matches any run of characters; consecutive `**` is not allowed; `\*` is a literal asterisk and `\\` a
- * literal backslash; a backslash before anything else is invalid (Event Ruler's rules).
+ * `prefix`/`suffix`: a string, or `{ "equals-ignore-case": "<string>" }`. Ruler accepts an empty one here (it
+ * matches every string); only anything-but refuses empty prefixes and suffixes.
  */
-function wildcardRegex(pattern: string, path: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === '\\') {
-      const next = pattern[i + 1];
-      if (next !== '*' && next !== '\\') {
-        throw new InvalidEventPatternError(`Invalid escape in wildcard pattern (at ${path})`);
-      }
-      source += escapeRegex(next);
-      i++;
-    } else if (char === '*') {
-      if (pattern[i + 1] === '*') {
-        throw new InvalidEventPatternError(`Consecutive wildcard characters are not allowed (at ${path})`);
-      }
-      source += '.*';
-    } else {
-      source += escapeRegex(char);
-    }
+function compilePrefixOrSuffix(operator: 'prefix' | 'suffix', operand: unknown, path: string): ValueMatcher {
+  if (typeof operand === 'string') return { kind: operator, value: operand, ignoreCase: false };
+  if (isPlainObject(operand) && Object.keys(operand).length === 1 && typeof operand['equals-ignore-case'] === 'string') {
+    return { kind: operator, value: operand['equals-ignore-case'].toLowerCase(), ignoreCase: true };
   }
-  return new RegExp(`^${source}$`, 's');
+  throw new InvalidEventPatternError(`${operator} match pattern must be a string (at ${path})`);
 }
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Validates a wildcard and records it for the field's complexity check. */
+function compileWildcard(pattern: string, { path, wildcards }: CompileContext): (value: string) => boolean {
+  try {
+    const matcher = wildcardMatcher(parseWildcard(pattern));
+    wildcards.set(path, [...(wildcards.get(path) ?? []), pattern]);
+    return matcher;
+  } catch (error) {
+    if (error instanceof InvalidWildcardError) throw new InvalidEventPatternError(`${error.message} (at ${path})`);
+    throw error;
+  }
 }
 
-function compileAnythingBut(operand: unknown, path: string): (value: Scalar) => boolean {
-  if (typeof operand === 'string' || typeof operand === 'number') {
+function compileAnythingBut(operand: unknown, context: CompileContext): (value: Scalar) => boolean {
+  const { path } = context;
+  if (typeof operand === 'string' || (typeof operand === 'number' && Number.isFinite(operand))) {
     return (value) => !scalarEquals(value, operand);
   }
   if (Array.isArray(operand)) {
@@ -228,37 +265,46 @@ function compileAnythingBut(operand: unknown, path: string): (value: Scalar) => 
     const excluded = operand as Array<string | number>;
     return (value) => !excluded.some((candidate) => scalarEquals(value, candidate));
   }
-  if (isPlainObject(operand)) {
-    const keys = Object.keys(operand);
-    if (keys.length !== 1) throw new InvalidEventPatternError(`Only one key allowed in anything-but (at ${path})`);
-    const inner = keys[0] as string;
-    const innerValue = operand[inner];
-    const values = Array.isArray(innerValue) ? innerValue : [innerValue];
-    if (values.length === 0 || !values.every((v) => typeof v === 'string')) {
-      throw new InvalidEventPatternError(`anything-but ${inner} match pattern must be a string (at ${path})`);
-    }
-    const strings = values as string[];
-    // These forms only apply to string values (the docs: prefix/suffix/ignore-case/wildcard work on strings).
-    switch (inner) {
-      case 'prefix':
-        if (Array.isArray(innerValue)) throw new InvalidEventPatternError(`anything-but prefix takes one string (at ${path})`);
-        return (value) => typeof value === 'string' && !value.startsWith(strings[0] as string);
-      case 'suffix':
-        if (Array.isArray(innerValue)) throw new InvalidEventPatternError(`anything-but suffix takes one string (at ${path})`);
-        return (value) => typeof value === 'string' && !value.endsWith(strings[0] as string);
-      case 'equals-ignore-case': {
-        const lowered = strings.map((s) => s.toLowerCase());
-        return (value) => typeof value === 'string' && !lowered.includes(value.toLowerCase());
-      }
-      case 'wildcard': {
-        const regexes = strings.map((s) => wildcardRegex(s, path));
-        return (value) => typeof value === 'string' && !regexes.some((r) => r.test(value));
-      }
-      default:
-        throw new InvalidEventPatternError(`Unsupported anything-but pattern: ${inner} (at ${path})`);
-    }
-  }
+  if (isPlainObject(operand)) return compileAnythingButOperator(operand, context);
   throw new InvalidEventPatternError(`Value of anything-but must be an array, an object, a string or a number (at ${path})`);
+}
+
+/**
+ * `anything-but` with prefix / suffix / equals-ignore-case / wildcard, each a string or a list of strings. These
+ * exclude strings only: any other value (a number, true/false, null) matches, as in Ruler.
+ */
+function compileAnythingButOperator(operand: Record<string, unknown>, context: CompileContext): (value: Scalar) => boolean {
+  const { path } = context;
+  const keys = Object.keys(operand);
+  if (keys.length !== 1) throw new InvalidEventPatternError(`Only one key allowed in anything-but (at ${path})`);
+  const inner = keys[0] as string;
+  const innerValue = operand[inner];
+  const values = Array.isArray(innerValue) ? innerValue : [innerValue];
+  if (values.length === 0 || !values.every((v) => typeof v === 'string')) {
+    throw new InvalidEventPatternError(`anything-but ${inner} match pattern must be a string (at ${path})`);
+  }
+  const strings = values as string[];
+  const excludes = (predicate: (value: string) => boolean) => (value: Scalar) =>
+    typeof value !== 'string' || !predicate(value);
+  switch (inner) {
+    case 'prefix':
+    case 'suffix': {
+      if (strings.includes('')) throw new InvalidEventPatternError(`Null prefix/suffix not allowed (at ${path})`);
+      return inner === 'prefix'
+        ? excludes((value) => strings.some((s) => value.startsWith(s)))
+        : excludes((value) => strings.some((s) => value.endsWith(s)));
+    }
+    case 'equals-ignore-case': {
+      const lowered = strings.map((s) => s.toLowerCase());
+      return excludes((value) => lowered.includes(value.toLowerCase()));
+    }
+    case 'wildcard': {
+      const matchers = strings.map((s) => compileWildcard(s, context));
+      return excludes((value) => matchers.some((matches) => matches(value)));
+    }
+    default:
+      throw new InvalidEventPatternError(`Unsupported anything-but pattern: ${inner} (at ${path})`);
+  }
 }
 
 function compileNumeric(operand: unknown, path: string): Array<{ op: NumericOperator; bound: number }> {
@@ -288,15 +334,16 @@ function compileNumeric(operand: unknown, path: string): Array<{ op: NumericOper
 
 function compileCidr(operand: unknown, path: string): ValueMatcher {
   if (typeof operand !== 'string') throw new InvalidEventPatternError(`cidr match pattern must be a string (at ${path})`);
-  const slash = operand.indexOf('/');
-  const address = slash === -1 ? operand : operand.slice(0, slash);
+  const parts = operand.split('/');
+  if (parts.length !== 2) throw new InvalidEventPatternError(`Malformed CIDR, one '/' required (at ${path})`);
+  const [address, prefixText] = parts as [string, string];
   const version = isIP(address);
-  if (version === 0) throw new InvalidEventPatternError(`Malformed CIDR, one '/' required (at ${path})`);
+  if (version === 0) throw new InvalidEventPatternError(`Malformed CIDR, nonstandard IP address: ${address} (at ${path})`);
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const maxPrefix = version === 4 ? 32 : 128;
-  const prefix = slash === -1 ? maxPrefix : Number(operand.slice(slash + 1));
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) {
-    throw new InvalidEventPatternError(`Malformed CIDR prefix length (at ${path})`);
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= maxPrefix)) {
+    throw new InvalidEventPatternError(`Malformed CIDR, prefix length must be between 0 and ${maxPrefix} (at ${path})`);
   }
   const blockList = new BlockList();
   blockList.addSubnet(address, prefix, family);
@@ -328,6 +375,49 @@ function matchObject(matcher: ObjectMatcher, value: unknown): boolean {
   return true;
 }
 
+/**
+ * The event with every dotted key (`"a.b": v`) moved to the nesting it names (`"a": {"b": v}`), because Ruler
+ * names fields by their keys joined with `.`. Where both spellings hold a value, the field holds both (an array).
+ * Returns the event itself when it has no dotted key.
+ */
+function expandDottedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const elements = value.map(expandDottedKeys);
+    return elements.every((element, i) => element === value[i]) ? value : elements;
+  }
+  if (!isPlainObject(value)) return value;
+  const entries = Object.entries(value);
+  const expanded = entries.map(([key, v]) => [key, expandDottedKeys(v)] as const);
+  if (expanded.every(([key, v], i) => !key.includes('.') && v === entries[i]?.[1])) return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, v] of expanded) {
+    const segments = key.split('.');
+    const last = segments.pop() as string;
+    let target = result;
+    for (const segment of segments) {
+      const existing = target[segment];
+      if (!isPlainObject(existing)) target[segment] = existing === undefined ? {} : mergeValues(existing, {});
+      target = (isPlainObject(target[segment]) ? target[segment] : lastObject(target[segment] as unknown[])) as Record<string, unknown>;
+    }
+    target[last] = Object.hasOwn(target, last) ? mergeValues(target[last], v) : v;
+  }
+  return result;
+}
+
+/** Two values for one field: objects merge key by key; anything else becomes the list of both. */
+function mergeValues(a: unknown, b: unknown): unknown {
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const merged: Record<string, unknown> = { ...a };
+    for (const [key, v] of Object.entries(b)) merged[key] = Object.hasOwn(merged, key) ? mergeValues(merged[key], v) : v;
+    return merged;
+  }
+  return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];
+}
+
+function lastObject(values: unknown[]): Record<string, unknown> {
+  return values[values.length - 1] as Record<string, unknown>;
+}
+
 function flatten(values: unknown[]): unknown[] {
   return values.flatMap((v) => (Array.isArray(v) ? flatten(v) : [v]));
 }
@@ -357,7 +447,7 @@ function matchValue(matcher: Exclude<ValueMatcher, { kind: 'exists' }>, value: S
     case 'equals-ignore-case':
       return typeof value === 'string' && value.toLowerCase() === matcher.value;
     case 'wildcard':
-      return typeof value === 'string' && matcher.regex.test(value);
+      return typeof value === 'string' && matcher.test(value);
     case 'anything-but':
       return matcher.test(value);
     case 'numeric':

@@ -383,7 +383,8 @@ const invalid: Array<{ name: string; pattern: string | object; reason: RegExp }>
   { name: 'numeric range in the wrong order', pattern: { n: [{ numeric: ['<', 5, '>', 1] }] }, reason: /lower bound/ },
   { name: 'numeric out of range', pattern: { n: [{ numeric: ['>', 6e9] }] }, reason: /between -5.0e9 and \+5.0e9/ },
   { name: 'anything-but mixed list', pattern: { s: [{ 'anything-but': ['a', 1] }] }, reason: /mixed types/ },
-  { name: 'anything-but prefix list', pattern: { s: [{ 'anything-but': { prefix: ['a', 'b'] } }] }, reason: /takes one string/ },
+  // AWS accepts a list of prefixes in anything-but (see the conformance corpus) but no empty one.
+  { name: 'anything-but prefix list with an empty prefix', pattern: { s: [{ 'anything-but': { prefix: ['a', ''] } }] }, reason: /Null prefix\/suffix not allowed/ },
   { name: 'exists not boolean', pattern: { s: [{ exists: 'yes' }] }, reason: /either true or false/ },
   { name: 'malformed cidr', pattern: { ip: [{ cidr: '10.0.0.0/33' }] }, reason: /prefix length/ },
   { name: 'cidr not an address', pattern: { ip: [{ cidr: 'nope/8' }] }, reason: /Malformed CIDR/ },
@@ -401,5 +402,29 @@ describe('event pattern validation', () => {
     expect(error).toBeInstanceOf(InvalidEventPatternError);
     expect((error as Error).message).toMatch(/^Event pattern is not valid\. Reason: /);
     expect((error as Error).message).toMatch(reason);
+  });
+});
+
+describe('event pattern hardening', () => {
+  it('refuses a wildcard above the complexity limit with the message AWS answers, and accepts one at it', () => {
+    expect(() => EventPattern.compile({ key: [{ wildcard: '*a*a*a*a*' }] })).toThrow(
+      'Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
+    );
+    expect(() => EventPattern.compile({ key: [{ wildcard: '*/bin/*.jar' }, { wildcard: '*/bin/*.class' }] })).not.toThrow();
+  });
+
+  // Attack: with a regular expression (^.*a.*b.*c.*d.*e.*$) this value backtracks for hours and stalls the bus.
+  it('matches an accepted wildcard against a long adversarial value in linear time', () => {
+    const value = 'abcd'.repeat(40_000);
+    expect(matchesEventPattern({ key: [{ wildcard: '*a*b*c*d*e*' }] }, { key: value })).toBe(false);
+    expect(matchesEventPattern({ key: [{ 'anything-but': { wildcard: '*a*b*c*d*e*' } }] }, { key: value })).toBe(true);
+    expect(matchesEventPattern({ key: [{ wildcard: '*a*b*c*d*' }] }, { key: value })).toBe(true);
+  });
+
+  it('reads a dotted event key and the nested spelling of the same field together', () => {
+    const event = { detail: { state: 'running' }, 'detail.state': 'stopped' };
+    expect(matchesEventPattern({ 'detail.state': ['stopped'] }, event)).toBe(true);
+    expect(matchesEventPattern({ detail: { state: ['running'] } }, event)).toBe(true);
+    expect(matchesEventPattern({ detail: { state: ['pending'] } }, event)).toBe(false);
   });
 });
