@@ -161,7 +161,7 @@ function gatewayOptionsOf(service: CompanyService, bindings: CompanyBindings, in
     port: bindings.port,
     apiId: plane.apiId,
     // Both read at every request: UpdateIPSet and UpdateRestApi + CreateDeployment change them at run time.
-    waf: { defaultAction: service.firewall.defaultAction, allowCidrs: plane.ipSet ? waf.matcher(plane.ipSet.name) : [] },
+    waf: { defaultAction: plane.webAcl.defaultAction, allowCidrs: plane.ipSet ? waf.matcher(plane.ipSet.name) : [] },
     ...(plane.restApi.policy ? { resourcePolicy: { deployedPolicy: () => apiGateway.deployedPolicy(plane.apiId) } } : {}),
     authorizer: { issuer: bindings.auth.issuer, jwksUri: bindings.auth.jwksUri },
     ...(plane.usagePlan ? { usagePlan: plane.usagePlan, apiKeys: bindings.apiKeys } : {}),

@@ -195,7 +195,7 @@ export class ServiceApi<F extends string> extends Construct {
 export interface DeclaredApiService<F extends string> {
   routes: readonly RouteDeclaration<F>[];
   api: { description: string; gatewayResponses: readonly GatewayProblem[] };
-  firewall: { defaultAction: 'allow' | 'block'; managedRuleGroups: readonly string[] };
+  firewall: { defaultAction: 'allow' | 'block'; allowlist?: 'partners'; managedRuleGroups: readonly string[] };
   stageThrottle: ThrottleDeclaration;
   wafRateLimitPer5Minutes: number;
 }
@@ -222,6 +222,9 @@ export function serviceApiWithFirewall<F extends string>(
   props: ServiceApiWithFirewallProps<F>,
 ): { api: ServiceApi<F>; firewall: ApiFirewall } {
   const { service } = props;
+  if ((service.firewall.allowlist !== undefined) !== (props.allowlist !== undefined)) {
+    throw new Error('serviceApiWithFirewall: pass an allowlist exactly when the service declares one (firewall.allowlist)');
+  }
   const api = new ServiceApi(scope, 'Api', {
     apiName: props.apiName,
     description: service.api.description,

@@ -5,6 +5,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, GetWebACLCommand, ListIPSetsCommand, ListWebACLsCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { apiResourcePaths, logicalIdOf, renderString, resourcesOf, synthesizeTestPlatform, type SynthesizedPlatform } from '../support/platform.js';
@@ -188,7 +189,7 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
   });
 
   it('schedules: each company\'s scheduler runs the template\'s schedule rules against the same functions', () => {
-    const stacks: Record<Company, Stack & { functions: Record<string, { lambda: import('constructs').IConstruct }> }> = {
+    const stacks: Record<Company, Stack & { functions: Record<string, { lambda: IConstruct }> }> = {
       car: synthesized.platform.carOrders!,
       tire: synthesized.platform.tireOrders!,
     };
