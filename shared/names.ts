@@ -118,6 +118,20 @@ export function cfnNamedResources(stage: string) {
   };
 }
 
+/**
+ * What the operator CLI creates per onboarded partner (`b2b partners onboard`), in both the local runtime and a
+ * deployed stage: the partner's record (an SSM String parameter per app client), its secrets and its API key.
+ */
+export function partnerResourceNames(stage: string) {
+  return {
+    partnerRecordPath: `/${stage}/tire-orders/partners/`,
+    partnerRecord: (clientId: string) => `/${stage}/tire-orders/partners/${clientId}`,
+    partnerClientSecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/client-secret`,
+    partnerApiKeySecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/api-key`,
+    partnerApiKey: (partner: string) => `${stage}-partner-${partner}`,
+  };
+}
+
 /** Every name of a stage: what the stacks name, and the local names of what CloudFormation names. */
 export function platformNames(stage: string) {
   return { ...stackNamedResources(stage), ...cfnNamedResources(stage) };

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { carOrdersService, type CarOrdersFunction, type CarOrdersScope } from '../car-orders/service.js';
 import { COMPLETION_CALLBACK, SUPPLIER_SCOPES } from '../shared/contracts.js';
 import type { MachineClientDeclaration, RouteDeclaration } from '../shared/declarations.js';
-import { cfnNamedResources, stackNamedResources } from '../shared/names.js';
+import { cfnNamedResources, partnerResourceNames, stackNamedResources } from '../shared/names.js';
 import { tireOrdersService, type TireOrdersScope } from '../tire-orders/service.js';
 import { resourcesOf, synthesizeTestPlatform } from './support/platform.js';
 
@@ -71,5 +71,18 @@ describe('names (shared/names.ts) against the synthesized stacks', () => {
     // The tables in particular have no TableName: naming one now would replace it.
     expect(tables.length).toBeGreaterThan(0);
     for (const table of tables) expect(table.Properties?.TableName).toBeUndefined();
+  });
+});
+
+describe('partner resource names (what the CLI creates)', () => {
+  it('are the names the CLI has always used, under the supplier\'s stage prefix', () => {
+    const names = partnerResourceNames('dev');
+    expect([names.partnerRecordPath, names.partnerRecord('abc'), names.partnerClientSecret('acme'), names.partnerApiKeySecret('acme'), names.partnerApiKey('acme')]).toEqual([
+      '/dev/tire-orders/partners/',
+      '/dev/tire-orders/partners/abc',
+      'dev/tire-orders/partners/acme/client-secret',
+      'dev/tire-orders/partners/acme/api-key',
+      'dev-partner-acme',
+    ]);
   });
 });
