@@ -1,4 +1,4 @@
-import { App, CrossStackReferences, ReferenceStrength, Tags, Validations } from 'aws-cdk-lib';
+import { type App, CrossStackReferences, ReferenceStrength, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
 import { CarOrdersStack } from '../car-orders/stack.js';

@@ -1,10 +1,21 @@
 import { z } from 'zod';
-import { CarType, OrderId, Quantity, TireOrderCompletedDetail } from '../shared/contracts.js';
-import { fullScope, type ServiceDeclaration } from '../shared/declarations.js';
+import {
+  CarType,
+  COMPLETION_CALLBACK,
+  OrderId,
+  Quantity,
+  SUPPLIER_SCOPE,
+  TireOrderCompletedDetail,
+} from '../shared/contracts.js';
+import type { FullScope, ServiceDeclaration } from '../shared/declarations.js';
+import { GATEWAY_PROBLEMS } from '../shared/gateway-problems.js';
+
+export { SUPPLIER_SCOPE };
 
 /**
- * The car maker's service, declared once. CarOrdersStack turns it into AWS resources; the local runtime runs the
- * same routes, scopes and schedules from it.
+ * The car maker's service, declared once: everything configured about it (routes and scopes, functions, tables,
+ * schedules, app clients, the API and its firewall). CarOrdersStack turns it into AWS resources; the local runtime
+ * (local/company.ts) runs the same from it. Physical names are in shared/names.ts.
  */
 
 export type CarOrdersFunction =
@@ -26,13 +37,21 @@ export const CompleteCarOrderBody = TireOrderCompletedDetail;
 
 export const CAR_ORDER_ID = OrderId;
 
+const scopes = {
+  'orders.write': 'Place car orders',
+  'orders.read': 'Read own car orders',
+  'orders.complete': 'Report completed tire orders (supplier callback)',
+} as const;
+
+/** A scope of the car maker's resource server, e.g. car-orders/orders.write. */
+export type CarOrdersScope = FullScope<'car-orders', keyof typeof scopes>;
+
+/** The supplier calls back with a scope the car maker declares (the contract's scope must be one of ours). */
+const completionScope: CarOrdersScope = COMPLETION_CALLBACK.scope;
+
 export const carOrdersService = {
   name: 'car-orders',
-  scopes: {
-    'orders.write': 'Place car orders',
-    'orders.read': 'Read own car orders',
-    'orders.complete': 'Report completed tire orders (supplier callback)',
-  },
+  scopes,
   tables: {
     orders: {
       description: 'Car orders; the sparse byWorkState index lists orders still waiting for their tire order',
@@ -98,9 +117,9 @@ export const carOrdersService = {
     },
     { method: 'GET', path: '/orders/{id}', scope: 'car-orders/orders.read', function: 'getOrder', apiKeyRequired: false },
     {
-      method: 'PATCH',
-      path: '/orders/{id}',
-      scope: 'car-orders/orders.complete',
+      method: COMPLETION_CALLBACK.httpMethod,
+      path: COMPLETION_CALLBACK.routePath,
+      scope: completionScope,
       function: 'completeOrder',
       apiKeyRequired: false,
       body: CompleteCarOrderBody,
@@ -120,19 +139,27 @@ export const carOrdersService = {
       function: 'placePendingTireOrders',
     },
   ],
+  /** The car maker's app clients and the scopes each may request. */
+  clients: {
+    customer: { scopes: ['car-orders/orders.write', 'car-orders/orders.read'] },
+    supplierCallback: { scopes: [completionScope] },
+  },
+  api: {
+    description: 'Car orders API (customers; supplier completion callbacks)',
+    gatewayResponses: GATEWAY_PROBLEMS,
+  },
+  // Customers call from anywhere: allow by default; the managed rule groups and the rate rule still apply.
+  firewall: {
+    defaultAction: 'allow',
+    managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
+  },
   stageThrottle: { rateLimit: 100, burstLimit: 200 },
   wafRateLimitPer5Minutes: 2000,
   accessTokenValidityMinutes: 60,
-} as const satisfies ServiceDeclaration<CarOrdersFunction>;
+} as const satisfies ServiceDeclaration<CarOrdersFunction, CarOrdersScope>;
 
-/** The car maker's app clients and the scopes each may request. */
-export const carOrdersClients = {
-  customer: { scopes: [fullScope(carOrdersService, 'orders.write'), fullScope(carOrdersService, 'orders.read')] },
-  supplierCallback: { scopes: [fullScope(carOrdersService, 'orders.complete')] },
-} as const;
-
-/** The scope the car maker asks the supplier's authorization server for. */
-export const SUPPLIER_SCOPE = 'tire-orders/orders.write tire-orders/orders.read';
+/** The car maker's app clients and the scopes each may request (the declaration's). */
+export const carOrdersClients = carOrdersService.clients;
 
 const RATE_UNIT_MS = { minute: 60_000, hour: 60 * 60_000, day: 24 * 60 * 60_000 } as const;
 

@@ -1,50 +1,29 @@
-import { Aws, CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PartnerConnection } from '../shared/contracts.js';
-import { apiName } from '../shared/names.js';
 import {
-  ApiFirewall,
   assertStage,
-  carMakerCredentialSecretNames,
   DeclaredSchedules,
   DeclaredTable,
   DEFAULT_LOG_RETENTION,
-  externalSupplierConnectionParameterName,
   grantTableAccess,
   MachineUserPool,
   mapRecord,
-  parameterArn,
   pascalCase,
-  secretArnPatternForName,
-  ServiceApi,
+  serviceApiWithFirewall,
+  type ServiceApi,
   ServiceFunction,
-  supplierConnectionParameterName,
-  supplierTokenParameterName,
   type TableAccess,
 } from '../shared/constructs/index.js';
-import {
-  carOrdersClients,
-  carOrdersEnvironment,
-  carOrdersService,
-  SUPPLIER_SCOPE,
-  type CarOrdersFunction,
-} from './service.js';
+import { platformNames } from '../shared/names.js';
+import { AVAILABILITY_ZONES, networkEgress } from './infrastructure/network-egress.js';
+import { grantSupplierAccess, supplierTokenStore, type ExternalSupplier, type SupplierTokenStore } from './infrastructure/supplier-token-store.js';
+import { carOrdersClients, carOrdersEnvironment, carOrdersService, type CarOrdersFunction } from './service.js';
 
-/** A tire supplier outside this app (CDK context `supplier`). Secrets are named, never given. */
-export interface ExternalSupplier {
-  apiUrl: string;
-  tokenUrl: string;
-  clientId: string;
-  /** Secrets Manager name of the secret holding the client secret the supplier issued. */
-  clientSecretName: string;
-  /** Secrets Manager name of the secret holding the supplier API key, if its API requires one. */
-  apiKeySecretName?: string;
-}
+export type { ExternalSupplier };
+export { AVAILABILITY_ZONES };
 
 export interface CarOrdersStackProps extends StackProps {
   stage: string;
@@ -65,9 +44,6 @@ export interface CarMakerEndpoint {
   /** Public IPv4 addresses the car maker's outbound calls come from (the NAT gateways' Elastic IPs). */
   egressIps: string[];
 }
-
-/** The VPC spans two AZs with one NAT gateway each; env-agnostic synthesis resolves maxAzs 2 to two AZ tokens. */
-const AVAILABILITY_ZONES = 2;
 
 /**
  * What each function may touch; keys are the declared functions, so a new function cannot be forgotten. The orders
@@ -117,150 +93,27 @@ export class CarOrdersStack extends Stack {
   constructor(scope: Construct, id: string, props: CarOrdersStackProps) {
     super(scope, id, props);
     const stage = (this.stage = assertStage(props.stage));
+    const names = platformNames(stage);
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
 
-    // Network: our own Elastic IPs for the NAT gateways, so every address partners must allowlist is known here.
-    this.natEips = Array.from(
-      { length: AVAILABILITY_ZONES },
-      (_, i) =>
-        new ec2.CfnEIP(this, `NatEip${i + 1}`, {
-          domain: 'vpc',
-          tags: [{ key: 'Name', value: `${stage}-car-orders-nat-${i + 1}` }],
-        }),
-    );
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: AVAILABILITY_ZONES,
-      natGateways: AVAILABILITY_ZONES,
-      natGatewayProvider: ec2.NatProvider.gateway({ eipAllocationIds: this.natEips.map((eip) => eip.attrAllocationId) }),
-      subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-      // Stripping the default security group needs a custom-resource Lambda; nothing is placed in that group.
-      restrictDefaultSecurityGroup: false,
-    });
-    if (this.vpc.availabilityZones.length !== AVAILABILITY_ZONES) {
-      throw new Error(`expected ${AVAILABILITY_ZONES} availability zones, got ${this.vpc.availabilityZones.length}`);
-    }
-    const flowLogGroup = new logs.LogGroup(this, 'VpcFlowLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    this.vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-      trafficType: ec2.FlowLogTrafficType.ALL,
-    });
-
+    ({ vpc: this.vpc, natEips: this.natEips } = networkEgress(this, { stage, logRetention }));
     this.tables = mapRecord(carOrdersService.tables, (declaration, name) => new DeclaredTable(this, `${pascalCase(name)}Table`, declaration));
-
-    // The supplier token: a SecureString the refresher writes and the order functions read, under its own key.
-    this.supplierTokenParameterName = supplierTokenParameterName(stage);
-    this.supplierTokenKey = new kms.Key(this, 'SupplierTokenKey', {
-      description: `Encrypts the car maker's supplier access token parameter (${stage})`,
-      alias: `alias/${stage}/car-orders/supplier-token`,
-      enableKeyRotation: true,
-      // Only a short-lived token is encrypted with it.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // Where the supplier's connection (PartnerConnection JSON) and credentials are found at run time.
-    let supplierSecretNames: string[];
-    if (props.supplier) {
-      this.supplierConnectionParameterName = externalSupplierConnectionParameterName(stage);
-      const connection = PartnerConnection.parse({
-        apiUrl: props.supplier.apiUrl,
-        tokenUrl: props.supplier.tokenUrl,
-        clientId: props.supplier.clientId,
-        clientSecretId: props.supplier.clientSecretName,
-        ...(props.supplier.apiKeySecretName ? { apiKeySecretId: props.supplier.apiKeySecretName } : {}),
-        scope: SUPPLIER_SCOPE,
-      });
-      new ssm.StringParameter(this, 'SupplierConnection', {
-        parameterName: this.supplierConnectionParameterName,
-        description: 'Connection to the outside tire supplier (PartnerConnection JSON; secrets are referenced by name)',
-        stringValue: JSON.stringify(connection),
-      });
-      supplierSecretNames = [props.supplier.clientSecretName, ...(props.supplier.apiKeySecretName ? [props.supplier.apiKeySecretName] : [])];
-    } else {
-      // Written by this stage's TireOrdersStack; named from the stage on both sides.
-      this.supplierConnectionParameterName = supplierConnectionParameterName(stage);
-      supplierSecretNames = Object.values(carMakerCredentialSecretNames(stage));
-    }
-
-    const environment = carOrdersEnvironment({
-      ordersTableName: this.tables.orders.tableName,
-      idempotencyTableName: this.tables.idempotency.tableName,
-      supplierConnectionParameter: this.supplierConnectionParameterName,
-      supplierTokenParameter: this.supplierTokenParameterName,
-      supplierTokenKeyId: this.supplierTokenKey.keyId,
-    });
-    this.functions = mapRecord(
-      carOrdersService.functions,
-      (declaration, name) =>
-        new ServiceFunction(this, pascalCase(name), { declaration, environment, vpc: this.vpc, logRetention }),
-    );
-
-    const tokenParameterArn = parameterArn(this, this.supplierTokenParameterName);
-    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [CarOrdersFunction, (typeof carOrdersFunctionAccess)[CarOrdersFunction]][]) {
-      const role = this.functions[name].role;
-      if (access.orders) grantTableAccess(role, this.tables.orders, carOrdersService.tables.orders, access.orders);
-      if (access.idempotency) grantTableAccess(role, this.tables.idempotency, carOrdersService.tables.idempotency, access.idempotency);
-      if (!access.callsSupplier) continue;
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSupplierConnection',
-          actions: ['ssm:GetParameter'],
-          resources: [parameterArn(this, this.supplierConnectionParameterName)],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSupplierCredentials',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: supplierSecretNames.map((secretName) => secretArnPatternForName(this, secretName)),
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'CacheSupplierToken',
-          actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-          resources: [tokenParameterArn],
-        }),
-      );
-      // Only through SSM, and only for this one parameter (SSM sets PARAMETER_ARN as the encryption context).
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'EncryptSupplierToken',
-          actions: ['kms:Encrypt', 'kms:Decrypt'],
-          resources: [this.supplierTokenKey.keyArn],
-          conditions: {
-            StringEquals: {
-              'kms:ViaService': `ssm.${Aws.REGION}.amazonaws.com`,
-              'kms:EncryptionContext:PARAMETER_ARN': tokenParameterArn,
-            },
-          },
-        }),
-      );
-    }
+    const store = supplierTokenStore(this, { stage, names, ...(props.supplier ? { supplier: props.supplier } : {}) });
+    this.supplierTokenKey = store.key;
+    this.supplierTokenParameterName = store.tokenParameterName;
+    this.supplierConnectionParameterName = store.connectionParameterName;
+    this.functions = this.declaredFunctions(store, logRetention);
 
     this.auth = new MachineUserPool(this, 'Auth', { stage, service: carOrdersService, clients: carOrdersClients });
-
     const lambdas = mapRecord(this.functions, (fn) => fn.lambda);
-    this.api = new ServiceApi(this, 'Api', {
-      apiName: apiName(stage, carOrdersService),
-      description: 'Car orders API (customers; supplier completion callbacks)',
+    ({ api: this.api } = serviceApiWithFirewall(this, {
+      service: carOrdersService,
+      apiName: names.carApi,
       stageName: stage,
-      routes: carOrdersService.routes,
-      stageThrottle: carOrdersService.stageThrottle,
       functions: lambdas,
       userPool: this.auth.userPool,
       logRetention,
-    });
-    new ApiFirewall(this, 'Firewall', {
-      name: apiName(stage, carOrdersService),
-      stage: this.api.stage,
-      defaultAction: 'allow',
-      rateLimitPer5Minutes: carOrdersService.wafRateLimitPer5Minutes,
-      logRetention,
-    });
-
+    }));
     new DeclaredSchedules(this, 'Schedules', { schedules: carOrdersService.schedules, functions: lambdas });
 
     const callback = this.auth.clients.supplierCallback;
@@ -271,7 +124,33 @@ export class CarOrdersStack extends Stack {
       clientSecretArn: callback.secret.secretArn,
       egressIps: this.natEips.map((eip) => eip.attrPublicIp),
     };
+    this.addOutputs();
+  }
 
+  /** The declared functions in the VPC, each granted exactly its carOrdersFunctionAccess. */
+  private declaredFunctions(store: SupplierTokenStore, logRetention: logs.RetentionDays): Record<CarOrdersFunction, ServiceFunction> {
+    const environment = carOrdersEnvironment({
+      ordersTableName: this.tables.orders.tableName,
+      idempotencyTableName: this.tables.idempotency.tableName,
+      supplierConnectionParameter: store.connectionParameterName,
+      supplierTokenParameter: store.tokenParameterName,
+      supplierTokenKeyId: store.key.keyId,
+    });
+    const functions = mapRecord(
+      carOrdersService.functions,
+      (declaration, name) => new ServiceFunction(this, pascalCase(name), { declaration, environment, vpc: this.vpc, logRetention }),
+    );
+    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [CarOrdersFunction, (typeof carOrdersFunctionAccess)[CarOrdersFunction]][]) {
+      const role = functions[name].role;
+      if (access.orders) grantTableAccess(role, this.tables.orders, carOrdersService.tables.orders, access.orders);
+      if (access.idempotency) grantTableAccess(role, this.tables.idempotency, carOrdersService.tables.idempotency, access.idempotency);
+      if (access.callsSupplier) grantSupplierAccess(this, role, store);
+    }
+    return functions;
+  }
+
+  private addOutputs(): void {
+    const callback = this.auth.clients.supplierCallback;
     const outputs: Record<string, { value: string; description: string }> = {
       ApiUrl: { value: this.api.url, description: 'Car orders API base URL' },
       TokenUrl: { value: this.auth.tokenUrl, description: 'OAuth 2.0 token endpoint (client_credentials)' },

@@ -1,35 +1,11 @@
-import {
-  carMakerCredentialSecretNames,
-  partnerUsagePlanName,
-  supplierEventBusName,
-  supplierConnectionParameterName,
-  supplierTokenParameterName,
-} from '../shared/names.js';
+import { platformNames, type PlatformNames } from '../shared/names.js';
 
 /**
- * Local resource names. The ones the two companies share at run time (the connection parameter, the token
- * parameter, the credential secrets) come from the same functions the stacks use; the rest are what CDK would
- * generate, made readable.
+ * The local runtime's resource names: shared/names.ts platformNames, the same function of the stage the stacks
+ * name their resources with (and readable names for what CloudFormation names on AWS).
  */
-export function localNames(stage: string) {
-  const credentials = carMakerCredentialSecretNames(stage);
-  return {
-    carOrdersTable: `${stage}-car-orders-orders`,
-    idempotencyTable: `${stage}-car-orders-idempotency`,
-    tireOrdersTable: `${stage}-tire-orders-tire-orders`,
-    supplierConnectionParameter: supplierConnectionParameterName(stage),
-    supplierTokenParameter: supplierTokenParameterName(stage),
-    supplierTokenKeyAlias: `alias/${stage}-car-orders-supplier-token`,
-    carMakerClientSecret: credentials.clientSecret,
-    tireApiKeySecret: credentials.apiKey,
-    supplierCallbackClientSecret: `${stage}/car-orders/supplier-callback/client-secret`,
-    usagePlan: partnerUsagePlanName(stage),
-    eventBus: supplierEventBusName(stage),
-    archive: `${stage}-tire-orders-archive`,
-    callbackRule: `${stage}-TireOrderCompletedToCarMaker`,
-    apiDestination: `${stage}-car-maker-callback`,
-    callbackDlq: `${stage}-tire-orders-callback-dlq`,
-  };
+export function localNames(stage: string): LocalNames {
+  return platformNames(stage);
 }
 
-export type LocalNames = ReturnType<typeof localNames>;
+export type LocalNames = PlatformNames;

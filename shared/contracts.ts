@@ -77,3 +77,28 @@ export const PartnerConnection = z.object({
   scope: z.string().min(1),
 });
 export type PartnerConnection = z.infer<typeof PartnerConnection>;
+
+/**
+ * The scopes the car maker asks the supplier's authorization server for: tire-orders' scopes, requested by
+ * car-orders. tire-orders/service.ts checks at compile time that each is one of its declared scopes.
+ */
+export const SUPPLIER_SCOPES = ['tire-orders/orders.write', 'tire-orders/orders.read'] as const;
+/** SUPPLIER_SCOPES as the OAuth `scope` parameter (space-separated). */
+export const SUPPLIER_SCOPE = SUPPLIER_SCOPES.join(' ');
+
+/**
+ * The completion callback between the companies: the supplier's API destination calls
+ * PATCH {carApi}/orders/{carOrderId} with the TireOrderCompleted detail as body, holding a token for this car-orders
+ * scope. car-orders/service.ts declares the route (COMPLETION_CALLBACK.routePath) and checks that the scope is its own.
+ */
+export const COMPLETION_CALLBACK = {
+  scope: 'car-orders/orders.complete',
+  httpMethod: 'PATCH',
+  /** The car maker's route the callback lands on. */
+  routePath: '/orders/{id}',
+  /** The API destination's endpoint path below the car API's stage URL; `*` takes the first path parameter value. */
+  pathTemplate: 'orders/*',
+  pathParameterValues: ['$.detail.carOrderId'],
+  inputPath: '$.detail',
+  headerParameters: { 'X-Correlation-Id': '$.detail.correlationId' },
+} as const;

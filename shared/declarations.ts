@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { GatewayProblem } from './gateway-problems.js';
 
 /**
  * The declarations each company's service.ts makes once, read by its CDK stack (to create AWS resources) and by
@@ -17,12 +18,15 @@ export interface FunctionDeclaration {
   inVpc: boolean;
 }
 
-export interface RouteDeclaration<F extends string = string> {
+/** A scope as Cognito writes it in tokens: `resource-server/scope-name`. */
+export type FullScope<N extends string, S extends string> = `${N}/${S}`;
+
+export interface RouteDeclaration<F extends string = string, Scope extends string = string> {
   method: HttpMethod;
   /** API Gateway resource path, e.g. /orders/{id}. */
   path: string;
-  /** The one OAuth scope the method's Cognito authorizer requires. */
-  scope: string;
+  /** The one OAuth scope the method's Cognito authorizer requires: one of the service's own (a typo does not compile). */
+  scope: Scope;
   function: F;
   /** Also require an API key (x-api-key) that belongs to the usage plan. */
   apiKeyRequired: boolean;
@@ -64,15 +68,57 @@ export interface ThrottleDeclaration {
   burstLimit: number;
 }
 
-export interface ServiceDeclaration<F extends string> {
+export interface QuotaDeclaration {
+  limit: number;
+  period: 'DAY' | 'WEEK' | 'MONTH';
+}
+
+/** The regional web ACL in front of the API's stage (its rate rule is the service's wafRateLimitPer5Minutes). */
+export interface FirewallDeclaration {
+  /** allow: a customer-facing API anyone may call; block: a partner API only the allowlist reaches. */
+  defaultAction: 'allow' | 'block';
+  /**
+   * Where the allow rule's IP set comes from. `partners`: the car maker's egress addresses as /32 plus the partner
+   * CIDRs (shared/allowlist.ts), also the API's resource policy. Absent: no allow rule, no resource policy.
+   */
+  allowlist?: 'partners';
+  /** AWS managed rule groups (vendor AWS), evaluated first, in this order. */
+  managedRuleGroups: readonly string[];
+}
+
+export interface ApiDeclaration {
+  description: string;
+  /** The refusals API Gateway answers itself, reshaped (shared/gateway-problems.ts). */
+  gatewayResponses: readonly GatewayProblem[];
+}
+
+/** The usage plan every partner API key belongs to (its name is in shared/names.ts). */
+export interface UsagePlanDeclaration {
+  description: string;
+  throttle: ThrottleDeclaration;
+  quota: QuotaDeclaration;
+}
+
+/** An app client of the company's user pool (client_credentials only) and the scopes it may request. */
+export interface MachineClientDeclaration<Scope extends string = string> {
+  scopes: readonly Scope[];
+}
+
+export interface ServiceDeclaration<F extends string, Scope extends string = string> {
   /** Company/service name; also the Cognito resource server identifier and the event source. */
   name: string;
   /** Scope name -> description, under the resource server `name`. */
   scopes: Record<string, string>;
   tables: Record<string, TableDeclaration>;
   functions: Record<F, FunctionDeclaration>;
-  routes: RouteDeclaration<F>[];
+  routes: RouteDeclaration<F, Scope>[];
   schedules: ScheduleDeclaration<F>[];
+  /** The app clients the stack (and the local runtime at first boot) creates. */
+  clients: Record<string, MachineClientDeclaration<Scope>>;
+  api: ApiDeclaration;
+  firewall: FirewallDeclaration;
+  /** Declared: every method requiring an API key counts against this plan on the API's stage. */
+  usagePlan?: UsagePlanDeclaration;
   /** Stage-wide throttle, applied before any usage plan. */
   stageThrottle: ThrottleDeclaration;
   /** Requests per 5-minute window from one source IP before the WAF rate-based rule blocks it. */

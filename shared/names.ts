@@ -1,7 +1,13 @@
 /**
- * The names both stacks (and the local runtime) derive from the stage. They are the cross-stack contract for the
- * values the car maker reads at run time, so neither side copies a name the other chose: one function per name.
- * No CDK import here, so the runtime and the CLI can use them without loading aws-cdk-lib.
+ * Every physical name of the platform, as a function of the stage: both stacks, the local runtime and the CLI read
+ * them here (platformNames below), so a name is written once and the local runtime names each resource as the stack
+ * does. No CDK import here, so the runtime and the CLI can use them without loading aws-cdk-lib.
+ *
+ * Some resources the stacks leave to CloudFormation to name (cfnNamedResources): the DynamoDB tables, the archive,
+ * the API destination, the connection, the dead-letter queue, the car maker's own client secrets. They keep their
+ * generated names on AWS; giving one a name now would REPLACE it (a retained table would be orphaned with every
+ * acknowledged order in it), which test/deploy-identity.test.ts refuses. Locally they get the readable names below;
+ * the CLI finds them on AWS from stack outputs and resource lists, never from these names.
  */
 
 /** A stage is part of stack names, Cognito domain prefixes and resource names: keep it short, lowercase and DNS-safe. */
@@ -60,3 +66,75 @@ export function partnerUsagePlanName(stage: string): string {
 export function supplierEventBusName(stage: string): string {
   return `${stage}-tire-orders`;
 }
+
+/** Log group a web ACL logs to: WAF only delivers to groups whose name starts with aws-waf-logs-. */
+export function wafLogGroupName(webAclName: string): string {
+  return `aws-waf-logs-${webAclName}`;
+}
+
+/** The completion-callback rule on the supplier's (stage-named) bus: the same name in every stage. */
+export const COMPLETION_CALLBACK_RULE_NAME = 'TireOrderCompletedToCarMaker';
+
+/** The names the stacks give their resources (physical name properties), derived from the stage. */
+export function stackNamedResources(stage: string) {
+  const credentials = carMakerCredentialSecretNames(stage);
+  const carApi = apiName(stage, { name: 'car-orders' });
+  const tireApi = apiName(stage, { name: 'tire-orders' });
+  return {
+    carOrdersStack: stackNames.carOrders(stage),
+    tireOrdersStack: stackNames.tireOrders(stage),
+    /** REST API and web ACL of each company (the same name). */
+    carApi,
+    tireApi,
+    carWafLogGroup: wafLogGroupName(carApi),
+    tireWafLogGroup: wafLogGroupName(tireApi),
+    carUserPool: `${stage}-car-orders`,
+    tireUserPool: `${stage}-tire-orders`,
+    supplierTokenKeyAlias: `alias/${stage}/car-orders/supplier-token`,
+    supplierConnectionParameter: supplierConnectionParameterName(stage),
+    externalSupplierConnectionParameter: externalSupplierConnectionParameterName(stage),
+    supplierTokenParameter: supplierTokenParameterName(stage),
+    carMakerClientSecret: credentials.clientSecret,
+    tireApiKeySecret: credentials.apiKey,
+    partnerIpSet: partnerAllowlistName(stage),
+    usagePlan: partnerUsagePlanName(stage),
+    eventBus: supplierEventBusName(stage),
+    callbackRule: COMPLETION_CALLBACK_RULE_NAME,
+  };
+}
+
+/**
+ * The resources CloudFormation names on AWS (see the module comment): these names are the local runtime's only.
+ */
+export function cfnNamedResources(stage: string) {
+  return {
+    carOrdersTable: `${stage}-car-orders-orders`,
+    idempotencyTable: `${stage}-car-orders-idempotency`,
+    tireOrdersTable: `${stage}-tire-orders-tire-orders`,
+    supplierCallbackClientSecret: `${stage}/car-orders/supplier-callback/client-secret`,
+    archive: `${stage}-tire-orders-archive`,
+    apiDestination: `${stage}-car-maker-callback`,
+    callbackDlq: `${stage}-tire-orders-callback-dlq`,
+  };
+}
+
+/**
+ * What the operator CLI creates per onboarded partner (`b2b partners onboard`), in both the local runtime and a
+ * deployed stage: the partner's record (an SSM String parameter per app client), its secrets and its API key.
+ */
+export function partnerResourceNames(stage: string) {
+  return {
+    partnerRecordPath: `/${stage}/tire-orders/partners/`,
+    partnerRecord: (clientId: string) => `/${stage}/tire-orders/partners/${clientId}`,
+    partnerClientSecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/client-secret`,
+    partnerApiKeySecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/api-key`,
+    partnerApiKey: (partner: string) => `${stage}-partner-${partner}`,
+  };
+}
+
+/** Every name of a stage: what the stacks name, and the local names of what CloudFormation names. */
+export function platformNames(stage: string) {
+  return { ...stackNamedResources(stage), ...cfnNamedResources(stage) };
+}
+
+export type PlatformNames = ReturnType<typeof platformNames>;

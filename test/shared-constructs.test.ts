@@ -97,7 +97,7 @@ describe('ApiFirewall', () => {
     const api = new apigateway.RestApi(stack, 'Api');
     api.root.addMethod('GET');
     expect(
-      () => new ApiFirewall(stack, 'Waf', { name: 'x', stage: api.deploymentStage, defaultAction: 'block', rateLimitPer5Minutes: 100 }),
+      () => new ApiFirewall(stack, 'Waf', { name: 'x', stage: api.deploymentStage, defaultAction: 'block', managedRuleGroups: [], rateLimitPer5Minutes: 100 }),
     ).toThrow(/needs an allowlist/);
   });
 });

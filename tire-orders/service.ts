@@ -1,24 +1,47 @@
 import {
+  COMPLETION_CALLBACK,
   PlaceTireOrderRequest,
+  SUPPLIER_SCOPE,
+  SUPPLIER_SCOPES,
   TIRE_ORDER_COMPLETED,
   TIRE_ORDERS_EVENT_SOURCE,
   tireOrderClientResource,
+  type PartnerConnection,
 } from '../shared/contracts.js';
-import { fullScope, type ServiceDeclaration } from '../shared/declarations.js';
+import type { FullScope, ServiceDeclaration, UsagePlanDeclaration } from '../shared/declarations.js';
+import { GATEWAY_PROBLEMS } from '../shared/gateway-problems.js';
+import { COMPLETION_CALLBACK_RULE_NAME } from '../shared/names.js';
 
 /**
- * The supplier's service, declared once. TireOrdersStack turns it into AWS resources; the local runtime runs the
- * same routes, scopes, schedules, event rule and delivery policy from it.
+ * The supplier's service, declared once: everything configured about it (routes and scopes, functions, table,
+ * schedule, app client, the API, its firewall and usage plan, the partner connection, the event bus's archive and
+ * completion callback). TireOrdersStack turns it into AWS resources; the local runtime (local/company.ts) runs the
+ * same from it. Physical names are in shared/names.ts.
  */
 
 export type TireOrdersFunction = 'placeOrder' | 'getOrder' | 'fulfilOrders';
 
+const scopes = {
+  'orders.write': 'Place tire orders',
+  'orders.read': 'Read own tire orders',
+} as const;
+
+/** A scope of the supplier's resource server, e.g. tire-orders/orders.write. */
+export type TireOrdersScope = FullScope<'tire-orders', keyof typeof scopes>;
+
+/** The car maker asks for scopes the supplier declares (the contract's scopes must be ours). */
+const carMakerScopes: readonly TireOrdersScope[] = SUPPLIER_SCOPES;
+
+/** The usage plan every partner API key belongs to. */
+export const tireOrdersUsagePlan = {
+  description: 'Throttle and quota of every partner API key',
+  throttle: { rateLimit: 50, burstLimit: 100 },
+  quota: { limit: 10_000, period: 'DAY' as const },
+} satisfies UsagePlanDeclaration;
+
 export const tireOrdersService = {
   name: 'tire-orders',
-  scopes: {
-    'orders.write': 'Place tire orders',
-    'orders.read': 'Read own tire orders',
-  },
+  scopes,
   tables: {
     tireOrders: {
       description:
@@ -72,31 +95,47 @@ export const tireOrdersService = {
       function: 'fulfilOrders',
     },
   ],
+  /** The supplier's app client for the car maker. */
+  clients: {
+    carMaker: { scopes: carMakerScopes },
+  },
+  api: {
+    description: 'Tire orders partner API',
+    gatewayResponses: GATEWAY_PROBLEMS,
+  },
+  // A partner API: only the allowlisted partner addresses get through (and the API's resource policy denies the rest).
+  firewall: {
+    defaultAction: 'block',
+    allowlist: 'partners',
+    managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
+  },
+  usagePlan: tireOrdersUsagePlan,
   stageThrottle: { rateLimit: 100, burstLimit: 200 },
   wafRateLimitPer5Minutes: 2000,
   accessTokenValidityMinutes: 60,
-} as const satisfies ServiceDeclaration<TireOrdersFunction>;
+} as const satisfies ServiceDeclaration<TireOrdersFunction, TireOrdersScope>;
 
-/** The usage plan every partner API key belongs to. */
-export const tireOrdersUsagePlan = {
-  throttle: { rateLimit: 50, burstLimit: 100 },
-  quota: { limit: 10_000, period: 'DAY' as const },
+/** The supplier's app clients (the declaration's). */
+export const tireOrdersClients = tireOrdersService.clients;
+
+/** Where the car maker finds this API: the PartnerConnection JSON the supplier writes for it. */
+export const connectionForCarMaker = {
+  description: 'How the car maker reaches the tire orders API (PartnerConnection JSON; secrets by ARN)',
+  /** The car maker's carMaker client requests exactly the contract's scopes. */
+  of: (endpoint: Omit<PartnerConnection, 'scope'>): PartnerConnection => ({ ...endpoint, scope: SUPPLIER_SCOPE }),
 };
-
-/** The supplier's app client for the car maker. */
-export const tireOrdersClients = {
-  carMaker: { scopes: [fullScope(tireOrdersService, 'orders.write'), fullScope(tireOrdersService, 'orders.read')] },
-} as const;
 
 /** Supplier event bus: the archive and the rule that calls the car maker back through an API destination. */
 export const tireOrdersEvents = {
   archive: {
+    description: 'Every tire-orders event, for replay after a failed delivery',
     // Every partner's events, whoever placed the order.
     eventPattern: { source: [TIRE_ORDERS_EVENT_SOURCE] },
     defaultRetentionDays: 30,
   },
   completionCallback: {
-    ruleName: 'TireOrderCompletedToCarMaker',
+    ruleName: COMPLETION_CALLBACK_RULE_NAME,
+    description: 'Calls the car maker back when a tire order completes',
     /**
      * Only the completions of tire orders the car maker placed, named by the event's resources: another partner's
      * order id means nothing to the car maker's API (its PATCH would answer 404 and the event be dead-lettered).
@@ -108,16 +147,26 @@ export const tireOrdersEvents = {
       'detail-type': [TIRE_ORDER_COMPLETED],
       resources: [tireOrderClientResource(carMakerClientId)],
     }),
-    /** The API destination: PATCH {carApi}/orders/{carOrderId}, the body being the event detail. */
-    httpMethod: 'PATCH' as const,
-    pathTemplate: 'orders/*',
-    pathParameterValues: ['$.detail.carOrderId'],
-    inputPath: '$.detail',
-    headerParameters: { 'X-Correlation-Id': '$.detail.correlationId' },
+    /** The API destination: PATCH {carApi}/orders/{carOrderId}, the body being the event detail (the contract). */
+    httpMethod: COMPLETION_CALLBACK.httpMethod,
+    pathTemplate: COMPLETION_CALLBACK.pathTemplate,
+    pathParameterValues: COMPLETION_CALLBACK.pathParameterValues,
+    inputPath: COMPLETION_CALLBACK.inputPath,
+    headerParameters: COMPLETION_CALLBACK.headerParameters,
     /** The car maker's scope the OAuth connection requests. */
-    scope: 'car-orders/orders.complete',
+    scope: COMPLETION_CALLBACK.scope,
     invocationRateLimitPerSecond: 10,
     retryPolicy: { maximumRetryAttempts: 12, maximumEventAgeSeconds: 6 * 60 * 60 },
+    /** Where given-up callbacks go, and the alarm that says one is there. */
+    deadLetter: {
+      retentionDays: 14,
+      alarm: {
+        description: 'A completion callback to the car maker was given up and is in the dead-letter queue',
+        periodMinutes: 1,
+        threshold: 1,
+        evaluationPeriods: 1,
+      },
+    },
   },
 };
 

@@ -3,6 +3,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { wafLogGroupName } from '../names.js';
 import type { PartnerAllowlist } from './partner-allowlist.js';
 import { DEFAULT_LOG_RETENTION } from './service-function.js';
 
@@ -12,6 +13,8 @@ export interface ApiFirewallProps {
   stage: apigateway.Stage;
   /** allow: customer-facing API; block: partner API where only the allowlist gets through. */
   defaultAction: 'allow' | 'block';
+  /** AWS managed rule groups, evaluated first in this order (the service's firewall declaration). */
+  managedRuleGroups: readonly string[];
   /** Requests per 5 minutes from one IP before the rate-based rule blocks it. */
   rateLimitPer5Minutes: number;
   /** With defaultAction block: the partner addresses the web ACL allows. */
@@ -36,6 +39,28 @@ function managedRuleGroup(name: string, priority: number): wafv2.CfnWebACL.RuleP
   };
 }
 
+/** Managed rule groups first, then the per-IP rate rule, then (default block) the partner allow rule. */
+function webAclRules(props: ApiFirewallProps): wafv2.CfnWebACL.RuleProperty[] {
+  const rules = props.managedRuleGroups.map((name, priority) => managedRuleGroup(name, priority));
+  rules.push({
+    name: 'RateLimitPerIp',
+    priority: rules.length,
+    action: { block: {} },
+    statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes, aggregateKeyType: 'IP' } },
+    visibilityConfig: visibility('RateLimitPerIp'),
+  });
+  if (props.allowlist) {
+    rules.push({
+      name: 'AllowPartnerAddresses',
+      priority: rules.length,
+      action: { allow: {} },
+      statement: { ipSetReferenceStatement: { arn: props.allowlist.ipSet.attrArn } },
+      visibilityConfig: visibility('AllowPartnerAddresses'),
+    });
+  }
+  return rules;
+}
+
 /**
  * A regional WAF web ACL on an API Gateway stage: AWS managed common rule set and known bad inputs, a per-IP
  * rate-based rule, optionally an allow rule for a partner IP set (evaluated after the blocking rules, so partner
@@ -51,27 +76,7 @@ export class ApiFirewall extends Construct {
       throw new Error('ApiFirewall: a default-block web ACL needs an allowlist, or nobody could call the API');
     }
 
-    const rules: wafv2.CfnWebACL.RuleProperty[] = [
-      managedRuleGroup('AWSManagedRulesCommonRuleSet', 0),
-      managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 1),
-      {
-        name: 'RateLimitPerIp',
-        priority: 2,
-        action: { block: {} },
-        statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes, aggregateKeyType: 'IP' } },
-        visibilityConfig: visibility('RateLimitPerIp'),
-      },
-    ];
-    if (props.allowlist) {
-      rules.push({
-        name: 'AllowPartnerAddresses',
-        priority: 3,
-        action: { allow: {} },
-        statement: { ipSetReferenceStatement: { arn: props.allowlist.ipSet.attrArn } },
-        visibilityConfig: visibility('AllowPartnerAddresses'),
-      });
-    }
-
+    const rules = webAclRules(props);
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: props.name,
       scope: 'REGIONAL',
@@ -86,7 +91,7 @@ export class ApiFirewall extends Construct {
     });
 
     // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-    const logGroupName = `aws-waf-logs-${props.name}`;
+    const logGroupName = wafLogGroupName(props.name);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,

@@ -1,7 +1,11 @@
-import { APIGatewayClient, GetRestApisCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetRestApisCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, GetWebACLCommand, ListIPSetsCommand, ListWebACLsCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { apiResourcePaths, logicalIdOf, renderString, resourcesOf, synthesizeTestPlatform, type SynthesizedPlatform } from '../support/platform.js';
@@ -16,8 +20,10 @@ import { bootRuntime, showLogsIfFailed, removeStateDirs, type E2eRuntime } from 
  * compared with what the running local platform actually does or reports: the gateways' routes, scopes, API-key
  * requirements and body models (probed over HTTP), the gateway responses, the schedulers' schedules, the callback
  * rule and API destination (the bridge, and a real delivery), and the supplier allowlist (the WAF IP set and the
- * resource policy through the real WAFv2 and API Gateway clients, and the gateway's answers by source address).
- * Nothing is read from the service declarations, so drift in the local wiring fails here.
+ * resource policy through the real WAFv2 and API Gateway clients, and the gateway's answers by source address), the
+ * web ACLs' rules (name, priority, action), the usage plan the control plane reports, and the physical names of
+ * every emulated resource (the template's, with the stage local for dev). Nothing is read from the service
+ * declarations, so drift in the local wiring fails here.
  */
 type Company = 'car' | 'tire';
 const PROBE_ID = 'parity-probe-id';
@@ -44,6 +50,11 @@ function templateMethods(template: Template): TemplateMethod[] {
     .sort((a, b) => `${a.path} ${a.httpMethod}`.localeCompare(`${b.path} ${b.httpMethod}`));
 }
 
+/** A name from the dev templates as the local runtime (stage local) has it: dev-x, /dev/x, dev/x, alias/dev/x. */
+function toLocalStage(name: string): string {
+  return name.replace(/(^|\/)dev(?=[-/])/, '$1local');
+}
+
 /** The template's resources of a type whose properties match, exactly one. */
 function only(template: Template, type: string, match: (properties: Record<string, any>) => boolean = () => true) {
   const found = Object.entries(resourcesOf(template, type)).filter(([, resource]) => match(resource.Properties ?? {}));
@@ -65,7 +76,7 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
     e2e = await bootRuntime({ schedules: false });
     runtime = e2e.runtime;
     carMaker = await carMakerCredentials(runtime);
-  }, 90_000);
+  }, 180_000);
 
   afterEach((context) => showLogsIfFailed(context, e2e));
 
@@ -178,7 +189,7 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
   });
 
   it('schedules: each company\'s scheduler runs the template\'s schedule rules against the same functions', () => {
-    const stacks: Record<Company, Stack & { functions: Record<string, { lambda: import('constructs').IConstruct }> }> = {
+    const stacks: Record<Company, Stack & { functions: Record<string, { lambda: IConstruct }> }> = {
       car: synthesized.platform.carOrders!,
       tire: synthesized.platform.tireOrders!,
     };
@@ -383,5 +394,89 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
     const stage = only(templates.tire, 'AWS::ApiGateway::Stage').properties;
     const settings = (stage.MethodSettings as Record<string, any>[]).find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
     expect(options.service.stageThrottle).toEqual({ rateLimit: settings?.ThrottlingRateLimit, burstLimit: settings?.ThrottlingBurstLimit });
+  });
+  it('usage plan: the control plane reports the template\'s plan under the template\'s name', async () => {
+    const plan = only(templates.tire, 'AWS::ApiGateway::UsagePlan').properties;
+    const apigateway = new APIGatewayClient(sdkConfig(runtime));
+    try {
+      const local = (await apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
+      expect(local.map((p) => ({ name: p.name, description: p.description, throttle: p.throttle, quota: { limit: p.quota?.limit, period: p.quota?.period } }))).toEqual([
+        {
+          name: toLocalStage(plan.UsagePlanName as string),
+          description: plan.Description,
+          throttle: { rateLimit: plan.Throttle.RateLimit, burstLimit: plan.Throttle.BurstLimit },
+          quota: { limit: plan.Quota.Limit, period: plan.Quota.Period },
+        },
+      ]);
+    } finally {
+      apigateway.destroy();
+    }
+  });
+
+  it('firewall rules: each web ACL runs the template\'s rules by name, priority and action (managed groups aside)', async () => {
+    const waf = new WAFV2Client(sdkConfig(runtime));
+    try {
+      for (const template of [templates.car, templates.tire]) {
+        const acl = only(template, 'AWS::WAFv2::WebACL').properties;
+        const rules = acl.Rules as Record<string, any>[];
+        const managed = rules.filter((rule) => rule.Statement.ManagedRuleGroupStatement);
+        // The AWS managed rule groups are not emulated locally (local/aws/wafv2.ts); they come first, in priority order.
+        expect(managed.map((rule) => rule.Priority)).toEqual(managed.map((_, i) => i));
+        const own = rules
+          .filter((rule) => !rule.Statement.ManagedRuleGroupStatement)
+          .map((rule) => ({ name: rule.Name, priority: rule.Priority, action: Object.keys(rule.Action)[0], statement: Object.keys(rule.Statement)[0] }));
+        const summary = ((await waf.send(new ListWebACLsCommand({ Scope: 'REGIONAL' }))).WebACLs ?? []).find(
+          (candidate) => candidate.Name === toLocalStage(acl.Name as string),
+        );
+        expect(summary, acl.Name as string).toBeDefined();
+        const local = (await waf.send(new GetWebACLCommand({ Scope: 'REGIONAL', Name: summary!.Name, Id: summary!.Id }))).WebACL!;
+        expect(
+          (local.Rules ?? []).map((rule) => ({
+            name: rule.Name,
+            priority: rule.Priority,
+            action: Object.keys(rule.Action ?? {})[0],
+            statement: Object.keys(rule.Statement ?? {}).find((key) => (rule.Statement as Record<string, unknown>)[key] !== undefined),
+          })),
+        ).toEqual(own);
+      }
+    } finally {
+      waf.destroy();
+    }
+  });
+
+  it('names: every resource the runtime emulates has the template\'s physical name, with the stage local for dev', async () => {
+    const { names } = runtime.description;
+    const nameOf = (template: Template, type: string, property = 'Name', match?: (p: Record<string, any>) => boolean) =>
+      toLocalStage(only(template, type, match).properties[property] as string);
+    const config = sdkConfig(runtime);
+    const clients = {
+      waf: new WAFV2Client(config),
+      apigateway: new APIGatewayClient(config),
+      ssm: new SSMClient(config),
+      secrets: new SecretsManagerClient(config),
+      cognito: new CognitoIdentityProviderClient(config),
+    };
+    try {
+      const apis = ((await clients.apigateway.send(new GetRestApisCommand({}))).items ?? []).map((api) => api.name).sort();
+      expect(apis).toEqual([nameOf(templates.car, 'AWS::ApiGateway::RestApi'), nameOf(templates.tire, 'AWS::ApiGateway::RestApi')].sort());
+      const acls = ((await clients.waf.send(new ListWebACLsCommand({ Scope: 'REGIONAL' }))).WebACLs ?? []).map((acl) => acl.Name).sort();
+      expect(acls).toEqual([nameOf(templates.car, 'AWS::WAFv2::WebACL'), nameOf(templates.tire, 'AWS::WAFv2::WebACL')].sort());
+      const pools = ((await clients.cognito.send(new ListUserPoolsCommand({ MaxResults: 10 }))).UserPools ?? []).map((pool) => pool.Name).sort();
+      expect(pools).toEqual(
+        [nameOf(templates.car, 'AWS::Cognito::UserPool', 'UserPoolName'), nameOf(templates.tire, 'AWS::Cognito::UserPool', 'UserPoolName')].sort(),
+      );
+      expect(names.eventBus).toBe(nameOf(templates.tire, 'AWS::Events::EventBus'));
+      expect(runtime.bridge.describeRule(names.callbackRule, names.eventBus).name).toBe(
+        nameOf(templates.tire, 'AWS::Events::Rule', 'Name', (p) => p.EventPattern !== undefined),
+      );
+      expect(names.supplierTokenKeyAlias).toBe(nameOf(templates.car, 'AWS::KMS::Alias', 'AliasName'));
+      const parameter = nameOf(templates.tire, 'AWS::SSM::Parameter');
+      expect((await clients.ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Name).toBe(parameter);
+      for (const secret of Object.values(resourcesOf(templates.tire, 'AWS::SecretsManager::Secret')).flatMap((r) => (r.Properties?.Name ? [r.Properties.Name as string] : []))) {
+        expect((await clients.secrets.send(new DescribeSecretCommand({ SecretId: toLocalStage(secret) }))).Name).toBe(toLocalStage(secret));
+      }
+    } finally {
+      for (const client of Object.values(clients)) client.destroy();
+    }
   });
 });

@@ -1,8 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SUPPLIER_SCOPE } from '../../../car-orders/service.js';
-import { PartnerConnection, TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../../shared/contracts.js';
+import { PartnerConnection, SUPPLIER_SCOPE, TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../../shared/contracts.js';
 import {
   actionsOf,
   apiMethod,
