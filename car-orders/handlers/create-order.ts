@@ -15,7 +15,7 @@ import { jsonResponse } from '../../shared/http/response.js';
 import { readEnvironment } from '../adapters/environment.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../adapters/http-request.js';
 import { OrdersTable } from '../adapters/orders-table.js';
-import { logger } from '../adapters/powertools.js';
+import { count, logger, powertools } from '../adapters/powertools.js';
 import { SUPPLIER_VARIABLES, supplierFromEnvironment } from '../adapters/supplier.js';
 import { placeTireOrder } from '../adapters/tire-ordering.js';
 import { carOrderIdFor } from '../domain/car-order-id.js';
@@ -40,6 +40,13 @@ interface CreateOrderRequest {
   idempotencyKey?: string;
 }
 
+/** This invocation's own state, outside the idempotency payload. */
+interface Invocation {
+  budget: TimeBudget;
+  /** Set when acceptOrder ran; still false after acceptOrderOnce means Powertools replayed a stored response. */
+  accepted: boolean;
+}
+
 /** Whether a stored order is the one this request asks for (same client, same body). */
 function isSameOrder(stored: CarOrder, wanted: CarOrder): boolean {
   return stored.clientId === wanted.clientId && stored.carType === wanted.carType && stored.quantity === wanted.quantity;
@@ -53,7 +60,8 @@ function isSameOrder(stored: CarOrder, wanted: CarOrder): boolean {
  * leaves only an in-progress record that expires. A retry then finds the order already stored, continues with it
  * (placing its tire order if still pending) and answers with it; never a second order.
  */
-async function acceptOrder(request: CreateOrderRequest, budget: TimeBudget): Promise<CarOrderView> {
+async function acceptOrder(request: CreateOrderRequest, invocation: Invocation): Promise<CarOrderView> {
+  invocation.accepted = true;
   const candidate = newCarOrder({
     id: carOrderIdFor(request.clientId, request.idempotencyKey),
     clientId: request.clientId,
@@ -65,6 +73,7 @@ async function acceptOrder(request: CreateOrderRequest, budget: TimeBudget): Pro
   const stored = await orders.createOrGet(candidate);
   let order = candidate;
   if (stored === undefined) {
+    count('OrdersAccepted');
     logger.info('Car order accepted', { carOrderId: order.id, clientId: order.clientId });
   } else {
     // A random id never collides, and a derived one embeds the client: either would be a bug, not a request error.
@@ -74,12 +83,13 @@ async function acceptOrder(request: CreateOrderRequest, budget: TimeBudget): Pro
     if (!isSameOrder(stored, candidate)) {
       throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
     }
+    count('DuplicateOrdersIgnored');
     logger.info('Car order already accepted by an earlier attempt of this request', { carOrderId: stored.id });
     order = stored;
     if (!needsTireOrder(order)) return carOrderView(order);
   }
   // Whatever happens with the supplier, the order is accepted: if it is not placed now, the retry job places it.
-  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders, budget });
+  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders, budget: invocation.budget });
   return carOrderView(outcome.order);
 }
 
@@ -94,9 +104,9 @@ const idempotencyConfig = new IdempotencyConfig({
   expiresAfterSeconds: IDEMPOTENCY_KEY_TTL_SECONDS,
 });
 const acceptOrderOnce = makeIdempotent(
-  async (request: CreateOrderRequest & { idempotencyKey: string }, budget: TimeBudget) => acceptOrder(request, budget),
+  async (request: CreateOrderRequest & { idempotencyKey: string }, invocation: Invocation) => acceptOrder(request, invocation),
   {
-    // The request (first argument) is the idempotency payload; the budget is this invocation's own.
+    // The request (first argument) is the idempotency payload; the second is this invocation's own.
     dataIndexArgument: 0,
     // Its own DynamoDBClient, created by Powertools from the same default configuration (AWS_ENDPOINT_URL included).
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME }),
@@ -104,22 +114,24 @@ const acceptOrderOnce = makeIdempotent(
   },
 );
 
-export const handler = httpHandler(logger, async (event, { correlationId, lambdaContext }) => {
+export const handler = httpHandler(powertools, async (event, { correlationId, lambdaContext }) => {
   const { clientId } = callerOf(event);
   const idempotencyKey = idempotencyKeyOf(event);
   const body = parseJsonBody(event, CreateCarOrderBody);
   // Taken first: everything below (idempotency record, order store, supplier) runs within the invocation.
   const budget = TimeBudget.fromRemaining(lambdaContext.getRemainingTimeInMillis(), RESPONSE_RESERVE_MS);
   const request: CreateOrderRequest = { clientId, body, correlationId };
+  const invocation: Invocation = { budget, accepted: false };
 
   let view: CarOrderView;
   if (idempotencyKey === undefined) {
-    view = await acceptOrder(request, budget);
+    view = await acceptOrder(request, invocation);
   } else {
     // The in-progress record expires with this invocation, so a request that dies mid-way can be retried.
     idempotencyConfig.registerLambdaContext(lambdaContext);
     try {
-      view = await acceptOrderOnce({ ...request, idempotencyKey }, budget);
+      view = await acceptOrderOnce({ ...request, idempotencyKey }, invocation);
+      if (!invocation.accepted) count('DuplicateOrdersIgnored');
     } catch (error) {
       if (error instanceof IdempotencyValidationError) {
         throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);

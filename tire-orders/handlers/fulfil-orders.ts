@@ -5,7 +5,7 @@ import {
   type CompletionEvent,
 } from '../adapters/completion-events.js';
 import { loadTireOrdersConfig } from '../adapters/config.js';
-import { logger } from '../adapters/powertools.js';
+import { count, logger, powertools } from '../adapters/powertools.js';
 import { TireOrderStore, type StartKey } from '../adapters/tire-order-store.js';
 import {
   canComplete,
@@ -54,6 +54,8 @@ export const handler = async (_event: ScheduledEvent, context: Context): Promise
   } catch (error) {
     logger.error('Fulfilment run failed; the next run picks up where it stopped', error as Error);
     throw error;
+  } finally {
+    powertools.publishMetrics();
   }
 };
 
@@ -86,6 +88,7 @@ async function completeDueOrders(now: Date, hasTimeForAnotherPage: () => boolean
       // The index may lag the table; the conditional update is what decides, this only saves a doomed write.
       if (canComplete(order) && (await store.markCompleted(order.id, completionAt(now)))) {
         completed += 1;
+        count('OrdersFulfilled');
         logger.info('Tire order completed', orderKeys(order));
       } else {
         skipped += 1;
@@ -116,6 +119,7 @@ async function publishPendingEvents(
         events.push({ tireOrderId: order.id, clientId: order.clientId, detail: completedEventDetail(order) });
       } catch (error) {
         failed += 1;
+        count('CompletionEventsFailed');
         logger.error('Tire order awaits an event but is not completed; left alone', {
           ...orderKeys(order),
           error: (error as Error).message,
@@ -132,6 +136,7 @@ async function publishPendingEvents(
         // The whole request failed (after the SDK's own retries): nothing in it was published and every order
         // stays AWAITING_EVENT. Stop here rather than hammer a failing bus; the next run retries them all.
         failed += batch.length;
+        count('CompletionEventsFailed', batch.length);
         logger.error('PutEvents failed; the remaining events wait for the next run', error as Error);
         logger.info('Events published', { published, failed });
         return { published, failed };
@@ -139,6 +144,7 @@ async function publishPendingEvents(
 
       for (const failure of outcome.failed) {
         failed += 1;
+        count('CompletionEventsFailed');
         logger.warn('TireOrderCompleted event not accepted; retried next run', {
           ...eventKeys(failure.event),
           errorCode: failure.errorCode,
@@ -148,6 +154,7 @@ async function publishPendingEvents(
       await Promise.all(
         outcome.published.map(async (event) => {
           published += 1;
+          count('CompletionEventsPublished');
           if (await store.markEventPublished(event.tireOrderId, publishedAt)) {
             logger.info('TireOrderCompleted event published', eventKeys(event));
           } else {
