@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { metricTotals } from '../../../test/support/metrics.js';
 import { newCarOrder, type CarOrder } from '../../domain/car-order.js';
 import { apiEvent, captureLogs, lambdaContext, ORDERS_TABLE, problemOf, setCarOrdersEnvironment } from './support.js';
 
@@ -66,6 +67,7 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
     });
     expect(orders.commandCalls(GetCommand)).toHaveLength(0);
     expect(logs.entries().find((e) => e.message === 'Car order completed')).toMatchObject({ carOrderId: 'order-1', correlationId: 'corr-1' });
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1 });
   });
 
   it('answers 204 to a repeated callback without a second change', async () => {
@@ -76,6 +78,8 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
     expect((await patch(callback)).statusCode).toBe(204);
     expect(orders.commandCalls(UpdateCommand)).toHaveLength(2);
     expect(orders.commandCalls(GetCommand)).toHaveLength(1);
+    // At-least-once delivery: operators see the repeat as a duplicate ignored, not a second completion.
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1, DuplicateCompletionsIgnored: 1 });
   });
 
   it('ends a concurrent duplicate as 204: both race, one write applies, the other re-reads', async () => {

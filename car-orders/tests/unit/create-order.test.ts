@@ -23,6 +23,7 @@ import {
   type SupplierBehaviour,
 } from './support.js';
 
+import { emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { carOrderIdFor } from '../../domain/car-order-id.js';
 import { carOrdersService } from '../../service.js';
 
@@ -139,6 +140,10 @@ describe('POST /orders', () => {
     expect(logs.entries().find((e) => e.message === 'Car order accepted')).toMatchObject({ correlationId: 'corr-1' });
     expect(logs.text()).not.toContain('stored-access-token');
     expect(logs.text()).not.toContain(API_KEY);
+    // The business figures: one EMF line for the request, in the service's namespace, with its service dimension.
+    expect(emfLines(logs.entries())).toEqual([
+      { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { OrdersAccepted: 1, TireOrdersPlaced: 1 } },
+    ]);
   });
 
   it('defaults quantity to 1', async () => {
@@ -166,6 +171,8 @@ describe('POST /orders', () => {
       expect(orders.commandCalls(PutCommand)).toHaveLength(1);
       expect(orders.commandCalls(UpdateCommand)).toHaveLength(0);
       expect(supplier.apiCalls).toHaveLength(1);
+      // Deferred, not failed: the retry job places it once the supplier is back.
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersDeferred: 1 });
     });
 
     it('no token can be obtained', async () => {
@@ -185,6 +192,7 @@ describe('POST /orders', () => {
       const result = await post({ carType: 'sedan' });
       expect(result.statusCode).toBe(201);
       expect(json(result).status).toBe('OrderSubmitted');
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersFailed: 1 });
     });
   });
 
@@ -270,6 +278,7 @@ describe('POST /orders', () => {
       expect(problemOf(result).status).toBe(status);
       expect(orders.calls()).toHaveLength(0);
       expect(supplier.fetchSpy).not.toHaveBeenCalled();
+      expect(emfLines(logs.entries())).toEqual([]);
     });
 
     it('a wrong content type (415)', async () => {
@@ -328,6 +337,8 @@ describe('POST /orders', () => {
       // Both requests tried to claim the key; the second found the completed record.
       const claims = idempotency.dynamo.commandCalls(PutItemCommand);
       expect(claims.map((c) => c.args[0].input.TableName)).toEqual([IDEMPOTENCY_TABLE, IDEMPOTENCY_TABLE]);
+      // The replay is counted as a duplicate, not as a second order.
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersPlaced: 1, DuplicateOrdersIgnored: 1 });
     });
 
     it('a key is the same key whatever the JSON formatting, but belongs to the calling client', async () => {
@@ -399,6 +410,8 @@ describe('POST /orders', () => {
       release.resolve();
       await dying;
       expect(stored.size).toBe(1);
+      // One order accepted; the retry is the duplicate. Each attempt that reached the supplier placed the tire order.
+      expect(metricTotals(logs.entries())).toMatchObject({ OrdersAccepted: 1, DuplicateOrdersIgnored: 1 });
     });
 
     it('returns an already placed order as it is, without calling the supplier again', async () => {

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from 
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { newCarOrder, type CarOrder } from '../../domain/car-order.js';
 import type { PendingTireOrdersSummary } from '../../handlers/place-pending-tire-orders.js';
 import {
@@ -95,6 +96,10 @@ describe('place-pending-tire-orders (scheduled)', () => {
     expect(supplier.apiCalls[2]?.headers['x-correlation-id']).toBe('corr-o3');
     expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
     expect(logs.entries().find((e) => e.message === 'Pending tire orders processed')).toMatchObject({ examined: 5, placed: 5, failed: 0 });
+    // One EMF line for the run, whatever the number of orders.
+    expect(emfLines(logs.entries())).toEqual([
+      { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { TireOrdersPlaced: 5 } },
+    ]);
   });
 
   it('carries on past an order the supplier refuses, recording the refusal and backing it off', async () => {
@@ -110,6 +115,7 @@ describe('place-pending-tire-orders (scheduled)', () => {
       ExpressionAttributeValues: { ':refused': 1, ':transient': 0, ':workState': 'AWAITING_TIRE_ORDER' },
     });
     expect(String(failure?.ExpressionAttributeValues?.[':error'])).toContain('400');
+    expect(metricTotals(logs.entries())).toEqual({ TireOrdersPlaced: 2, TireOrdersFailed: 1 });
     // First refusal: due again a minute later, not at the next run.
     const dueAt = Date.parse(String(failure?.ExpressionAttributeValues?.[':dueAt']));
     expect(dueAt).toBeGreaterThanOrEqual(before + 60_000);
@@ -130,6 +136,7 @@ describe('place-pending-tire-orders (scheduled)', () => {
     const given = logs.entries().find((e) => e.message === 'Tire order given up after repeated refusals; the car order stays OrderSubmitted');
     expect(given).toMatchObject({ level: 'ERROR', carOrderId: 'o1', refusedAttempts: 10 });
     expect(String(given?.supplierAnswer)).toContain('422');
+    expect(metricTotals(logs.entries())).toEqual({ TireOrdersFailed: 1, TireOrdersGivenUp: 1 });
   });
 
   it('backs off an order the supplier fails on (5xx) without counting it as a refusal', async () => {
@@ -155,6 +162,7 @@ describe('place-pending-tire-orders (scheduled)', () => {
     expect(await run()).toEqual({ examined: 2, placed: 1, failed: 1 });
     expect(orders.commandCalls(QueryCommand)).toHaveLength(1);
     expect(supplier.apiCalls).toHaveLength(2);
+    expect(metricTotals(logs.entries())).toEqual({ TireOrdersPlaced: 1, TireOrdersDeferred: 1 });
   });
 
   it('counts an order that already moved on as placed (the supplier returned the existing tire order)', async () => {
@@ -211,5 +219,6 @@ describe('place-pending-tire-orders (scheduled)', () => {
     orders.on(QueryCommand).rejects(new Error('InternalServerError'));
     mockSupplierHttp();
     await expect(run()).rejects.toThrow('InternalServerError');
+    expect(emfLines(logs.entries())).toEqual([]);
   });
 });

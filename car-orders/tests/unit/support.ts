@@ -15,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import type { PartnerConnection } from '../../../shared/contracts.js';
 import type { AccessToken } from '../../../shared/auth/client-credentials.js';
+import { jsonLines } from '../../../test/support/metrics.js';
 import { carOrdersEnvironment } from '../../service.js';
 
 /** Shared fixtures for the car-orders handler tests: environment, events, AWS mocks and a scripted supplier. */
@@ -280,7 +281,7 @@ export function mockIdempotencyTable() {
   return { dynamo, items };
 }
 
-/** Captures everything written to stdout/stderr (where Powertools Logger writes) and keeps the test output quiet. */
+/** Captures everything written to stdout/stderr (where Powertools Logger and Metrics write) and keeps the test output quiet. */
 export function captureLogs(): { text: () => string; entries: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const capture = (chunk: unknown) => {
@@ -290,12 +291,5 @@ export function captureLogs(): { text: () => string; entries: () => Record<strin
   vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   const text = () => chunks.join('');
-  return {
-    text,
-    entries: () =>
-      text()
-        .split('\n')
-        .filter((line) => line.trim().startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+  return { text, entries: () => jsonLines(text()) };
 }

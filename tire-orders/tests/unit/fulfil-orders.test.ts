@@ -15,6 +15,7 @@ import {
   tireOrderClientResource,
   TireOrderCompletedDetail,
 } from '../../../shared/contracts.js';
+import { captureStdout, emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { logger } from '../../adapters/powertools.js';
 import { completeTireOrder, placeTireOrder, type TireOrder } from '../../domain/tire-order.js';
 import { handler, QUERY_PAGE_SIZE } from '../../handlers/fulfil-orders.js';
@@ -25,6 +26,7 @@ import { FakeTireOrdersTable } from './support/fake-table.js';
 const ddb = mockClient(DynamoDBDocumentClient);
 const eventBridge = mockClient(EventBridgeClient);
 let table: FakeTireOrdersTable;
+let stdout: ReturnType<typeof captureStdout>;
 /** Every PutEvents request the job made, in order. */
 let putEventsRequests: PutEventsCommandInput[];
 /** How EventBridge answers the next PutEvents requests, one each; once empty, it accepts every entry. */
@@ -86,6 +88,7 @@ beforeEach(() => {
   ddb.reset();
   eventBridge.reset();
   table = new FakeTireOrdersTable(TEST_TABLE_NAME).attach(ddb);
+  stdout = captureStdout();
   putEventsRequests = [];
   putEventsAnswers = [];
   eventBridge.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
@@ -144,6 +147,14 @@ describe('phase 1: completing due orders', () => {
     for (const order of notYetDue) {
       expect(table.item(order.id)).toEqual(order);
     }
+    // One EMF line for the run.
+    expect(emfLines(stdout.entries())).toEqual([
+      {
+        namespace: 'TireOrders',
+        dimensions: { service: 'tire-orders' },
+        values: { OrdersFulfilled: 7, CompletionEventsPublished: 7 },
+      },
+    ]);
   });
 
   it('completes with a conditional update from OrderSubmitted that also puts the order in the outbox', async () => {
@@ -187,6 +198,7 @@ describe('phase 1: completing due orders', () => {
     const summary = await run();
 
     expect(summary.completed).toBe(3);
+    expect(metricTotals(stdout.entries())).toMatchObject({ OrdersFulfilled: 3 });
     expect(table.item(raced.id)).toMatchObject({ status: 'OrderCompleted', completedAt: otherRunCompletedAt });
     for (const order of [orders[0]!, orders[2]!, orders[3]!]) {
       expect(table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
@@ -297,6 +309,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
     const first = await run();
 
     expect(first).toEqual({ completed: 0, published: 2, failed: 1 });
+    expect(metricTotals(stdout.entries())).toEqual({ CompletionEventsPublished: 2, CompletionEventsFailed: 1 });
     expect(warn).toHaveBeenCalledWith(
       expect.stringMatching(/not accepted/),
       expect.objectContaining({ errorCode: 'InternalFailure', correlationId: expect.stringMatching(/^journey-/) }),
@@ -338,6 +351,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
     // The first page (3 orders) was attempted and failed; the run stopped before trying the fourth.
     expect(first).toEqual({ completed: 4, published: 0, failed: 3 });
+    expect(metricTotals(stdout.entries())).toEqual({ OrdersFulfilled: 4, CompletionEventsFailed: 3 });
     expect(putEventsRequests).toHaveLength(1);
     expect(markPublishedUpdates()).toHaveLength(0);
     for (const order of orders) {
@@ -407,6 +421,7 @@ describe('the run', () => {
     ddb.on(QueryCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerError' }));
 
     await expect(run()).rejects.toThrow('boom');
+    expect(emfLines(stdout.entries())).toEqual([]);
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/run failed/), expect.any(Error));
   });
 

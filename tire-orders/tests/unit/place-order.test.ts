@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TireOrderView } from '../../../shared/contracts.js';
+import { captureStdout, emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { tireOrderIdFor } from '../../domain/tire-order-id.js';
 import { handler } from '../../handlers/place-order.js';
 import { apiEvent, lambdaContext } from './support/api-events.js';
@@ -11,6 +12,7 @@ import { FakeTireOrdersTable } from './support/fake-table.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 let table: FakeTireOrdersTable;
+let stdout: ReturnType<typeof captureStdout>;
 
 const CAR_MAKER = 'car-maker-client';
 const placedAt = new Date('2025-03-01T10:00:00.000Z');
@@ -34,12 +36,14 @@ function json(result: { body: string }) {
 beforeEach(() => {
   ddb.reset();
   table = new FakeTireOrdersTable(TEST_TABLE_NAME).attach(ddb);
+  stdout = captureStdout();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(placedAt);
 });
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 afterAll(() => {
@@ -86,6 +90,9 @@ describe('POST /orders: a new order', () => {
       workState: 'AWAITING_FULFILMENT',
       dueAt: new Date(placedAt.getTime() + TEST_FULFILMENT_DELAY_SECONDS * 1000).toISOString(),
     });
+    expect(emfLines(stdout.entries())).toEqual([
+      { namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { TireOrdersPlaced: 1 } },
+    ]);
   });
 
   it("stores API Gateway's request id as the correlation id when the caller sends none", async () => {
@@ -119,6 +126,7 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
     // The repeat's only write attempt was the conditional put, refused by its condition.
     expect(ddb.commandCalls(PutCommand)).toHaveLength(2);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(metricTotals(stdout.entries())).toEqual({ TireOrdersPlaced: 1, DuplicatePlacements: 1 });
   });
 
   it('answers 422 when the carOrderId was used for a different carType or quantity, and changes nothing', async () => {
@@ -138,6 +146,8 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
     }
     expect(table.items.size).toBe(1);
     expect(table.item(json(first).id as string)).toEqual(stored);
+    // A conflicting reuse is refused, not counted as a duplicate placement.
+    expect(metricTotals(stdout.entries())).toEqual({ TireOrdersPlaced: 1 });
   });
 
   it('keeps clients apart: two clients with the same carOrderId get two orders', async () => {
@@ -195,6 +205,7 @@ describe('POST /orders: bad input is refused with problem+json and stores nothin
     expect(json(result)).toMatchObject({ type: 'about:blank', status, detail: expect.stringMatching(detail) });
     expect(ddb.calls()).toHaveLength(0);
     expect(table.items.size).toBe(0);
+    expect(emfLines(stdout.entries())).toEqual([]);
   });
 
   it('lists each invalid field for a body that does not match the contract', async () => {
