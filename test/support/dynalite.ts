@@ -1,7 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DynamoDBClient,
+  paginateScan,
+  ResourceNotFoundException,
+  waitUntilTableNotExists,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { vi } from 'vitest';
 import { ensureTables } from '../../local/aws/tables.js';
 import type { TableDeclaration } from '../../shared/declarations.js';
 
@@ -54,4 +62,65 @@ export async function startDynalite(): Promise<RunningDynalite> {
  */
 export async function createDeclaredTable(client: DynamoDBClient, tableName: string, table: TableDeclaration): Promise<void> {
   await ensureTables(client, { [tableName]: table }, { activeTimeoutMs: 10_000 });
+}
+
+/** Drops and re-creates declared tables, so each test starts from empty tables under the same names. */
+export async function recreateDeclaredTables(client: DynamoDBClient, tables: Record<string, TableDeclaration>): Promise<void> {
+  for (const [tableName, table] of Object.entries(tables)) {
+    try {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      await waitUntilTableNotExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: tableName });
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    await createDeclaredTable(client, tableName, table);
+  }
+}
+
+/** Every item of a (small) table, as stored (attribute values). */
+export async function scanTable(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
+  return items;
+}
+
+type Command = abstract new (...args: never[]) => { input: object };
+type Sender = { send: (command: unknown, ...rest: unknown[]) => Promise<unknown> };
+
+/**
+ * Records the commands every instance of an SDK client class sends, passing each on to the real client (e.g.
+ * dynalite), and lets a test make chosen commands fail as DynamoDB would. Calls from `ownClients` (the test's own
+ * reads and setup) are neither recorded nor failed. Undone by vi.restoreAllMocks().
+ */
+export function recordCommands(clientClass: { prototype: Sender }, ownClients: readonly object[] = []) {
+  const realSend = clientClass.prototype.send;
+  const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] = [];
+  const sent: { input: Record<string, unknown> }[] = [];
+  vi.spyOn(clientClass.prototype, 'send').mockImplementation(function (this: object, command: unknown, ...rest: unknown[]) {
+    if (ownClients.includes(this)) return realSend.call(this, command, ...rest);
+    const sentCommand = command as { input: Record<string, unknown> };
+    sent.push(sentCommand);
+    const failure = failures.findIndex((f) => command instanceof f.type && f.when(sentCommand.input));
+    if (failure >= 0) {
+      const { error, once } = failures[failure]!;
+      if (once) failures.splice(failure, 1);
+      return Promise.reject(error);
+    }
+    return realSend.call(this, command, ...rest);
+  });
+  return {
+    /** The commands sent, in order, shaped like aws-sdk-client-mock's calls (call.args[0].input). */
+    calls: () => sent.map((command) => ({ args: [command] as const })),
+    commandCalls: <T extends Command>(type: T) =>
+      sent.filter((command) => command instanceof type).map((command) => ({ args: [command as InstanceType<T>] as const })),
+    /** Makes matching commands fail with `error` (every time, or only the next one). */
+    fail: <T extends Command>(
+      type: T,
+      error: Error,
+      options: { once?: boolean; when?: (input: InstanceType<T>['input']) => boolean } = {},
+    ) => {
+      const when = (options.when ?? (() => true)) as (input: Record<string, unknown>) => boolean;
+      failures.push({ type, error, once: options.once ?? false, when });
+    },
+  };
 }

@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildPlatform, type Platform } from '../../bin/platform.js';
 
@@ -49,8 +50,8 @@ export function onlyResource(template: Template, type: string): [string, Resourc
 }
 
 /** Logical id of the CloudFormation resource behind a construct (its default child when it is an L2). */
-export function logicalIdOf(stack: import('aws-cdk-lib').Stack, construct: import('constructs').IConstruct): string {
-  const cfn = (construct.node.defaultChild ?? construct) as import('aws-cdk-lib').CfnElement;
+export function logicalIdOf(stack: Stack, construct: IConstruct): string {
+  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
   return stack.resolve(cfn.logicalId) as string;
 }
 

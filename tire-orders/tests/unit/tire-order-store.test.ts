@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TireOrderCompletedDetail } from '../../../shared/contracts.js';
 import { TireOrderStore, WORK_STATE_INDEX, type StartKey } from '../../adapters/tire-order-store.js';
+import type * as FulfilOrders from '../../handlers/fulfil-orders.js';
 import { tireOrdersService } from '../../service.js';
 import { completionAt, placeTireOrder, WorkState, type TireOrder } from '../../domain/tire-order.js';
 import { lambdaContext } from './support/api-events.js';
@@ -230,7 +231,7 @@ describe('fulfil-orders handler on dynalite (EventBridge mocked)', () => {
   const putEvents: PutEventsCommandInput[] = [];
   const pointedAtDynalite = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
   const savedEnvironment = pointedAtDynalite.map((name) => [name, process.env[name]] as const);
-  let handler: typeof import('../../handlers/fulfil-orders.js').handler;
+  let handler: typeof FulfilOrders.handler;
 
   beforeAll(async () => {
     eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
