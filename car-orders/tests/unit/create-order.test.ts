@@ -1,14 +1,13 @@
 import {
-  DynamoDBClient,
   DynamoDBServiceException,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   API_KEY,
   apiEvent,
@@ -24,10 +23,12 @@ import {
   ORDERS_TABLE,
   problemOf,
   setCarOrdersEnvironment,
+  type DynaliteTables,
   type SupplierBehaviour,
+  useDynaliteTables,
 } from './support.js';
 
-import { recordCommands, recreateDeclaredTables, scanTable, startDynalite, type RunningDynalite } from '../../../test/support/dynalite.js';
+import { scanTable } from '../../../test/support/dynalite.js';
 import { emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { carOrderIdFor } from '../../domain/car-order-id.js';
 import { carOrdersService } from '../../service.js';
@@ -40,38 +41,29 @@ import { carOrdersService } from '../../service.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-let dynamo: RunningDynalite;
-/** The test's own DocumentClient on dynalite (its reads and deletes are not recorded). */
-let documents: DynamoDBDocumentClient;
+const tables = useDynaliteTables();
 let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
 let configuration: ReturnType<typeof mockSupplierConfiguration>;
-/** The handler's order-table commands (DocumentClient). */
-let orders: ReturnType<typeof recordCommands>;
-/** Powertools' idempotency-table commands (its own DynamoDBClient). */
-let idempotencyCommands: ReturnType<typeof recordCommands>;
-
-/** The orders as stored, by id. */
-async function storedOrders(): Promise<Map<string, Record<string, unknown>>> {
-  const { Items = [] } = await documents.send(new ScanCommand({ TableName: ORDERS_TABLE, ConsistentRead: true }));
-  return new Map(Items.map((item) => [String(item.id), item]));
-}
+let orders: DynaliteTables['orders'];
+let idempotencyCommands: DynaliteTables['idempotency'];
+const storedOrders = () => tables.storedOrders();
 
 /** Powertools' idempotency records as stored (attribute values). */
 function idempotencyRecords(): Promise<Record<string, AttributeValue>[]> {
-  return scanTable(dynamo.client, IDEMPOTENCY_TABLE);
+  return scanTable(tables.dynamo.client, IDEMPOTENCY_TABLE);
 }
 
 /** The records are gone (expired and removed by TTL), the orders are not. */
 async function forgetIdempotencyRecords(): Promise<void> {
   for (const record of await idempotencyRecords()) {
-    await documents.send(new DeleteCommand({ TableName: IDEMPOTENCY_TABLE, Key: { id: record.id?.S } }));
+    await tables.documents.send(new DeleteCommand({ TableName: IDEMPOTENCY_TABLE, Key: { id: record.id?.S } }));
   }
 }
 
 /** The in-progress claim outlived its invocation (as when the invocation died). */
 async function expireInProgressClaim(record: Record<string, AttributeValue>): Promise<void> {
-  await dynamo.client.send(
+  await tables.dynamo.client.send(
     new UpdateItemCommand({
       TableName: IDEMPOTENCY_TABLE,
       Key: { id: record.id! },
@@ -95,17 +87,8 @@ function post(body: unknown, options: { headers?: Record<string, string>; client
 
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  documents = DynamoDBDocumentClient.from(dynamo.client);
-  // Only DynamoDB goes to dynalite; SSM and Secrets Manager stay mocked.
-  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-});
 beforeEach(async () => {
-  const { orders: ordersTable, idempotency: idempotencyTable } = carOrdersService.tables;
-  await recreateDeclaredTables(dynamo.client, { [ORDERS_TABLE]: ordersTable, [IDEMPOTENCY_TABLE]: idempotencyTable });
-  orders = recordCommands(DynamoDBDocumentClient, [documents]);
-  idempotencyCommands = recordCommands(DynamoDBClient, [dynamo.client]);
+  ({ orders, idempotency: idempotencyCommands } = tables);
   logs = captureLogs();
   configuration = mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
   await loadHandler();
@@ -114,10 +97,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   configuration.ssm.restore();
   configuration.secrets.restore();
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await dynamo.close();
 });
 
 describe('POST /orders', () => {

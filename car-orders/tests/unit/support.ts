@@ -1,22 +1,17 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import type { PartnerConnection } from '../../../shared/contracts.js';
 import type { AccessToken } from '../../../shared/auth/client-credentials.js';
+import { recordCommands, recreateDeclaredTables, startDynalite, type RunningDynalite } from '../../../test/support/dynalite.js';
 import { jsonLines } from '../../../test/support/metrics.js';
-import { carOrdersEnvironment } from '../../service.js';
+import type { CarOrder } from '../../domain/car-order.js';
+import { carOrdersEnvironment, carOrdersService } from '../../service.js';
 
 /** Shared fixtures for the car-orders handler tests: environment, events, AWS mocks and a scripted supplier. */
 
@@ -227,60 +222,6 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve };
 }
 
-/**
- * The Powertools idempotency table, faithful to what DynamoDBPersistenceLayer relies on: PutItem succeeds for a
- * new (or expired) key and otherwise fails its condition with the stored item (ReturnValuesOnConditionCheckFailure
- * ALL_OLD); UpdateItem sets the completed record; GetItem and DeleteItem work on the stored items.
- */
-export function mockIdempotencyTable() {
-  const dynamo = mockClient(DynamoDBClient);
-  const items = new Map<string, Record<string, AttributeValue>>();
-  const keyOf = (key: Record<string, AttributeValue> | undefined) => key?.id?.S ?? '';
-  dynamo.on(PutItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-    const key = keyOf(input.Item);
-    const existing = items.get(key);
-    const nowMs = Date.now();
-    const expired = existing !== undefined && Number(existing.expiration?.N) < nowMs / 1000;
-    const inProgressExpired =
-      existing !== undefined &&
-      existing.status?.S === 'INPROGRESS' &&
-      existing.in_progress_expiration?.N !== undefined &&
-      Number(existing.in_progress_expiration.N) < nowMs;
-    if (existing !== undefined && !expired && !inProgressExpired) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: existing });
-    }
-    items.set(key, input.Item);
-    return {};
-  });
-  dynamo.on(UpdateItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake(
-    (input: {
-      Key: Record<string, AttributeValue>;
-      UpdateExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues: Record<string, AttributeValue>;
-    }) => {
-      const key = keyOf(input.Key);
-      const item = { ...(items.get(key) ?? input.Key) };
-      for (const [, name, value] of input.UpdateExpression.matchAll(/(#\w+) = (:\w+)/g)) {
-        const attribute = input.ExpressionAttributeNames[name as string];
-        const attributeValue = input.ExpressionAttributeValues[value as string];
-        if (attribute !== undefined && attributeValue !== undefined) item[attribute] = attributeValue;
-      }
-      items.set(key, item);
-      return {};
-    },
-  );
-  dynamo.on(GetItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Key: Record<string, AttributeValue> }) => {
-    const item = items.get(keyOf(input.Key));
-    return item === undefined ? {} : { Item: item };
-  });
-  dynamo.on(DeleteItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Key: Record<string, AttributeValue> }) => {
-    items.delete(keyOf(input.Key));
-    return {};
-  });
-  return { dynamo, items };
-}
-
 /** Captures everything written to stdout/stderr (where Powertools Logger and Metrics write) and keeps the test output quiet. */
 export function captureLogs(): { text: () => string; entries: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -292,4 +233,50 @@ export function captureLogs(): { text: () => string; entries: () => Record<strin
   vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   const text = () => chunks.join('');
   return { text, entries: () => jsonLines(text()) };
+}
+
+export interface DynaliteTables {
+  dynamo: RunningDynalite;
+  /** The test's own DocumentClient on dynalite: its seeding and reads are not recorded. */
+  documents: DynamoDBDocumentClient;
+  /** The handler's orders-table commands (DocumentClient), recorded on their way to dynalite. */
+  orders: ReturnType<typeof recordCommands>;
+  /** Powertools' idempotency-table commands (its own DynamoDBClient). */
+  idempotency: ReturnType<typeof recordCommands>;
+  /** Stores orders as they are at the start of a test. */
+  seed: (...orders: CarOrder[]) => Promise<void>;
+  /** The orders as stored, by id. */
+  storedOrders: () => Promise<Map<string, Record<string, unknown>>>;
+}
+
+/**
+ * Runs the file's handlers against dynalite: both car-orders tables as service.ts declares them, empty for each
+ * test, with the handlers' DynamoDB clients pointed there by AWS_ENDPOINT_URL_DYNAMODB (SSM and Secrets Manager stay
+ * mocked). Conditional writes are evaluated by a DynamoDB implementation. Call at the top of the test file.
+ */
+export function useDynaliteTables(): DynaliteTables {
+  const tables = {} as DynaliteTables;
+  beforeAll(async () => {
+    tables.dynamo = await startDynalite();
+    tables.documents = DynamoDBDocumentClient.from(tables.dynamo.client);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', tables.dynamo.endpoint);
+  });
+  beforeEach(async () => {
+    const { orders, idempotency } = carOrdersService.tables;
+    await recreateDeclaredTables(tables.dynamo.client, { [ORDERS_TABLE]: orders, [IDEMPOTENCY_TABLE]: idempotency });
+    tables.orders = recordCommands(DynamoDBDocumentClient, [tables.documents]);
+    tables.idempotency = recordCommands(DynamoDBClient, [tables.dynamo.client]);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await tables.dynamo?.close();
+  });
+  tables.seed = async (...orders) => {
+    for (const order of orders) await tables.documents.send(new PutCommand({ TableName: ORDERS_TABLE, Item: order }));
+  };
+  tables.storedOrders = async () => {
+    const { Items = [] } = await tables.documents.send(new ScanCommand({ TableName: ORDERS_TABLE, ConsistentRead: true }));
+    return new Map(Items.map((item) => [String(item.id), item]));
+  };
+  return tables;
 }
