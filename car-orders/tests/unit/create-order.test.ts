@@ -13,6 +13,7 @@ import {
   apiEvent,
   captureLogs,
   CLIENT_SECRET,
+  deadlinesPassAtOnce,
   deferred,
   freshToken,
   IDEMPOTENCY_TABLE,
@@ -168,6 +169,7 @@ describe('POST /orders', () => {
     ];
     it.each(cases)('supplier %s', async (_name, behaviour) => {
       await loadHandler({ SUPPLIER_TIMEOUT_MS: '30' });
+      if (behaviour === neverAnswers) deadlinesPassAtOnce();
       const supplier = mockSupplierHttp({ api: behaviour });
       const result = await post({ carType: 'sedan', quantity: 2 });
       expect(result.statusCode).toBe(201);

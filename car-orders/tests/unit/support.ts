@@ -207,11 +207,24 @@ export function mockSupplierHttp(options: { api?: SupplierBehaviour; token?: () 
   return { fetchSpy, tokenRequests, apiCalls, tireOrders };
 }
 
-/** A supplier that never answers: the call ends only when the caller's deadline aborts it. */
+/** A supplier that never answers: the call ends only when the caller's deadline aborts it (see deadlinesPassAtOnce). */
 export const neverAnswers: SupplierBehaviour = (call) =>
   new Promise<Response>((_resolve, reject) => {
-    call.signal?.addEventListener('abort', () => reject(call.signal?.reason as Error), { once: true });
+    const signal = call.signal;
+    if (signal?.aborted) reject(signal.reason as Error);
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
   });
+
+/**
+ * Every deadline (AbortSignal.timeout) has passed by the time it is set, so a test of a supplier that never
+ * answers waits for no real timer: the signal is aborted with the TimeoutError a real one raises when it fires.
+ * The spy still records each deadline's length. Undone by vi.restoreAllMocks().
+ */
+export function deadlinesPassAtOnce() {
+  return vi
+    .spyOn(AbortSignal, 'timeout')
+    .mockImplementation(() => AbortSignal.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
+}
 
 /** A promise with its resolve exposed, to hold a call open until the test releases it. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
