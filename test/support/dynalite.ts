@@ -89,12 +89,14 @@ type Sender = { send: (command: unknown, ...rest: unknown[]) => Promise<unknown>
 
 /**
  * Records the commands every instance of an SDK client class sends, passing each on to the real client (e.g.
- * dynalite), and lets a test make chosen commands fail as DynamoDB would. Calls from `ownClients` (the test's own
+ * dynalite), and lets a test make chosen commands fail as DynamoDB would, or answer them itself (e.g. to stage a
+ * lagging index). Calls from `ownClients` (the test's own
  * reads and setup) are neither recorded nor failed. Undone by vi.restoreAllMocks().
  */
 export function recordCommands(clientClass: { prototype: Sender }, ownClients: readonly object[] = []) {
   const realSend = clientClass.prototype.send;
   const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] = [];
+  const answers: { type: Command; answer: (input: Record<string, unknown>) => object | undefined }[] = [];
   const sent: { input: Record<string, unknown> }[] = [];
   vi.spyOn(clientClass.prototype, 'send').mockImplementation(function (this: object, command: unknown, ...rest: unknown[]) {
     if (ownClients.includes(this)) return realSend.call(this, command, ...rest);
@@ -105,6 +107,10 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
       const { error, once } = failures[failure]!;
       if (once) failures.splice(failure, 1);
       return Promise.reject(error);
+    }
+    for (const { type, answer } of answers) {
+      const output = command instanceof type ? answer(sentCommand.input) : undefined;
+      if (output !== undefined) return Promise.resolve(output);
     }
     return realSend.call(this, command, ...rest);
   });
@@ -121,6 +127,10 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
     ) => {
       const when = (options.when ?? (() => true)) as (input: Record<string, unknown>) => boolean;
       failures.push({ type, error, once: options.once ?? false, when });
+    },
+    /** Answers matching commands with `answer`'s output instead of sending them (undefined: sent as usual). */
+    answer: <T extends Command>(type: T, answer: (input: InstanceType<T>['input']) => object | undefined) => {
+      answers.push({ type, answer: answer as (input: Record<string, unknown>) => object | undefined });
     },
   };
 }
