@@ -2,7 +2,7 @@ import { createPowertools } from '../../shared/observability.js';
 import { carOrdersService } from '../service.js';
 
 /** The business figures the car maker's operators watch (CloudWatch namespace POWERTOOLS_METRICS_NAMESPACE). */
-export type CarOrdersMetric =
+type CarOrdersMetric =
   /** A new car order was stored (POST /orders). */
   | 'OrdersAccepted'
   /** A repeat of an accepted order request (same Idempotency-Key) answered without a second order. */

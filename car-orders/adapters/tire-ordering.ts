@@ -4,7 +4,7 @@ import type { OrdersTable } from './orders-table.js';
 import { count, logger } from './powertools.js';
 import { SupplierRejectedError, SupplierUnavailableError, type SupplierApi } from './supplier-api.js';
 
-export type TireOrderOutcome =
+type TireOrderOutcome =
   /** The supplier holds the tire order and the car order says so (TiresOrdered, or already further on). */
   | { result: 'placed'; order: CarOrder }
   /** The supplier is down or unreachable (or there was no time left): the order stays for the retry job. */
@@ -14,7 +14,7 @@ export type TireOrderOutcome =
   /** Placing or recording failed otherwise: the order stays OrderSubmitted. */
   | { result: 'failed'; order: CarOrder };
 
-export interface PlaceTireOrderDependencies {
+interface PlaceTireOrderDependencies {
   supplier: Pick<SupplierApi, 'placeTireOrder'>;
   orders: Pick<OrdersTable, 'recordTireOrder' | 'get'> & Partial<Pick<OrdersTable, 'recordPlacementFailure'>>;
   now?: () => Date;

@@ -10,7 +10,7 @@ import { needsTireOrder, pendingCutoff } from '../domain/car-order.js';
 import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 
 /** Orders read per query page. */
-export const PAGE_SIZE = 25;
+const PAGE_SIZE = 25;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'PENDING_GRACE_SECONDS', ...SUPPLIER_VARIABLES]);
 const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);

@@ -12,7 +12,7 @@ export function correlationIdOf(event: APIGatewayProxyEvent): string {
   return event.requestContext?.requestId ?? 'unknown';
 }
 
-export type HttpRoute = (
+type HttpRoute = (
   event: APIGatewayProxyEvent,
   context: { correlationId: string; lambdaContext: Context },
 ) => Promise<APIGatewayProxyResult>;

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number }) => Server;
 
 /** Both services' unit tests use the same region; dynalite ignores it, the SDK needs one. */
-export const DYNALITE_REGION = 'eu-west-1';
+const DYNALITE_REGION = 'eu-west-1';
 
 export interface RunningDynalite {
   /** http://127.0.0.1:port, for a client (or AWS_ENDPOINT_URL) to point at. */
@@ -85,7 +85,8 @@ export async function scanTable(client: DynamoDBClient, tableName: string): Prom
 }
 
 type Command = abstract new (...args: never[]) => { input: object };
-type Sender = { send: (command: unknown, ...rest: unknown[]) => Promise<unknown> };
+/** Any SDK client: its send takes one of its own commands (so `never` here) and options. */
+type Sender = { send: (command: never, ...rest: never[]) => Promise<unknown> };
 
 /**
  * Records the commands every instance of an SDK client class sends, passing each on to the real client (e.g.
@@ -94,7 +95,7 @@ type Sender = { send: (command: unknown, ...rest: unknown[]) => Promise<unknown>
  * reads and setup) are neither recorded nor failed. Undone by vi.restoreAllMocks().
  */
 export function recordCommands(clientClass: { prototype: Sender }, ownClients: readonly object[] = []) {
-  const realSend = clientClass.prototype.send;
+  const realSend = clientClass.prototype.send as (this: object, ...args: unknown[]) => Promise<unknown>;
   const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] = [];
   const answers: { type: Command; answer: (input: Record<string, unknown>) => object | undefined }[] = [];
   const sent: { input: Record<string, unknown> }[] = [];

@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 
 /** One CloudWatch Embedded Metric Format line, as Powertools Metrics writes it to stdout. */
-export interface EmfLine {
+interface EmfLine {
   namespace: string;
   /** The dimension names and their values on this line (e.g. { service: 'car-orders' }). */
   dimensions: Record<string, string>;

@@ -2,7 +2,7 @@ import { createPowertools } from '../../shared/observability.js';
 import { tireOrdersService } from '../service.js';
 
 /** The business figures the supplier's operators watch (CloudWatch namespace POWERTOOLS_METRICS_NAMESPACE). */
-export type TireOrdersMetric =
+type TireOrdersMetric =
   /** A new tire order was stored (POST /orders). */
   | 'TireOrdersPlaced'
   /** A repeated placement (same client and carOrderId) answered with the existing order. */

@@ -22,9 +22,9 @@ const publisher = CompletionEventPublisher.fromEnvironment(config.eventBusName, 
 /** Items per index query page. */
 export const QUERY_PAGE_SIZE = 50;
 /** No new page is started with less than this left before the function times out; the next run carries on. */
-export const STOP_WHEN_REMAINING_MS = 10_000;
+const STOP_WHEN_REMAINING_MS = 10_000;
 
-export interface FulfilmentSummary {
+interface FulfilmentSummary {
   /** Orders this run moved from OrderSubmitted to OrderCompleted. */
   completed: number;
   /** TireOrderCompleted events this run published. */

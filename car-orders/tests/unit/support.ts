@@ -17,12 +17,12 @@ import { carOrdersEnvironment, carOrdersService } from '../../service.js';
 
 export const ORDERS_TABLE = 'test-orders';
 export const IDEMPOTENCY_TABLE = 'test-idempotency';
-export const CONNECTION_PARAMETER = '/test/supplier/connection';
+const CONNECTION_PARAMETER = '/test/supplier/connection';
 export const TOKEN_PARAMETER = '/test/supplier/token';
 export const TOKEN_KEY_ID = 'alias/test-supplier-token';
 
 export const SUPPLIER_API_URL = 'https://supplier.example.test/prod/';
-export const SUPPLIER_TOKEN_URL = 'https://auth.supplier.example.test/oauth2/token';
+const SUPPLIER_TOKEN_URL = 'https://auth.supplier.example.test/oauth2/token';
 export const CLIENT_SECRET = 'client-secret-value-never-logged';
 export const API_KEY = 'api-key-value-never-logged';
 
@@ -70,7 +70,7 @@ export function lambdaContext(remainingMs = 60_000): Context {
   };
 }
 
-export interface ApiEventOptions {
+interface ApiEventOptions {
   method: string;
   path: string;
   body?: unknown;
@@ -157,7 +157,7 @@ export function mockSupplierConfiguration(options: { storedToken?: AccessToken |
   };
 }
 
-export interface SupplierCall {
+interface SupplierCall {
   url: string;
   headers: Record<string, string>;
   body: unknown;
