@@ -18,7 +18,8 @@ import {
 import { captureStdout, emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { logger } from '../../adapters/powertools.js';
 import { completeTireOrder, placeTireOrder, type TireOrder } from '../../domain/tire-order.js';
-import { handler, QUERY_PAGE_SIZE } from '../../handlers/fulfil-orders.js';
+import { QUERY_PAGE_SIZE } from '../../adapters/fulfilment.js';
+import { handler } from '../../handlers/fulfil-orders.js';
 import { lambdaContext } from './support/api-events.js';
 import { TEST_EVENT_BUS_NAME, TEST_FULFILMENT_DELAY_SECONDS, TEST_TABLE_NAME } from './support/environment.js';
 import { FakeTireOrdersTable } from './support/fake-table.js';
