@@ -98,6 +98,8 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
   const realSend = clientClass.prototype.send as (this: object, ...args: unknown[]) => Promise<unknown>;
   const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] = [];
   const answers: { type: Command; answer: (input: Record<string, unknown>) => object | undefined }[] = [];
+  const hooks: { type: Command; before: (input: Record<string, unknown>) => unknown }[] = [];
+  const rewrites: { type: Command; rewrite: (input: Record<string, unknown>) => Record<string, unknown> }[] = [];
   const sent: { input: Record<string, unknown> }[] = [];
   vi.spyOn(clientClass.prototype, 'send').mockImplementation(function (this: object, command: unknown, ...rest: unknown[]) {
     if (ownClients.includes(this)) return realSend.call(this, command, ...rest);
@@ -113,7 +115,16 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
       const output = command instanceof type ? answer(sentCommand.input) : undefined;
       if (output !== undefined) return Promise.resolve(output);
     }
-    return realSend.call(this, command, ...rest);
+    const before = hooks.filter(({ type }) => command instanceof type);
+    const rewrite = rewrites.findLast(({ type }) => command instanceof type); // the latest one wins
+    // The rewritten command goes out; the one recorded is what the code under test sent.
+    const outgoing = rewrite
+      ? new (command as { constructor: new (input: object) => object }).constructor(rewrite.rewrite(sentCommand.input))
+      : command;
+    return (async () => {
+      for (const hook of before) await hook.before(sentCommand.input);
+      return realSend.call(this, outgoing, ...rest);
+    })();
   });
   return {
     /** The commands sent, in order, shaped like aws-sdk-client-mock's calls (call.args[0].input). */
@@ -128,6 +139,17 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
     ) => {
       const when = (options.when ?? (() => true)) as (input: Record<string, unknown>) => boolean;
       failures.push({ type, error, once: options.once ?? false, when });
+    },
+    /** Runs `before` ahead of each matching command (e.g. another writer racing the code under test). */
+    before: <T extends Command>(type: T, before: (input: InstanceType<T>['input']) => unknown) => {
+      hooks.push({ type, before: before as (input: Record<string, unknown>) => unknown });
+    },
+    /**
+     * Sends matching commands with `rewrite`'s input instead (e.g. a smaller Limit, as DynamoDB returns fewer items
+     * than Limit when a page reaches 1 MB); the command recorded stays the one sent by the code under test.
+     */
+    rewrite: <T extends Command>(type: T, rewrite: (input: InstanceType<T>['input']) => InstanceType<T>['input']) => {
+      rewrites.push({ type, rewrite: rewrite as (input: Record<string, unknown>) => Record<string, unknown> });
     },
     /** Answers matching commands with `answer`'s output instead of sending them (undefined: sent as usual). */
     answer: <T extends Command>(type: T, answer: (input: InstanceType<T>['input']) => object | undefined) => {
