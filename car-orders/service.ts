@@ -204,6 +204,8 @@ export function carOrdersEnvironment(b: CarOrdersBindings): Record<string, strin
   return {
     POWERTOOLS_SERVICE_NAME: carOrdersService.name,
     POWERTOOLS_LOG_LEVEL: b.logLevel ?? 'INFO',
+    /** The CloudWatch namespace of the business metrics (Powertools Metrics, EMF lines in the function's log). */
+    POWERTOOLS_METRICS_NAMESPACE: 'CarOrders',
     ORDERS_TABLE_NAME: b.ordersTableName,
     IDEMPOTENCY_TABLE_NAME: b.idempotencyTableName,
     SUPPLIER_CONNECTION_PARAMETER: b.supplierConnectionParameter,

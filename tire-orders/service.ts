@@ -181,6 +181,8 @@ export function tireOrdersEnvironment(b: TireOrdersBindings): Record<string, str
   return {
     POWERTOOLS_SERVICE_NAME: tireOrdersService.name,
     POWERTOOLS_LOG_LEVEL: b.logLevel ?? 'INFO',
+    /** The CloudWatch namespace of the business metrics (Powertools Metrics, EMF lines in the function's log). */
+    POWERTOOLS_METRICS_NAMESPACE: 'TireOrders',
     TIRE_ORDERS_TABLE_NAME: b.tireOrdersTableName,
     EVENT_BUS_NAME: b.eventBusName,
     EVENT_SOURCE: TIRE_ORDERS_EVENT_SOURCE,

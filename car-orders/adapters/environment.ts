@@ -13,7 +13,7 @@ const CarOrdersEnvironment = z.object({
   PENDING_GRACE_SECONDS: z.coerce.number().int().nonnegative(),
 });
 export type CarOrdersEnvironment = z.infer<typeof CarOrdersEnvironment>;
-export type CarOrdersVariable = keyof CarOrdersEnvironment;
+type CarOrdersVariable = keyof CarOrdersEnvironment;
 
 /**
  * Reads the variables a function needs (and only those), failing the cold start with the names of the missing or

@@ -14,7 +14,7 @@ export function carOrderIdOf(event: Pick<APIGatewayProxyEvent, 'pathParameters'>
 }
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 
 /** The optional Idempotency-Key header; present but empty or longer than 128 characters is a 400. */
 export function idempotencyKeyOf(event: Pick<APIGatewayProxyEvent, 'headers'>): string | undefined {

@@ -19,7 +19,7 @@ import {
 import { carOrdersService } from '../service.js';
 
 /** The sparse index of orders still waiting for their tire order, as service.ts declares it. */
-export const BY_WORK_STATE_INDEX = carOrdersService.tables.orders.indexes[0].name;
+const BY_WORK_STATE_INDEX = carOrdersService.tables.orders.indexes[0].name;
 
 /** An order item as stored; read back through this schema so a damaged item fails loudly instead of leaking on. */
 const StoredCarOrder = z.object({
@@ -49,7 +49,7 @@ function toCarOrder(item: Record<string, unknown>): CarOrder {
   return parsed.data;
 }
 
-export interface PendingPage {
+interface PendingPage {
   orders: CarOrder[];
   /** Where the next page starts; absent on the last page. */
   nextKey?: Record<string, unknown>;

@@ -25,7 +25,7 @@ export class SupplierRejectedError extends Error {
   }
 }
 
-export interface SupplierApiDependencies {
+interface SupplierApiDependencies {
   connection: () => Promise<PartnerConnection>;
   /** The API key's value, for a connection that names one. */
   secret: (secretId: string) => Promise<string>;

@@ -9,7 +9,7 @@ import { requestClientCredentialsToken, type AccessToken } from '../../shared/au
  * a few minutes, so a warm function does not call SSM / Secrets Manager on every order, and a rotated secret or a
  * moved endpoint is picked up within that time.
  */
-export const CONNECTION_CACHE_SECONDS = 300;
+const CONNECTION_CACHE_SECONDS = 300;
 
 export async function loadSupplierConnection(parameterName: string): Promise<PartnerConnection> {
   const value = await getParameter(parameterName, { transform: 'json', maxAge: CONNECTION_CACHE_SECONDS });

@@ -13,7 +13,7 @@ export const SUPPLIER_VARIABLES = [
   'SUPPLIER_TIMEOUT_MS',
 ] as const;
 
-export type SupplierEnvironment = Pick<CarOrdersEnvironment, (typeof SUPPLIER_VARIABLES)[number]>;
+type SupplierEnvironment = Pick<CarOrdersEnvironment, (typeof SUPPLIER_VARIABLES)[number]>;
 
 /** Everything that talks to the supplier, wired from the function's environment. */
 export function supplierFromEnvironment(env: SupplierEnvironment, ssm: SSMClient = new SSMClient({})) {

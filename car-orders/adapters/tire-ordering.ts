@@ -1,10 +1,10 @@
 import { placementFailureChange, TIRE_ORDER_FAILED, type CarOrder, type PlacementFailureKind } from '../domain/car-order.js';
 import type { TimeBudget } from '../domain/time-budget.js';
 import type { OrdersTable } from './orders-table.js';
-import { logger } from './powertools.js';
+import { count, logger } from './powertools.js';
 import { SupplierRejectedError, SupplierUnavailableError, type SupplierApi } from './supplier-api.js';
 
-export type TireOrderOutcome =
+type TireOrderOutcome =
   /** The supplier holds the tire order and the car order says so (TiresOrdered, or already further on). */
   | { result: 'placed'; order: CarOrder }
   /** The supplier is down or unreachable (or there was no time left): the order stays for the retry job. */
@@ -14,7 +14,7 @@ export type TireOrderOutcome =
   /** Placing or recording failed otherwise: the order stays OrderSubmitted. */
   | { result: 'failed'; order: CarOrder };
 
-export interface PlaceTireOrderDependencies {
+interface PlaceTireOrderDependencies {
   supplier: Pick<SupplierApi, 'placeTireOrder'>;
   orders: Pick<OrdersTable, 'recordTireOrder' | 'get'> & Partial<Pick<OrdersTable, 'recordPlacementFailure'>>;
   now?: () => Date;
@@ -38,7 +38,10 @@ export async function placeTireOrder(order: CarOrder, deps: PlaceTireOrderDepend
     result: R,
     kind: PlacementFailureKind,
     reason: string,
-  ): Promise<{ result: R; order: CarOrder }> => ({ result, order: await recordFailure(order, deps, kind, reason, now()) });
+  ): Promise<{ result: R; order: CarOrder }> => {
+    count(result === 'unavailable' ? 'TireOrdersDeferred' : 'TireOrdersFailed');
+    return { result, order: await recordFailure(order, deps, kind, reason, now()) };
+  };
 
   let tireOrderId: string;
   try {
@@ -66,6 +69,7 @@ export async function placeTireOrder(order: CarOrder, deps: PlaceTireOrderDepend
   }
   try {
     const recorded = await deps.orders.recordTireOrder(order.id, tireOrderId, now());
+    count('TireOrdersPlaced');
     if (recorded !== undefined) {
       logger.info('Tire order placed', { carOrderId: order.id, tireOrderId });
       return { result: 'placed', order: recorded };
@@ -109,6 +113,7 @@ async function recordFailure(
     return order;
   }
   if (change.workState === TIRE_ORDER_FAILED) {
+    count('TireOrdersGivenUp');
     logger.error('Tire order given up after repeated refusals; the car order stays OrderSubmitted', {
       carOrderId: order.id,
       refusedAttempts: change.refusedAttempts,

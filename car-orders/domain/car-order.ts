@@ -8,7 +8,7 @@ import type { TireOrderCompletedDetail } from '../../shared/contracts.js';
  */
 
 export const CAR_ORDER_STATUSES = ['OrderSubmitted', 'TiresOrdered', 'OrderCompleted'] as const;
-export type CarOrderStatus = (typeof CAR_ORDER_STATUSES)[number];
+type CarOrderStatus = (typeof CAR_ORDER_STATUSES)[number];
 
 /** Sparse-index marker: only orders whose tire order still has to be placed carry it (with dueAt). */
 export const AWAITING_TIRE_ORDER = 'AWAITING_TIRE_ORDER';
@@ -55,7 +55,7 @@ export interface CarOrderView {
   completedAt?: string;
 }
 
-export interface NewCarOrder {
+interface NewCarOrder {
   id: string;
   clientId: string;
   carType: string;

@@ -6,7 +6,7 @@
 
 export const REFRESH_AT_LIFETIME_FRACTION = 0.75;
 
-export interface TokenLifetime {
+interface TokenLifetime {
   /** Epoch milliseconds. */
   issuedAt: number;
   /** Epoch milliseconds. */
@@ -15,7 +15,7 @@ export interface TokenLifetime {
 
 export type RefreshReason = 'missing' | 'invalid' | 'expired' | 'due';
 
-export type RefreshDecision =
+type RefreshDecision =
   | { refresh: true; reason: RefreshReason }
   /** `refreshAt`: the moment the token reaches REFRESH_AT_LIFETIME_FRACTION of its lifetime. */
   | { refresh: false; refreshAt: number; expiresAt: number };

@@ -8,7 +8,7 @@ import { emptyResponse } from '../../shared/http/response.js';
 import { readEnvironment } from '../adapters/environment.js';
 import { carOrderIdOf } from '../adapters/http-request.js';
 import { OrdersTable } from '../adapters/orders-table.js';
-import { logger } from '../adapters/powertools.js';
+import { count, logger, powertools } from '../adapters/powertools.js';
 import { completionChange, decideCompletion, refuseCallback, type CompletionDecision } from '../domain/car-order.js';
 import { CompleteCarOrderBody } from '../service.js';
 
@@ -28,7 +28,7 @@ function refusal(decision: Exclude<CompletionDecision, { outcome: 'complete' | '
 }
 
 /** The supplier's completion callback (its API destination delivers the TireOrderCompleted detail). */
-export const handler = httpHandler(logger, async (event) => {
+export const handler = httpHandler(powertools, async (event) => {
   const caller = callerOf(event);
   const id = carOrderIdOf(event);
   const callback = parseJsonBody(event, CompleteCarOrderBody);
@@ -42,12 +42,14 @@ export const handler = httpHandler(logger, async (event) => {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // One conditional write: it applies only from an allowed from-state, so a duplicate can never apply twice.
     if (await orders.complete(id, completionChange(callback, new Date()))) {
+      count('CompletionsApplied');
       logger.info('Car order completed');
       return emptyResponse(204);
     }
     const decision = decideCompletion(await orders.get(id), callback);
     switch (decision.outcome) {
       case 'already-completed':
+        count('DuplicateCompletionsIgnored');
         logger.info('Car order already completed with this tire order; nothing to change');
         return emptyResponse(204);
       case 'complete':

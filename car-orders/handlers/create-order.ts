@@ -15,11 +15,15 @@ import { jsonResponse } from '../../shared/http/response.js';
 import { readEnvironment } from '../adapters/environment.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../adapters/http-request.js';
 import { OrdersTable } from '../adapters/orders-table.js';
-import { logger } from '../adapters/powertools.js';
+import {
+  acceptOrder,
+  type AcceptOrderDependencies,
+  type CreateOrderRequest,
+  type Invocation,
+} from '../adapters/order-acceptance.js';
+import { count, powertools } from '../adapters/powertools.js';
 import { SUPPLIER_VARIABLES, supplierFromEnvironment } from '../adapters/supplier.js';
-import { placeTireOrder } from '../adapters/tire-ordering.js';
-import { carOrderIdFor } from '../domain/car-order-id.js';
-import { carOrderView, needsTireOrder, newCarOrder, type CarOrder, type CarOrderView } from '../domain/car-order.js';
+import type { CarOrderView } from '../domain/car-order.js';
 import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 import { CreateCarOrderBody } from '../service.js';
 
@@ -31,57 +35,7 @@ const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...SUPPLIER_VARIABLES]);
 const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
-const supplier = supplierFromEnvironment(env);
-
-interface CreateOrderRequest {
-  clientId: string;
-  body: CreateCarOrderBody;
-  correlationId: string;
-  idempotencyKey?: string;
-}
-
-/** Whether a stored order is the one this request asks for (same client, same body). */
-function isSameOrder(stored: CarOrder, wanted: CarOrder): boolean {
-  return stored.clientId === wanted.clientId && stored.carType === wanted.carType && stored.quantity === wanted.quantity;
-}
-
-/**
- * Accepts the order (stored first, so it is never lost), then tries to place its tire order at once.
- *
- * With an Idempotency-Key the order id is derived from (client, key), and the conditional put makes the store
- * idempotent on its own: Powertools' record alone cannot be, since an attempt that dies after storing the order
- * leaves only an in-progress record that expires. A retry then finds the order already stored, continues with it
- * (placing its tire order if still pending) and answers with it; never a second order.
- */
-async function acceptOrder(request: CreateOrderRequest, budget: TimeBudget): Promise<CarOrderView> {
-  const candidate = newCarOrder({
-    id: carOrderIdFor(request.clientId, request.idempotencyKey),
-    clientId: request.clientId,
-    carType: request.body.carType,
-    quantity: request.body.quantity,
-    correlationId: request.correlationId,
-    now: new Date(),
-  });
-  const stored = await orders.createOrGet(candidate);
-  let order = candidate;
-  if (stored === undefined) {
-    logger.info('Car order accepted', { carOrderId: order.id, clientId: order.clientId });
-  } else {
-    // A random id never collides, and a derived one embeds the client: either would be a bug, not a request error.
-    if (request.idempotencyKey === undefined || stored.clientId !== candidate.clientId) {
-      throw new Error(`Car order id ${candidate.id} is already taken`);
-    }
-    if (!isSameOrder(stored, candidate)) {
-      throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
-    }
-    logger.info('Car order already accepted by an earlier attempt of this request', { carOrderId: stored.id });
-    order = stored;
-    if (!needsTireOrder(order)) return carOrderView(order);
-  }
-  // Whatever happens with the supplier, the order is accepted: if it is not placed now, the retry job places it.
-  const outcome = await placeTireOrder(order, { supplier: supplier.api, orders, budget });
-  return carOrderView(outcome.order);
-}
+const accepting: AcceptOrderDependencies = { orders, supplier: supplierFromEnvironment(env).api };
 
 /**
  * The same Idempotency-Key from the same client returns the first response; with another body it is refused.
@@ -94,9 +48,10 @@ const idempotencyConfig = new IdempotencyConfig({
   expiresAfterSeconds: IDEMPOTENCY_KEY_TTL_SECONDS,
 });
 const acceptOrderOnce = makeIdempotent(
-  async (request: CreateOrderRequest & { idempotencyKey: string }, budget: TimeBudget) => acceptOrder(request, budget),
+  async (request: CreateOrderRequest & { idempotencyKey: string }, invocation: Invocation) =>
+    acceptOrder(request, invocation, accepting),
   {
-    // The request (first argument) is the idempotency payload; the budget is this invocation's own.
+    // The request (first argument) is the idempotency payload; the second is this invocation's own.
     dataIndexArgument: 0,
     // Its own DynamoDBClient, created by Powertools from the same default configuration (AWS_ENDPOINT_URL included).
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME }),
@@ -104,22 +59,24 @@ const acceptOrderOnce = makeIdempotent(
   },
 );
 
-export const handler = httpHandler(logger, async (event, { correlationId, lambdaContext }) => {
+export const handler = httpHandler(powertools, async (event, { correlationId, lambdaContext }) => {
   const { clientId } = callerOf(event);
   const idempotencyKey = idempotencyKeyOf(event);
   const body = parseJsonBody(event, CreateCarOrderBody);
   // Taken first: everything below (idempotency record, order store, supplier) runs within the invocation.
   const budget = TimeBudget.fromRemaining(lambdaContext.getRemainingTimeInMillis(), RESPONSE_RESERVE_MS);
   const request: CreateOrderRequest = { clientId, body, correlationId };
+  const invocation: Invocation = { budget, accepted: false };
 
   let view: CarOrderView;
   if (idempotencyKey === undefined) {
-    view = await acceptOrder(request, budget);
+    view = await acceptOrder(request, invocation, accepting);
   } else {
     // The in-progress record expires with this invocation, so a request that dies mid-way can be retried.
     idempotencyConfig.registerLambdaContext(lambdaContext);
     try {
-      view = await acceptOrderOnce({ ...request, idempotencyKey }, budget);
+      view = await acceptOrderOnce({ ...request, idempotencyKey }, invocation);
+      if (!invocation.accepted) count('DuplicateOrdersIgnored');
     } catch (error) {
       if (error instanceof IdempotencyValidationError) {
         throw new HttpError(422, `${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);

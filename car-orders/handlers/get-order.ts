@@ -7,13 +7,13 @@ import { jsonResponse } from '../../shared/http/response.js';
 import { readEnvironment } from '../adapters/environment.js';
 import { carOrderIdOf } from '../adapters/http-request.js';
 import { OrdersTable } from '../adapters/orders-table.js';
-import { logger } from '../adapters/powertools.js';
+import { powertools } from '../adapters/powertools.js';
 import { carOrderView, isVisibleTo } from '../domain/car-order.js';
 
 const env = readEnvironment(['ORDERS_TABLE_NAME']);
 const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
 
-export const handler = httpHandler(logger, async (event) => {
+export const handler = httpHandler(powertools, async (event) => {
   const { clientId } = callerOf(event);
   const id = carOrderIdOf(event);
   const order = await orders.get(id);

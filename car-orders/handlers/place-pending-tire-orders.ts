@@ -3,14 +3,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { readEnvironment } from '../adapters/environment.js';
 import { OrdersTable } from '../adapters/orders-table.js';
-import { logger } from '../adapters/powertools.js';
+import { logger, powertools } from '../adapters/powertools.js';
 import { SUPPLIER_VARIABLES, supplierFromEnvironment } from '../adapters/supplier.js';
 import { placeTireOrder } from '../adapters/tire-ordering.js';
 import { needsTireOrder, pendingCutoff } from '../domain/car-order.js';
 import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 
 /** Orders read per query page. */
-export const PAGE_SIZE = 25;
+const PAGE_SIZE = 25;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'PENDING_GRACE_SECONDS', ...SUPPLIER_VARIABLES]);
 const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
@@ -72,6 +72,8 @@ export const handler = async (_event: unknown, context: Context): Promise<Pendin
   } catch (error) {
     logger.error('Placing pending tire orders failed', { ...summary, error: error as Error });
     throw error;
+  } finally {
+    powertools.publishMetrics();
   }
   logger.info('Pending tire orders processed', { ...summary, stoppedEarly: stopReason ?? false });
   return summary;

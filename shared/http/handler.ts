@@ -1,6 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { CORRELATION_ID_HEADER } from '../observability.js';
+import { CORRELATION_ID_HEADER, type Powertools } from '../observability.js';
 import { HttpError, problemResponse } from './problem.js';
 import { headerOf } from './request.js';
 
@@ -13,16 +12,17 @@ export function correlationIdOf(event: APIGatewayProxyEvent): string {
   return event.requestContext?.requestId ?? 'unknown';
 }
 
-export type HttpRoute = (
+type HttpRoute = (
   event: APIGatewayProxyEvent,
   context: { correlationId: string; lambdaContext: Context },
 ) => Promise<APIGatewayProxyResult>;
 
 /**
  * Wraps a route: carries the correlation id into every log line and the response, turns HttpError into
- * problem+json with its status, and anything unexpected into a 500 that reveals nothing but is logged.
+ * problem+json with its status, and anything unexpected into a 500 that reveals nothing but is logged; the
+ * metrics the request counted are published when it ends, whatever its outcome.
  */
-export function httpHandler(logger: Logger, route: HttpRoute) {
+export function httpHandler({ logger, publishMetrics }: Pick<Powertools<string>, 'logger' | 'publishMetrics'>, route: HttpRoute) {
   return async (event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> => {
     const correlationId = correlationIdOf(event);
     logger.addContext(lambdaContext);
@@ -39,6 +39,7 @@ export function httpHandler(logger: Logger, route: HttpRoute) {
         result = problemResponse(500, 'An unexpected error occurred; it has been logged');
       }
     } finally {
+      publishMetrics();
       logger.resetKeys();
     }
     return { ...result, headers: { ...result.headers, [CORRELATION_ID_HEADER]: correlationId } };

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
 /** RFC 9457 problem details media type: every error this platform returns uses it. */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -18,7 +18,7 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export interface ProblemDetails {
+interface ProblemDetails {
   type: string;
   title: string;
   status: number;
@@ -38,7 +38,7 @@ export class HttpError extends Error {
   }
 }
 
-export function problemDetails(status: number, detail: string, extensions: Record<string, unknown> = {}): ProblemDetails {
+function problemDetails(status: number, detail: string, extensions: Record<string, unknown> = {}): ProblemDetails {
   return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...extensions };
 }
 

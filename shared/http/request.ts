@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { HttpError } from './problem.js';
 
 /** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /** Case-insensitive header lookup: API Gateway passes header names as the client sent them. */
 export function headerOf(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
@@ -14,7 +14,7 @@ export function headerOf(event: Pick<APIGatewayProxyEvent, 'headers'>, name: str
   return undefined;
 }
 
-export interface ParseBodyOptions {
+interface ParseBodyOptions {
   maxBytes?: number;
 }
 

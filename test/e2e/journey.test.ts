@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { traceOf } from '../../local/trace.js';
 import { TIRE_ORDER_COMPLETED } from '../../shared/contracts.js';
+import { emfLines, jsonLines } from '../support/metrics.js';
 import { entriesOf } from './support/audit.js';
 import { carMakerCredentials, carMakerToken, clientIdNamed, customerToken, type CarMakerCredentials } from './support/credentials.js';
 import { call, closeAgents } from './support/http.js';
@@ -137,5 +138,27 @@ describe('end to end: one order, customer to supplier and back', () => {
         sourceIp: egress.supplierEvents,
       }),
     );
+
+    // The business figures of the order, as EMF lines each function wrote to its log (what CloudWatch reads).
+    expect(emfByFunction(e2e.logs)).toEqual({
+      'car-orders/createOrder': [{ namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { OrdersAccepted: 1, TireOrdersPlaced: 1 } }],
+      'tire-orders/placeOrder': [{ namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { TireOrdersPlaced: 1 } }],
+      'tire-orders/fulfilOrders': [
+        { namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { OrdersFulfilled: 1, CompletionEventsPublished: 1 } },
+      ],
+      'car-orders/completeOrder': [{ namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { CompletionsApplied: 1 } }],
+    });
   });
 });
+
+/** The EMF lines in the runtime's log sink, by the `[company/function]` prefix the local Lambda runtime gives each line. */
+function emfByFunction(logs: string[]): Record<string, ReturnType<typeof emfLines>> {
+  const byFunction: Record<string, ReturnType<typeof emfLines>> = {};
+  for (const line of logs) {
+    const match = /^\[([\w-]+\/\w+)\] (\{.*\})$/.exec(line);
+    if (match === null) continue;
+    const emf = emfLines(jsonLines(match[2]!));
+    if (emf.length > 0) (byFunction[match[1]!] ??= []).push(...emf);
+  }
+  return byFunction;
+}

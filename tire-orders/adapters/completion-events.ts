@@ -12,7 +12,7 @@ export interface CompletionEvent {
   detail: TireOrderCompletedDetail;
 }
 
-export interface PublishOutcome {
+interface PublishOutcome {
   published: CompletionEvent[];
   failed: { event: CompletionEvent; errorCode: string; errorMessage?: string }[];
 }

@@ -15,7 +15,7 @@ const TireOrdersEnvironment = z.object({
     .transform(Number),
 });
 
-export interface TireOrdersConfig {
+interface TireOrdersConfig {
   tableName: string;
   eventBusName: string;
   eventSource: string;

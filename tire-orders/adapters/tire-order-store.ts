@@ -37,7 +37,7 @@ const StoredTireOrder = z.object({
 
 export type StartKey = Record<string, NativeAttributeValue>;
 
-export interface WorkStatePage {
+interface WorkStatePage {
   orders: TireOrder[];
   /** Ids of items in the page that do not have the stored shape; left alone and reported, never fatal. */
   unreadableIds: string[];
@@ -45,7 +45,7 @@ export interface WorkStatePage {
   nextKey?: StartKey;
 }
 
-export interface WorkStatePageRequest {
+interface WorkStatePageRequest {
   workState: WorkState;
   /** Only orders with dueAt <= dueBy. */
   dueBy?: string;
@@ -53,7 +53,7 @@ export interface WorkStatePageRequest {
   limit: number;
 }
 
-export function isConditionalCheckFailure(error: unknown): boolean {
+function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 

@@ -38,7 +38,7 @@ export interface TireOrder {
   dueAt?: string;
 }
 
-export interface PlaceTireOrderInput {
+interface PlaceTireOrderInput {
   clientId: string;
   request: PlaceTireOrderRequest;
   correlationId: string;

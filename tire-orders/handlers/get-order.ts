@@ -5,7 +5,7 @@ import { HttpError } from '../../shared/http/problem.js';
 import { pathParameterOf } from '../../shared/http/request.js';
 import { jsonResponse } from '../../shared/http/response.js';
 import { loadTireOrdersConfig } from '../adapters/config.js';
-import { logger } from '../adapters/powertools.js';
+import { powertools } from '../adapters/powertools.js';
 import { TireOrderStore } from '../adapters/tire-order-store.js';
 import { toTireOrderView } from '../domain/tire-order.js';
 
@@ -16,7 +16,7 @@ const store = TireOrderStore.fromEnvironment(config.tableName);
  * GET /orders/{id}: the calling client's tire order. Another client's order answers exactly like an unknown
  * one (404), so a client cannot learn which ids exist.
  */
-export const handler = httpHandler(logger, async (event) => {
+export const handler = httpHandler(powertools, async (event) => {
   const caller = callerOf(event);
   const id = pathParameterOf(event, 'id');
   if (!OrderId.safeParse(id).success) {

@@ -5,7 +5,7 @@ import { HttpError } from '../../shared/http/problem.js';
 import { parseJsonBody } from '../../shared/http/request.js';
 import { jsonResponse } from '../../shared/http/response.js';
 import { loadTireOrdersConfig } from '../adapters/config.js';
-import { logger } from '../adapters/powertools.js';
+import { count, logger, powertools } from '../adapters/powertools.js';
 import { TireOrderStore } from '../adapters/tire-order-store.js';
 import { isSameTireOrder, placeTireOrder, toTireOrderView } from '../domain/tire-order.js';
 
@@ -17,7 +17,7 @@ const store = TireOrderStore.fromEnvironment(config.tableName);
  * the id is derived from both and the order is created by one conditional put, so a retry finds the first order
  * and gets it back (200) rather than creating a second one.
  */
-export const handler = httpHandler(logger, async (event, { correlationId }) => {
+export const handler = httpHandler(powertools, async (event, { correlationId }) => {
   const caller = callerOf(event);
   const request = parseJsonBody(event, PlaceTireOrderRequest);
   const order = placeTireOrder({
@@ -30,6 +30,7 @@ export const handler = httpHandler(logger, async (event, { correlationId }) => {
   const location = { Location: `/orders/${order.id}` };
 
   if (await store.insert(order)) {
+    count('TireOrdersPlaced');
     logger.info('Tire order placed', { tireOrderId: order.id, carOrderId: order.carOrderId, dueAt: order.dueAt });
     return jsonResponse(201, toTireOrderView(order), location);
   }
@@ -45,6 +46,7 @@ export const handler = httpHandler(logger, async (event, { correlationId }) => {
       tireOrderId: existing.id,
     });
   }
+  count('DuplicatePlacements');
   logger.info('Tire order repeated; returning the existing order', {
     tireOrderId: existing.id,
     carOrderId: existing.carOrderId,

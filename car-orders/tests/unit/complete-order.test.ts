@@ -1,14 +1,29 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { metricTotals } from '../../../test/support/metrics.js';
 import { newCarOrder, type CarOrder } from '../../domain/car-order.js';
-import { apiEvent, captureLogs, lambdaContext, ORDERS_TABLE, problemOf, setCarOrdersEnvironment } from './support.js';
+import {
+  apiEvent,
+  captureLogs,
+  lambdaContext,
+  ORDERS_TABLE,
+  problemOf,
+  setCarOrdersEnvironment,
+  useDynaliteTables,
+  type DynaliteTables,
+} from './support.js';
+
+/**
+ * The completion callback against dynalite: the one conditional write decides, as DynamoDB evaluates it; races
+ * the test cannot stage (a write that fails while the re-read shows a completable order) are injected failures.
+ */
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const orders = mockClient(DynamoDBDocumentClient);
+const tables = useDynaliteTables();
+let orders: DynaliteTables['orders'];
 let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
 
@@ -38,18 +53,17 @@ function patch(body: unknown, id = 'order-1') {
 }
 
 beforeEach(async () => {
-  orders.reset();
+  orders = tables.orders;
   logs = captureLogs();
   setCarOrdersEnvironment();
   vi.resetModules();
   ({ handler } = (await import('../../handlers/complete-order.js')) as { handler: Handler });
 });
 afterEach(() => vi.restoreAllMocks());
-afterAll(() => orders.restore());
 
 describe('PATCH /orders/{id} (supplier completion callback)', () => {
   it('completes the order with one conditional update and answers 204', async () => {
-    orders.on(UpdateCommand).resolves({});
+    await tables.seed(order('TiresOrdered', 'tire-1'));
     const result = await patch(callback);
     expect(result.statusCode).toBe(204);
     expect(result.body).toBe('');
@@ -65,67 +79,64 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
       }),
     });
     expect(orders.commandCalls(GetCommand)).toHaveLength(0);
+    expect((await tables.storedOrders()).get('order-1')).toMatchObject({ status: 'OrderCompleted', completedAt: callback.completedAt });
     expect(logs.entries().find((e) => e.message === 'Car order completed')).toMatchObject({ carOrderId: 'order-1', correlationId: 'corr-1' });
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1 });
   });
 
   it('answers 204 to a repeated callback without a second change', async () => {
     // The first applies; the repeat fails its condition and the re-read shows it already completed.
-    orders.on(UpdateCommand).resolvesOnce({}).rejects(conditionFailed());
-    orders.on(GetCommand).resolves({ Item: { ...order('OrderCompleted', 'tire-1'), completedAt: callback.completedAt } });
+    await tables.seed(order('TiresOrdered', 'tire-1'));
     expect((await patch(callback)).statusCode).toBe(204);
     expect((await patch(callback)).statusCode).toBe(204);
     expect(orders.commandCalls(UpdateCommand)).toHaveLength(2);
     expect(orders.commandCalls(GetCommand)).toHaveLength(1);
+    // At-least-once delivery: operators see the repeat as a duplicate ignored, not a second completion.
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1, DuplicateCompletionsIgnored: 1 });
   });
 
   it('ends a concurrent duplicate as 204: both race, one write applies, the other re-reads', async () => {
-    let applied = false;
-    orders.on(UpdateCommand).callsFake(() => {
-      if (applied) throw conditionFailed();
-      applied = true;
-      return {};
-    });
-    orders.on(GetCommand).callsFake(() => ({ Item: applied ? order('OrderCompleted', 'tire-1') : order('TiresOrdered', 'tire-1') }));
+    await tables.seed(order('TiresOrdered', 'tire-1'));
     const results = await Promise.all([patch(callback), patch(callback)]);
     expect(results.map((r) => r.statusCode)).toEqual([204, 204]);
     expect(orders.commandCalls(UpdateCommand)).toHaveLength(2);
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1, DuplicateCompletionsIgnored: 1 });
   });
 
   it('tries the write again when the re-read shows the order just became completable', async () => {
     // The order did not exist at the write and did at the re-read (it was being created).
-    orders.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
-    orders.on(GetCommand).resolves({ Item: order('OrderSubmitted') });
+    await tables.seed(order('OrderSubmitted'));
+    orders.fail(UpdateCommand, conditionFailed(), { once: true });
     expect((await patch(callback)).statusCode).toBe(204);
     expect(orders.commandCalls(UpdateCommand)).toHaveLength(2);
   });
 
   it('answers 409 if the order keeps changing, never looping forever', async () => {
-    orders.on(UpdateCommand).rejects(conditionFailed());
-    orders.on(GetCommand).resolves({ Item: order('OrderSubmitted') });
+    await tables.seed(order('OrderSubmitted'));
+    orders.fail(UpdateCommand, conditionFailed());
     const result = await patch(callback);
     expect(result.statusCode).toBe(409);
     expect(orders.commandCalls(UpdateCommand)).toHaveLength(3);
   });
 
   it('answers 404 for an unknown order', async () => {
-    orders.on(UpdateCommand).rejects(conditionFailed());
-    orders.on(GetCommand).resolves({});
     const result = await patch(callback);
     expect(result.statusCode).toBe(404);
+    // The condition (attribute_exists) kept the update from creating the order.
+    expect((await tables.storedOrders()).size).toBe(0);
     expect(problemOf(result).detail).toContain('order-1');
   });
 
   it('answers 409 when the tire order does not match the one recorded', async () => {
-    orders.on(UpdateCommand).rejects(conditionFailed());
-    orders.on(GetCommand).resolves({ Item: order('TiresOrdered', 'tire-other') });
+    await tables.seed(order('TiresOrdered', 'tire-other'));
     const result = await patch(callback);
     expect(result.statusCode).toBe(409);
+    expect((await tables.storedOrders()).get('order-1')).toMatchObject({ status: 'TiresOrdered', tireOrderId: 'tire-other' });
     expect(problemOf(result).detail).toContain('tire-1');
   });
 
   it('answers 409 when the order was completed with another tire order', async () => {
-    orders.on(UpdateCommand).rejects(conditionFailed());
-    orders.on(GetCommand).resolves({ Item: order('OrderCompleted', 'tire-other') });
+    await tables.seed(order('OrderCompleted', 'tire-other'));
     expect((await patch(callback)).statusCode).toBe(409);
   });
 
@@ -152,7 +163,8 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
   });
 
   it('answers 500 when the table fails unexpectedly', async () => {
-    orders.on(UpdateCommand).rejects(new Error('InternalServerError'));
+    await tables.seed(order('TiresOrdered', 'tire-1'));
+    orders.fail(UpdateCommand, new Error('InternalServerError'));
     expect((await patch(callback)).statusCode).toBe(500);
   });
 });

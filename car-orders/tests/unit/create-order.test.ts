@@ -1,65 +1,77 @@
-import { ConditionalCheckFailedException, DynamoDBServiceException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBServiceException,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   API_KEY,
   apiEvent,
   captureLogs,
   CLIENT_SECRET,
+  deadlinesPassAtOnce,
   deferred,
   freshToken,
   IDEMPOTENCY_TABLE,
   lambdaContext,
-  mockIdempotencyTable,
   mockSupplierConfiguration,
   mockSupplierHttp,
   neverAnswers,
   ORDERS_TABLE,
   problemOf,
   setCarOrdersEnvironment,
+  type DynaliteTables,
   type SupplierBehaviour,
+  useDynaliteTables,
 } from './support.js';
 
+import { scanTable } from '../../../test/support/dynalite.js';
+import { emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { carOrderIdFor } from '../../domain/car-order-id.js';
 import { carOrdersService } from '../../service.js';
 
+/**
+ * POST /orders against dynalite: the orders table's conditional put and update and Powertools' idempotency
+ * records (its conditional claim, completion and delete) are evaluated by a DynamoDB implementation, not by a fake.
+ * The commands the handler sends are recorded on their way there; a test can make chosen ones fail.
+ */
+
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const orders = mockClient(DynamoDBDocumentClient);
+const tables = useDynaliteTables();
 let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
-let idempotency: ReturnType<typeof mockIdempotencyTable>;
 let configuration: ReturnType<typeof mockSupplierConfiguration>;
-let stored: ReturnType<typeof scriptOrdersTable>;
+let orders: DynaliteTables['orders'];
+let idempotencyCommands: DynaliteTables['idempotency'];
+const storedOrders = () => tables.storedOrders();
 
-/** The orders table as the create path uses it: the conditional put, then the TiresOrdered update (ALL_NEW). */
-function scriptOrdersTable() {
-  const stored = new Map<string, Record<string, unknown>>();
-  orders.on(PutCommand).callsFake((input: { Item: Record<string, unknown>; ConditionExpression?: string }) => {
-    if (input.ConditionExpression === 'attribute_not_exists(id)' && stored.has(String(input.Item.id))) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    }
-    stored.set(String(input.Item.id), input.Item);
-    return {};
-  });
-  orders.on(UpdateCommand).callsFake(
-    (input: { Key: { id: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
-      const { workState: _w, dueAt: _d, ...item } = stored.get(input.Key.id) ?? {};
-      const updated = {
-        ...item,
-        status: 'TiresOrdered',
-        tireOrderId: input.ExpressionAttributeValues[':tireOrderId'],
-        updatedAt: input.ExpressionAttributeValues[':now'],
-      };
-      stored.set(input.Key.id, updated);
-      return { Attributes: updated };
-    },
+/** Powertools' idempotency records as stored (attribute values). */
+function idempotencyRecords(): Promise<Record<string, AttributeValue>[]> {
+  return scanTable(tables.dynamo.client, IDEMPOTENCY_TABLE);
+}
+
+/** The records are gone (expired and removed by TTL), the orders are not. */
+async function forgetIdempotencyRecords(): Promise<void> {
+  for (const record of await idempotencyRecords()) {
+    await tables.documents.send(new DeleteCommand({ TableName: IDEMPOTENCY_TABLE, Key: { id: record.id?.S } }));
+  }
+}
+
+/** The in-progress claim outlived its invocation (as when the invocation died). */
+async function expireInProgressClaim(record: Record<string, AttributeValue>): Promise<void> {
+  await tables.dynamo.client.send(
+    new UpdateItemCommand({
+      TableName: IDEMPOTENCY_TABLE,
+      Key: { id: record.id! },
+      UpdateExpression: 'SET in_progress_expiration = :past',
+      ExpressionAttributeValues: { ':past': { N: String(Date.now() - 1) } },
+    }),
   );
-  orders.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({ Item: stored.get(input.Key.id) }));
-  return stored;
 }
 
 async function loadHandler(env: Record<string, string> = {}) {
@@ -77,20 +89,16 @@ function post(body: unknown, options: { headers?: Record<string, string>; client
 const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, unknown>;
 
 beforeEach(async () => {
-  orders.reset();
+  ({ orders, idempotency: idempotencyCommands } = tables);
   logs = captureLogs();
-  idempotency = mockIdempotencyTable();
   configuration = mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
-  stored = scriptOrdersTable();
   await loadHandler();
 });
 afterEach(() => {
   vi.restoreAllMocks();
-  idempotency.dynamo.restore();
   configuration.ssm.restore();
   configuration.secrets.restore();
 });
-afterAll(() => orders.restore());
 
 describe('POST /orders', () => {
   it('accepts the order, places the tire order and answers 201 TiresOrdered with Location', async () => {
@@ -133,12 +141,16 @@ describe('POST /orders', () => {
     const update = orders.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(update).toMatchObject({ Key: { id: view.id }, ConditionExpression: expect.stringContaining('#status = :submitted') });
     // No Idempotency-Key: the idempotency table is not touched; no token was fetched (the stored one is fresh).
-    expect(idempotency.dynamo.calls()).toHaveLength(0);
+    expect(idempotencyCommands.calls()).toHaveLength(0);
     expect(supplier.tokenRequests).toHaveLength(0);
     // Logged with the correlation id, never the token or secrets.
     expect(logs.entries().find((e) => e.message === 'Car order accepted')).toMatchObject({ correlationId: 'corr-1' });
     expect(logs.text()).not.toContain('stored-access-token');
     expect(logs.text()).not.toContain(API_KEY);
+    // The business figures: one EMF line for the request, in the service's namespace, with its service dimension.
+    expect(emfLines(logs.entries())).toEqual([
+      { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { OrdersAccepted: 1, TireOrdersPlaced: 1 } },
+    ]);
   });
 
   it('defaults quantity to 1', async () => {
@@ -157,6 +169,7 @@ describe('POST /orders', () => {
     ];
     it.each(cases)('supplier %s', async (_name, behaviour) => {
       await loadHandler({ SUPPLIER_TIMEOUT_MS: '30' });
+      if (behaviour === neverAnswers) deadlinesPassAtOnce();
       const supplier = mockSupplierHttp({ api: behaviour });
       const result = await post({ carType: 'sedan', quantity: 2 });
       expect(result.statusCode).toBe(201);
@@ -166,6 +179,8 @@ describe('POST /orders', () => {
       expect(orders.commandCalls(PutCommand)).toHaveLength(1);
       expect(orders.commandCalls(UpdateCommand)).toHaveLength(0);
       expect(supplier.apiCalls).toHaveLength(1);
+      // Deferred, not failed: the retry job places it once the supplier is back.
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersDeferred: 1 });
     });
 
     it('no token can be obtained', async () => {
@@ -181,10 +196,11 @@ describe('POST /orders', () => {
 
     it('the placement cannot be recorded (the retry job records it later)', async () => {
       mockSupplierHttp();
-      orders.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+      orders.fail(UpdateCommand, new Error('ProvisionedThroughputExceededException'));
       const result = await post({ carType: 'sedan' });
       expect(result.statusCode).toBe(201);
       expect(json(result).status).toBe('OrderSubmitted');
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersFailed: 1 });
     });
   });
 
@@ -270,6 +286,7 @@ describe('POST /orders', () => {
       expect(problemOf(result).status).toBe(status);
       expect(orders.calls()).toHaveLength(0);
       expect(supplier.fetchSpy).not.toHaveBeenCalled();
+      expect(emfLines(logs.entries())).toEqual([]);
     });
 
     it('a wrong content type (415)', async () => {
@@ -293,13 +310,13 @@ describe('POST /orders', () => {
       expect(result.statusCode).toBe(400);
       expect(problemOf(result).detail).toContain('Idempotency-Key');
       expect(orders.calls()).toHaveLength(0);
-      expect(idempotency.dynamo.calls()).toHaveLength(0);
+      expect(idempotencyCommands.calls()).toHaveLength(0);
     });
   });
 
   it('answers 500 (logged, nothing revealed) when the order cannot be stored', async () => {
     const supplier = mockSupplierHttp();
-    orders.on(PutCommand).rejects(new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: {}, message: 'boom' }));
+    orders.fail(PutCommand, new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: {}, message: 'boom' }));
     const result = await post({ carType: 'sedan' });
     expect(result.statusCode).toBe(500);
     expect(problemOf(result).detail).not.toContain('boom');
@@ -321,13 +338,16 @@ describe('POST /orders', () => {
       expect(orders.commandCalls(PutCommand)).toHaveLength(1);
       expect(supplier.apiCalls).toHaveLength(1);
       // The record Powertools kept: completed, with the response and a payload hash.
-      const [record] = [...idempotency.items.values()];
-      expect(idempotency.items.size).toBe(1);
+      const records = await idempotencyRecords();
+      const [record] = records;
+      expect(records).toHaveLength(1);
       expect(record?.status?.S).toBe('COMPLETED');
       expect(record?.validation?.S).toBeTruthy();
       // Both requests tried to claim the key; the second found the completed record.
-      const claims = idempotency.dynamo.commandCalls(PutItemCommand);
+      const claims = idempotencyCommands.commandCalls(PutItemCommand);
       expect(claims.map((c) => c.args[0].input.TableName)).toEqual([IDEMPOTENCY_TABLE, IDEMPOTENCY_TABLE]);
+      // The replay is counted as a duplicate, not as a second order.
+      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersPlaced: 1, DuplicateOrdersIgnored: 1 });
     });
 
     it('a key is the same key whatever the JSON formatting, but belongs to the calling client', async () => {
@@ -361,7 +381,7 @@ describe('POST /orders', () => {
       const first = post({ carType: 'sedan' }, { headers: key });
       await vi.waitFor(() => expect(supplier.apiCalls).toHaveLength(1));
       // The claim expires with the invocation (the Lambda context was registered), so a dead request frees the key.
-      const [claim] = [...idempotency.items.values()];
+      const [claim] = await idempotencyRecords();
       expect(claim?.status?.S).toBe('INPROGRESS');
       expect(Number(claim?.in_progress_expiration?.N)).toBeGreaterThan(Date.now());
       const second = await post({ carType: 'sedan' }, { headers: key });
@@ -382,47 +402,50 @@ describe('POST /orders', () => {
       });
       const dying = post({ carType: 'sedan', quantity: 4 }, { headers: key });
       await vi.waitFor(() => expect(supplier.apiCalls).toHaveLength(1));
-      expect(stored.size).toBe(1);
-      const [firstId] = [...stored.keys()];
+      expect((await storedOrders()).size).toBe(1);
+      const [firstId] = [...(await storedOrders()).keys()];
       // The invocation dies: its in-progress record expires with it, so the client's retry gets the key again.
-      const [claim] = [...idempotency.items.values()];
-      claim!.in_progress_expiration = { N: String(Date.now() - 1) };
+      const [claim] = await idempotencyRecords();
+      await expireInProgressClaim(claim!);
 
       const retried = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
       expect(retried.statusCode).toBe(201);
       expect(json(retried)).toMatchObject({ id: firstId, status: 'TiresOrdered', tireOrderId: 'tire-1' });
       expect(retried.headers?.Location).toBe(`/orders/${firstId}`);
-      expect(stored.size).toBe(1);
+      expect((await storedOrders()).size).toBe(1);
       // Both attempts asked the supplier for the same car order (it is idempotent on carOrderId).
       expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual([firstId, firstId]);
       expect(logs.entries().some((e) => e.message === 'Car order already accepted by an earlier attempt of this request')).toBe(true);
       release.resolve();
       await dying;
-      expect(stored.size).toBe(1);
+      expect((await storedOrders()).size).toBe(1);
+      // One order accepted; the retry is the duplicate. Each attempt that reached the supplier placed the tire order.
+      expect(metricTotals(logs.entries())).toMatchObject({ OrdersAccepted: 1, DuplicateOrdersIgnored: 1 });
     });
 
     it('returns an already placed order as it is, without calling the supplier again', async () => {
       const supplier = mockSupplierHttp();
       const first = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
-      idempotency.items.clear(); // the record is gone (expired), the order is not
+      await forgetIdempotencyRecords(); // the record is gone (expired), the order is not
       const again = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
       expect(again.statusCode).toBe(201);
       expect(json(again)).toEqual(json(first));
       expect(supplier.apiCalls).toHaveLength(1);
-      expect(stored.size).toBe(1);
+      expect((await storedOrders()).size).toBe(1);
     });
 
     it('refuses (422) the key with a different body even when only the order remembers it', async () => {
       mockSupplierHttp();
       await post({ carType: 'sedan', quantity: 4 }, { headers: key });
-      idempotency.items.clear();
+      await forgetIdempotencyRecords();
       const result = await post({ carType: 'sedan', quantity: 5 }, { headers: key });
       expect(result.statusCode).toBe(422);
       expect(problemOf(result).detail).toContain('different request body');
+      const stored = await storedOrders();
       expect(stored.size).toBe(1);
       expect([...stored.values()][0]).toMatchObject({ quantity: 4 });
       // The failed attempt does not keep the key: Powertools deletes its record.
-      expect(idempotency.items.size).toBe(0);
+      expect(await idempotencyRecords()).toHaveLength(0);
     });
 
     it('derives the order id from the client and the key', async () => {
@@ -435,10 +458,10 @@ describe('POST /orders', () => {
 
     it('forgets the key when the request fails, so a retry can succeed', async () => {
       mockSupplierHttp();
-      orders.on(PutCommand).rejectsOnce(new Error('InternalServerError'));
+      orders.fail(PutCommand, new Error('InternalServerError'), { once: true });
       const failed = await post({ carType: 'sedan' }, { headers: key });
       expect(failed.statusCode).toBe(500);
-      expect(idempotency.items.size).toBe(0);
+      expect(await idempotencyRecords()).toHaveLength(0);
       const retried = await post({ carType: 'sedan' }, { headers: key });
       expect(retried.statusCode).toBe(201);
     });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OrdersTable } from '../../adapters/orders-table.js';
 import { completionChange, newCarOrder, placementFailureChange, type CarOrder } from '../../domain/car-order.js';
 import { carOrdersService } from '../../service.js';
-import { createDeclaredTable, startDynalite } from './dynalite.js';
+import { createDeclaredTable, startDynalite } from '../../../test/support/dynalite.js';
 
 /** OrdersTable against dynalite: the conditions, updates and the sparse index as DynamoDB evaluates them. */
 

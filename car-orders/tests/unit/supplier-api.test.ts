@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SupplierApi, SupplierRejectedError, SupplierUnavailableError } from '../../adapters/supplier-api.js';
 import { TimeBudget } from '../../domain/time-budget.js';
-import { API_KEY, connection, mockSupplierHttp, neverAnswers, SUPPLIER_API_URL } from './support.js';
+import { API_KEY, connection, deadlinesPassAtOnce, mockSupplierHttp, neverAnswers, SUPPLIER_API_URL } from './support.js';
 
 const request = { carOrderId: 'car-1', carType: 'sedan', quantity: 4 };
 
@@ -118,10 +118,12 @@ describe('SupplierApi.placeTireOrder', () => {
 
   it('gives up at its deadline when the supplier does not answer', async () => {
     const http = mockSupplierHttp({ api: neverAnswers });
+    const deadlines = deadlinesPassAtOnce();
     const error = await api({ timeoutMs: 20 }).supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierUnavailableError);
     expect((error as Error).message).toContain('no answer within 20 ms');
     expect(http.apiCalls[0]?.signal?.aborted).toBe(true);
+    expect(deadlines).toHaveBeenCalledWith(20);
   });
 
   it('treats a 2xx without a matching tire order as unavailable', async () => {

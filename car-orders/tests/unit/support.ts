@@ -1,32 +1,28 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import type { PartnerConnection } from '../../../shared/contracts.js';
 import type { AccessToken } from '../../../shared/auth/client-credentials.js';
-import { carOrdersEnvironment } from '../../service.js';
+import { recordCommands, recreateDeclaredTables, startDynalite, type RunningDynalite } from '../../../test/support/dynalite.js';
+import { jsonLines } from '../../../test/support/metrics.js';
+import type { CarOrder } from '../../domain/car-order.js';
+import { carOrdersEnvironment, carOrdersService } from '../../service.js';
 
 /** Shared fixtures for the car-orders handler tests: environment, events, AWS mocks and a scripted supplier. */
 
 export const ORDERS_TABLE = 'test-orders';
 export const IDEMPOTENCY_TABLE = 'test-idempotency';
-export const CONNECTION_PARAMETER = '/test/supplier/connection';
+const CONNECTION_PARAMETER = '/test/supplier/connection';
 export const TOKEN_PARAMETER = '/test/supplier/token';
 export const TOKEN_KEY_ID = 'alias/test-supplier-token';
 
 export const SUPPLIER_API_URL = 'https://supplier.example.test/prod/';
-export const SUPPLIER_TOKEN_URL = 'https://auth.supplier.example.test/oauth2/token';
+const SUPPLIER_TOKEN_URL = 'https://auth.supplier.example.test/oauth2/token';
 export const CLIENT_SECRET = 'client-secret-value-never-logged';
 export const API_KEY = 'api-key-value-never-logged';
 
@@ -74,7 +70,7 @@ export function lambdaContext(remainingMs = 60_000): Context {
   };
 }
 
-export interface ApiEventOptions {
+interface ApiEventOptions {
   method: string;
   path: string;
   body?: unknown;
@@ -161,7 +157,7 @@ export function mockSupplierConfiguration(options: { storedToken?: AccessToken |
   };
 }
 
-export interface SupplierCall {
+interface SupplierCall {
   url: string;
   headers: Record<string, string>;
   body: unknown;
@@ -211,11 +207,24 @@ export function mockSupplierHttp(options: { api?: SupplierBehaviour; token?: () 
   return { fetchSpy, tokenRequests, apiCalls, tireOrders };
 }
 
-/** A supplier that never answers: the call ends only when the caller's deadline aborts it. */
+/** A supplier that never answers: the call ends only when the caller's deadline aborts it (see deadlinesPassAtOnce). */
 export const neverAnswers: SupplierBehaviour = (call) =>
   new Promise<Response>((_resolve, reject) => {
-    call.signal?.addEventListener('abort', () => reject(call.signal?.reason as Error), { once: true });
+    const signal = call.signal;
+    if (signal?.aborted) reject(signal.reason as Error);
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
   });
+
+/**
+ * Every deadline (AbortSignal.timeout) has passed by the time it is set, so a test of a supplier that never
+ * answers waits for no real timer: the signal is aborted with the TimeoutError a real one raises when it fires.
+ * The spy still records each deadline's length. Undone by vi.restoreAllMocks().
+ */
+export function deadlinesPassAtOnce() {
+  return vi
+    .spyOn(AbortSignal, 'timeout')
+    .mockImplementation(() => AbortSignal.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
+}
 
 /** A promise with its resolve exposed, to hold a call open until the test releases it. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -226,61 +235,7 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve };
 }
 
-/**
- * The Powertools idempotency table, faithful to what DynamoDBPersistenceLayer relies on: PutItem succeeds for a
- * new (or expired) key and otherwise fails its condition with the stored item (ReturnValuesOnConditionCheckFailure
- * ALL_OLD); UpdateItem sets the completed record; GetItem and DeleteItem work on the stored items.
- */
-export function mockIdempotencyTable() {
-  const dynamo = mockClient(DynamoDBClient);
-  const items = new Map<string, Record<string, AttributeValue>>();
-  const keyOf = (key: Record<string, AttributeValue> | undefined) => key?.id?.S ?? '';
-  dynamo.on(PutItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Item: Record<string, AttributeValue> }) => {
-    const key = keyOf(input.Item);
-    const existing = items.get(key);
-    const nowMs = Date.now();
-    const expired = existing !== undefined && Number(existing.expiration?.N) < nowMs / 1000;
-    const inProgressExpired =
-      existing !== undefined &&
-      existing.status?.S === 'INPROGRESS' &&
-      existing.in_progress_expiration?.N !== undefined &&
-      Number(existing.in_progress_expiration.N) < nowMs;
-    if (existing !== undefined && !expired && !inProgressExpired) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: existing });
-    }
-    items.set(key, input.Item);
-    return {};
-  });
-  dynamo.on(UpdateItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake(
-    (input: {
-      Key: Record<string, AttributeValue>;
-      UpdateExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
-      ExpressionAttributeValues: Record<string, AttributeValue>;
-    }) => {
-      const key = keyOf(input.Key);
-      const item = { ...(items.get(key) ?? input.Key) };
-      for (const [, name, value] of input.UpdateExpression.matchAll(/(#\w+) = (:\w+)/g)) {
-        const attribute = input.ExpressionAttributeNames[name as string];
-        const attributeValue = input.ExpressionAttributeValues[value as string];
-        if (attribute !== undefined && attributeValue !== undefined) item[attribute] = attributeValue;
-      }
-      items.set(key, item);
-      return {};
-    },
-  );
-  dynamo.on(GetItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Key: Record<string, AttributeValue> }) => {
-    const item = items.get(keyOf(input.Key));
-    return item === undefined ? {} : { Item: item };
-  });
-  dynamo.on(DeleteItemCommand, { TableName: IDEMPOTENCY_TABLE }).callsFake((input: { Key: Record<string, AttributeValue> }) => {
-    items.delete(keyOf(input.Key));
-    return {};
-  });
-  return { dynamo, items };
-}
-
-/** Captures everything written to stdout/stderr (where Powertools Logger writes) and keeps the test output quiet. */
+/** Captures everything written to stdout/stderr (where Powertools Logger and Metrics write) and keeps the test output quiet. */
 export function captureLogs(): { text: () => string; entries: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const capture = (chunk: unknown) => {
@@ -290,12 +245,51 @@ export function captureLogs(): { text: () => string; entries: () => Record<strin
   vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   const text = () => chunks.join('');
-  return {
-    text,
-    entries: () =>
-      text()
-        .split('\n')
-        .filter((line) => line.trim().startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  return { text, entries: () => jsonLines(text()) };
+}
+
+export interface DynaliteTables {
+  dynamo: RunningDynalite;
+  /** The test's own DocumentClient on dynalite: its seeding and reads are not recorded. */
+  documents: DynamoDBDocumentClient;
+  /** The handler's orders-table commands (DocumentClient), recorded on their way to dynalite. */
+  orders: ReturnType<typeof recordCommands>;
+  /** Powertools' idempotency-table commands (its own DynamoDBClient). */
+  idempotency: ReturnType<typeof recordCommands>;
+  /** Stores orders as they are at the start of a test. */
+  seed: (...orders: CarOrder[]) => Promise<void>;
+  /** The orders as stored, by id. */
+  storedOrders: () => Promise<Map<string, Record<string, unknown>>>;
+}
+
+/**
+ * Runs the file's handlers against dynalite: both car-orders tables as service.ts declares them, empty for each
+ * test, with the handlers' DynamoDB clients pointed there by AWS_ENDPOINT_URL_DYNAMODB (SSM and Secrets Manager stay
+ * mocked). Conditional writes are evaluated by a DynamoDB implementation. Call at the top of the test file.
+ */
+export function useDynaliteTables(): DynaliteTables {
+  const tables = {} as DynaliteTables;
+  beforeAll(async () => {
+    tables.dynamo = await startDynalite();
+    tables.documents = DynamoDBDocumentClient.from(tables.dynamo.client);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', tables.dynamo.endpoint);
+  });
+  beforeEach(async () => {
+    const { orders, idempotency } = carOrdersService.tables;
+    await recreateDeclaredTables(tables.dynamo.client, { [ORDERS_TABLE]: orders, [IDEMPOTENCY_TABLE]: idempotency });
+    tables.orders = recordCommands(DynamoDBDocumentClient, [tables.documents]);
+    tables.idempotency = recordCommands(DynamoDBClient, [tables.dynamo.client]);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await tables.dynamo?.close();
+  });
+  tables.seed = async (...orders) => {
+    for (const order of orders) await tables.documents.send(new PutCommand({ TableName: ORDERS_TABLE, Item: order }));
   };
+  tables.storedOrders = async () => {
+    const { Items = [] } = await tables.documents.send(new ScanCommand({ TableName: ORDERS_TABLE, ConsistentRead: true }));
+    return new Map(Items.map((item) => [String(item.id), item]));
+  };
+  return tables;
 }

@@ -5,26 +5,36 @@ import {
   type PutEventsCommandInput,
   type PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   TIRE_ORDER_COMPLETED,
   TIRE_ORDERS_EVENT_SOURCE,
   tireOrderClientResource,
   TireOrderCompletedDetail,
 } from '../../../shared/contracts.js';
+import { captureStdout, emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { logger } from '../../adapters/powertools.js';
 import { completeTireOrder, placeTireOrder, type TireOrder } from '../../domain/tire-order.js';
-import { handler, QUERY_PAGE_SIZE } from '../../handlers/fulfil-orders.js';
+import { QUERY_PAGE_SIZE } from '../../adapters/fulfilment.js';
+import type * as FulfilOrders from '../../handlers/fulfil-orders.js';
 import { lambdaContext } from './support/api-events.js';
 import { TEST_EVENT_BUS_NAME, TEST_FULFILMENT_DELAY_SECONDS, TEST_TABLE_NAME } from './support/environment.js';
-import { FakeTireOrdersTable } from './support/fake-table.js';
+import { useTireOrdersOnDynalite } from './support/tables.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+/**
+ * The fulfilment run against dynalite: the index queries and the conditional completion and "event published"
+ * writes are evaluated by DynamoDB; EventBridge is mocked. Small pages (DynamoDB may return fewer items than
+ * Limit) and racing runs are staged on the commands the handler sends.
+ */
+
+const table = useTireOrdersOnDynalite();
+let ddb: (typeof table)['commands'];
+let handler: typeof FulfilOrders.handler;
 const eventBridge = mockClient(EventBridgeClient);
-let table: FakeTireOrdersTable;
+let stdout: ReturnType<typeof captureStdout>;
 /** Every PutEvents request the job made, in order. */
 let putEventsRequests: PutEventsCommandInput[];
 /** How EventBridge answers the next PutEvents requests, one each; once empty, it accepts every entry. */
@@ -82,10 +92,20 @@ function markPublishedUpdates() {
   return ddb.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.startsWith('REMOVE'));
 }
 
+/** At most `size` items per index page, whatever the Limit: a small page forces the run through LastEvaluatedKey. */
+function pagesOf(size: number) {
+  ddb.rewrite(QueryCommand, (input) => ({ ...input, Limit: Math.min(size, input.Limit ?? size) }));
+}
+
+beforeAll(async () => {
+  ({ handler } = await import('../../handlers/fulfil-orders.js'));
+});
+
 beforeEach(() => {
-  ddb.reset();
+  ddb = table.commands;
+  pagesOf(3);
   eventBridge.reset();
-  table = new FakeTireOrdersTable(TEST_TABLE_NAME).attach(ddb);
+  stdout = captureStdout();
   putEventsRequests = [];
   putEventsAnswers = [];
   eventBridge.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
@@ -102,7 +122,6 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  ddb.restore();
   eventBridge.restore();
 });
 
@@ -110,7 +129,7 @@ describe('phase 1: completing due orders', () => {
   it('pages through the due orders of the sparse index, completes each, and leaves orders not yet due', async () => {
     const dueOrders = [1, 2, 3, 4, 5, 6, 7].map(due);
     const notYetDue = [submitted(8, 10), submitted(9, TEST_FULFILMENT_DELAY_SECONDS - 1)];
-    table.seed(...dueOrders, ...notYetDue);
+    await table.seed(...dueOrders, ...notYetDue);
 
     const summary = await run();
 
@@ -139,16 +158,24 @@ describe('phase 1: completing due orders', () => {
     );
 
     for (const order of dueOrders) {
-      expect(table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
+      expect(await table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
     }
     for (const order of notYetDue) {
-      expect(table.item(order.id)).toEqual(order);
+      expect(await table.item(order.id)).toEqual(order);
     }
+    // One EMF line for the run.
+    expect(emfLines(stdout.entries())).toEqual([
+      {
+        namespace: 'TireOrders',
+        dimensions: { service: 'tire-orders' },
+        values: { OrdersFulfilled: 7, CompletionEventsPublished: 7 },
+      },
+    ]);
   });
 
   it('completes with a conditional update from OrderSubmitted that also puts the order in the outbox', async () => {
     const order = due(1);
-    table.seed(order);
+    await table.seed(order);
 
     await run();
 
@@ -174,43 +201,44 @@ describe('phase 1: completing due orders', () => {
 
   it('skips an order another run completed first (conditional check failed) and carries on', async () => {
     const orders = [1, 2, 3, 4].map(due);
-    table.seed(...orders);
+    await table.seed(...orders);
     const raced = orders[1]!;
     const otherRunCompletedAt = '2025-03-01T11:59:59.000Z';
-    table.beforeUpdate = (id) => {
-      const item = table.item(id);
-      if (id === raced.id && item?.status === 'OrderSubmitted') {
-        table.seed(completeTireOrder(item as unknown as TireOrder, new Date(otherRunCompletedAt)));
+    ddb.before(UpdateCommand, async (input) => {
+      const item = await table.item(String(input.Key?.id));
+      if (input.Key?.id === raced.id && item?.status === 'OrderSubmitted') {
+        await table.seed(completeTireOrder(item as unknown as TireOrder, new Date(otherRunCompletedAt)));
       }
-    };
+    });
 
     const summary = await run();
 
     expect(summary.completed).toBe(3);
-    expect(table.item(raced.id)).toMatchObject({ status: 'OrderCompleted', completedAt: otherRunCompletedAt });
+    expect(metricTotals(stdout.entries())).toMatchObject({ OrdersFulfilled: 3 });
+    expect(await table.item(raced.id)).toMatchObject({ status: 'OrderCompleted', completedAt: otherRunCompletedAt });
     for (const order of [orders[0]!, orders[2]!, orders[3]!]) {
-      expect(table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
+      expect(await table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
     }
   });
 
   it('does not even try to complete an order the index still lists as awaiting fulfilment but is completed', async () => {
     // A GSI is eventually consistent: an order may be listed under its old work state for a moment.
     const stale = { ...completeTireOrder(due(1), new Date('2025-03-01T11:59:00.000Z')), workState: 'AWAITING_FULFILMENT' };
-    table.seed(stale);
+    await table.seed(stale);
 
     const summary = await run();
 
     expect(summary.completed).toBe(0);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
-    expect(table.item(stale.id)).toEqual(stale);
+    expect(await table.item(stale.id)).toEqual(stale);
   });
 });
 
 describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
   it('pages through the outbox and publishes in PutEvents batches of at most 10', async () => {
-    table.queryPageSize = 12;
+    pagesOf(12);
     const orders = Array.from({ length: 23 }, (_, i) => awaitingEvent(i + 1));
-    table.seed(...orders);
+    await table.seed(...orders);
 
     const summary = await run();
 
@@ -230,7 +258,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
     }
     expect(publishedDetails().map((detail) => detail.tireOrderId).sort()).toEqual(orders.map((o) => o.id).sort());
     for (const order of orders) {
-      const item = table.item(order.id);
+      const item = await table.item(order.id);
       expect(item).not.toHaveProperty('workState');
       expect(item).not.toHaveProperty('dueAt');
       expect(item).toMatchObject({ status: 'OrderCompleted', eventPublishedAt: now.toISOString() });
@@ -239,7 +267,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
   it('publishes the TireOrderCompleted detail contract, with the order correlation id', async () => {
     const order = awaitingEvent(5);
-    table.seed(order);
+    await table.seed(order);
 
     await run();
 
@@ -265,7 +293,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
   it("names the client that placed each order in its event's resources, the detail staying the contract", async () => {
     const carMakers = submitted(1, TEST_FULFILMENT_DELAY_SECONDS + 1);
     const otherPartners = submitted(1, TEST_FULFILMENT_DELAY_SECONDS + 2, 'fleet-partner-client');
-    table.seed(carMakers, otherPartners);
+    await table.seed(carMakers, otherPartners);
 
     const summary = await run();
 
@@ -284,7 +312,7 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
   it('leaves entries EventBridge did not accept in the outbox and publishes them on the next run', async () => {
     const orders = [1, 2, 3].map(awaitingEvent);
-    table.seed(...orders);
+    await table.seed(...orders);
     const rejectedIndex = 1;
     putEventsAnswers.push((input) => {
       const result = acceptAll(input);
@@ -297,14 +325,15 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
     const first = await run();
 
     expect(first).toEqual({ completed: 0, published: 2, failed: 1 });
+    expect(metricTotals(stdout.entries())).toEqual({ CompletionEventsPublished: 2, CompletionEventsFailed: 1 });
     expect(warn).toHaveBeenCalledWith(
       expect.stringMatching(/not accepted/),
       expect.objectContaining({ errorCode: 'InternalFailure', correlationId: expect.stringMatching(/^journey-/) }),
     );
     const rejectedId = publishedDetails()[rejectedIndex]!.tireOrderId;
     for (const order of orders) {
-      if (order.id === rejectedId) expect(table.item(order.id)).toMatchObject({ workState: 'AWAITING_EVENT' });
-      else expect(table.item(order.id)).not.toHaveProperty('workState');
+      if (order.id === rejectedId) expect(await table.item(order.id)).toMatchObject({ workState: 'AWAITING_EVENT' });
+      else expect(await table.item(order.id)).not.toHaveProperty('workState');
     }
     expect(markPublishedUpdates().map((call) => call.args[0].input.Key?.id)).not.toContain(rejectedId);
 
@@ -313,23 +342,24 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
     expect(second).toEqual({ completed: 0, published: 1, failed: 0 });
     expect(publishedDetails().map((detail) => detail.tireOrderId)).toEqual([rejectedId]);
-    expect(table.item(rejectedId)).not.toHaveProperty('workState');
+    expect(await table.item(rejectedId)).not.toHaveProperty('workState');
   });
 
   it('counts an entry without any result as failed, so it is retried rather than lost', async () => {
     const orders = [1, 2].map(awaitingEvent);
-    table.seed(...orders);
+    await table.seed(...orders);
     putEventsAnswers.push(() => ({ FailedEntryCount: 1, Entries: [{ EventId: 'e-1' }], $metadata: {} }));
 
     const summary = await run();
 
     expect(summary).toEqual({ completed: 0, published: 1, failed: 1 });
-    expect(orders.filter((order) => table.item(order.id)?.workState === 'AWAITING_EVENT')).toHaveLength(1);
+    const items = await Promise.all(orders.map((order) => table.item(order.id)));
+    expect(items.filter((item) => item?.workState === 'AWAITING_EVENT')).toHaveLength(1);
   });
 
   it('when PutEvents throws, it stops publishing, every completed order stays awaiting its event, and the next run publishes them', async () => {
     const orders = [1, 2, 3, 4].map(due);
-    table.seed(...orders);
+    await table.seed(...orders);
     putEventsAnswers.push(() => {
       throw Object.assign(new Error('Service unavailable'), { name: 'InternalException' });
     });
@@ -338,10 +368,11 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
     // The first page (3 orders) was attempted and failed; the run stopped before trying the fourth.
     expect(first).toEqual({ completed: 4, published: 0, failed: 3 });
+    expect(metricTotals(stdout.entries())).toEqual({ OrdersFulfilled: 4, CompletionEventsFailed: 3 });
     expect(putEventsRequests).toHaveLength(1);
     expect(markPublishedUpdates()).toHaveLength(0);
     for (const order of orders) {
-      expect(table.item(order.id)).toMatchObject({
+      expect(await table.item(order.id)).toMatchObject({
         status: 'OrderCompleted',
         completedAt: now.toISOString(),
         workState: 'AWAITING_EVENT',
@@ -354,28 +385,28 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
 
     expect(second).toEqual({ completed: 0, published: 4, failed: 0 });
     expect(publishedDetails().map((detail) => detail.tireOrderId).sort()).toEqual(orders.map((o) => o.id).sort());
-    for (const order of orders) expect(table.item(order.id)).not.toHaveProperty('workState');
+    for (const order of orders) expect(await table.item(order.id)).not.toHaveProperty('workState');
   });
 
   it('still counts an event as published when another run had already taken its order out of the outbox', async () => {
     const order = awaitingEvent(1);
-    table.seed(order);
-    table.beforeUpdate = (id) => {
-      const { workState: _w, dueAt: _d, ...published } = table.item(id)!;
-      table.seed(published);
-    };
+    await table.seed(order);
+    ddb.before(UpdateCommand, async (input) => {
+      const { workState: _w, dueAt: _d, ...published } = (await table.item(String(input.Key?.id)))!;
+      await table.seed(published);
+    });
 
     const summary = await run();
 
     expect(summary).toEqual({ completed: 0, published: 1, failed: 0 });
-    expect(table.item(order.id)).not.toHaveProperty('eventPublishedAt'); // our conditional mark did not apply
+    expect(await table.item(order.id)).not.toHaveProperty('eventPublishedAt'); // our conditional mark did not apply
   });
 });
 
 describe('the run', () => {
   it('logs each order with its correlation id and the run summary', async () => {
     const info = vi.spyOn(logger, 'info');
-    table.seed(due(7));
+    await table.seed(due(7));
 
     await run();
 
@@ -389,7 +420,7 @@ describe('the run', () => {
 
   it('starts no new page when the function is about to time out; the next run continues', async () => {
     const orders = [1, 2, 3, 4, 5, 6, 7].map(due);
-    table.seed(...orders);
+    await table.seed(...orders);
 
     const hurried = await run(5_000);
 
@@ -399,26 +430,28 @@ describe('the run', () => {
 
     const next = await run();
     expect(next).toEqual({ completed: 4, published: 4, failed: 0 });
-    expect(orders.every((order) => table.item(order.id)?.eventPublishedAt === now.toISOString())).toBe(true);
+    const items = await Promise.all(orders.map((order) => table.item(order.id)));
+    expect(items.every((item) => item?.eventPublishedAt === now.toISOString())).toBe(true);
   });
 
   it('fails the run (to be retried) on an unexpected DynamoDB error, and logs it', async () => {
     const error = vi.spyOn(logger, 'error');
-    ddb.on(QueryCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerError' }));
+    ddb.fail(QueryCommand, Object.assign(new Error('boom'), { name: 'InternalServerError' }));
 
     await expect(run()).rejects.toThrow('boom');
+    expect(emfLines(stdout.entries())).toEqual([]);
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/run failed/), expect.any(Error));
   });
 
   it('leaves an item of unexpected shape alone, logs it, and completes the others', async () => {
     const error = vi.spyOn(logger, 'error');
     const good = due(1);
-    table.seed(good, { ...due(2), quantity: 'four' });
+    await table.seed(good, { ...due(2), quantity: 'four' });
 
     const summary = await run();
 
     expect(summary.completed).toBe(1);
-    expect(table.item(due(2).id)).toMatchObject({ status: 'OrderSubmitted', quantity: 'four' });
+    expect(await table.item(due(2).id)).toMatchObject({ status: 'OrderSubmitted', quantity: 'four' });
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/unexpected shape/), { tireOrderId: due(2).id });
   });
 });

@@ -1,16 +1,20 @@
 import './support/environment.js';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TireOrderView } from '../../../shared/contracts.js';
 import { completeTireOrder, placeTireOrder, type TireOrder } from '../../domain/tire-order.js';
-import { handler } from '../../handlers/get-order.js';
 import { apiEvent, lambdaContext } from './support/api-events.js';
 import { TEST_TABLE_NAME } from './support/environment.js';
-import { FakeTireOrdersTable } from './support/fake-table.js';
+import { useTireOrdersOnDynalite } from './support/tables.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let table: FakeTireOrdersTable;
+const table = useTireOrdersOnDynalite();
+let ddb: (typeof table)['commands'];
+let handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+beforeAll(async () => {
+  ({ handler } = await import('../../handlers/get-order.js'));
+});
 
 function storedOrder(clientId: string, carOrderId: string): TireOrder {
   return placeTireOrder({
@@ -34,18 +38,17 @@ function json(result: { body: string }) {
 }
 
 beforeEach(() => {
-  ddb.reset();
-  table = new FakeTireOrdersTable(TEST_TABLE_NAME).attach(ddb);
+  ddb = table.commands;
 });
 
-afterAll(() => {
-  ddb.restore();
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('GET /orders/{id}', () => {
   it("200 with the caller's order as a TireOrderView, read consistently", async () => {
     const order = storedOrder('client-a', 'car-order-1');
-    table.seed(order);
+    await table.seed(order);
 
     const result = await get(order.id);
 
@@ -71,7 +74,7 @@ describe('GET /orders/{id}', () => {
 
   it('shows completedAt for a completed order', async () => {
     const order = completeTireOrder(storedOrder('client-a', 'car-order-2'), new Date('2025-03-01T10:05:00.000Z'));
-    table.seed({ ...order, eventPublishedAt: '2025-03-01T10:05:01.000Z' });
+    await table.seed({ ...order, eventPublishedAt: '2025-03-01T10:05:01.000Z' });
 
     const result = await get(order.id);
 
@@ -80,7 +83,7 @@ describe('GET /orders/{id}', () => {
   });
 
   it('404 for an unknown id', async () => {
-    table.seed(storedOrder('client-a', 'car-order-1'));
+    await table.seed(storedOrder('client-a', 'car-order-1'));
     const result = await get('no-such-order');
     expect(result.statusCode).toBe(404);
     expect(result.headers?.['Content-Type']).toBe('application/problem+json');
@@ -89,7 +92,7 @@ describe('GET /orders/{id}', () => {
 
   it("404, exactly as for an unknown id, for another client's order", async () => {
     const othersOrder = storedOrder('client-b', 'car-order-1');
-    table.seed(othersOrder);
+    await table.seed(othersOrder);
 
     const result = await get(othersOrder.id, 'client-a');
     const unknown = await get('a'.repeat(othersOrder.id.length), 'client-a');
@@ -124,7 +127,7 @@ describe('GET /orders/{id}', () => {
 
   it('500 without details for an item that does not have the stored shape', async () => {
     const order = storedOrder('client-a', 'car-order-1');
-    table.seed({ ...order, quantity: 'four' });
+    await table.seed({ ...order, quantity: 'four' });
     const result = await get(order.id);
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toMatch(/four|quantity/);

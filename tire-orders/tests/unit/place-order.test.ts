@@ -1,16 +1,24 @@
 import './support/environment.js';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TireOrderView } from '../../../shared/contracts.js';
+import { captureStdout, emfLines, metricTotals } from '../../../test/support/metrics.js';
 import { tireOrderIdFor } from '../../domain/tire-order-id.js';
-import { handler } from '../../handlers/place-order.js';
 import { apiEvent, lambdaContext } from './support/api-events.js';
 import { TEST_FULFILMENT_DELAY_SECONDS, TEST_TABLE_NAME } from './support/environment.js';
-import { FakeTireOrdersTable } from './support/fake-table.js';
+import { useTireOrdersOnDynalite } from './support/tables.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-let table: FakeTireOrdersTable;
+/** POST /orders against dynalite: the conditional put that makes placement idempotent is evaluated by DynamoDB. */
+
+const table = useTireOrdersOnDynalite();
+let ddb: (typeof table)['commands'];
+let handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+let stdout: ReturnType<typeof captureStdout>;
+
+beforeAll(async () => {
+  ({ handler } = await import('../../handlers/place-order.js'));
+});
 
 const CAR_MAKER = 'car-maker-client';
 const placedAt = new Date('2025-03-01T10:00:00.000Z');
@@ -32,18 +40,15 @@ function json(result: { body: string }) {
 }
 
 beforeEach(() => {
-  ddb.reset();
-  table = new FakeTireOrdersTable(TEST_TABLE_NAME).attach(ddb);
+  ddb = table.commands;
+  stdout = captureStdout();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(placedAt);
 });
 
 afterEach(() => {
   vi.useRealTimers();
-});
-
-afterAll(() => {
-  ddb.restore();
+  vi.restoreAllMocks();
 });
 
 const order = { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 };
@@ -73,7 +78,7 @@ describe('POST /orders: a new order', () => {
       ConditionExpression: 'attribute_not_exists(#id)',
       ExpressionAttributeNames: { '#id': 'id' },
     });
-    expect(table.item(id)).toEqual({
+    expect(await table.item(id)).toEqual({
       id,
       clientId: CAR_MAKER,
       carOrderId: 'car-order-1',
@@ -86,12 +91,15 @@ describe('POST /orders: a new order', () => {
       workState: 'AWAITING_FULFILMENT',
       dueAt: new Date(placedAt.getTime() + TEST_FULFILMENT_DELAY_SECONDS * 1000).toISOString(),
     });
+    expect(emfLines(stdout.entries())).toEqual([
+      { namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { TireOrdersPlaced: 1 } },
+    ]);
   });
 
   it("stores API Gateway's request id as the correlation id when the caller sends none", async () => {
     const result = await post(order);
     expect(result.statusCode).toBe(201);
-    const stored = table.item(tireOrderIdFor(CAR_MAKER, 'car-order-1'));
+    const stored = await table.item(tireOrderIdFor(CAR_MAKER, 'car-order-1'));
     expect(stored?.correlationId).toMatch(/^request-\d+$/);
     expect(result.headers?.['X-Correlation-Id']).toBe(stored?.correlationId);
   });
@@ -105,7 +113,7 @@ describe('POST /orders: a new order', () => {
 describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
   it('answers a repeat with 200 and the existing order, writing nothing new', async () => {
     const first = await post(order, { headers: { 'Content-Type': 'application/json', 'X-Correlation-Id': 'first' } });
-    const storedAfterFirst = structuredClone(table.item(json(first).id as string));
+    const storedAfterFirst = await table.item(json(first).id as string);
     vi.setSystemTime(new Date('2025-03-01T10:00:05.000Z'));
 
     const repeat = await post(order, { headers: { 'Content-Type': 'application/json', 'X-Correlation-Id': 'second' } });
@@ -114,16 +122,17 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
     expect(repeat.statusCode).toBe(200);
     expect(repeat.headers?.Location).toBe(first.headers?.Location);
     expect(json(repeat)).toEqual(json(first)); // same id and the first createdAt, not the retry's
-    expect(table.items.size).toBe(1);
-    expect(table.item(json(first).id as string)).toEqual(storedAfterFirst); // not overwritten
+    expect(await table.itemCount()).toBe(1);
+    expect(await table.item(json(first).id as string)).toEqual(storedAfterFirst); // not overwritten
     // The repeat's only write attempt was the conditional put, refused by its condition.
     expect(ddb.commandCalls(PutCommand)).toHaveLength(2);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(metricTotals(stdout.entries())).toEqual({ TireOrdersPlaced: 1, DuplicatePlacements: 1 });
   });
 
   it('answers 422 when the carOrderId was used for a different carType or quantity, and changes nothing', async () => {
     const first = await post(order);
-    const stored = structuredClone(table.item(json(first).id as string));
+    const stored = await table.item(json(first).id as string);
 
     for (const different of [{ ...order, carType: 'Van' }, { ...order, quantity: 8 }]) {
       const result = await post(different);
@@ -136,8 +145,10 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
         detail: expect.stringMatching(/already used for a different/),
       });
     }
-    expect(table.items.size).toBe(1);
-    expect(table.item(json(first).id as string)).toEqual(stored);
+    expect(await table.itemCount()).toBe(1);
+    expect(await table.item(json(first).id as string)).toEqual(stored);
+    // A conflicting reuse is refused, not counted as a duplicate placement.
+    expect(metricTotals(stdout.entries())).toEqual({ TireOrdersPlaced: 1 });
   });
 
   it('keeps clients apart: two clients with the same carOrderId get two orders', async () => {
@@ -149,8 +160,8 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
     expect(json(fromA).id).toBe(tireOrderIdFor('client-a', 'car-order-1'));
     expect(json(fromB).id).toBe(tireOrderIdFor('client-b', 'car-order-1'));
     expect(json(fromA).id).not.toBe(json(fromB).id);
-    expect(table.items.size).toBe(2);
-    expect(table.item(json(fromB).id as string)).toMatchObject({ clientId: 'client-b', quantity: 2 });
+    expect(await table.itemCount()).toBe(2);
+    expect(await table.item(json(fromB).id as string)).toMatchObject({ clientId: 'client-b', quantity: 2 });
   });
 });
 
@@ -194,7 +205,8 @@ describe('POST /orders: bad input is refused with problem+json and stores nothin
     expect(result.headers?.['Content-Type']).toBe('application/problem+json');
     expect(json(result)).toMatchObject({ type: 'about:blank', status, detail: expect.stringMatching(detail) });
     expect(ddb.calls()).toHaveLength(0);
-    expect(table.items.size).toBe(0);
+    expect(await table.itemCount()).toBe(0);
+    expect(emfLines(stdout.entries())).toEqual([]);
   });
 
   it('lists each invalid field for a body that does not match the contract', async () => {
@@ -214,7 +226,7 @@ describe('POST /orders: bad input is refused with problem+json and stores nothin
 
 describe('POST /orders: failures of the table', () => {
   it('answers 500 without details when DynamoDB fails', async () => {
-    ddb.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded for table tire-orders'), { name: 'ProvisionedThroughputExceededException' }));
+    ddb.fail(PutCommand, Object.assign(new Error('Rate exceeded for table tire-orders'), { name: 'ProvisionedThroughputExceededException' }));
     const result = await post(order);
     expect(result.statusCode).toBe(500);
     expect(result.headers?.['Content-Type']).toBe('application/problem+json');

@@ -7,9 +7,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TireOrderCompletedDetail } from '../../../shared/contracts.js';
 import { TireOrderStore, WORK_STATE_INDEX, type StartKey } from '../../adapters/tire-order-store.js';
+import type * as FulfilOrders from '../../handlers/fulfil-orders.js';
+import { tireOrdersService } from '../../service.js';
 import { completionAt, placeTireOrder, WorkState, type TireOrder } from '../../domain/tire-order.js';
 import { lambdaContext } from './support/api-events.js';
-import { createTireOrdersTable, startDynalite, type RunningDynalite } from './support/dynalite.js';
+import { createDeclaredTable, startDynalite, type RunningDynalite } from '../../../test/support/dynalite.js';
 import { TEST_FULFILMENT_DELAY_SECONDS, TEST_TABLE_NAME } from './support/environment.js';
 
 /**
@@ -80,7 +82,7 @@ async function indexedIds(): Promise<string[]> {
 describe('TireOrderStore on dynalite', () => {
   beforeEach(async () => {
     tableName = `tire-orders-${++tableNumber}`;
-    await createTireOrdersTable(client, tableName);
+    await createDeclaredTable(client, tableName, tireOrdersService.tables.tireOrders);
     store = new TireOrderStore(
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
       tableName,
@@ -229,7 +231,7 @@ describe('fulfil-orders handler on dynalite (EventBridge mocked)', () => {
   const putEvents: PutEventsCommandInput[] = [];
   const pointedAtDynalite = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
   const savedEnvironment = pointedAtDynalite.map((name) => [name, process.env[name]] as const);
-  let handler: typeof import('../../handlers/fulfil-orders.js').handler;
+  let handler: typeof FulfilOrders.handler;
 
   beforeAll(async () => {
     eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
@@ -240,7 +242,7 @@ describe('fulfil-orders handler on dynalite (EventBridge mocked)', () => {
     // The handler builds its clients from the environment, as in Lambda and the local runtime: only the endpoint
     // and placeholder credentials point it at dynalite. Set before the module (and its clients) loads.
     Object.assign(process.env, { AWS_ENDPOINT_URL: dynamo.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-    await createTireOrdersTable(client, TEST_TABLE_NAME);
+    await createDeclaredTable(client, TEST_TABLE_NAME, tireOrdersService.tables.tireOrders);
     ({ handler } = await import('../../handlers/fulfil-orders.js'));
   });
   afterAll(() => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 
-export interface ApiRequest {
+interface ApiRequest {
   method: 'GET' | 'POST';
   path: string;
   /** Cognito app client id in the authorizer claims; null for a request without claims. */
