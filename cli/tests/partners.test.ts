@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetIPSetCommand, ListIPSetsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tireOrderClientResource } from '../../shared/contracts.js';
 import type { DeadLetterList } from '../commands/dlq.js';
 import type { OnboardResult, RevokeResult, RotateResult } from '../commands/partners.js';
@@ -137,18 +137,26 @@ describe('b2b partners', () => {
     const oldSecret = await secretValue(onboarded.clientSecretStoredIn);
     const loopStartedAt = new Date().toISOString();
     const statuses: number[] = [];
+    // Which phase each request was sent in: the loop must have asked for tokens in every one of them.
+    type Phase = 'before' | 'grace' | 'finished';
+    let phase: Phase = 'before';
+    const sentIn: Record<Phase, number> = { before: 0, grace: 0, finished: 0 };
+    const completedIn = (wanted: Phase) => vi.waitFor(() => expect(sentIn[wanted]).toBeGreaterThan(0), { timeout: 20_000 });
     let running = true;
     // The partner: reads its current secret where it is stored and asks for a token, over and over.
     const loop = (async () => {
       while (running) {
+        const sentPhase = phase;
         statuses.push((await partnerToken()).status);
+        sentIn[sentPhase] += 1;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
     // The loop must stop even when an expectation fails, or the test would never end.
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await completedIn('before');
       const rotated = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--grace', '2s']);
+      phase = 'grace';
       expect(rotated.code).toBe(0);
       expect(rotated.data.action).toBe('rotated');
       const newSecret = await secretValue(onboarded.clientSecretStoredIn);
@@ -156,6 +164,7 @@ describe('b2b partners', () => {
       // Both work during the grace period: the partner can switch without downtime.
       expect((await partnerToken(oldSecret)).status).toBe(200);
       expect((await partnerToken(newSecret)).status).toBe(200);
+      await completedIn('grace');
       const early = await platform.cli(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
       expect(early.code).toBe(1);
       expect(early.stderr).toMatch(/accepted until .*run --finish after it/);
@@ -167,14 +176,15 @@ describe('b2b partners', () => {
       const finished = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
       expect(finished.code).toBe(0);
       expect(finished.data.action).toBe('finished');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      phase = 'finished';
+      await completedIn('finished');
     } finally {
       running = false;
       await loop;
     }
     const loopEndedAt = new Date().toISOString();
 
-    expect(statuses.length).toBeGreaterThan(20);
+    expect(Object.values(sentIn).every((count) => count > 0)).toBe(true);
     expect(statuses.every((status) => status === 200)).toBe(true);
     const refusedDuringLoop = platform.runtime.audit
       .read()
