@@ -35,6 +35,7 @@ import { functionDefinitionsOf, LocalLambdaRuntime, type LambdaLogSink } from '.
 import { lambdaScheduleTarget, LocalScheduler } from './scheduler/index.js';
 import { JsonStore } from './state/json-store.js';
 import { localNames, type LocalNames } from './names.js';
+import type { RuntimeDescription } from '../client/runtime-description.js';
 
 /**
  * The local runtime: both companies on this machine, wired from the same declarations the stacks read
@@ -79,25 +80,7 @@ export interface LocalRuntimeOptions {
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
-export interface RuntimeDescription {
-  stage: string;
-  stateDir: string;
-  awsEndpoint: string;
-  region: string;
-  carApiUrl: string;
-  tireApiUrl: string;
-  carTokenUrl: string;
-  tireTokenUrl: string;
-  carIssuer: string;
-  tireIssuer: string;
-  customer: { clientId: string; clientSecret: string };
-  tireApiKey: string;
-  egress: { carMaker: string; supplierEvents: string };
-  supplierAllowlist: string[];
-  names: LocalNames;
-  pid: number;
-  startedAt: string;
-}
+export type { RuntimeDescription };
 
 /** Created once per state directory, kept across restarts: the demo customer's secret is only known here. */
 interface BootstrapState {

@@ -5,12 +5,12 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import type { EventBridgeEvent } from '../../client/events.js';
 import { integerOption, stringOption, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { readLocalAudit } from '../lib/audit-source.js';
-import { getCarOrder } from '../lib/orders.js';
+import { getCarOrder } from '../../client/orders.js';
 import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
-import { listArchivedEvents } from '../local-operations.js';
+import { listArchivedEvents } from '../../client/local-operations.js';
 import { keyValues, table } from '../output.js';
 import type { RuleHandle, Target } from '../target.js';
 import { iso, sleep } from '../time.js';
@@ -332,7 +332,7 @@ export async function redriveDeadLetters(
     } else {
       for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
         if (!candidate.event.carOrderId) continue;
-        const order = await getCarOrder(target, candidate.event.carOrderId);
+        const order = await getCarOrder(target.resources, candidate.event.carOrderId);
         if (order?.status === 'OrderCompleted' && (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)) {
           candidate.outcome = 'delivered';
           candidate.reason = `car order ${order.id} is OrderCompleted${order.completedAt ? ` (completed ${order.completedAt})` : ''}`;

@@ -1,6 +1,6 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TimedAuditEntry } from '../../local/audit.js';
-import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { TimedAuditEntry } from '../../client/audit.js';
+import type { EventBridgeEvent } from '../../client/events.js';
 import {
   booleanOption,
   integerOption,
@@ -12,9 +12,10 @@ import {
   type CommandSpec,
 } from '../command.js';
 import { awsAccessLogRecords, readLocalAudit } from '../lib/audit-source.js';
-import { getCarOrders, orderChanges, type OrderChange } from '../lib/orders.js';
+import { getCarOrders } from '../../client/orders.js';
+import { orderChanges, type OrderChange } from '../lib/orders.js';
 import { followReplay, newReplayName, ruleMatches, startReplay, type ReplayProgress } from '../lib/replays.js';
-import { listArchivedEvents } from '../local-operations.js';
+import { listArchivedEvents } from '../../client/local-operations.js';
 import { keyValues, table } from '../output.js';
 import type { RuleHandle, Target } from '../target.js';
 import { iso, parseInstant, sleep } from '../time.js';
@@ -130,18 +131,14 @@ export async function windowContents(target: Target, from: Date, to: Date, rule:
   }
   const { tireOrders } = await target.resources.tables();
   const events: WindowEvent[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await target.clients.dynamodb.send(
-      new ScanCommand({
-        TableName: tireOrders,
-        FilterExpression: '#completedAt >= :from AND #completedAt < :to',
-        ProjectionExpression: '#id, #carOrderId, #completedAt, #correlationId',
-        ExpressionAttributeNames: { '#id': 'id', '#carOrderId': 'carOrderId', '#completedAt': 'completedAt', '#correlationId': 'correlationId' },
-        ExpressionAttributeValues: { ':from': iso(from), ':to': iso(to) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const scan = {
+    TableName: tireOrders,
+    FilterExpression: '#completedAt >= :from AND #completedAt < :to',
+    ProjectionExpression: '#id, #carOrderId, #completedAt, #correlationId',
+    ExpressionAttributeNames: { '#id': 'id', '#carOrderId': 'carOrderId', '#completedAt': 'completedAt', '#correlationId': 'correlationId' },
+    ExpressionAttributeValues: { ':from': iso(from), ':to': iso(to) },
+  };
+  for await (const page of paginateScan({ client: target.clients.dynamodb }, scan)) {
     for (const item of page.Items ?? []) {
       events.push({
         id: '(not listed by AWS)',
@@ -153,8 +150,7 @@ export async function windowContents(target: Target, from: Date, to: Date, rule:
         ...(item.correlationId ? { correlationId: String(item.correlationId) } : {}),
       });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   events.sort((a, b) => a.time.localeCompare(b.time));
   return {
     exact: false,
@@ -261,7 +257,7 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
     delivered = contents.events.filter((event) => deliveredIds.has(event.id));
   }
   const carOrderIds = delivered.map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
-  const before = await getCarOrders(target, carOrderIds);
+  const before = await getCarOrders(target.resources, carOrderIds);
 
   const replayName = options.name ?? newReplayName('b2b-replay', new Date());
   const replayStartedAt = new Date();
@@ -337,7 +333,7 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
     notes.push(`The deadline passed before the replay and its deliveries finished; follow it with DescribeReplay ${replayName}.`);
   }
 
-  const after = await getCarOrders(target, carOrderIds);
+  const after = await getCarOrders(target.resources, carOrderIds);
   return {
     dryRun: false,
     replayName,
