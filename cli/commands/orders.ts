@@ -2,7 +2,7 @@ import { OrdersTable } from '../../car-orders/adapters/orders-table.js';
 import type { CarOrder } from '../../car-orders/domain/car-order.js';
 import { traceOrder, type OrderTrace } from '../../client/order-trace.js';
 import { OrderId } from '../../shared/contracts.js';
-import { integerOption, OperatorError, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+import { integerOption, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { table } from '../output.js';
 import type { Target } from '../target.js';
 
