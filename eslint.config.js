@@ -39,4 +39,5 @@ export default tseslint.config(
   forbid(['tire-orders/**'], ['**/car-orders/**'], 'tire-orders never imports car-orders: put the contract in shared/contracts.ts'),
   forbid(['local/**'], ['**/cli/**'], 'local/ never imports cli/: share through the client module'),
   forbid(['cli/**'], ['**/local/**'], 'cli/ reads the runtime through the client module, not local/ internals', TESTS),
+  forbid(['client/**'], ['**/local/**', '**/cli/**'], 'client/ is shared by cli/ and the console: it imports neither local/ nor cli/'),
 );

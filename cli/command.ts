@@ -66,9 +66,7 @@ export class UsageError extends Error {
 }
 
 /** The command could not do what was asked (not found, refused, unreachable): exit code 1, no stack trace. */
-export class OperatorError extends Error {
-  override readonly name = 'OperatorError';
-}
+export { OperatorError } from '../client/errors.js';
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   stage: {

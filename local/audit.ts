@@ -1,62 +1,12 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readAuditEntries, type AuditEntry, type TimedAuditEntry } from '../client/audit.js';
 
 /**
- * The local runtime's audit trail, one JSON line per fact, appended under .local/audit.jsonl: every token issued or
- * refused, every API call with its status, every event published or replayed, every delivery attempt, every
- * scheduled run. Operators read it (`audit`, `orders trace`); tests assert against it.
+ * The local runtime's audit trail, appended under .local/audit.jsonl (the entry types and the reader are the client
+ * module's: operators read what the runtime writes here). Tests assert against it.
  */
-export type AuditEntry =
-  | {
-      kind: 'token';
-      company: string;
-      clientId?: string;
-      outcome: 'issued' | 'refused';
-      scope?: string;
-      error?: string;
-      sourceIp: string;
-    }
-  | {
-      kind: 'request';
-      company: string;
-      clientId?: string;
-      apiKeyId?: string;
-      sourceIp: string;
-      method: string;
-      path: string;
-      status: number;
-      /** Which stage answered: waf, resource-policy, authorizer, api-key, usage-plan, validation, integration. */
-      decidedBy: string;
-      requestId: string;
-      correlationId?: string;
-      latencyMs: number;
-    }
-  | {
-      kind: 'event';
-      bus: string;
-      eventId: string;
-      source: string;
-      detailType: string;
-      replayName?: string;
-      correlationId?: string;
-      detail: unknown;
-    }
-  | {
-      kind: 'delivery';
-      rule: string;
-      eventId: string;
-      attempt: number;
-      url: string;
-      status?: number;
-      outcome: 'delivered' | 'retrying' | 'dead-lettered';
-      error?: string;
-      replayName?: string;
-      correlationId?: string;
-    }
-  | { kind: 'schedule'; company: string; schedule: string; function: string; outcome: 'ok' | 'error'; error?: string }
-  | { kind: 'invocation'; company: string; function: string; durationMs: number; outcome: 'ok' | 'error' | 'timeout'; error?: string };
-
-export type TimedAuditEntry = AuditEntry & { time: string };
+export type { AuditEntry, TimedAuditEntry };
 
 export class AuditLog {
   constructor(readonly path: string) {
@@ -68,16 +18,6 @@ export class AuditLog {
   }
 
   read(): TimedAuditEntry[] {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as TimedAuditEntry);
+    return readAuditEntries(this.path);
   }
 }

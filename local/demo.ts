@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuditLog } from './audit.js';
+import { readAuditEntries } from '../client/audit.js';
+import { LocalLocator } from '../client/local-locator.js';
+import { traceOrder } from '../client/order-trace.js';
+import type { RuntimeDescription } from '../client/runtime-description.js';
+import { traceOf } from '../client/trace.js';
 import { LOCAL_DEFAULTS } from './config.js';
-import { startLocalRuntime, type LocalRuntime, type RuntimeDescription } from './runtime.js';
-import { runCli } from '../cli/main.js';
-import { traceOf } from './trace.js';
+import { startLocalRuntime, type LocalRuntime } from './runtime.js';
 
 /**
  * `npm run demo`: one customer order followed across both companies to OrderCompleted, each hop with its time.
@@ -25,6 +27,22 @@ async function running(): Promise<RuntimeDescription | undefined> {
     return probe.ok ? description : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The order's trace as `b2b orders trace` builds it (the client module's), one line per hop. */
+async function printTrace(description: RuntimeDescription, carOrderId: string): Promise<void> {
+  const locator = new LocalLocator(stateDir, description);
+  try {
+    const trace = await traceOrder(locator, carOrderId);
+    const start = Date.parse(trace.hops[0]?.time ?? '');
+    console.log(`Car order ${trace.carOrderId}: ${trace.status ?? '-'}, correlation id ${trace.correlationId}\n`);
+    for (const hop of trace.hops) {
+      const offset = `+${((Date.parse(hop.time) - start) / 1000).toFixed(2)}s`.padStart(9);
+      console.log(`${hop.time} ${offset}  ${hop.hop.padEnd(20)} ${hop.detail}`);
+    }
+  } finally {
+    locator.close();
   }
 }
 
@@ -67,14 +85,14 @@ try {
   if (create.status !== 201) throw new Error(`order refused: ${create.status} ${JSON.stringify(order)}`);
   say('car order', `201 ${order.id} ${order.status}${order.tireOrderId ? ` tire order ${order.tireOrderId}` : ''} (correlation ${correlationId})`);
 
-  const audit = new AuditLog(join(stateDir, 'audit.jsonl'));
+  const auditPath = join(stateDir, 'audit.jsonl');
   const shown = new Set<string>();
   const deadline = Date.now() + 120_000;
   let status = order.status;
   while (status !== 'OrderCompleted') {
     if (Date.now() > deadline) throw new Error(`order ${order.id} did not complete within 120 s (last status ${status})`);
     await new Promise((r) => setTimeout(r, 250));
-    const entries = audit.read();
+    const entries = readAuditEntries(auditPath);
     for (const hop of traceOf(entries, correlationId)) {
       const key = `${hop.time}|${hop.hop}|${hop.detail}`;
       if (shown.has(key) || hop.hop === 'customer order') continue;
@@ -100,7 +118,7 @@ try {
   }
   say('done', `order ${order.id} completed end to end in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`\nThe whole journey, as operators see it (npx b2b orders trace ${order.id}):\n`);
-  await runCli(['orders', 'trace', order.id, '--state-dir', stateDir]);
+  await printTrace(runtime, order.id);
 } finally {
   await own?.close();
 }

@@ -29,6 +29,7 @@ import { startAuthorizationServer, type AuthorizationServer } from './identity/a
 import type { LambdaLogSink } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
 import { writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
+import type { RuntimeDescription } from '../client/runtime-description.js';
 
 /**
  * The local runtime: both companies on this machine, read from the same declarations the stacks read
@@ -74,25 +75,7 @@ export interface LocalRuntimeOptions {
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
-export interface RuntimeDescription {
-  stage: string;
-  stateDir: string;
-  awsEndpoint: string;
-  region: string;
-  carApiUrl: string;
-  tireApiUrl: string;
-  carTokenUrl: string;
-  tireTokenUrl: string;
-  carIssuer: string;
-  tireIssuer: string;
-  customer: { clientId: string; clientSecret: string };
-  tireApiKey: string;
-  egress: { carMaker: string; supplierEvents: string };
-  supplierAllowlist: string[];
-  names: LocalNames;
-  pid: number;
-  startedAt: string;
-}
+export type { RuntimeDescription };
 
 export interface LocalRuntime {
   description: RuntimeDescription;

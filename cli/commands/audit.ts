@@ -53,8 +53,7 @@ export async function readAudit(target: Target, query: AuditQuery): Promise<Audi
   const filterPattern = query.clientId ? `{ $.clientId = ${JSON.stringify(query.clientId)} }` : undefined;
   const records: AuditRecord[] = [];
   const sources: string[] = [];
-  for (const company of ['car-orders', 'tire-orders'] as const) {
-    if (target.resources.stacks && !(await target.resources.stacks.outputs(company))) continue;
+  for (const company of await target.resources.companies()) {
     sources.push(await target.resources.accessLogGroup(company));
     records.push(
       ...(await awsAccessLogRecords(target, company, {

@@ -5,14 +5,14 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import type { EventBridgeEvent } from '../../client/events.js';
 import { integerOption, stringOption, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { readLocalAudit } from '../lib/audit-source.js';
-import { getCarOrder } from '../lib/orders.js';
+import { getCarOrder } from '../../client/orders.js';
 import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
-import { listArchivedEvents } from '../local-operations.js';
+import { listArchivedEvents } from '../../client/local-operations.js';
 import { keyValues, table } from '../output.js';
-import type { RuleHandle, Target } from '../target.js';
+import type { ArchiveHandle, EventBusHandle, RuleHandle, Target } from '../target.js';
 import { iso, sleep } from '../time.js';
 
 /**
@@ -228,49 +228,55 @@ function replayWindows(candidates: Candidate[]): { rule: RuleHandle; from: Date;
   return windows;
 }
 
-export async function redriveDeadLetters(
-  target: Target,
-  options: { max: number; timeoutMs: number },
-  progress: (line: string) => void,
-): Promise<RedriveResult> {
-  const deadline = Date.now() + options.timeoutMs;
-  const queueUrl = await target.resources.deadLetterQueueUrl();
-  const [bus, archive, rules] = await Promise.all([target.resources.eventBus(), target.resources.archive(), target.resources.rules()]);
-  // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
-  const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
-  const notes: string[] = [];
+interface ReplayRun {
+  name: string;
+  rule: string;
+  from: string;
+  to: string;
+  state: string;
+}
+
+/** Which received messages can be redriven (an event of a rule on the bus) and which are skipped, with why. */
+function sortLetters(letters: readonly ReceivedDeadLetter[], rules: readonly RuleHandle[], busName: string): { skipped: RedriveItem[]; candidates: Candidate[] } {
   const skipped: RedriveItem[] = [];
   const candidates: Candidate[] = [];
   for (const letter of letters) {
     const rule = rules.find((r) => r.arn === letter.ruleArn);
     if (!letter.event) skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: letter.unreadable ?? 'no event' });
     else if (!rule) {
-      skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: `its rule ${letter.ruleArn ?? '(none)'} is not on bus ${bus.name}` });
+      skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: `its rule ${letter.ruleArn ?? '(none)'} is not on bus ${busName}` });
     } else candidates.push({ letter, event: letter.event, rule, outcome: 'pending' });
   }
+  return { skipped, candidates };
+}
 
-  // Locally the archive can be checked; on AWS it keeps events longer (30 days) than the queue keeps messages (14).
-  if (target.local) {
-    for (const candidate of candidates) {
-      const second = Math.floor(Date.parse(candidate.event.time) / 1000) * 1000;
-      const archived = await listArchivedEvents(target.local, archive.name, new Date(second), new Date(second + 1000));
-      if (!archived.some((event) => event.id === candidate.event.id)) {
-        candidate.outcome = 'skipped';
-        candidate.reason = `event ${candidate.event.id} is not in archive ${archive.name} (past its retention?)`;
-      }
+/** Locally the archive can be checked; on AWS it keeps events longer (30 days) than the queue keeps messages (14). */
+async function skipUnarchived(target: Target, archive: ArchiveHandle, candidates: readonly Candidate[]): Promise<void> {
+  if (!target.local) return;
+  for (const candidate of candidates) {
+    const second = Math.floor(Date.parse(candidate.event.time) / 1000) * 1000;
+    const archived = await listArchivedEvents(target.local, archive.name, new Date(second), new Date(second + 1000));
+    if (!archived.some((event) => event.id === candidate.event.id)) {
+      candidate.outcome = 'skipped';
+      candidate.reason = `event ${candidate.event.id} is not in archive ${archive.name} (past its retention?)`;
     }
   }
+}
 
-  const toReplay = candidates.filter((c) => c.outcome === 'pending');
-  const replays: RedriveResult['replays'] = [];
-  for (const window of replayWindows(toReplay)) {
+async function startRedriveReplays(
+  target: Target,
+  place: { archive: ArchiveHandle; bus: EventBusHandle },
+  toReplay: readonly Candidate[],
+  progress: (line: string) => void,
+): Promise<ReplayRun[]> {
+  const replays: ReplayRun[] = [];
+  for (const window of replayWindows([...toReplay])) {
     const name = newReplayName('b2b-redrive', new Date());
     progress(`Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`);
     await startReplay(target, {
       name,
       description: `b2b dlq redrive of ${window.members.map((m) => m.event.id).join(' ')}`,
-      archive,
-      bus,
+      ...place,
       from: window.from,
       to: window.to,
       rules: [window.rule],
@@ -278,6 +284,10 @@ export async function redriveDeadLetters(
     for (const member of window.members) member.replayName = name;
     replays.push({ name, rule: window.rule.name, from: iso(window.from), to: iso(window.to), state: 'STARTING' });
   }
+  return replays;
+}
+
+async function followRedriveReplays(target: Target, replays: ReplayRun[], toReplay: readonly Candidate[], deadline: number, progress: (line: string) => void): Promise<void> {
   for (const replay of replays) {
     const final = await followReplay(target, replay.name, { from: new Date(replay.from), to: new Date(replay.to) }, {
       deadline,
@@ -292,65 +302,78 @@ export async function redriveDeadLetters(
       }
     }
   }
+}
 
-  const ours = new Set(replays.map((r) => r.name));
+/** A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy. */
+async function dropFailedCopies(target: Target, queueUrl: string, ours: ReadonlySet<string>, toReplay: readonly Candidate[]): Promise<void> {
+  const fresh = await receive(target, queueUrl, 100, 30);
+  const others: ReceivedDeadLetter[] = [];
+  for (const copy of fresh) {
+    const replayName = copy.event?.replayName;
+    const candidate = replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
+    if (candidate) {
+      candidate.outcome = 'failed';
+      candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
+      await remove(target, queueUrl, copy);
+    } else others.push(copy);
+  }
+  await release(target, queueUrl, others);
+}
+
+/** Locally: the deliveries the runtime recorded for our replays. Returns how many other events they re-sent. */
+function confirmFromAudit(target: Target, ours: ReadonlySet<string>, toReplay: readonly Candidate[]): number {
+  const entries = readLocalAudit(target);
+  const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
+  let resent = 0;
+  for (const entry of entries) {
+    if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
+    if (entry.kind === 'delivery' && entry.replayName && ours.has(entry.replayName)) last.set(entry.eventId, entry);
+  }
+  for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
+    const delivery = last.get(candidate.event.id);
+    if (delivery?.outcome === 'delivered') {
+      candidate.outcome = 'delivered';
+      candidate.reason = `delivered (HTTP ${delivery.status ?? '2xx'}) on attempt ${delivery.attempt}`;
+    } else if (delivery?.outcome === 'dead-lettered') {
+      candidate.outcome = 'failed';
+      candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
+    }
+  }
+  return Math.max(0, resent - toReplay.length);
+}
+
+/** On AWS: the car order shows the completion the callback carries. */
+async function confirmFromOrders(target: Target, toReplay: readonly Candidate[]): Promise<void> {
+  for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
+    if (!candidate.event.carOrderId) continue;
+    const order = await getCarOrder(target.resources, candidate.event.carOrderId);
+    if (order?.status === 'OrderCompleted' && (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)) {
+      candidate.outcome = 'delivered';
+      candidate.reason = `car order ${order.id} is OrderCompleted${order.completedAt ? ` (completed ${order.completedAt})` : ''}`;
+    }
+  }
+}
+
+/** Waits until every replayed candidate is delivered or failed, or the deadline; returns the local alsoResent count. */
+async function awaitDeliveries(
+  target: Target,
+  run: { queueUrl: string; ours: ReadonlySet<string>; toReplay: readonly Candidate[]; deadline: number },
+  progress: (line: string) => void,
+): Promise<number | undefined> {
   let alsoResent: number | undefined;
   for (;;) {
-    // A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy.
-    const fresh = await receive(target, queueUrl, 100, 30);
-    const others: ReceivedDeadLetter[] = [];
-    for (const copy of fresh) {
-      const replayName = copy.event?.replayName;
-      const candidate = replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
-      if (candidate) {
-        candidate.outcome = 'failed';
-        candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
-        await remove(target, queueUrl, copy);
-      } else others.push(copy);
-    }
-    await release(target, queueUrl, others);
-
-    if (target.local) {
-      const entries = readLocalAudit(target);
-      const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
-      let resent = 0;
-      for (const entry of entries) {
-        if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
-        if (entry.kind === 'delivery' && entry.replayName && ours.has(entry.replayName)) last.set(entry.eventId, entry);
-      }
-      alsoResent = Math.max(0, resent - toReplay.length);
-      for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
-        const delivery = last.get(candidate.event.id);
-        if (delivery?.outcome === 'delivered') {
-          candidate.outcome = 'delivered';
-          candidate.reason = `delivered (HTTP ${delivery.status ?? '2xx'}) on attempt ${delivery.attempt}`;
-        } else if (delivery?.outcome === 'dead-lettered') {
-          candidate.outcome = 'failed';
-          candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
-        }
-      }
-    } else {
-      for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
-        if (!candidate.event.carOrderId) continue;
-        const order = await getCarOrder(target, candidate.event.carOrderId);
-        if (order?.status === 'OrderCompleted' && (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)) {
-          candidate.outcome = 'delivered';
-          candidate.reason = `car order ${order.id} is OrderCompleted${order.completedAt ? ` (completed ${order.completedAt})` : ''}`;
-        }
-      }
-    }
-    const pending = toReplay.filter((c) => c.outcome === 'pending').length;
-    if (pending === 0 || Date.now() > deadline) break;
+    await dropFailedCopies(target, run.queueUrl, run.ours, run.toReplay);
+    if (target.local) alsoResent = confirmFromAudit(target, run.ours, run.toReplay);
+    else await confirmFromOrders(target, run.toReplay);
+    const pending = run.toReplay.filter((c) => c.outcome === 'pending').length;
+    if (pending === 0 || Date.now() > run.deadline) return alsoResent;
     progress(`  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`);
     await sleep(target.local ? 250 : 10_000);
   }
-  if (target.kind === 'aws') {
-    notes.push(
-      'On AWS a redriven callback counts as delivered once its car order shows the completion it carries; a message ' +
-        'whose event has no car order stays in the queue.',
-    );
-  }
+}
 
+/** Deletes the delivered messages, releases every other one read, and lists what happened to each. */
+async function settleLetters(target: Target, queueUrl: string, letters: readonly ReceivedDeadLetter[], skipped: RedriveItem[], candidates: readonly Candidate[]): Promise<RedriveItem[]> {
   const items: RedriveItem[] = [...skipped];
   for (const candidate of candidates) {
     const removed = candidate.outcome === 'delivered';
@@ -368,6 +391,31 @@ export async function redriveDeadLetters(
     queueUrl,
     letters.filter((letter) => !items.some((item) => item.messageId === letter.messageId && item.removed)),
   );
+  return items;
+}
+
+const AWS_REDRIVE_NOTE =
+  'On AWS a redriven callback counts as delivered once its car order shows the completion it carries; a message ' +
+  'whose event has no car order stays in the queue.';
+
+export async function redriveDeadLetters(
+  target: Target,
+  options: { max: number; timeoutMs: number },
+  progress: (line: string) => void,
+): Promise<RedriveResult> {
+  const deadline = Date.now() + options.timeoutMs;
+  const queueUrl = await target.resources.deadLetterQueueUrl();
+  const [bus, archive, rules] = await Promise.all([target.resources.eventBus(), target.resources.archive(), target.resources.rules()]);
+  // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
+  const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const { skipped, candidates } = sortLetters(letters, rules, bus.name);
+  await skipUnarchived(target, archive, candidates);
+  const toReplay = candidates.filter((c) => c.outcome === 'pending');
+  const replays = await startRedriveReplays(target, { archive, bus }, toReplay, progress);
+  await followRedriveReplays(target, replays, toReplay, deadline, progress);
+  const ours = new Set(replays.map((r) => r.name));
+  const alsoResent = await awaitDeliveries(target, { queueUrl, ours, toReplay, deadline }, progress);
+  const items = await settleLetters(target, queueUrl, letters, skipped, candidates);
   const delivered = items.filter((item) => item.removed).length;
   return {
     queueUrl,
@@ -376,7 +424,7 @@ export async function redriveDeadLetters(
     delivered,
     kept: items.length - delivered,
     ...(alsoResent !== undefined ? { alsoResent } : {}),
-    notes,
+    notes: target.kind === 'aws' ? [AWS_REDRIVE_NOTE] : [],
   };
 }
 

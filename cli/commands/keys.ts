@@ -1,6 +1,6 @@
-import type { KeyRotation, SigningKeyState } from '../../local/identity/signing-keys.js';
+import type { KeyRotation, SigningKeyState } from '../../client/local-operations.js';
 import { OperatorError, stringOption, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
-import { describeSigningKeys, rotateSigningKeys } from '../local-operations.js';
+import { describeSigningKeys, rotateSigningKeys } from '../../client/local-operations.js';
 import { table } from '../output.js';
 import type { Company, Target } from '../target.js';
 

@@ -83,6 +83,114 @@ export function checkOnboardInput(input: { name: string; cidrs: string[]; scopes
   return { name, cidrs, scopes };
 }
 
+async function assertNameFree(target: Target, name: string): Promise<void> {
+  const existing = (await listPartners(target)).filter((record) => record.name === name);
+  if (existing.length === 0) return;
+  const live = existing.find((record) => !record.revokedAt);
+  throw new OperatorError(
+    live
+      ? `Partner ${name} is already onboarded (client id ${live.clientId}).`
+      : `Partner name ${name} was used by a revoked partner (client id ${existing[0]!.clientId}); its secret names stay reserved: choose another name.`,
+  );
+}
+
+/** Each step registers its undo, run in reverse if a later step fails, so a failed onboarding leaves nothing behind. */
+class UndoSteps {
+  private readonly steps: { what: string; run: () => Promise<unknown> }[] = [];
+
+  add(what: string, run: () => Promise<unknown>): void {
+    this.steps.push({ what, run });
+  }
+
+  async run(progress: (line: string) => void): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.run();
+        progress(`  undone: ${step.what}`);
+      } catch (undoError) {
+        progress(`  could not undo ${step.what}: ${(undoError as Error).message}`);
+      }
+    }
+  }
+}
+
+async function createAppClient(target: Target, userPoolId: string, name: string, scopes: string[], undo: UndoSteps): Promise<{ clientId: string; clientSecret: string }> {
+  const created = await target.clients.cognito.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: name,
+      GenerateSecret: true,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      AllowedOAuthScopes: scopes,
+      SupportedIdentityProviders: ['COGNITO'],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      AccessTokenValidity: tireOrdersService.accessTokenValidityMinutes,
+      TokenValidityUnits: { AccessToken: 'minutes' },
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED',
+    }),
+  );
+  const clientId = created.UserPoolClient?.ClientId;
+  const clientSecret = created.UserPoolClient?.ClientSecret;
+  if (!clientId || !clientSecret) throw new OperatorError('CreateUserPoolClient returned no client id or secret.');
+  undo.add(`app client ${clientId}`, () => target.clients.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId })));
+  return { clientId, clientSecret };
+}
+
+/** Stores a value the API just returned straight into Secrets Manager, tagged with its partner. */
+async function storePartnerSecret(
+  target: Target,
+  secret: { name: string; value: string; description: string; partner: string; clientId: string },
+  undo: UndoSteps,
+): Promise<void> {
+  await target.clients.secrets.send(
+    new CreateSecretCommand({
+      Name: secret.name,
+      SecretString: secret.value,
+      Description: secret.description,
+      Tags: [
+        { Key: 'partner', Value: secret.partner },
+        { Key: 'client-id', Value: secret.clientId },
+      ],
+    }),
+  );
+  undo.add(`secret ${secret.name}`, () => target.clients.secrets.send(new DeleteSecretCommand({ SecretId: secret.name, ForceDeleteWithoutRecovery: true })));
+}
+
+async function createPartnerApiKey(target: Target, name: string, clientId: string, usagePlanId: string, undo: UndoSteps): Promise<{ id: string; value: string }> {
+  const apiKey = await target.clients.apiGateway.send(
+    new CreateApiKeyCommand({ name: target.names.partnerApiKey(name), description: `Tire-orders partner ${name} (app client ${clientId})`, enabled: true }),
+  );
+  if (!apiKey.id || !apiKey.value) throw new OperatorError('CreateApiKey returned no key id or value.');
+  const apiKeyId = apiKey.id;
+  undo.add(`API key ${apiKeyId}`, () => target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: apiKeyId })));
+  await target.clients.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: apiKeyId, keyType: 'API_KEY' }));
+  return { id: apiKeyId, value: apiKey.value };
+}
+
+function onboardResult(target: Target, record: PartnerRecord, tokenUrl: string | undefined): OnboardResult {
+  return {
+    partner: record.name,
+    clientId: record.clientId,
+    userPoolId: record.userPoolId,
+    scopes: record.scopes,
+    clientSecretStoredIn: record.clientSecretName,
+    apiKeyId: record.apiKeyId,
+    apiKeyStoredIn: record.apiKeySecretName,
+    usagePlanId: record.usagePlanId,
+    cidrs: record.cidrs,
+    allowlistAdded: record.addedCidrs,
+    ...(tokenUrl ? { tokenUrl } : {}),
+    notes: [
+      'The client secret and the API key are in Secrets Manager only. Give the partner access to those two secrets ' +
+        '(a resource policy for its AWS account) or read them once into a private channel; never paste them in a ' +
+        'ticket or chat.',
+      ...driftNote(target),
+    ],
+  };
+}
+
 export async function onboardPartner(
   target: Target,
   input: { name: string; cidrs: string[]; scopes?: string[] },
@@ -90,97 +198,34 @@ export async function onboardPartner(
   now: () => Date,
 ): Promise<OnboardResult> {
   const { name, cidrs, scopes } = checkOnboardInput(input);
-
-  const existing = (await listPartners(target)).filter((record) => record.name === name);
-  if (existing.length > 0) {
-    const live = existing.find((record) => !record.revokedAt);
-    throw new OperatorError(
-      live
-        ? `Partner ${name} is already onboarded (client id ${live.clientId}).`
-        : `Partner name ${name} was used by a revoked partner (client id ${existing[0]!.clientId}); its secret names stay reserved: choose another name.`,
-    );
-  }
-
+  await assertNameFree(target, name);
   const pool = await target.resources.userPool('tire-orders');
   const usagePlan = await target.resources.usagePlan();
-  // Each step registers its undo, run in reverse if a later step fails, so a failed onboarding leaves nothing behind.
-  const undo: { what: string; run: () => Promise<unknown> }[] = [];
+  const undo = new UndoSteps();
   const clientSecretName = target.names.partnerClientSecret(name);
   const apiKeySecretName = target.names.partnerApiKeySecret(name);
   try {
     progress(`Creating app client ${name} in user pool ${pool.id}`);
-    const created = await target.clients.cognito.send(
-      new CreateUserPoolClientCommand({
-        UserPoolId: pool.id,
-        ClientName: name,
-        GenerateSecret: true,
-        AllowedOAuthFlowsUserPoolClient: true,
-        AllowedOAuthFlows: ['client_credentials'],
-        AllowedOAuthScopes: scopes,
-        SupportedIdentityProviders: ['COGNITO'],
-        ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
-        AccessTokenValidity: tireOrdersService.accessTokenValidityMinutes,
-        TokenValidityUnits: { AccessToken: 'minutes' },
-        EnableTokenRevocation: true,
-        PreventUserExistenceErrors: 'ENABLED',
-      }),
-    );
-    const clientId = created.UserPoolClient?.ClientId;
-    const clientSecret = created.UserPoolClient?.ClientSecret;
-    if (!clientId || !clientSecret) throw new OperatorError('CreateUserPoolClient returned no client id or secret.');
-    undo.push({ what: `app client ${clientId}`, run: () => target.clients.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: pool.id, ClientId: clientId })) });
-
-    await target.clients.secrets.send(
-      new CreateSecretCommand({
-        Name: clientSecretName,
-        SecretString: clientSecret,
-        Description: `OAuth client secret of tire-orders partner ${name} (app client ${clientId})`,
-        Tags: [
-          { Key: 'partner', Value: name },
-          { Key: 'client-id', Value: clientId },
-        ],
-      }),
-    );
-    undo.push({
-      what: `secret ${clientSecretName}`,
-      run: () => target.clients.secrets.send(new DeleteSecretCommand({ SecretId: clientSecretName, ForceDeleteWithoutRecovery: true })),
-    });
+    const { clientId, clientSecret } = await createAppClient(target, pool.id, name, scopes, undo);
+    const description = `OAuth client secret of tire-orders partner ${name} (app client ${clientId})`;
+    await storePartnerSecret(target, { name: clientSecretName, value: clientSecret, description, partner: name, clientId }, undo);
 
     progress(`Creating API key ${target.names.partnerApiKey(name)} in usage plan ${usagePlan.name}`);
-    const apiKey = await target.clients.apiGateway.send(
-      new CreateApiKeyCommand({ name: target.names.partnerApiKey(name), description: `Tire-orders partner ${name} (app client ${clientId})`, enabled: true }),
-    );
-    if (!apiKey.id || !apiKey.value) throw new OperatorError('CreateApiKey returned no key id or value.');
-    const apiKeyId = apiKey.id;
-    undo.push({ what: `API key ${apiKeyId}`, run: () => target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: apiKeyId })) });
-    await target.clients.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: usagePlan.id, keyId: apiKeyId, keyType: 'API_KEY' }));
-    await target.clients.secrets.send(
-      new CreateSecretCommand({
-        Name: apiKeySecretName,
-        SecretString: apiKey.value,
-        Description: `API key of tire-orders partner ${name} (API key id ${apiKeyId})`,
-        Tags: [
-          { Key: 'partner', Value: name },
-          { Key: 'client-id', Value: clientId },
-        ],
-      }),
-    );
-    undo.push({
-      what: `secret ${apiKeySecretName}`,
-      run: () => target.clients.secrets.send(new DeleteSecretCommand({ SecretId: apiKeySecretName, ForceDeleteWithoutRecovery: true })),
-    });
+    const apiKey = await createPartnerApiKey(target, name, clientId, usagePlan.id, undo);
+    const keyDescription = `API key of tire-orders partner ${name} (API key id ${apiKey.id})`;
+    await storePartnerSecret(target, { name: apiKeySecretName, value: apiKey.value, description: keyDescription, partner: name, clientId }, undo);
 
     progress(`Allowlisting ${cidrs.join(', ')} (WAF IP set and resource policy)`);
     const allowlist = await changeAllowlist(target, { add: cidrs }, `b2b partners onboard ${name}`);
     const addedCidrs = cidrs.filter((cidr) => allowlist.ipSetChanged.includes(cidr) || allowlist.policyChanged.includes(cidr));
-    undo.push({ what: `allowlist entries ${addedCidrs.join(', ')}`, run: () => changeAllowlist(target, { remove: addedCidrs }, `undo onboard ${name}`) });
+    undo.add(`allowlist entries ${addedCidrs.join(', ')}`, () => changeAllowlist(target, { remove: addedCidrs }, `undo onboard ${name}`));
 
     const record: PartnerRecord = {
       name,
       clientId,
       userPoolId: pool.id,
       scopes,
-      apiKeyId,
+      apiKeyId: apiKey.id,
       usagePlanId: usagePlan.id,
       cidrs,
       addedCidrs,
@@ -189,34 +234,9 @@ export async function onboardPartner(
       onboardedAt: iso(now()),
     };
     await writePartner(target, record, { create: true });
-    return {
-      partner: name,
-      clientId,
-      userPoolId: pool.id,
-      scopes,
-      clientSecretStoredIn: clientSecretName,
-      apiKeyId,
-      apiKeyStoredIn: apiKeySecretName,
-      usagePlanId: usagePlan.id,
-      cidrs,
-      allowlistAdded: addedCidrs,
-      ...(pool.tokenUrl ? { tokenUrl: pool.tokenUrl } : {}),
-      notes: [
-        'The client secret and the API key are in Secrets Manager only. Give the partner access to those two secrets ' +
-          '(a resource policy for its AWS account) or read them once into a private channel; never paste them in a ' +
-          'ticket or chat.',
-        ...driftNote(target),
-      ],
-    };
+    return onboardResult(target, record, pool.tokenUrl);
   } catch (error) {
-    for (const step of undo.reverse()) {
-      try {
-        await step.run();
-        progress(`  undone: ${step.what}`);
-      } catch (undoError) {
-        progress(`  could not undo ${step.what}: ${(undoError as Error).message}`);
-      }
-    }
+    await undo.run(progress);
     throw error;
   }
 }
@@ -249,47 +269,31 @@ async function deletePreviousSecret(target: Target, record: PartnerRecord): Prom
   return { ...rest, lastRotatedAt: rotation.rotatedAt };
 }
 
-export async function rotatePartnerSecret(
-  target: Target,
-  input: { clientId: string; graceMs: number; finish: boolean; force: boolean },
-  now: () => Date,
-): Promise<RotateResult> {
-  let record = await readPartner(target, input.clientId);
-  if (record.revokedAt) throw new OperatorError(`Partner ${record.name} (${record.clientId}) was revoked at ${record.revokedAt}.`);
-
-  if (input.finish) {
-    if (!record.rotation) throw new OperatorError(`No secret rotation of ${record.name} is in progress.`);
-    const deadline = Date.parse(record.rotation.previousAcceptedUntil);
-    if (now().getTime() < deadline && !input.force) {
-      throw new OperatorError(
-        `The previous secret of ${record.name} is accepted until ${record.rotation.previousAcceptedUntil} ` +
-          `(${relative(deadline, now())}); run --finish after it, or add --force to cut it off now.`,
-      );
-    }
-    const previousSecretId = record.rotation.previousSecretId;
-    record = await deletePreviousSecret(target, record);
-    await writePartner(target, record, { create: false });
-    return {
-      clientId: record.clientId,
-      partner: record.name,
-      action: 'finished',
-      previousSecretId,
-      secretStoredIn: record.clientSecretName,
-      notes: [`The previous secret ${previousSecretId} is deleted: token requests with it are refused from now on.`],
-    };
+/** `--finish`: deletes the previous secret once its grace period is over (or at once with --force). */
+async function finishRotation(target: Target, record: PartnerRecord, force: boolean, now: () => Date): Promise<RotateResult> {
+  if (!record.rotation) throw new OperatorError(`No secret rotation of ${record.name} is in progress.`);
+  const deadline = Date.parse(record.rotation.previousAcceptedUntil);
+  if (now().getTime() < deadline && !force) {
+    throw new OperatorError(
+      `The previous secret of ${record.name} is accepted until ${record.rotation.previousAcceptedUntil} ` +
+        `(${relative(deadline, now())}); run --finish after it, or add --force to cut it off now.`,
+    );
   }
+  const previousSecretId = record.rotation.previousSecretId;
+  const finished = await deletePreviousSecret(target, record);
+  await writePartner(target, finished, { create: false });
+  return {
+    clientId: finished.clientId,
+    partner: finished.name,
+    action: 'finished',
+    previousSecretId,
+    secretStoredIn: finished.clientSecretName,
+    notes: [`The previous secret ${previousSecretId} is deleted: token requests with it are refused from now on.`],
+  };
+}
 
-  if (record.rotation) {
-    if (now().getTime() < Date.parse(record.rotation.previousAcceptedUntil)) {
-      throw new OperatorError(
-        `A rotation of ${record.name} is in progress: its previous secret is accepted until ${record.rotation.previousAcceptedUntil}. ` +
-          'Finish it first (rotate-secret --finish, after the deadline or with --force).',
-      );
-    }
-    // The last rotation's deadline has passed: retire its previous secret before adding a new one (at most two).
-    record = await deletePreviousSecret(target, record);
-  }
-
+/** Adds the app client's second secret and stores it as AWSCURRENT; returns the previous and the new secret ids. */
+async function addClientSecret(target: Target, record: PartnerRecord): Promise<{ previousSecretId: string; currentSecretId: string }> {
   const before = await target.clients.cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId }));
   const previous = before.ClientSecrets ?? [];
   if (previous.length !== 1 || !previous[0]?.ClientSecretId) {
@@ -302,25 +306,41 @@ export async function rotatePartnerSecret(
   if (!descriptor?.ClientSecretId || !descriptor.ClientSecretValue) throw new OperatorError('AddUserPoolClientSecret returned no generated secret.');
   // The partner reads AWSCURRENT: the new value, usable at once; AWSPREVIOUS keeps the old one for its switch.
   await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: record.clientSecretName, SecretString: descriptor.ClientSecretValue }));
+  return { previousSecretId: previous[0].ClientSecretId, currentSecretId: descriptor.ClientSecretId };
+}
+
+export async function rotatePartnerSecret(
+  target: Target,
+  input: { clientId: string; graceMs: number; finish: boolean; force: boolean },
+  now: () => Date,
+): Promise<RotateResult> {
+  let record = await readPartner(target, input.clientId);
+  if (record.revokedAt) throw new OperatorError(`Partner ${record.name} (${record.clientId}) was revoked at ${record.revokedAt}.`);
+  if (input.finish) return finishRotation(target, record, input.force, now);
+
+  if (record.rotation) {
+    if (now().getTime() < Date.parse(record.rotation.previousAcceptedUntil)) {
+      throw new OperatorError(
+        `A rotation of ${record.name} is in progress: its previous secret is accepted until ${record.rotation.previousAcceptedUntil}. ` +
+          'Finish it first (rotate-secret --finish, after the deadline or with --force).',
+      );
+    }
+    // The last rotation's deadline has passed: retire its previous secret before adding a new one (at most two).
+    record = await deletePreviousSecret(target, record);
+  }
+
+  const { previousSecretId, currentSecretId } = await addClientSecret(target, record);
   const rotatedAt = now();
   const previousAcceptedUntil = iso(rotatedAt.getTime() + input.graceMs);
-  record = {
-    ...record,
-    rotation: {
-      previousSecretId: previous[0].ClientSecretId,
-      currentSecretId: descriptor.ClientSecretId,
-      rotatedAt: iso(rotatedAt),
-      previousAcceptedUntil,
-    },
-  };
+  record = { ...record, rotation: { previousSecretId, currentSecretId, rotatedAt: iso(rotatedAt), previousAcceptedUntil } };
   await writePartner(target, record, { create: false });
   return {
     clientId: record.clientId,
     partner: record.name,
     action: 'rotated',
-    newSecretId: descriptor.ClientSecretId,
+    newSecretId: currentSecretId,
     secretStoredIn: record.clientSecretName,
-    previousSecretId: previous[0].ClientSecretId,
+    previousSecretId,
     previousAcceptedUntil,
     notes: [
       `The new secret works now; it is the AWSCURRENT version of ${record.clientSecretName} (the old value is AWSPREVIOUS).`,

@@ -1,6 +1,6 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TimedAuditEntry } from '../../local/audit.js';
-import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { TimedAuditEntry } from '../../client/audit.js';
+import type { EventBridgeEvent } from '../../client/events.js';
 import {
   booleanOption,
   integerOption,
@@ -12,9 +12,10 @@ import {
   type CommandSpec,
 } from '../command.js';
 import { awsAccessLogRecords, readLocalAudit } from '../lib/audit-source.js';
-import { getCarOrders, orderChanges, type OrderChange } from '../lib/orders.js';
+import { getCarOrders } from '../../client/orders.js';
+import { orderChanges, type OrderChange } from '../lib/orders.js';
 import { followReplay, newReplayName, ruleMatches, startReplay, type ReplayProgress } from '../lib/replays.js';
-import { listArchivedEvents } from '../local-operations.js';
+import { listArchivedEvents } from '../../client/local-operations.js';
 import { keyValues, table } from '../output.js';
 import type { RuleHandle, Target } from '../target.js';
 import { iso, parseInstant, sleep } from '../time.js';
@@ -130,18 +131,14 @@ export async function windowContents(target: Target, from: Date, to: Date, rule:
   }
   const { tireOrders } = await target.resources.tables();
   const events: WindowEvent[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await target.clients.dynamodb.send(
-      new ScanCommand({
-        TableName: tireOrders,
-        FilterExpression: '#completedAt >= :from AND #completedAt < :to',
-        ProjectionExpression: '#id, #carOrderId, #completedAt, #correlationId',
-        ExpressionAttributeNames: { '#id': 'id', '#carOrderId': 'carOrderId', '#completedAt': 'completedAt', '#correlationId': 'correlationId' },
-        ExpressionAttributeValues: { ':from': iso(from), ':to': iso(to) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const scan = {
+    TableName: tireOrders,
+    FilterExpression: '#completedAt >= :from AND #completedAt < :to',
+    ProjectionExpression: '#id, #carOrderId, #completedAt, #correlationId',
+    ExpressionAttributeNames: { '#id': 'id', '#carOrderId': 'carOrderId', '#completedAt': 'completedAt', '#correlationId': 'correlationId' },
+    ExpressionAttributeValues: { ':from': iso(from), ':to': iso(to) },
+  };
+  for await (const page of paginateScan({ client: target.clients.dynamodb }, scan)) {
     for (const item of page.Items ?? []) {
       events.push({
         id: '(not listed by AWS)',
@@ -153,8 +150,7 @@ export async function windowContents(target: Target, from: Date, to: Date, rule:
         ...(item.correlationId ? { correlationId: String(item.correlationId) } : {}),
       });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   events.sort((a, b) => a.time.localeCompare(b.time));
   return {
     exact: false,
@@ -229,6 +225,97 @@ export function tallyReplay(entries: readonly TimedAuditEntry[], replayName: str
   return { replayed, delivered, failures, final };
 }
 
+/**
+ * Locally every delivery the replay causes is known in advance: each event, to each (filtered) rule with targets
+ * whose pattern matches it (the audit log records deliveries per event and rule); the replay is settled once each
+ * has a final outcome. Only delivered events can change a car order: another partner's completions match no car
+ * maker rule, so their car order ids are not checked.
+ */
+async function expectedLocalDeliveries(
+  target: Target,
+  contents: WindowContents,
+  rule: RuleHandle | undefined,
+): Promise<{ delivered: WindowEvent[]; expectedDeliveries: number }> {
+  const rules = (rule ? [rule] : await target.resources.rules()).filter((candidate) => candidate.targets.length > 0);
+  const deliveredIds = new Set<string>();
+  let expectedDeliveries = 0;
+  for (const event of contents.raw) {
+    for (const candidate of rules) {
+      if (await ruleMatches(target, candidate, event)) {
+        expectedDeliveries += 1;
+        deliveredIds.add(event.id);
+      }
+    }
+  }
+  return { delivered: contents.events.filter((event) => deliveredIds.has(event.id)), expectedDeliveries };
+}
+
+interface DeliveryCount {
+  settled: boolean;
+  eventsReplayed: number | null;
+  callbacksDelivered: number;
+  deliveryFailures: DeliveryFailure[];
+}
+
+/** Locally: waits until the audit log holds a final outcome for every expected delivery of the replay. */
+async function countLocalDeliveries(
+  target: Target,
+  run: { replayName: string; expectedDeliveries: number; settled: boolean; deadline: number },
+  progress: (line: string) => void,
+): Promise<DeliveryCount> {
+  let settled = run.settled;
+  let tally = tallyReplay(readLocalAudit(target), run.replayName);
+  let shown = -1;
+  while (settled && tally.final < run.expectedDeliveries) {
+    if (tally.final !== shown) {
+      progress(`  deliveries: ${tally.final}/${run.expectedDeliveries} finished`);
+      shown = tally.final;
+    }
+    if (Date.now() > run.deadline) {
+      settled = false;
+      break;
+    }
+    await sleep(200);
+    tally = tallyReplay(readLocalAudit(target), run.replayName);
+  }
+  progress(`  deliveries: ${tally.final}/${run.expectedDeliveries} finished`);
+  return { settled, eventsReplayed: tally.replayed, callbacksDelivered: tally.delivered, deliveryFailures: tally.failures };
+}
+
+const AWS_CALLBACKS_NOTE =
+  'On AWS the callbacks are counted from the car API access log (PATCH requests since the replay started), which also ' +
+  'holds any callback that was not part of the replay; EventBridge reports no per-replay event count.';
+
+/** On AWS the car API's access log is the only record of the callbacks; waits until it stops growing. */
+async function countAwsCallbacks(target: Target, since: Date, deadline: number, progress: (line: string) => void): Promise<DeliveryCount> {
+  const callbacks = async () =>
+    await awsAccessLogRecords(target, 'car-orders', { since, filterPattern: '{ $.httpMethod = "PATCH" }', limit: 100_000 });
+  let previous = -1;
+  let records = await callbacks();
+  while (records.length !== previous && Date.now() < deadline) {
+    previous = records.length;
+    progress(`  callbacks seen in the car API access log: ${records.length}`);
+    await sleep(15_000);
+    records = await callbacks();
+  }
+  return {
+    settled: records.length === previous,
+    eventsReplayed: null,
+    callbacksDelivered: records.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).length,
+    deliveryFailures: records
+      .filter((r) => r.status === undefined || r.status >= 300)
+      .map((r) => ({ eventId: '(unknown)', outcome: `HTTP ${r.status ?? '?'}`, ...(r.detail ? { error: r.detail } : {}) })),
+  };
+}
+
+function followProgress(replayName: string, progress: (line: string) => void): (p: ReplayProgress) => void {
+  return (p) =>
+    progress(
+      `  ${replayName}: ${p.state}${p.percent !== undefined ? ` ${p.percent}%` : ''}` +
+        `${p.eventLastReplayedTime ? ` (replayed up to ${p.eventLastReplayedTime})` : ''}${p.stateReason ? ` - ${p.stateReason}` : ''}`,
+    );
+}
+
 export async function runReplay(target: Target, options: ReplayOptions, progress: (line: string) => void): Promise<ReplaySummary> {
   const deadline = Date.now() + options.timeoutMs;
   const [archive, bus] = await Promise.all([target.resources.archive(), target.resources.eventBus()]);
@@ -237,31 +324,11 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
   if (target.kind === 'aws' && Date.now() - options.to.getTime() < 10 * 60_000) {
     notes.push('EventBridge may take up to 10 minutes to archive an event: the most recent events of the window may be missing.');
   }
-
   const contents = await windowContents(target, options.from, options.to, rule);
   notes.push(...contents.notes);
-  // Locally every delivery the replay causes is known in advance: each event, to each (filtered) rule with targets
-  // whose pattern matches it (the audit log records deliveries per event and rule); the replay is settled once each
-  // has a final outcome. Only delivered events can change a car order: another partner's completions match no car
-  // maker rule, so their car order ids are not checked.
-  let delivered = contents.events;
-  let expectedDeliveries: number | undefined;
-  if (target.local) {
-    const rules = (rule ? [rule] : await target.resources.rules()).filter((candidate) => candidate.targets.length > 0);
-    const deliveredIds = new Set<string>();
-    expectedDeliveries = 0;
-    for (const event of contents.raw) {
-      for (const candidate of rules) {
-        if (await ruleMatches(target, candidate, event)) {
-          expectedDeliveries += 1;
-          deliveredIds.add(event.id);
-        }
-      }
-    }
-    delivered = contents.events.filter((event) => deliveredIds.has(event.id));
-  }
-  const carOrderIds = delivered.map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
-  const before = await getCarOrders(target, carOrderIds);
+  const expected = target.local ? await expectedLocalDeliveries(target, contents, rule) : undefined;
+  const carOrderIds = (expected?.delivered ?? contents.events).map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
+  const before = await getCarOrders(target.resources, carOrderIds);
 
   const replayName = options.name ?? newReplayName('b2b-replay', new Date());
   const replayStartedAt = new Date();
@@ -281,63 +348,21 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
   const final: ReplayProgress = await followReplay(target, replayName, options, {
     deadline,
     intervalMs: target.local ? 200 : 5_000,
-    onProgress: (p) =>
-      progress(
-        `  ${replayName}: ${p.state}${p.percent !== undefined ? ` ${p.percent}%` : ''}` +
-          `${p.eventLastReplayedTime ? ` (replayed up to ${p.eventLastReplayedTime})` : ''}${p.stateReason ? ` - ${p.stateReason}` : ''}`,
-      ),
+    onProgress: followProgress(replayName, progress),
   });
 
-  let settled = final.state === 'COMPLETED';
-  let eventsReplayed: number | null = null;
-  let callbacksDelivered = 0;
-  let deliveryFailures: DeliveryFailure[] = [];
-  if (target.local) {
-    let tally = tallyReplay(readLocalAudit(target), replayName);
-    let shown = -1;
-    while (settled && tally.final < (expectedDeliveries ?? 0)) {
-      if (tally.final !== shown) {
-        progress(`  deliveries: ${tally.final}/${expectedDeliveries} finished`);
-        shown = tally.final;
-      }
-      if (Date.now() > deadline) {
-        settled = false;
-        break;
-      }
-      await sleep(200);
-      tally = tallyReplay(readLocalAudit(target), replayName);
-    }
-    progress(`  deliveries: ${tally.final}/${expectedDeliveries} finished`);
-    eventsReplayed = tally.replayed;
-    callbacksDelivered = tally.delivered;
-    deliveryFailures = tally.failures;
-  } else if (settled) {
-    // The car API's access log is the only record of the callbacks on AWS; wait until it stops growing.
-    const callbacks = async () =>
-      (await awsAccessLogRecords(target, 'car-orders', { since: replayStartedAt, filterPattern: '{ $.httpMethod = "PATCH" }', limit: 100_000 }));
-    let previous = -1;
-    let records = await callbacks();
-    while (records.length !== previous && Date.now() < deadline) {
-      previous = records.length;
-      progress(`  callbacks seen in the car API access log: ${records.length}`);
-      await sleep(15_000);
-      records = await callbacks();
-    }
-    if (records.length !== previous) settled = false;
-    callbacksDelivered = records.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).length;
-    deliveryFailures = records
-      .filter((r) => r.status === undefined || r.status >= 300)
-      .map((r) => ({ eventId: '(unknown)', outcome: `HTTP ${r.status ?? '?'}`, ...(r.detail ? { error: r.detail } : {}) }));
-    notes.push(
-      'On AWS the callbacks are counted from the car API access log (PATCH requests since the replay started), which also ' +
-        'holds any callback that was not part of the replay; EventBridge reports no per-replay event count.',
-    );
-  }
-  if (!settled && final.state !== 'FAILED' && final.state !== 'CANCELLED') {
+  const completed = final.state === 'COMPLETED';
+  const count: DeliveryCount = expected
+    ? await countLocalDeliveries(target, { replayName, expectedDeliveries: expected.expectedDeliveries, settled: completed, deadline }, progress)
+    : completed
+      ? await countAwsCallbacks(target, replayStartedAt, deadline, progress)
+      : { settled: false, eventsReplayed: null, callbacksDelivered: 0, deliveryFailures: [] };
+  if (!expected && completed) notes.push(AWS_CALLBACKS_NOTE);
+  if (!count.settled && final.state !== 'FAILED' && final.state !== 'CANCELLED') {
     notes.push(`The deadline passed before the replay and its deliveries finished; follow it with DescribeReplay ${replayName}.`);
   }
 
-  const after = await getCarOrders(target, carOrderIds);
+  const after = await getCarOrders(target.resources, carOrderIds);
   return {
     dryRun: false,
     replayName,
@@ -349,12 +374,12 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
     ...(rule ? { rule: rule.name } : {}),
     eventsInWindow: contents.events.length,
     eventsInWindowExact: contents.exact,
-    eventsReplayed,
-    callbacksDelivered,
-    deliveryFailures,
+    eventsReplayed: count.eventsReplayed,
+    callbacksDelivered: count.callbacksDelivered,
+    deliveryFailures: count.deliveryFailures,
     carOrdersChecked: new Set(carOrderIds).size,
     stateChanges: orderChanges(before, after, carOrderIds),
-    settled,
+    settled: count.settled,
     notes,
   };
 }

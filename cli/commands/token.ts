@@ -46,28 +46,28 @@ async function fetchJwks(pool: UserPoolHandle): Promise<JWK[]> {
   return body.keys;
 }
 
-export async function inspectToken(target: Target, token: string, now: Date): Promise<TokenInspection> {
-  const checks: TokenCheck[] = [];
-  const fail = (check: TokenCheck['check'], detail: string) => checks.push({ check, ok: false, detail });
-  const pass = (check: TokenCheck['check'], detail: string) => checks.push({ check, ok: true, detail });
-  const finish = (extra: Partial<TokenInspection>): TokenInspection => {
-    const reasons = checks.filter((c) => !c.ok).map((c) => c.detail);
-    return { valid: reasons.length === 0, reasons, scopes: [], checks, ...extra };
-  };
+/** The checks made so far, each passed or failed with its detail; every failure is a reason the token is invalid. */
+class Checks {
+  readonly list: TokenCheck[] = [];
 
-  let header: ProtectedHeaderParameters;
-  let claims: JWTPayload;
-  try {
-    header = decodeProtectedHeader(token);
-    claims = decodeJwt(token);
-  } catch (error) {
-    fail('format', `not a JWT: ${(error as Error).message}`);
-    return finish({});
+  fail(check: TokenCheck['check'], detail: string): void {
+    this.list.push({ check, ok: false, detail });
   }
-  pass('format', `JWS, alg ${header.alg ?? '-'}, kid ${header.kid ?? '-'}`);
+
+  pass(check: TokenCheck['check'], detail: string): void {
+    this.list.push({ check, ok: true, detail });
+  }
+
+  finish(extra: Partial<TokenInspection>): TokenInspection {
+    const reasons = this.list.filter((c) => !c.ok).map((c) => c.detail);
+    return { valid: reasons.length === 0, reasons, scopes: [], checks: this.list, ...extra };
+  }
+}
+
+function describeClaims(header: ProtectedHeaderParameters, claims: JWTPayload, now: Date): Partial<TokenInspection> {
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
   const clientId = typeof claims.client_id === 'string' ? claims.client_id : undefined;
-  const described: Partial<TokenInspection> = {
+  return {
     header,
     claims,
     scopes,
@@ -75,70 +75,96 @@ export async function inspectToken(target: Target, token: string, now: Date): Pr
     ...(typeof claims.iat === 'number' ? { issuedAt: iso(claims.iat * 1000) } : {}),
     ...(typeof claims.exp === 'number' ? { expiresAt: iso(claims.exp * 1000), expiresIn: relative(claims.exp * 1000, now) } : {}),
   };
+}
 
-  // Expiry and token_use are read from the claims whatever the signature says, so every problem is named.
-  if (typeof claims.exp !== 'number') fail('expiry', 'the token has no exp claim');
-  else if (claims.exp * 1000 <= now.getTime()) fail('expiry', `expired at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
-  else pass('expiry', `expires at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
-  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now.getTime()) fail('not-before', `not valid before ${iso(claims.nbf * 1000)}`);
+/** Expiry and token_use are read from the claims whatever the signature says, so every problem is named. */
+function checkClaims(checks: Checks, claims: JWTPayload, now: Date): void {
+  if (typeof claims.exp !== 'number') checks.fail('expiry', 'the token has no exp claim');
+  else if (claims.exp * 1000 <= now.getTime()) checks.fail('expiry', `expired at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
+  else checks.pass('expiry', `expires at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
+  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now.getTime()) checks.fail('not-before', `not valid before ${iso(claims.nbf * 1000)}`);
   if (claims.token_use !== 'access') {
-    fail('token_use', `token_use is ${JSON.stringify(claims.token_use ?? null)}, not "access": only access tokens are accepted by the APIs`);
-  } else pass('token_use', 'token_use is "access"');
+    checks.fail('token_use', `token_use is ${JSON.stringify(claims.token_use ?? null)}, not "access": only access tokens are accepted by the APIs`);
+  } else checks.pass('token_use', 'token_use is "access"');
+}
 
-  const pools = await target.resources.userPools();
-  const pool = pools.find((candidate) => candidate.issuer === claims.iss);
-  if (!pool) {
-    fail(
-      'issuer',
-      `unknown issuer ${JSON.stringify(claims.iss ?? null)}: not one of the user pools of ${target.label} ` +
-        `(${pools.map((p) => p.issuer).join(', ')}); its keys were not fetched, so the signature cannot be checked`,
-    );
-    return finish({ ...described, issuer: { url: String(claims.iss ?? ''), known: false } });
-  }
-  pass('issuer', `issued by the ${pool.company} user pool ${pool.id}`);
-  const issuer = { url: pool.issuer, company: pool.company, userPoolId: pool.id, known: true };
-
+/** The key and the signature, against the issuer's JWKS. False when the JWKS could not be read. */
+async function checkSignature(checks: Checks, pool: UserPoolHandle, token: string, header: ProtectedHeaderParameters): Promise<boolean> {
   let keys: JWK[];
   try {
     keys = await fetchJwks(pool);
   } catch (error) {
-    fail('key', `the issuer's JWKS could not be read: ${(error as Error).message}`);
-    return finish({ ...described, issuer });
+    checks.fail('key', `the issuer's JWKS could not be read: ${(error as Error).message}`);
+    return false;
   }
   const key = keys.find((candidate) => candidate.kid === header.kid);
   if (!key) {
-    fail(
+    checks.fail(
       'key',
       `unknown kid ${JSON.stringify(header.kid ?? null)}: the issuer publishes no such key (kids: ${keys.map((k) => k.kid).join(', ')}); ` +
         'the token was not signed by this issuer, or by a key retired after all its tokens expired',
     );
-  } else {
-    pass('key', `kid ${key.kid} is in the issuer's JWKS`);
-    try {
-      await compactVerify(token, await importJWK(key, key.alg ?? 'RS256'), { algorithms: ['RS256'] });
-      pass('signature', `signature verifies with key ${key.kid}`);
-    } catch (error) {
-      fail(
-        'signature',
-        `bad signature: it does not verify with the issuer's key ${key.kid} (${(error as Error).message}); the token was forged or altered`,
-      );
-    }
+    return true;
   }
+  checks.pass('key', `kid ${key.kid} is in the issuer's JWKS`);
+  try {
+    await compactVerify(token, await importJWK(key, key.alg ?? 'RS256'), { algorithms: ['RS256'] });
+    checks.pass('signature', `signature verifies with key ${key.kid}`);
+  } catch (error) {
+    checks.fail(
+      'signature',
+      `bad signature: it does not verify with the issuer's key ${key.kid} (${(error as Error).message}); the token was forged or altered`,
+    );
+  }
+  return true;
+}
 
-  // The verdict: aws-jwt-verify, as an authorizer of the target would verify it.
+/** The verdict: aws-jwt-verify, as an authorizer of the target would verify it. */
+async function checkVerdict(checks: Checks, target: Target, pool: UserPoolHandle, token: string): Promise<void> {
   try {
     const verifier =
       target.kind === 'local'
         ? createLocalAccessTokenVerifier({ issuer: pool.issuer, jwksUri: pool.jwksUri })
         : CognitoJwtVerifier.create({ userPoolId: pool.id, tokenUse: 'access', clientId: null });
     await verifier.verify(token);
-    pass('verdict', 'aws-jwt-verify accepts the token');
+    checks.pass('verdict', 'aws-jwt-verify accepts the token');
   } catch (error) {
     // aws-jwt-verify's errors are told apart by class (JwtExpiredError, JwtInvalidSignatureError, ...), not by name.
     const kind = (error as Error).constructor?.name ?? (error as Error).name;
-    fail('verdict', `aws-jwt-verify refuses the token: ${kind}: ${(error as Error).message}`);
+    checks.fail('verdict', `aws-jwt-verify refuses the token: ${kind}: ${(error as Error).message}`);
   }
-  const result = finish({ ...described, issuer });
+}
+
+export async function inspectToken(target: Target, token: string, now: Date): Promise<TokenInspection> {
+  const checks = new Checks();
+  let header: ProtectedHeaderParameters;
+  let claims: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    claims = decodeJwt(token);
+  } catch (error) {
+    checks.fail('format', `not a JWT: ${(error as Error).message}`);
+    return checks.finish({});
+  }
+  checks.pass('format', `JWS, alg ${header.alg ?? '-'}, kid ${header.kid ?? '-'}`);
+  const described = describeClaims(header, claims, now);
+  checkClaims(checks, claims, now);
+
+  const pools = await target.resources.userPools();
+  const pool = pools.find((candidate) => candidate.issuer === claims.iss);
+  if (!pool) {
+    checks.fail(
+      'issuer',
+      `unknown issuer ${JSON.stringify(claims.iss ?? null)}: not one of the user pools of ${target.label} ` +
+        `(${pools.map((p) => p.issuer).join(', ')}); its keys were not fetched, so the signature cannot be checked`,
+    );
+    return checks.finish({ ...described, issuer: { url: String(claims.iss ?? ''), known: false } });
+  }
+  checks.pass('issuer', `issued by the ${pool.company} user pool ${pool.id}`);
+  const issuer = { url: pool.issuer, company: pool.company, userPoolId: pool.id, known: true };
+  if (!(await checkSignature(checks, pool, token, header))) return checks.finish({ ...described, issuer });
+  await checkVerdict(checks, target, pool, token);
+  const result = checks.finish({ ...described, issuer });
   // The verdict restates a problem a check above already explains; it is a reason of its own only when none does.
   const explained = result.reasons.filter((reason) => !reason.startsWith('aws-jwt-verify refuses'));
   if (explained.length > 0) result.reasons = explained;

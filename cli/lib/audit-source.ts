@@ -1,5 +1,5 @@
-import { FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import { AuditLog, type TimedAuditEntry } from '../../local/audit.js';
+import { paginateFilterLogEvents, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { readAuditEntries, type TimedAuditEntry } from '../../client/audit.js';
 import { OperatorError } from '../command.js';
 import type { Company, Target } from '../target.js';
 
@@ -28,7 +28,7 @@ export interface AuditRecord {
 
 export function readLocalAudit(target: Target): TimedAuditEntry[] {
   if (!target.local) throw new OperatorError('The audit log file exists only for the local runtime.');
-  return new AuditLog(target.local.auditPath).read();
+  return readAuditEntries(target.local.auditPath);
 }
 
 export function localAuditRecords(entries: readonly TimedAuditEntry[]): AuditRecord[] {
@@ -91,24 +91,19 @@ export async function awsAccessLogRecords(target: Target, company: Company, quer
   if (!logs) throw new OperatorError('CloudWatch Logs is only read for a deployed stage.');
   const logGroupName = await target.resources.accessLogGroup(company);
   const records: AuditRecord[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await logs.send(
-      new FilterLogEventsCommand({
-        logGroupName,
-        startTime: query.since.getTime(),
-        ...(query.until ? { endTime: query.until.getTime() } : {}),
-        ...(query.filterPattern ? { filterPattern: query.filterPattern } : {}),
-        nextToken,
-      }),
-    );
+  const input = {
+    logGroupName,
+    startTime: query.since.getTime(),
+    ...(query.until ? { endTime: query.until.getTime() } : {}),
+    ...(query.filterPattern ? { filterPattern: query.filterPattern } : {}),
+  };
+  for await (const page of paginateFilterLogEvents({ client: logs }, input)) {
     for (const event of page.events ?? []) {
       const record = accessLogRecord(company, event);
       if (record) records.push(record);
       if (records.length >= query.limit) return records;
     }
-    nextToken = page.nextToken;
-  } while (nextToken);
+  }
   return records;
 }
 

@@ -1,4 +1,4 @@
-import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, paginateGetParametersByPath, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { OperatorError } from '../command.js';
 import type { Target } from '../target.js';
@@ -58,14 +58,10 @@ export async function readPartner(target: Target, clientId: string): Promise<Par
 
 export async function listPartners(target: Target): Promise<PartnerRecord[]> {
   const records: PartnerRecord[] = [];
-  let token: string | undefined;
-  do {
-    const page = await target.clients.ssm.send(
-      new GetParametersByPathCommand({ Path: target.names.partnerRecordPath, Recursive: false, NextToken: token }),
-    );
+  const input = { Path: target.names.partnerRecordPath, Recursive: false };
+  for await (const page of paginateGetParametersByPath({ client: target.clients.ssm }, input)) {
     for (const parameter of page.Parameters ?? []) records.push(parseRecord(parameter.Name ?? '', parameter.Value));
-    token = page.NextToken;
-  } while (token);
+  }
   return records.sort((a, b) => a.onboardedAt.localeCompare(b.onboardedAt));
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DescribeReplayCommand, StartReplayCommand, TestEventPatternCommand, type DescribeReplayCommandOutput } from '@aws-sdk/client-eventbridge';
-import type { EventBridgeEvent } from '../../local/aws/eventbridge/bus.js';
+import type { EventBridgeEvent } from '../../client/events.js';
 import type { ArchiveHandle, EventBusHandle, RuleHandle, Target } from '../target.js';
 import { iso, sleep } from '../time.js';
 

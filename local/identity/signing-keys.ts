@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { JsonStore } from '../state/json-store.js';
+import type { KeyRotation, SigningKeyState } from '../../client/local-operations.js';
 
 /**
  * The RS256 signing keys of one local user pool, persisted (private JWKs, file mode 0600 in a 0700 directory) so
@@ -44,28 +45,8 @@ interface KeysDocument {
   keys: StoredKey[];
 }
 
-export interface SigningKeyState {
-  kid: string;
-  publishedAt: string;
-  signingFrom: string;
-  /** When a newer key takes over signing; absent while this is the newest key. */
-  signingUntil?: string;
-  /** When the key leaves the JWKS; absent while this is the newest key. */
-  removedFromJwksAt?: string;
-  status: 'published' | 'signing' | 'retiring';
-}
-
-export interface KeyRotation {
-  newKid: string;
-  /** The new key is in the JWKS from this instant (the rotation time). */
-  newKeyPublishedAt: string;
-  /** ...and signs tokens from this one (publishedAt + keyPublishLeadSeconds). */
-  newKeySigningFrom: string;
-  /** The key the new one supersedes; it signs until newKeySigningFrom. */
-  previousKid: string;
-  /** The superseded key leaves the JWKS once every token it may have signed has expired. */
-  previousKeyRemovedFromJwksAt: string;
-}
+/** The key states and rotations this ring reports are the local operations' response shapes (client module). */
+export type { KeyRotation, SigningKeyState };
 
 export interface SigningKeyRingOptions {
   path: string;

@@ -10,7 +10,7 @@ import {
   GetUsagePlansCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DeleteUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -34,6 +34,8 @@ import type { DeadLetterList } from '../../commands/dlq.js';
 import type { FailedOrderList, OrderTrace, RetryResult } from '../../commands/orders.js';
 import type { OnboardResult } from '../../commands/partners.js';
 import type { ReplayDryRun } from '../../commands/replay.js';
+import { carOrdersService } from '../../../car-orders/service.js';
+import { tireOrdersService } from '../../../tire-orders/service.js';
 import { runCli } from '../../main.js';
 
 /**
@@ -103,21 +105,48 @@ function stacks(): void {
     ResourceStatus: 'CREATE_COMPLETE' as const,
     LastUpdatedTimestamp: new Date(),
   });
+  // Logical ids that follow no naming pattern: the CLI reads which resource is which from the template.
   cloudFormation.on(ListStackResourcesCommand, { StackName: 'dev-CarOrders' }).resolves({
     StackResourceSummaries: [
-      resource('OrdersTable315BB997', 'dev-CarOrders-OrdersTable315BB997-1ABC', 'AWS::DynamoDB::Table'),
-      resource('IdempotencyTable5C2B6A3E', 'dev-CarOrders-IdempotencyTable-XYZ', 'AWS::DynamoDB::Table'),
-      resource('CreateOrderLogGroup9F1E2D3C', 'dev-CarOrders-CreateOrderLogGroup-QWE', 'AWS::Logs::LogGroup'),
-      resource('CompleteOrderLogGroupA1B2C3D4', 'dev-CarOrders-CompleteOrderLogGroup-RTY', 'AWS::Logs::LogGroup'),
-      resource('ApiAccessLogs0A1B2C3D', 'dev-CarOrders-ApiAccessLogs-UIO', 'AWS::Logs::LogGroup'),
+      resource('R1', 'dev-CarOrders-OrdersTable315BB997-1ABC', 'AWS::DynamoDB::Table'),
+      resource('R2', 'dev-CarOrders-IdempotencyTable-XYZ', 'AWS::DynamoDB::Table'),
+      resource('R3', 'dev-CarOrders-CreateOrderLogGroup-QWE', 'AWS::Logs::LogGroup'),
+      resource('R4', 'dev-CarOrders-CompleteOrderLogGroup-RTY', 'AWS::Logs::LogGroup'),
+      resource('R5', 'dev-CarOrders-ApiAccessLogs-UIO', 'AWS::Logs::LogGroup'),
     ],
   });
   cloudFormation.on(ListStackResourcesCommand, { StackName: 'dev-TireOrders' }).resolves({
     StackResourceSummaries: [
-      resource('TireOrdersTableD2B1E0C9', 'dev-TireOrders-TireOrdersTable-ASD', 'AWS::DynamoDB::Table'),
-      resource('FulfilOrdersLogGroup12345678', 'dev-TireOrders-FulfilOrdersLogGroup-FGH', 'AWS::Logs::LogGroup'),
+      resource('T1', 'dev-TireOrders-TireOrdersTable-ASD', 'AWS::DynamoDB::Table'),
+      resource('T2', 'dev-TireOrders-FulfilOrdersLogGroup-FGH', 'AWS::Logs::LogGroup'),
     ],
   });
+  const byWorkState = [{ IndexName: 'byWorkState', KeySchema: [{ AttributeName: 'workState', KeyType: 'HASH' }] }];
+  const table = (indexes: unknown[], ttl?: string) => ({
+    Type: 'AWS::DynamoDB::Table',
+    Properties: {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+      ...(ttl ? { TimeToLiveSpecification: { AttributeName: ttl, Enabled: true } } : {}),
+    },
+  });
+  const fn = (description: string, logGroup: string) => ({
+    Type: 'AWS::Lambda::Function',
+    Properties: { Description: description, LoggingConfig: { LogGroup: { Ref: logGroup } } },
+  });
+  const template = (resources: Record<string, unknown>) => ({ TemplateBody: JSON.stringify({ Resources: resources }) });
+  cloudFormation.on(GetTemplateCommand, { StackName: 'dev-CarOrders' }).resolves(
+    template({
+      R2: table([], 'expiration'),
+      R1: table(byWorkState),
+      R3: fn(carOrdersService.functions.createOrder.description, 'R3'),
+      R4: fn(carOrdersService.functions.completeOrder.description, 'R4'),
+      R5: { Type: 'AWS::Logs::LogGroup' },
+    }),
+  );
+  cloudFormation.on(GetTemplateCommand, { StackName: 'dev-TireOrders' }).resolves(
+    template({ T1: table(byWorkState), T2: fn(tireOrdersService.functions.fulfilOrders.description, 'T2') }),
+  );
   apiGateway.on(GetRestApisCommand).resolves({
     items: [
       { id: 'carapi0001', name: 'dev-car-orders' },

@@ -1,0 +1,65 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The real AWS SDK v3 clients every operation uses, against a deployed stage (default credential chain) or the
+ * local runtime's AWS endpoint (dummy credentials: it does not check signatures, but the SDK signs every request).
+ */
+export interface Clients {
+  events: EventBridgeClient;
+  dynamodb: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  ssm: SSMClient;
+  secrets: SecretsManagerClient;
+  cognito: CognitoIdentityProviderClient;
+  apiGateway: APIGatewayClient;
+  waf: WAFV2Client;
+  /** AWS only: the API access logs and function logs. */
+  logs?: CloudWatchLogsClient;
+  cloudFormation?: CloudFormationClient;
+}
+
+/** What every client here is configured with (the subset of each client's config these callers set). */
+interface ClientConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+}
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function localClients(endpoint: string, region: string): Clients {
+  return dataPlaneClients({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+}
+
+export function stageClients(region: string | undefined): Clients {
+  const config: ClientConfig = region ? { region } : {};
+  return { ...dataPlaneClients(config), logs: new CloudWatchLogsClient(config), cloudFormation: new CloudFormationClient(config) };
+}
+
+function dataPlaneClients(config: ClientConfig): Clients {
+  return {
+    events: new EventBridgeClient(config),
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient(config),
+    ssm: new SSMClient(config),
+    secrets: new SecretsManagerClient(config),
+    cognito: new CognitoIdentityProviderClient(config),
+    apiGateway: new APIGatewayClient(config),
+    waf: new WAFV2Client(config),
+  };
+}
+
+export function destroyClients(clients: Clients): void {
+  for (const client of Object.values(clients)) (client as { destroy(): void } | undefined)?.destroy();
+}
