@@ -120,16 +120,11 @@ export abstract class ApiLocator implements ResourceLocator {
 
   async rule(name: string): Promise<RuleHandle> {
     const rules = await this.rules();
-    const found = rules.find((rule) => rule.name === name) ?? rules.find((rule) => rule.name === this.physicalRuleName(name));
+    const found = rules.find((rule) => rule.name === name);
     if (!found) {
       throw new OperatorError(`No rule ${name} on the supplier's event bus; its rules are: ${rules.map((r) => r.name).join(', ') || '(none)'}.`);
     }
     return found;
-  }
-
-  /** The name a declared rule has on this target. */
-  protected physicalRuleName(declared: string): string {
-    return declared;
   }
 
   callbackRule(): Promise<RuleHandle> {

@@ -48,11 +48,6 @@ export class LocalLocator extends ApiLocator {
     return this.names.callbackRule;
   }
 
-  /** The runtime prefixes the rules it declares with the stage. */
-  protected override physicalRuleName(declared: string): string {
-    return `${this.stage}-${declared}`;
-  }
-
   protected async deadLetterQueueFallback(rule: RuleHandle): Promise<string> {
     throw new OperatorError(`The targets of rule ${rule.name} have no dead-letter queue.`);
   }

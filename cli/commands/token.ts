@@ -1,6 +1,6 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { createLocalAccessTokenVerifier, isLoopbackHost } from '../../local/identity/verifier.js';
+import { createAccessTokenVerifier, isLoopbackHost } from '../../shared/auth/access-token-verifier.js';
 import { OperatorError, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { keyValues } from '../output.js';
 import type { Target, UserPoolHandle } from '../target.js';
@@ -124,7 +124,7 @@ async function checkVerdict(checks: Checks, target: Target, pool: UserPoolHandle
   try {
     const verifier =
       target.kind === 'local'
-        ? createLocalAccessTokenVerifier({ issuer: pool.issuer, jwksUri: pool.jwksUri })
+        ? createAccessTokenVerifier({ issuer: pool.issuer, jwksUri: pool.jwksUri })
         : CognitoJwtVerifier.create({ userPoolId: pool.id, tokenUse: 'access', clientId: null });
     await verifier.verify(token);
     checks.pass('verdict', 'aws-jwt-verify accepts the token');

@@ -38,7 +38,7 @@ describe('b2b dlq list / redrive', () => {
     expect(letter!.errorCode).toBe('SDK_CLIENT_ERROR');
     expect(letter!.errorMessage).toMatch(/Connection authorization failed/);
     expect(letter!.retryAttempts).toBe(0);
-    expect(letter!.ruleArn).toMatch(/:rule\/local-tire-orders\/local-TireOrderCompletedToCarMaker$/);
+    expect(letter!.ruleArn).toMatch(/:rule\/local-tire-orders\/TireOrderCompletedToCarMaker$/);
 
     // Listing released the message: it is still there, visible.
     const again = await platform.cli(['dlq', 'list']);
@@ -69,7 +69,7 @@ describe('b2b dlq list / redrive', () => {
     expect(data.delivered).toBe(1);
     expect(data.kept).toBe(0);
     expect(data.items[0]).toMatchObject({ outcome: 'delivered', removed: true, event: { carOrderId: order.id } });
-    expect(stderr).toMatch(/Redriving 1 event to rule local-TireOrderCompletedToCarMaker/);
+    expect(stderr).toMatch(/Redriving 1 event to rule TireOrderCompletedToCarMaker/);
 
     const { body } = await platform.carOrder(order.id);
     expect(body.status).toBe('OrderCompleted');

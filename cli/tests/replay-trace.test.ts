@@ -75,7 +75,7 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
     const { code, stdout } = await platform.cli(['replay', '--from', windowStart, '--rule', 'TireOrderCompletedToCarMaker']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Replay b2b-replay-\S+: COMPLETED/);
-    expect(stdout).toMatch(/rules\s+local-TireOrderCompletedToCarMaker/);
+    expect(stdout).toMatch(/rules\s+TireOrderCompletedToCarMaker/);
     expect(stdout).toMatch(/events replayed\s+20/);
     expect(stdout).toMatch(/callbacks delivered\s+20/);
     expect(stdout).toMatch(/delivery failures\s+0/);
@@ -83,7 +83,7 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
 
     const unknown = await platform.cli(['replay', '--from', windowStart, '--rule', 'NoSuchRule']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/No rule NoSuchRule .* local-TireOrderCompletedToCarMaker/);
+    expect(unknown.stderr).toMatch(/No rule NoSuchRule .* TireOrderCompletedToCarMaker/);
   });
 
   it('refuses a window that ends before it starts, with a usage error', async () => {
