@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { expressionProblem } from './dynamodb-expressions.js';
 
 /**
  * DynamoDB for the local runtime: an embedded dynalite (DynamoDB API on LevelDB, persisted under the given path)
@@ -129,6 +130,8 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
   return {
     internalUrl: `http://127.0.0.1:${port}`,
     async handle(headers, body) {
+      const refusal = boundsRefusal(body);
+      if (refusal) return refusal;
       const reply = await forward(headers, body);
       return withOldItem(headers, body, reply);
     },
@@ -138,5 +141,22 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
       agent.destroy();
       await closed;
     },
+  };
+}
+
+/** DynamoDB's answer to an expression out of bounds (dynamodb-expressions.ts), before dynalite parses it. */
+function boundsRefusal(body: Buffer): RawReply | undefined {
+  let request: unknown;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined; // dynalite answers malformed JSON itself
+  }
+  const problem = expressionProblem(request);
+  if (!problem) return undefined;
+  return {
+    statusCode: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: Buffer.from(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: problem })),
   };
 }
