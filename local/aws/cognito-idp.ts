@@ -113,7 +113,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
 
   /** The OAuth settings of a client_credentials app client; the only kind the local pool holds. */
   function clientCredentialsSettings(input: Input, operation: 'create' | 'update'): { scopes: string[] } {
-    const flowsEnabled = optionalBoolean(input, 'AllowedOAuthFlowsUserPoolClient', invalid);
+    const flowsEnabled = optionalBoolean(input, 'AllowedOAuthFlowsUserPoolClient');
     const flows = optionalStringList(input, 'AllowedOAuthFlows', invalid, { min: 0, max: 3 });
     const scopes = optionalStringList(input, 'AllowedOAuthScopes', invalid, { min: 0, max: 50 });
     const restate =
@@ -145,7 +145,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
     jsonVersion: '1.1',
     operations: {
       ListUserPools(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const limit = maxResults(input, 60, true);
         const sorted = [...pools].sort((a, b) => byKey(a.server.userPoolId, b.server.userPoolId));
         const page = pageOf(sorted, (pool) => pool.server.userPoolId, nextToken(input), limit);
@@ -162,7 +162,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       DescribeUserPool(raw: unknown) {
-        const pool = poolOf(inputObject(raw, invalid));
+        const pool = poolOf(inputObject(raw));
         const created = epochSeconds(Date.parse(pool.server.createdAt));
         return {
           UserPool: {
@@ -183,7 +183,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       ListResourceServers(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         maxResults(input, 50, true);
         nextToken(input);
@@ -191,7 +191,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       DescribeResourceServer(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const identifier = requiredString(input, 'Identifier', invalid, { min: 1, max: 256 });
         if (identifier !== pool.resourceServer.identifier) {
@@ -201,10 +201,10 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       async CreateUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const name = requiredString(input, 'ClientName', invalid, { min: 1, max: 128 });
-        const generateSecret = optionalBoolean(input, 'GenerateSecret', invalid);
+        const generateSecret = optionalBoolean(input, 'GenerateSecret');
         const customSecret = optionalString(input, 'ClientSecret', invalid);
         if (generateSecret !== true && customSecret === undefined) {
           throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected if client does not have a client secret.');
@@ -220,14 +220,14 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       DescribeUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         return { UserPoolClient: userPoolClient(pool, client, pool.server.revealClientSecret(client.clientId)) };
       },
 
       ListUserPoolClients(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const limit = maxResults(input, 60, false);
         const live = pool.server
@@ -246,7 +246,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       UpdateUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         const name = optionalString(input, 'ClientName', invalid, { min: 1, max: 128 });
@@ -257,7 +257,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       DeleteUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         pool.server.revokeClient(client.clientId);
@@ -265,7 +265,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       async AddUserPoolClientSecret(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         const clientSecret = optionalString(input, 'ClientSecret', invalid);
@@ -281,7 +281,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       ListUserPoolClientSecrets(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         return {
@@ -293,7 +293,7 @@ export function createCognitoIdentityProviderService(pools: readonly LocalUserPo
       },
 
       DeleteUserPoolClientSecret(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const pool = poolOf(input);
         const client = clientOf(pool, input);
         const secretId = requiredString(input, 'ClientSecretId', invalid, { min: 1, max: 128 });

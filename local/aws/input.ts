@@ -11,7 +11,7 @@ export type InputError = (message: string) => AwsServiceError;
 
 export type Input = Record<string, unknown>;
 
-export function inputObject(input: unknown, fail: InputError): Input {
+export function inputObject(input: unknown): Input {
   if (input === undefined || input === null) return {};
   if (typeof input !== 'object' || Array.isArray(input)) throw serializationError('input', 'a JSON object');
   return input as Input;
@@ -56,7 +56,7 @@ export function optionalInteger(input: Input, field: string, fail: InputError, r
   return value;
 }
 
-export function optionalBoolean(input: Input, field: string, fail: InputError): boolean | undefined {
+export function optionalBoolean(input: Input, field: string): boolean | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') throw serializationError(field, 'a boolean');
@@ -73,7 +73,7 @@ export function optionalStringList(input: Input, field: string, fail: InputError
   return value as string[];
 }
 
-export function optionalStringMap(input: Input, field: string, fail: InputError): Record<string, string> | undefined {
+export function optionalStringMap(input: Input, field: string): Record<string, string> | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((item) => typeof item !== 'string')) {
@@ -82,7 +82,7 @@ export function optionalStringMap(input: Input, field: string, fail: InputError)
   return value as Record<string, string>;
 }
 
-export function optionalObjectList(input: Input, field: string, fail: InputError): Input[] | undefined {
+export function optionalObjectList(input: Input, field: string): Input[] | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {

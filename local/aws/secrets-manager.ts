@@ -179,13 +179,13 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
     jsonVersion: '1.1',
     operations: {
       CreateSecret(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const name = requiredString(input, 'Name', invalidParameter, { min: 1, max: 512, pattern: NAME_PATTERN });
         const token = readToken(input);
         const description = optionalString(input, 'Description', invalidParameter, { max: 2048 });
         const kmsKeyId = optionalString(input, 'KmsKeyId', invalidParameter, { max: 2048 });
         const value = readValue(input);
-        const tags = (optionalObjectList(input, 'Tags', invalidParameter) ?? []).map((tag) => ({
+        const tags = (optionalObjectList(input, 'Tags') ?? []).map((tag) => ({
           Key: requiredString(tag, 'Key', invalidParameter, { min: 1, max: 128 }),
           Value: requiredString(tag, 'Value', invalidParameter, { max: 256 }),
         }));
@@ -229,7 +229,7 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
       },
 
       GetSecretValue(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const secretId = requiredString(input, 'SecretId', invalidParameter, { min: 1, max: 2048 });
         const versionId = optionalString(input, 'VersionId', invalidParameter, { min: 32, max: 64 });
         const versionStage = optionalString(input, 'VersionStage', invalidParameter, { min: 1, max: 256 });
@@ -266,7 +266,7 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
       },
 
       PutSecretValue(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const secretId = requiredString(input, 'SecretId', invalidParameter, { min: 1, max: 2048 });
         const token = readToken(input);
         const value = readValue(input);
@@ -296,21 +296,21 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
       },
 
       DescribeSecret(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const secret = resolve(requiredString(input, 'SecretId', invalidParameter, { min: 1, max: 2048 }));
         return { ...describe(secret), VersionIdsToStages: versionIdsToStages(secret) };
       },
 
       ListSecrets(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const includePlannedDeletion = optionalBoolean(input, 'IncludePlannedDeletion', invalidParameter) ?? false;
+        const input = inputObject(raw);
+        const includePlannedDeletion = optionalBoolean(input, 'IncludePlannedDeletion') ?? false;
         const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 100 }) ?? 100;
         const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () =>
           new AwsServiceError('InvalidNextTokenException', 'The NextToken value is not valid.'),
         );
         const sortOrder = optionalString(input, 'SortOrder', invalidParameter) ?? 'asc';
         if (sortOrder !== 'asc' && sortOrder !== 'desc') throw invalidParameter('SortOrder must be asc or desc.');
-        const filters = (optionalObjectList(input, 'Filters', invalidParameter) ?? []).map((filter) => {
+        const filters = (optionalObjectList(input, 'Filters') ?? []).map((filter) => {
           const key = requiredString(filter, 'Key', invalidParameter);
           const values = optionalStringList(filter, 'Values', invalidParameter, { min: 1, max: 10 }) ?? [];
           if (!['name', 'description', 'tag-key', 'tag-value', 'all'].includes(key)) {
@@ -357,10 +357,10 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
       },
 
       DeleteSecret(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const secretId = requiredString(input, 'SecretId', invalidParameter, { min: 1, max: 2048 });
         const recoveryWindow = optionalInteger(input, 'RecoveryWindowInDays', invalidParameter, { min: 7, max: 30 });
-        const force = optionalBoolean(input, 'ForceDeleteWithoutRecovery', invalidParameter) ?? false;
+        const force = optionalBoolean(input, 'ForceDeleteWithoutRecovery') ?? false;
         if (force && recoveryWindow !== undefined) {
           throw invalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
         }
@@ -383,7 +383,7 @@ export function createSecretsManagerService(stateDir: string): AwsJsonService {
       },
 
       RestoreSecret(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const secret = resolve(requiredString(input, 'SecretId', invalidParameter, { min: 1, max: 2048 }));
         store.update((state) => {
           const stored = state.secrets[secret.arn] as StoredSecret;

@@ -184,7 +184,7 @@ function checkMessageAttributes(raw: unknown): Record<string, SqsMessageAttribut
     if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..') || /^(aws|amazon)\./i.test(name)) {
       throw invalidParameter(`Message attribute name '${name}' is invalid.`);
     }
-    const attribute = inputObject(value, invalidParameter);
+    const attribute = inputObject(value);
     const dataType = requiredString(attribute, 'DataType', () => invalidParameter(`The message attribute '${name}' must contain a non-empty attribute type.`), {
       min: 1,
       max: 256,
@@ -440,16 +440,16 @@ export function createSqsService(stateDir: string): LocalSqsService {
 
     operations: {
       CreateQueue(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
-        const attributes = optionalStringMap(input, 'Attributes', invalidParameter) ?? {};
-        const tags = optionalStringMap(input, 'tags', invalidParameter) ?? {};
+        const attributes = optionalStringMap(input, 'Attributes') ?? {};
+        const tags = optionalStringMap(input, 'tags') ?? {};
         const queue = createQueue(name, attributes, tags);
         return { QueueUrl: queueUrl(context.origin, queue.name) };
       },
 
       GetQueueUrl(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
         const owner = optionalString(input, 'QueueOwnerAWSAccountId', invalidParameter);
         if (owner !== undefined && owner !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
@@ -457,7 +457,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       ListQueues(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const prefix = optionalString(input, 'QueueNamePrefix', invalidParameter) ?? '';
         const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 1000 });
         const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () => invalidParameter('Invalid NextToken value.'));
@@ -473,7 +473,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       GetQueueAttributes(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
         const names = optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
         const attributes = wantedAttributes(queue, names);
@@ -481,9 +481,9 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       SetQueueAttributes(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
-        const attributes = optionalStringMap(input, 'Attributes', invalidParameter);
+        const attributes = optionalStringMap(input, 'Attributes');
         if (!attributes) throw missingParameter('Attributes');
         const checked = checkQueueAttributes(attributes);
         store.update((state) => {
@@ -495,7 +495,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       DeleteQueue(raw: unknown) {
-        const queue = fromUrl(inputObject(raw, invalidParameter));
+        const queue = fromUrl(inputObject(raw));
         store.update((state) => {
           delete state.queues[queue.name];
         });
@@ -503,7 +503,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       SendMessage(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
         const body = requiredString(input, 'MessageBody', () => missingParameter('MessageBody'));
         const delaySeconds = optionalInteger(input, 'DelaySeconds', invalidParameter, { min: 0, max: 900 });
@@ -515,7 +515,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       ReceiveMessage(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
         const maxMessages = optionalInteger(input, 'MaxNumberOfMessages', invalidParameter, { min: 1, max: 10 }) ?? 1;
         const visibilityTimeout =
@@ -570,7 +570,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       DeleteMessage(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
         const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
         if (handle.queue !== queue.name) {
@@ -585,7 +585,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       ChangeMessageVisibility(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
+        const input = inputObject(raw);
         const queue = fromUrl(input);
         const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
         const timeout = optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 });
@@ -605,7 +605,7 @@ export function createSqsService(stateDir: string): LocalSqsService {
       },
 
       PurgeQueue(raw: unknown) {
-        const queue = fromUrl(inputObject(raw, invalidParameter));
+        const queue = fromUrl(inputObject(raw));
         const now = Date.now();
         if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < 60_000) {
           throw new AwsServiceError(

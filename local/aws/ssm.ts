@@ -199,7 +199,7 @@ export function createSsmService(stateDir: string): AwsJsonService {
     jsonVersion: '1.1',
     operations: {
       PutParameter(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 }).trim();
         const value = requiredString(input, 'Value', validation);
         if (value.length === 0) throw validation("Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
@@ -208,12 +208,12 @@ export function createSsmService(stateDir: string): AwsJsonService {
           throw validation(`Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String].`);
         }
         const keyId = optionalString(input, 'KeyId', validation, { min: 1, max: 256 });
-        const overwrite = optionalBoolean(input, 'Overwrite', validation) ?? false;
+        const overwrite = optionalBoolean(input, 'Overwrite') ?? false;
         const description = optionalString(input, 'Description', validation, { max: 1024 });
         const allowedPattern = optionalString(input, 'AllowedPattern', validation, { max: 1024 });
         const requestedTier = optionalString(input, 'Tier', validation);
         const dataType = optionalString(input, 'DataType', validation) ?? 'text';
-        const tags = optionalObjectList(input, 'Tags', validation);
+        const tags = optionalObjectList(input, 'Tags');
         if (input.Policies !== undefined) throw validation('Parameter policies are not supported by the local runtime.');
         if (requestedTier !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(requestedTier)) {
           throw validation(`Value '${requestedTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering].`);
@@ -296,18 +296,18 @@ export function createSsmService(stateDir: string): AwsJsonService {
       },
 
       GetParameter(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
+        const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
         const { parameter, version, selector } = find(name);
         return { Parameter: parameterView(parameter, version, decrypt, selector) };
       },
 
       GetParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
         if (!names) throw validation('Names is required.');
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
+        const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
         const parameters: ReturnType<typeof parameterView>[] = [];
         const invalid: string[] = [];
         for (const name of [...new Set(names)]) {
@@ -326,7 +326,7 @@ export function createSsmService(stateDir: string): AwsJsonService {
       },
 
       DeleteParameter(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
         if (!store.get().parameters[name]) throw notFound(name);
         store.update((state) => {
@@ -336,7 +336,7 @@ export function createSsmService(stateDir: string): AwsJsonService {
       },
 
       DeleteParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
         if (!names) throw validation('Names is required.');
         const unique = [...new Set(names)];
@@ -348,14 +348,14 @@ export function createSsmService(stateDir: string): AwsJsonService {
       },
 
       GetParametersByPath(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         const path = requiredString(input, 'Path', validation, { min: 1, max: 2048 });
         if (!path.startsWith('/')) throw validation('The parameter path must begin with a forward slash (/).');
-        const recursive = optionalBoolean(input, 'Recursive', validation) ?? false;
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
+        const recursive = optionalBoolean(input, 'Recursive') ?? false;
+        const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
         const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 10 }) ?? 10;
         const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
-        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters', validation), ['Type', 'KeyId']);
+        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters'), ['Type', 'KeyId']);
         const matching = Object.values(store.get().parameters)
           .filter((parameter) => underPath(parameter.name, path, recursive) && filter(parameter))
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -367,11 +367,11 @@ export function createSsmService(stateDir: string): AwsJsonService {
       },
 
       DescribeParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
+        const input = inputObject(raw);
         if (input.Filters !== undefined) throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
         const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 50 }) ?? 50;
         const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
-        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters', validation), ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
+        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters'), ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
         const matching = Object.values(store.get().parameters)
           .filter(filter)
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -152,7 +152,7 @@ export class LocalWaf {
       jsonVersion: '1.1',
       operations: {
         ListIPSets: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
+          const input = inputObject(raw);
           const scope = scopeOf(input);
           const result = page(input, scope === 'REGIONAL' ? ipSets() : [], (ipSet) => ipSet.name);
           return {
@@ -168,7 +168,7 @@ export class LocalWaf {
         },
 
         GetIPSet: (raw: unknown) => {
-          const ipSet = find(inputObject(raw, inputError));
+          const ipSet = find(inputObject(raw));
           return {
             IPSet: {
               Name: ipSet.name,
@@ -183,7 +183,7 @@ export class LocalWaf {
         },
 
         UpdateIPSet: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
+          const input = inputObject(raw);
           const ipSet = find(input);
           const lockToken = requiredString(input, 'LockToken', inputError, { min: 1, max: 36 });
           const description = optionalString(input, 'Description', inputError, { min: 1, max: 256 });
@@ -214,7 +214,7 @@ export class LocalWaf {
         },
 
         ListWebACLs: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
+          const input = inputObject(raw);
           const scope = scopeOf(input);
           const sorted = [...this.webAcls].sort((a, b) => byKey(a.declaration.name, b.declaration.name));
           const result = page(input, scope === 'REGIONAL' ? sorted : [], (acl) => acl.declaration.name);
@@ -231,7 +231,7 @@ export class LocalWaf {
         },
 
         GetWebACL: (raw: unknown) => {
-          const acl = findWebAcl(inputObject(raw, inputError));
+          const acl = findWebAcl(inputObject(raw));
           return { WebACL: this.webAclOf(acl.declaration, acl.id), LockToken: acl.lockToken };
         },
       },
