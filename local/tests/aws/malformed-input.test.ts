@@ -9,7 +9,7 @@ import { createSecretsManagerService } from '../../aws/secrets-manager.js';
 import { createSqsService } from '../../aws/sqs.js';
 import { createSsmService } from '../../aws/ssm.js';
 import { LocalWaf } from '../../aws/wafv2.js';
-import { makeStateDir, removeStateDir } from './support.js';
+import { makeStateDir, rawAwsRequest, removeStateDir, startLocalAws, type RunningEndpoint } from './support.js';
 
 /**
  * Every operation of every JSON service, fed input of the wrong shape: a whole body that is not an object, and each
@@ -109,5 +109,52 @@ describe('malformed input to every emulated JSON operation', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('malformed input on the endpoint: AWS error types per service, nothing stored', () => {
+  let stateDir: string;
+  let running: RunningEndpoint;
+
+  beforeAll(async () => {
+    stateDir = makeStateDir();
+    running = await startLocalAws(stateDir, [createCognitoIdentityProviderService([])]);
+  });
+
+  afterAll(async () => {
+    await running?.endpoint.close();
+    removeStateDir(stateDir);
+  });
+
+  const call = (target: string, body: unknown) => rawAwsRequest(running.endpoint, target, body);
+
+  it.each<[string, unknown, string]>([
+    ['AmazonSSM.PutParameter', { Name: '/m/typed', Type: 'String', Value: 7 }, 'SerializationException'],
+    ['AmazonSSM.PutParameter', { Name: '/m/missing', Type: 'String' }, 'ValidationException'],
+    ['AmazonSSM.PutParameter', { Name: { path: '/m/object' }, Type: 'String', Value: 'x' }, 'SerializationException'],
+    ['AmazonSSM.PutParameter', [{ Name: '/m/list', Type: 'String', Value: 'x' }], 'SerializationException'],
+    ['AmazonSSM.GetParametersByPath', { Path: '/m', Recursive: 'yes' }, 'SerializationException'],
+    ['AmazonSSM.Unknown', {}, 'UnknownOperationException'],
+    ['secretsmanager.CreateSecret', { Name: 'm-typed', SecretString: { value: 'x' } }, 'SerializationException'],
+    ['secretsmanager.CreateSecret', { SecretString: 'x' }, 'InvalidParameterException'],
+    ['secretsmanager.ListSecrets', { MaxResults: '10' }, 'SerializationException'],
+    ['secretsmanager.Unknown', {}, 'UnknownOperationException'],
+    ['AmazonSQS.CreateQueue', { QueueName: 'm-typed', Attributes: ['VisibilityTimeout'] }, 'com.amazonaws.sqs#SerializationException'],
+    ['AmazonSQS.CreateQueue', {}, 'com.amazonaws.sqs#MissingParameter'],
+    ['AmazonSQS.Unknown', {}, 'com.amazonaws.sqs#UnknownOperationException'],
+    ['AWSCognitoIdentityProviderService.ListUserPools', { MaxResults: '5' }, 'SerializationException'],
+    ['AWSCognitoIdentityProviderService.ListUserPools', {}, 'InvalidParameterException'],
+  ])('%s %j is a 400 %s', async (target, body, type) => {
+    const reply = await call(target, body);
+    expect([reply.status, reply.json.__type]).toEqual([400, type]);
+  });
+
+  it('stored none of the malformed parameters, secrets or queues', async () => {
+    const parameters = await call('AmazonSSM.GetParameters', { Names: ['/m/typed', '/m/missing', '/m/list'] });
+    expect(parameters.json.Parameters).toEqual([]);
+    const secrets = await call('secretsmanager.ListSecrets', {});
+    expect(secrets.json.SecretList).toEqual([]);
+    const queues = await call('AmazonSQS.ListQueues', {});
+    expect(queues.json.QueueUrls).toBeUndefined();
   });
 });
