@@ -26,7 +26,7 @@ import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, t
  *
  * Deliberate differences: no FIFO queues and no redrive policy (UnsupportedOperation); ReceiveMessage validates
  * WaitTimeSeconds but answers at once (short poll) and, unlike SQS's sampled short poll, sees every visible message;
- * a deleted queue name can be reused at once; no batch operations.
+ * no batch operations, and no SetQueueAttributes or DeleteQueue (queues are declared by the runtime).
  */
 
 export interface SqsMessageAttributeValue {
@@ -466,27 +466,7 @@ function getQueueAttributes(svc: SqsContext, raw: unknown) {
   return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
 }
 
-function setQueueAttributes(svc: SqsContext, raw: unknown) {
-  const input = inputObject(raw);
-  const queue = fromUrl(svc, input);
-  const attributes = optionalStringMap(input, 'Attributes');
-  if (!attributes) throw missingParameter('Attributes');
-  const checked = checkQueueAttributes(attributes);
-  svc.store.update((state) => {
-    const stored = state.queues[queue.name] as StoredQueue;
-    stored.attributes = { ...stored.attributes, ...checked };
-    stored.lastModifiedTimestamp = Math.floor(Date.now() / 1000);
-  });
-  return {};
-}
 
-function deleteQueue(svc: SqsContext, raw: unknown) {
-  const queue = fromUrl(svc, inputObject(raw));
-  svc.store.update((state) => {
-    delete state.queues[queue.name];
-  });
-  return {};
-}
 
 function sendMessageOperation(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
   const input = inputObject(raw);
@@ -633,8 +613,6 @@ export function createSqsService(stateDir: string): LocalSqsService {
       GetQueueUrl: (raw: unknown, context: AwsRequestContext) => getQueueUrl(svc, raw, context),
       ListQueues: (raw: unknown, context: AwsRequestContext) => listQueues(svc, raw, context),
       GetQueueAttributes: (raw: unknown) => getQueueAttributes(svc, raw),
-      SetQueueAttributes: (raw: unknown) => setQueueAttributes(svc, raw),
-      DeleteQueue: (raw: unknown) => deleteQueue(svc, raw),
       SendMessage: (raw: unknown, context: AwsRequestContext) => sendMessageOperation(svc, raw, context),
       ReceiveMessage: (raw: unknown) => receiveMessage(svc, raw),
       DeleteMessage: (raw: unknown) => deleteMessage(svc, raw),

@@ -18,7 +18,7 @@ import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, t
 
 /**
  * SSM Parameter Store over the AWS JSON 1.1 protocol (X-Amz-Target: AmazonSSM.<Operation>), enough for the handlers,
- * Powertools Parameters and the operator CLI: GetParameter, GetParameters, PutParameter, DeleteParameter(s),
+ * Powertools Parameters and the operator CLI: GetParameter, GetParameters, PutParameter, DeleteParameter,
  * GetParametersByPath, DescribeParameters. Behaviour follows the SSM API reference (Overwrite, versions, tiers, name
  * rules, error names). SecureString values are sealed with the state directory's at-rest key; a read without
  * WithDecryption returns that sealed, opaque value, as SSM returns the KMS ciphertext.
@@ -358,17 +358,6 @@ function deleteParameter(svc: SsmContext, raw: unknown) {
   return {};
 }
 
-function deleteParameters(svc: SsmContext, raw: unknown) {
-  const input = inputObject(raw);
-  const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
-  if (!names) throw validation('Names is required.');
-  const unique = [...new Set(names)];
-  const deleted = unique.filter((name) => svc.store.get().parameters[name] !== undefined);
-  svc.store.update((state) => {
-    for (const name of deleted) delete state.parameters[name];
-  });
-  return { DeletedParameters: deleted, InvalidParameters: unique.filter((name) => !deleted.includes(name)) };
-}
 
 function getParametersByPath(svc: SsmContext, raw: unknown) {
   const input = inputObject(raw);
@@ -412,7 +401,6 @@ export function createSsmService(stateDir: string): AwsJsonService {
       GetParameter: (raw: unknown) => getParameter(svc, raw),
       GetParameters: (raw: unknown) => getParameters(svc, raw),
       DeleteParameter: (raw: unknown) => deleteParameter(svc, raw),
-      DeleteParameters: (raw: unknown) => deleteParameters(svc, raw),
       GetParametersByPath: (raw: unknown) => getParametersByPath(svc, raw),
       DescribeParameters: (raw: unknown) => describeParameters(svc, raw),
     },
