@@ -72,12 +72,12 @@ describe('DynamoDB expression bounds', () => {
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^Invalid ConditionExpression/) });
   });
 
-  it('still runs the expressions the services use (nesting as deep as Powertools Idempotency writes)', async () => {
+  it("still runs the expressions the services use (nesting as deep as car-orders' complete condition)", async () => {
     const reply = await dynamo.send(
       new QueryCommand({
         TableName: TABLE,
         KeyConditionExpression: 'id = :id',
-        FilterExpression: 'attribute_not_exists(#s) OR (attribute_exists(#s) AND (#s = :a OR size(#s) < :n))',
+        FilterExpression: 'attribute_exists(#s) AND ((#s = :a AND size(#s) < :n) OR (#s = :a AND (attribute_not_exists(#s) OR size(#s) < :n)))',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':id': { S: 'none' }, ':a': { S: 'a' }, ':n': { N: '3' } },
       }),
