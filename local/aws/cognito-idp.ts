@@ -61,245 +61,264 @@ const invalid = (message: string) => new AwsServiceError('InvalidParameterExcept
 const CLIENT_ID_PATTERN = /^[\w+]+$/;
 const USER_POOL_ID_PATTERN = /^[\w-]+_[0-9a-zA-Z]+$/;
 
-export function createCognitoIdentityProviderService(pools: readonly LocalUserPool[]): AwsJsonService {
+function cognitoContextOf(pools: readonly LocalUserPool[]) {
   const byId = new Map(pools.map((pool) => [pool.server.userPoolId, pool]));
+  return { byId };
+}
 
-  function poolOf(input: Input): LocalUserPool {
-    const id = requiredString(input, 'UserPoolId', invalid, { min: 1, max: 55, pattern: USER_POOL_ID_PATTERN });
-    const pool = byId.get(id);
-    if (!pool) throw new AwsServiceError('ResourceNotFoundException', `User pool ${id} does not exist.`);
-    return pool;
+type CognitoContext = ReturnType<typeof cognitoContextOf>;
+
+function poolOf(svc: CognitoContext, input: Input): LocalUserPool {
+  const id = requiredString(input, 'UserPoolId', invalid, { min: 1, max: 55, pattern: USER_POOL_ID_PATTERN });
+  const pool = svc.byId.get(id);
+  if (!pool) throw new AwsServiceError('ResourceNotFoundException', `User pool ${id} does not exist.`);
+  return pool;
+}
+
+/** A client that exists (not deleted) in the pool. */
+function clientOf(pool: LocalUserPool, input: Input): ClientDetails {
+  const clientId = requiredString(input, 'ClientId', invalid, { min: 1, max: 128, pattern: CLIENT_ID_PATTERN });
+  const client = pool.server.describeClient(clientId);
+  if (!client || client.revokedAt !== undefined) {
+    throw new AwsServiceError('ResourceNotFoundException', `User pool client ${clientId} does not exist.`);
   }
+  return client;
+}
 
-  /** A client that exists (not deleted) in the pool. */
-  function clientOf(pool: LocalUserPool, input: Input): ClientDetails {
-    const clientId = requiredString(input, 'ClientId', invalid, { min: 1, max: 128, pattern: CLIENT_ID_PATTERN });
-    const client = pool.server.describeClient(clientId);
-    if (!client || client.revokedAt !== undefined) {
-      throw new AwsServiceError('ResourceNotFoundException', `User pool client ${clientId} does not exist.`);
-    }
-    return client;
+function maxResults(input: Input, max: number, required: boolean): number {
+  const value = optionalInteger(input, 'MaxResults', invalid, { min: 1, max });
+  if (value === undefined && required) throw invalid('MaxResults is required.');
+  return value ?? max;
+}
+
+function nextToken(input: Input): string | undefined {
+  return decodePageToken(optionalString(input, 'NextToken', invalid), () => invalid('Invalid NextToken.'));
+}
+
+function userPoolClient(pool: LocalUserPool, client: ClientDetails, secret: string | undefined) {
+  return {
+    UserPoolId: pool.server.userPoolId,
+    ClientName: client.name,
+    ClientId: client.clientId,
+    ...(secret !== undefined ? { ClientSecret: secret } : {}),
+    LastModifiedDate: epochSeconds(Date.parse(client.lastModifiedAt)),
+    CreationDate: epochSeconds(Date.parse(client.createdAt)),
+    AccessTokenValidity: pool.server.accessTokenValidityMinutes,
+    TokenValidityUnits: { AccessToken: 'minutes' },
+    ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+    SupportedIdentityProviders: ['COGNITO'],
+    AllowedOAuthFlows: ['client_credentials'],
+    AllowedOAuthScopes: [...client.allowedScopes],
+    AllowedOAuthFlowsUserPoolClient: true,
+    EnableTokenRevocation: true,
+    PreventUserExistenceErrors: 'ENABLED',
+  };
+}
+
+/** The OAuth settings of a client_credentials app client; the only kind the local pool holds. */
+function clientCredentialsSettings(input: Input, operation: 'create' | 'update'): { scopes: string[] } {
+  const flowsEnabled = optionalBoolean(input, 'AllowedOAuthFlowsUserPoolClient');
+  const flows = optionalStringList(input, 'AllowedOAuthFlows', invalid, { min: 0, max: 3 });
+  const scopes = optionalStringList(input, 'AllowedOAuthScopes', invalid, { min: 0, max: 50 });
+  const restate =
+    operation === 'update'
+      ? ' UpdateUserPoolClient resets every setting it is not given to its default, so send the full client configuration.'
+      : '';
+  if (flowsEnabled !== true || flows === undefined || flows.length === 0) {
+    throw invalid(
+      'The local user pool holds client_credentials app clients only: set AllowedOAuthFlowsUserPoolClient true, ' +
+        `AllowedOAuthFlows ["client_credentials"] and AllowedOAuthScopes.${restate}`,
+    );
   }
-
-  function maxResults(input: Input, max: number, required: boolean): number {
-    const value = optionalInteger(input, 'MaxResults', invalid, { min: 1, max });
-    if (value === undefined && required) throw invalid('MaxResults is required.');
-    return value ?? max;
+  const unknownFlow = flows.find((flow) => !['code', 'implicit', 'client_credentials'].includes(flow));
+  if (unknownFlow !== undefined) {
+    throw invalid(`Value '${unknownFlow}' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code].`);
   }
-
-  function nextToken(input: Input): string | undefined {
-    return decodePageToken(optionalString(input, 'NextToken', invalid), () => invalid('Invalid NextToken.'));
+  if (flows.some((flow) => flow !== 'client_credentials')) {
+    // Cognito refuses client_credentials combined with code or implicit.
+    throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected along with code flow or implicit flow.');
   }
+  if (scopes === undefined || scopes.length === 0) {
+    throw new AwsServiceError('InvalidOAuthFlowException', 'AllowedOAuthScopes are required for the client_credentials flow.');
+  }
+  return { scopes };
+}
 
-  function userPoolClient(pool: LocalUserPool, client: ClientDetails, secret: string | undefined) {
-    return {
+function listUserPools(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const limit = maxResults(input, 60, true);
+  const sorted = [...svc.byId.values()].sort((a, b) => byKey(a.server.userPoolId, b.server.userPoolId));
+  const page = pageOf(sorted, (pool) => pool.server.userPoolId, nextToken(input), limit);
+  return {
+    UserPools: page.items.map((pool) => ({
+      Id: pool.server.userPoolId,
+      Name: pool.name,
+      LambdaConfig: {},
+      LastModifiedDate: epochSeconds(Date.parse(pool.server.createdAt)),
+      CreationDate: epochSeconds(Date.parse(pool.server.createdAt)),
+    })),
+    ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+  };
+}
+
+function describeUserPool(svc: CognitoContext, raw: unknown) {
+  const pool = poolOf(svc, inputObject(raw));
+  const created = epochSeconds(Date.parse(pool.server.createdAt));
+  return {
+    UserPool: {
+      Id: pool.server.userPoolId,
+      Name: pool.name,
+      Arn: `arn:aws:cognito-idp:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:userpool/${pool.server.userPoolId}`,
+      CreationDate: created,
+      LastModifiedDate: created,
+      ...(pool.domain !== undefined ? { Domain: pool.domain } : {}),
+      UserPoolTier: 'LITE',
+      MfaConfiguration: 'ON',
+      DeletionProtection: 'INACTIVE',
+      EstimatedNumberOfUsers: 0,
+      LambdaConfig: {},
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    },
+  };
+}
+
+function listResourceServers(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  maxResults(input, 50, true);
+  nextToken(input);
+  return { ResourceServers: [resourceServerOf(pool)] };
+}
+
+function describeResourceServer(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const identifier = requiredString(input, 'Identifier', invalid, { min: 1, max: 256 });
+  if (identifier !== pool.resourceServer.identifier) {
+    throw new AwsServiceError('ResourceNotFoundException', `Resource server ${identifier} does not exist.`);
+  }
+  return { ResourceServer: resourceServerOf(pool) };
+}
+
+async function createUserPoolClient(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const name = requiredString(input, 'ClientName', invalid, { min: 1, max: 128 });
+  const generateSecret = optionalBoolean(input, 'GenerateSecret');
+  const customSecret = optionalString(input, 'ClientSecret', invalid);
+  if (generateSecret !== true && customSecret === undefined) {
+    throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected if client does not have a client secret.');
+  }
+  const { scopes } = clientCredentialsSettings(input, 'create');
+  const created = await pool.server.createClient({
+    name,
+    scopes,
+    ...(customSecret !== undefined ? { clientSecret: customSecret } : {}),
+  });
+  const details = pool.server.describeClient(created.clientId)!;
+  return { UserPoolClient: userPoolClient(pool, details, created.clientSecret) };
+}
+
+function describeUserPoolClient(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  return { UserPoolClient: userPoolClient(pool, client, pool.server.revealClientSecret(client.clientId)) };
+}
+
+function listUserPoolClients(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const limit = maxResults(input, 60, false);
+  const live = pool.server
+    .listClients()
+    .filter((client) => client.revokedAt === undefined)
+    .sort((a, b) => byKey(a.clientId, b.clientId));
+  const page = pageOf(live, (client) => client.clientId, nextToken(input), limit);
+  return {
+    UserPoolClients: page.items.map((client) => ({
+      ClientId: client.clientId,
       UserPoolId: pool.server.userPoolId,
       ClientName: client.name,
-      ClientId: client.clientId,
-      ...(secret !== undefined ? { ClientSecret: secret } : {}),
-      LastModifiedDate: epochSeconds(Date.parse(client.lastModifiedAt)),
-      CreationDate: epochSeconds(Date.parse(client.createdAt)),
-      AccessTokenValidity: pool.server.accessTokenValidityMinutes,
-      TokenValidityUnits: { AccessToken: 'minutes' },
-      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
-      SupportedIdentityProviders: ['COGNITO'],
-      AllowedOAuthFlows: ['client_credentials'],
-      AllowedOAuthScopes: [...client.allowedScopes],
-      AllowedOAuthFlowsUserPoolClient: true,
-      EnableTokenRevocation: true,
-      PreventUserExistenceErrors: 'ENABLED',
-    };
-  }
+    })),
+    ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+  };
+}
 
-  /** The OAuth settings of a client_credentials app client; the only kind the local pool holds. */
-  function clientCredentialsSettings(input: Input, operation: 'create' | 'update'): { scopes: string[] } {
-    const flowsEnabled = optionalBoolean(input, 'AllowedOAuthFlowsUserPoolClient', invalid);
-    const flows = optionalStringList(input, 'AllowedOAuthFlows', invalid, { min: 0, max: 3 });
-    const scopes = optionalStringList(input, 'AllowedOAuthScopes', invalid, { min: 0, max: 50 });
-    const restate =
-      operation === 'update'
-        ? ' UpdateUserPoolClient resets every setting it is not given to its default, so send the full client configuration.'
-        : '';
-    if (flowsEnabled !== true || flows === undefined || flows.length === 0) {
-      throw invalid(
-        'The local user pool holds client_credentials app clients only: set AllowedOAuthFlowsUserPoolClient true, ' +
-          `AllowedOAuthFlows ["client_credentials"] and AllowedOAuthScopes.${restate}`,
-      );
-    }
-    const unknownFlow = flows.find((flow) => !['code', 'implicit', 'client_credentials'].includes(flow));
-    if (unknownFlow !== undefined) {
-      throw invalid(`Value '${unknownFlow}' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code].`);
-    }
-    if (flows.some((flow) => flow !== 'client_credentials')) {
-      // Cognito refuses client_credentials combined with code or implicit.
-      throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected along with code flow or implicit flow.');
-    }
-    if (scopes === undefined || scopes.length === 0) {
-      throw new AwsServiceError('InvalidOAuthFlowException', 'AllowedOAuthScopes are required for the client_credentials flow.');
-    }
-    return { scopes };
-  }
+function updateUserPoolClient(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  const name = optionalString(input, 'ClientName', invalid, { min: 1, max: 128 });
+  const { scopes } = clientCredentialsSettings(input, 'update');
+  pool.server.updateClient(client.clientId, { ...(name !== undefined ? { name } : {}), scopes });
+  const updated = pool.server.describeClient(client.clientId)!;
+  return { UserPoolClient: userPoolClient(pool, updated, pool.server.revealClientSecret(client.clientId)) };
+}
 
+function deleteUserPoolClient(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  pool.server.revokeClient(client.clientId);
+  return {};
+}
+
+async function addUserPoolClientSecret(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  const clientSecret = optionalString(input, 'ClientSecret', invalid);
+  const added = await pool.server.addClientSecret(client.clientId, clientSecret !== undefined ? { clientSecret } : {});
+  return {
+    ClientSecretDescriptor: {
+      ClientSecretId: added.secretId,
+      // "only returned when Amazon Cognito generates the secret".
+      ...(added.generated ? { ClientSecretValue: added.clientSecret } : {}),
+      ClientSecretCreateDate: epochSeconds(Date.parse(added.createdAt)),
+    },
+  };
+}
+
+function listUserPoolClientSecrets(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  return {
+    ClientSecrets: pool.server.listClientSecrets(client.clientId).map((secret) => ({
+      ClientSecretId: secret.secretId,
+      ClientSecretCreateDate: epochSeconds(Date.parse(secret.createdAt)),
+    })),
+  };
+}
+
+function deleteUserPoolClientSecret(svc: CognitoContext, raw: unknown) {
+  const input = inputObject(raw);
+  const pool = poolOf(svc, input);
+  const client = clientOf(pool, input);
+  const secretId = requiredString(input, 'ClientSecretId', invalid, { min: 1, max: 128 });
+  pool.server.deleteClientSecret(client.clientId, secretId);
+  return {};
+}
+
+export function createCognitoIdentityProviderService(pools: readonly LocalUserPool[]): AwsJsonService {
+  const svc = cognitoContextOf(pools);
   return {
     targetPrefix: COGNITO_IDP_TARGET_PREFIX,
     jsonVersion: '1.1',
     operations: {
-      ListUserPools(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const limit = maxResults(input, 60, true);
-        const sorted = [...pools].sort((a, b) => byKey(a.server.userPoolId, b.server.userPoolId));
-        const page = pageOf(sorted, (pool) => pool.server.userPoolId, nextToken(input), limit);
-        return {
-          UserPools: page.items.map((pool) => ({
-            Id: pool.server.userPoolId,
-            Name: pool.name,
-            LambdaConfig: {},
-            LastModifiedDate: epochSeconds(Date.parse(pool.server.createdAt)),
-            CreationDate: epochSeconds(Date.parse(pool.server.createdAt)),
-          })),
-          ...(page.nextToken ? { NextToken: page.nextToken } : {}),
-        };
-      },
-
-      DescribeUserPool(raw: unknown) {
-        const pool = poolOf(inputObject(raw, invalid));
-        const created = epochSeconds(Date.parse(pool.server.createdAt));
-        return {
-          UserPool: {
-            Id: pool.server.userPoolId,
-            Name: pool.name,
-            Arn: `arn:aws:cognito-idp:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:userpool/${pool.server.userPoolId}`,
-            CreationDate: created,
-            LastModifiedDate: created,
-            ...(pool.domain !== undefined ? { Domain: pool.domain } : {}),
-            UserPoolTier: 'LITE',
-            MfaConfiguration: 'ON',
-            DeletionProtection: 'INACTIVE',
-            EstimatedNumberOfUsers: 0,
-            LambdaConfig: {},
-            AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
-          },
-        };
-      },
-
-      ListResourceServers(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        maxResults(input, 50, true);
-        nextToken(input);
-        return { ResourceServers: [resourceServerOf(pool)] };
-      },
-
-      DescribeResourceServer(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const identifier = requiredString(input, 'Identifier', invalid, { min: 1, max: 256 });
-        if (identifier !== pool.resourceServer.identifier) {
-          throw new AwsServiceError('ResourceNotFoundException', `Resource server ${identifier} does not exist.`);
-        }
-        return { ResourceServer: resourceServerOf(pool) };
-      },
-
-      async CreateUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const name = requiredString(input, 'ClientName', invalid, { min: 1, max: 128 });
-        const generateSecret = optionalBoolean(input, 'GenerateSecret', invalid);
-        const customSecret = optionalString(input, 'ClientSecret', invalid);
-        if (generateSecret !== true && customSecret === undefined) {
-          throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected if client does not have a client secret.');
-        }
-        const { scopes } = clientCredentialsSettings(input, 'create');
-        const created = await pool.server.createClient({
-          name,
-          scopes,
-          ...(customSecret !== undefined ? { clientSecret: customSecret } : {}),
-        });
-        const details = pool.server.describeClient(created.clientId)!;
-        return { UserPoolClient: userPoolClient(pool, details, created.clientSecret) };
-      },
-
-      DescribeUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        return { UserPoolClient: userPoolClient(pool, client, pool.server.revealClientSecret(client.clientId)) };
-      },
-
-      ListUserPoolClients(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const limit = maxResults(input, 60, false);
-        const live = pool.server
-          .listClients()
-          .filter((client) => client.revokedAt === undefined)
-          .sort((a, b) => byKey(a.clientId, b.clientId));
-        const page = pageOf(live, (client) => client.clientId, nextToken(input), limit);
-        return {
-          UserPoolClients: page.items.map((client) => ({
-            ClientId: client.clientId,
-            UserPoolId: pool.server.userPoolId,
-            ClientName: client.name,
-          })),
-          ...(page.nextToken ? { NextToken: page.nextToken } : {}),
-        };
-      },
-
-      UpdateUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        const name = optionalString(input, 'ClientName', invalid, { min: 1, max: 128 });
-        const { scopes } = clientCredentialsSettings(input, 'update');
-        pool.server.updateClient(client.clientId, { ...(name !== undefined ? { name } : {}), scopes });
-        const updated = pool.server.describeClient(client.clientId)!;
-        return { UserPoolClient: userPoolClient(pool, updated, pool.server.revealClientSecret(client.clientId)) };
-      },
-
-      DeleteUserPoolClient(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        pool.server.revokeClient(client.clientId);
-        return {};
-      },
-
-      async AddUserPoolClientSecret(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        const clientSecret = optionalString(input, 'ClientSecret', invalid);
-        const added = await pool.server.addClientSecret(client.clientId, clientSecret !== undefined ? { clientSecret } : {});
-        return {
-          ClientSecretDescriptor: {
-            ClientSecretId: added.secretId,
-            // "only returned when Amazon Cognito generates the secret".
-            ...(added.generated ? { ClientSecretValue: added.clientSecret } : {}),
-            ClientSecretCreateDate: epochSeconds(Date.parse(added.createdAt)),
-          },
-        };
-      },
-
-      ListUserPoolClientSecrets(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        return {
-          ClientSecrets: pool.server.listClientSecrets(client.clientId).map((secret) => ({
-            ClientSecretId: secret.secretId,
-            ClientSecretCreateDate: epochSeconds(Date.parse(secret.createdAt)),
-          })),
-        };
-      },
-
-      DeleteUserPoolClientSecret(raw: unknown) {
-        const input = inputObject(raw, invalid);
-        const pool = poolOf(input);
-        const client = clientOf(pool, input);
-        const secretId = requiredString(input, 'ClientSecretId', invalid, { min: 1, max: 128 });
-        pool.server.deleteClientSecret(client.clientId, secretId);
-        return {};
-      },
+      ListUserPools: (raw: unknown) => listUserPools(svc, raw),
+      DescribeUserPool: (raw: unknown) => describeUserPool(svc, raw),
+      ListResourceServers: (raw: unknown) => listResourceServers(svc, raw),
+      DescribeResourceServer: (raw: unknown) => describeResourceServer(svc, raw),
+      CreateUserPoolClient: (raw: unknown) => createUserPoolClient(svc, raw),
+      DescribeUserPoolClient: (raw: unknown) => describeUserPoolClient(svc, raw),
+      ListUserPoolClients: (raw: unknown) => listUserPoolClients(svc, raw),
+      UpdateUserPoolClient: (raw: unknown) => updateUserPoolClient(svc, raw),
+      DeleteUserPoolClient: (raw: unknown) => deleteUserPoolClient(svc, raw),
+      AddUserPoolClientSecret: (raw: unknown) => addUserPoolClientSecret(svc, raw),
+      ListUserPoolClientSecrets: (raw: unknown) => listUserPoolClientSecrets(svc, raw),
+      DeleteUserPoolClientSecret: (raw: unknown) => deleteUserPoolClientSecret(svc, raw),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { expressionProblem } from './dynamodb-expressions.js';
 
 /**
  * DynamoDB for the local runtime: an embedded dynalite (DynamoDB API on LevelDB, persisted under the given path)
@@ -49,6 +50,82 @@ const TARGET_PREFIX = 'DynamoDB_20120810.';
 /** Hop-by-hop and recomputed headers: not forwarded in either direction. */
 const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'expect', 'date', 'upgrade']);
 
+/** dynalite's internal listener: requests go to it over a keep-alive agent. */
+interface Upstream {
+  port: number;
+  agent: Agent;
+}
+
+function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const copied: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_HEADERS.has(name)) continue;
+    copied[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return copied;
+}
+
+function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
+  const outgoing = { ...copyHeaders(headers), 'content-length': String(body.length) };
+  return new Promise((resolve, reject) => {
+    const options = { host: '127.0.0.1', port: upstream.port, method: 'POST', path: '/', headers: outgoing, agent: upstream.agent };
+    const sent = request(options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        resolve({ statusCode: response.statusCode ?? 500, headers: copyHeaders(response.headers), body: Buffer.concat(chunks) });
+      });
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+/** Sends an internal DynamoDB call with the client's (unverified) signature headers. */
+async function call(upstream: Upstream, headers: IncomingHttpHeaders, operation: string, input: unknown): Promise<Record<string, unknown> | undefined> {
+  const reply = await forward(upstream, { ...headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` }, Buffer.from(JSON.stringify(input)));
+  return reply.statusCode === 200 ? (JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>) : undefined;
+}
+
+async function keyOf(upstream: Upstream, headers: IncomingHttpHeaders, operation: string, write: Record<string, unknown>): Promise<unknown> {
+  if (operation !== 'PutItem') return write.Key;
+  const described = await call(upstream, headers, 'DescribeTable', { TableName: write.TableName });
+  const schema = (described?.Table as { KeySchema?: { AttributeName: string }[] } | undefined)?.KeySchema;
+  const item = write.Item as Record<string, unknown> | undefined;
+  if (!schema || !item) return undefined;
+  return Object.fromEntries(schema.map(({ AttributeName }) => [AttributeName, item[AttributeName]]));
+}
+
+/** The request and error bodies of a failed conditional write that asked for ALL_OLD, else undefined. */
+function failedConditionalWrite(headers: IncomingHttpHeaders, body: Buffer, reply: RawReply) {
+  const operation = String(headers['x-amz-target'] ?? '').slice(TARGET_PREFIX.length);
+  if (reply.statusCode !== 400 || !['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) return undefined;
+  try {
+    const requestBody = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const error = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+    if (requestBody.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return undefined;
+    if (!String(error.__type ?? '').endsWith('#ConditionalCheckFailedException')) return undefined;
+    return { operation, requestBody, error };
+  } catch {
+    return undefined;
+  }
+}
+
+async function withOldItem(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer, reply: RawReply): Promise<RawReply> {
+  const failed = failedConditionalWrite(headers, body, reply);
+  if (!failed) return reply;
+  const key = await keyOf(upstream, headers, failed.operation, failed.requestBody);
+  if (!key) return reply;
+  const found = await call(upstream, headers, 'GetItem', { TableName: failed.requestBody.TableName, Key: key, ConsistentRead: true });
+  if (!found?.Item) return reply;
+  const replyBody = Buffer.from(JSON.stringify({ ...failed.error, Item: found.Item }));
+  // The body changed, so dynalite's x-amz-crc32 no longer applies.
+  const replyHeaders = { ...reply.headers };
+  delete replyHeaders['x-amz-crc32'];
+  return { statusCode: reply.statusCode, headers: replyHeaders, body: replyBody };
+}
+
 export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -58,85 +135,36 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-  function forward(headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
-    const outgoing: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) {
-      if (value === undefined || HOP_HEADERS.has(name)) continue;
-      outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    outgoing['content-length'] = String(body.length);
-    return new Promise((resolve, reject) => {
-      const upstream = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: outgoing, agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const replyHeaders: Record<string, string> = {};
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (value === undefined || HOP_HEADERS.has(name)) continue;
-            replyHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
-          }
-          resolve({ statusCode: response.statusCode ?? 500, headers: replyHeaders, body: Buffer.concat(chunks) });
-        });
-      });
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
-  }
-
-  /** Sends an internal DynamoDB call with the client's (unverified) signature headers. */
-  async function call(headers: IncomingHttpHeaders, operation: string, input: unknown): Promise<Record<string, unknown> | undefined> {
-    const reply = await forward({ ...headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` }, Buffer.from(JSON.stringify(input)));
-    return reply.statusCode === 200 ? (JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>) : undefined;
-  }
-
-  async function keyOf(headers: IncomingHttpHeaders, operation: string, write: Record<string, unknown>): Promise<unknown> {
-    if (operation !== 'PutItem') return write.Key;
-    const described = await call(headers, 'DescribeTable', { TableName: write.TableName });
-    const schema = (described?.Table as { KeySchema?: { AttributeName: string }[] } | undefined)?.KeySchema;
-    const item = write.Item as Record<string, unknown> | undefined;
-    if (!schema || !item) return undefined;
-    return Object.fromEntries(schema.map(({ AttributeName }) => [AttributeName, item[AttributeName]]));
-  }
-
-  async function withOldItem(headers: IncomingHttpHeaders, body: Buffer, reply: RawReply): Promise<RawReply> {
-    const operation = String(headers['x-amz-target'] ?? '').slice(TARGET_PREFIX.length);
-    if (reply.statusCode !== 400 || !['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) return reply;
-    let requestBody: Record<string, unknown>;
-    let error: Record<string, unknown>;
-    try {
-      requestBody = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      error = JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return reply;
-    }
-    if (requestBody.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return reply;
-    if (!String(error.__type ?? '').endsWith('#ConditionalCheckFailedException')) return reply;
-    const key = await keyOf(headers, operation, requestBody);
-    if (!key) return reply;
-    const found = await call(headers, 'GetItem', { TableName: requestBody.TableName, Key: key, ConsistentRead: true });
-    if (!found?.Item) return reply;
-    const replyBody = Buffer.from(JSON.stringify({ ...error, Item: found.Item }));
-    // The body changed, so dynalite's x-amz-crc32 no longer applies.
-    const replyHeaders = { ...reply.headers };
-    delete replyHeaders['x-amz-crc32'];
-    return { statusCode: reply.statusCode, headers: replyHeaders, body: replyBody };
-  }
-
+  const upstream: Upstream = { port: (server.address() as AddressInfo).port, agent: new Agent({ keepAlive: true, maxSockets: 64 }) };
   return {
-    internalUrl: `http://127.0.0.1:${port}`,
+    internalUrl: `http://127.0.0.1:${upstream.port}`,
     async handle(headers, body) {
-      const reply = await forward(headers, body);
-      return withOldItem(headers, body, reply);
+      const refusal = boundsRefusal(body);
+      if (refusal) return refusal;
+      return withOldItem(upstream, headers, body, await forward(upstream, headers, body));
     },
     async close() {
       // dynalite's close stops its server, waits for pending LevelDB operations and closes the database (the lock).
       const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      agent.destroy();
+      upstream.agent.destroy();
       await closed;
     },
+  };
+}
+
+/** DynamoDB's answer to an expression out of bounds (dynamodb-expressions.ts), before dynalite parses it. */
+function boundsRefusal(body: Buffer): RawReply | undefined {
+  let request: unknown;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined; // dynalite answers malformed JSON itself
+  }
+  const problem = expressionProblem(request);
+  if (!problem) return undefined;
+  return {
+    statusCode: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: Buffer.from(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: problem })),
   };
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
-import { AwsServiceError, type AwsJsonService, type AwsRequestContext, type AwsRestJsonService } from './protocol.js';
+import { AwsServiceError, type AwsJsonService, type AwsRequestContext, type AwsRestJsonService, type AwsRestResponse } from './protocol.js';
 
 /**
  * The local runtime's one AWS endpoint. Lambda handlers and the operator CLI use the real AWS SDK v3 clients with
@@ -113,249 +113,283 @@ function accessKeyIdOf(req: IncomingMessage): string | undefined {
   return /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
 }
 
-export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
-  const byPrefix = new Map<string, AwsJsonService>();
-  const restServices: AwsRestJsonService[] = [];
-  const addService = (service: AwsJsonService | AwsRestJsonService): void => {
+/** The services an endpoint dispatches to: JSON ones by X-Amz-Target prefix, REST-JSON ones by method and path. */
+class ServiceRegistry {
+  readonly byPrefix = new Map<string, AwsJsonService>();
+  readonly rest: AwsRestJsonService[] = [];
+
+  add(service: AwsJsonService | AwsRestJsonService): void {
     if (!('targetPrefix' in service)) {
-      restServices.push(service);
+      this.rest.push(service);
       return;
     }
-    if (service.targetPrefix === DYNAMODB_TARGET_PREFIX || byPrefix.has(service.targetPrefix)) {
+    if (service.targetPrefix === DYNAMODB_TARGET_PREFIX || this.byPrefix.has(service.targetPrefix)) {
       throw new Error(`Two services claim the X-Amz-Target prefix ${service.targetPrefix}.`);
     }
-    byPrefix.set(service.targetPrefix, service);
+    this.byPrefix.set(service.targetPrefix, service);
+  }
+
+  /** The REST operation for a method and path, with its service's name, or undefined when none serves it. */
+  restRoute(method: string, segments: string[]): { operation: RestOperation; serviceName: string } | undefined {
+    for (const service of this.rest) {
+      const operation = service.route(method, segments);
+      if (operation) return { operation, serviceName: service.name };
+    }
+    return undefined;
+  }
+}
+
+type RestOperation = NonNullable<ReturnType<AwsRestJsonService['route']>>;
+
+const INTERNAL_FAILURE = 'The request processing has failed because of an unknown error.';
+
+function sendJson(
+  res: ServerResponse,
+  statusCode: number,
+  jsonVersion: '1.0' | '1.1',
+  body: unknown,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): void {
+  const payload = Buffer.from(JSON.stringify(body ?? {}), 'utf8');
+  res.writeHead(statusCode, {
+    'content-type': `application/x-amz-json-${jsonVersion}`,
+    'content-length': String(payload.length),
+    'x-amzn-requestid': requestId,
+    ...extraHeaders,
+  });
+  res.end(payload);
+}
+
+/** JSON-protocol errors: `{"__type","message"}`, plus x-amzn-query-error for awsQueryCompatible services. */
+function sendError(res: ServerResponse, service: AwsJsonService | undefined, error: AwsServiceError, requestId: string): void {
+  const headers: Record<string, string> = {};
+  if (service?.queryErrorCode) {
+    headers['x-amzn-query-error'] = `${service.queryErrorCode(error.type)};${error.statusCode >= 500 ? 'Receiver' : 'Sender'}`;
+  }
+  sendJson(
+    res,
+    error.statusCode,
+    service?.jsonVersion ?? '1.1',
+    { __type: `${service?.errorTypePrefix ?? ''}${error.type}`, message: error.message },
+    requestId,
+    headers,
+  );
+}
+
+/** REST-JSON errors: the status, `x-amzn-ErrorType` and `{"message": ...}` (API Gateway's control-plane shape). */
+function sendRestError(res: ServerResponse, error: AwsServiceError, requestId: string): void {
+  const payload = Buffer.from(JSON.stringify({ message: error.message }), 'utf8');
+  res.writeHead(error.statusCode, {
+    'content-type': 'application/json',
+    'content-length': String(payload.length),
+    'x-amzn-errortype': error.type,
+    'x-amzn-requestid': requestId,
+  });
+  res.end(payload);
+}
+
+function sendRestReply(res: ServerResponse, reply: AwsRestResponse, requestId: string): void {
+  const payload = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(reply.body), 'utf8');
+  res.writeHead(reply.statusCode, {
+    ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+    'content-length': String(payload.length),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(payload);
+}
+
+/** What the request handlers share: the services, DynamoDB, where unexpected errors go, the fallback origin. */
+interface Dispatch {
+  services: ServiceRegistry;
+  dynamoDb: EmbeddedDynamoDb;
+  reportUnexpected: (error: unknown, target: string) => void;
+  fallbackOrigin: () => string;
+}
+
+function requestContext(req: IncomingMessage, dispatch: Dispatch, requestId: string): AwsRequestContext {
+  const accessKeyId = accessKeyIdOf(req);
+  return {
+    origin: req.headers.host ? `http://${req.headers.host}` : dispatch.fallbackOrigin(),
+    requestId,
+    ...(accessKeyId ? { accessKeyId } : {}),
   };
-  for (const service of options.services) addService(service);
-  for (const service of options.restServices ?? []) addService(service);
-  const reportUnexpected =
-    options.onUnexpectedError ??
-    ((error: unknown, target: string) => process.stderr.write(`[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
+}
 
-  const releaseLock = acquireStateLock(options.stateDir);
-  let dynamo: EmbeddedDynamoDb | undefined;
+function pathSegments(pathname: string): string[] | undefined {
   try {
-    dynamo = await startEmbeddedDynamoDb(join(options.stateDir, 'dynamodb'));
-  } catch (error) {
-    releaseLock();
-    throw error;
+    return pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined;
   }
-  const dynamoDb = dynamo;
+}
 
-  function sendJson(
-    res: ServerResponse,
-    statusCode: number,
-    jsonVersion: '1.0' | '1.1',
-    body: unknown,
-    requestId: string,
-    extraHeaders: Record<string, string> = {},
-  ): void {
-    const payload = Buffer.from(JSON.stringify(body ?? {}), 'utf8');
-    res.writeHead(statusCode, {
-      'content-type': `application/x-amz-json-${jsonVersion}`,
-      'content-length': String(payload.length),
-      'x-amzn-requestid': requestId,
-      ...extraHeaders,
-    });
-    res.end(payload);
-  }
-
-  function sendError(res: ServerResponse, service: AwsJsonService | undefined, error: AwsServiceError, requestId: string): void {
-    const headers: Record<string, string> = {};
-    if (service?.queryErrorCode) {
-      headers['x-amzn-query-error'] = `${service.queryErrorCode(error.type)};${error.statusCode >= 500 ? 'Receiver' : 'Sender'}`;
-    }
-    sendJson(
-      res,
-      error.statusCode,
-      service?.jsonVersion ?? '1.1',
-      { __type: `${service?.errorTypePrefix ?? ''}${error.type}`, message: error.message },
-      requestId,
-      headers,
-    );
-  }
-
-  /** REST-JSON errors: the status, `x-amzn-ErrorType` and `{"message": ...}` (API Gateway's control-plane shape). */
-  function sendRestError(res: ServerResponse, error: AwsServiceError, requestId: string): void {
-    const payload = Buffer.from(JSON.stringify({ message: error.message }), 'utf8');
-    res.writeHead(error.statusCode, {
-      'content-type': 'application/json',
-      'content-length': String(payload.length),
-      'x-amzn-errortype': error.type,
-      'x-amzn-requestid': requestId,
-    });
-    res.end(payload);
-  }
-
-  /** A request without X-Amz-Target: the REST service whose route matches, or false when none does. */
-  async function handleRest(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    let segments: string[];
-    try {
-      segments = url.pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
-    } catch {
-      return false;
-    }
-    const method = req.method ?? 'GET';
-    let operation: ReturnType<AwsRestJsonService['route']>;
-    let serviceName = '';
-    for (const service of restServices) {
-      operation = service.route(method, segments);
-      if (operation) {
-        serviceName = service.name;
-        break;
-      }
-    }
-    if (!operation) return false;
-    let input: unknown = {};
-    if (body.length > 0) {
-      try {
-        input = JSON.parse(body.toString('utf8'));
-      } catch {
-        sendRestError(res, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
-        return true;
-      }
-    }
-    const accessKeyId = accessKeyIdOf(req);
-    const context: AwsRequestContext = {
-      origin: `http://${req.headers.host ?? `${options.host}:${port}`}`,
-      requestId,
-      ...(accessKeyId ? { accessKeyId } : {}),
-    };
-    try {
-      const reply = await operation({ method, segments, query: url.searchParams, body: input }, context);
-      const payload = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(reply.body), 'utf8');
-      res.writeHead(reply.statusCode, {
-        ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }),
-        'content-length': String(payload.length),
-        'x-amzn-requestid': requestId,
-      });
-      res.end(payload);
-    } catch (error) {
-      if (error instanceof AwsServiceError) {
-        sendRestError(res, error, requestId);
-      } else {
-        reportUnexpected(error, `${serviceName} ${method} ${url.pathname}`);
-        sendRestError(res, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', 500), requestId);
-      }
-    }
+/** A request without X-Amz-Target: the REST service whose route matches, or false when none does. */
+async function handleRest(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, dispatch: Dispatch): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const segments = pathSegments(url.pathname);
+  const method = req.method ?? 'GET';
+  const route = segments && dispatch.services.restRoute(method, segments);
+  if (!segments || !route) return false;
+  let input: unknown = {};
+  try {
+    if (body.length > 0) input = JSON.parse(body.toString('utf8'));
+  } catch {
+    sendRestError(res, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
     return true;
   }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
-    const hasTarget = req.headers['x-amz-target'] !== undefined;
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const dot = target.indexOf('.');
-    const prefix = dot > 0 ? target.slice(0, dot) : target;
-    const operationName = dot > 0 ? target.slice(dot + 1) : '';
-    const service = byPrefix.get(prefix);
-
-    let body: Buffer;
-    try {
-      body = await readBody(req);
-    } catch (error) {
-      if (error instanceof RequestTooLarge) {
-        sendError(res, service, new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`, 413), requestId);
-        return;
-      }
-      // The client went away before sending its whole request: nothing to answer, nothing was done.
-      res.destroy();
-      return;
-    }
-    if (!hasTarget && (await handleRest(req, res, body, requestId))) return;
-    if (req.method !== 'POST') {
-      sendError(res, service, new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404), requestId);
-      return;
-    }
-
-    if (prefix === DYNAMODB_TARGET_PREFIX) {
-      const reply = await dynamoDb.handle(req.headers, body);
-      res.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(reply.body.length) });
-      res.end(reply.body);
-      return;
-    }
-
-    const operation = service && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
-    if (!service || !operation) {
-      sendError(res, service, new AwsServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`), requestId);
-      return;
-    }
-
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
-      sendError(res, service, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
-      return;
-    }
-
-    const accessKeyId = accessKeyIdOf(req);
-    const context: AwsRequestContext = {
-      origin: `http://${req.headers.host ?? `${options.host}:${port}`}`,
-      requestId,
-      ...(accessKeyId ? { accessKeyId } : {}),
-    };
-    try {
-      const output = await operation(input, context);
-      sendJson(res, 200, service.jsonVersion, output ?? {}, requestId);
-    } catch (error) {
-      if (error instanceof AwsServiceError) {
-        sendError(res, service, error, requestId);
-        return;
-      }
-      reportUnexpected(error, target);
-      sendError(res, service, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', 500), requestId);
-    }
+  try {
+    const reply = await route.operation({ method, segments, query: url.searchParams, body: input }, requestContext(req, dispatch, requestId));
+    sendRestReply(res, reply, requestId);
+  } catch (error) {
+    if (!(error instanceof AwsServiceError)) dispatch.reportUnexpected(error, `${route.serviceName} ${method} ${url.pathname}`);
+    sendRestError(res, error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500), requestId);
   }
+  return true;
+}
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      reportUnexpected(error, String(req.headers['x-amz-target'] ?? ''));
+/** A JSON-protocol request for a registered service: parse, run the operation, serialise its output or error. */
+async function handleJsonOperation(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, dispatch: Dispatch): Promise<void> {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const { service, operationName } = parseTarget(target, dispatch.services);
+  const operation = service && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
+  if (!service || !operation) {
+    sendError(res, service, new AwsServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`), requestId);
+    return;
+  }
+  let input: unknown;
+  try {
+    input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch {
+    sendError(res, service, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
+    return;
+  }
+  try {
+    const output = await operation(input, requestContext(req, dispatch, requestId));
+    sendJson(res, 200, service.jsonVersion, output ?? {}, requestId);
+  } catch (error) {
+    if (!(error instanceof AwsServiceError)) dispatch.reportUnexpected(error, target);
+    sendError(res, service, error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500), requestId);
+  }
+}
+
+function parseTarget(target: string, services: ServiceRegistry): { prefix: string; operationName: string; service?: AwsJsonService } {
+  const dot = target.indexOf('.');
+  const prefix = dot > 0 ? target.slice(0, dot) : target;
+  const service = services.byPrefix.get(prefix);
+  return { prefix, operationName: dot > 0 ? target.slice(dot + 1) : '', ...(service ? { service } : {}) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispatch): Promise<void> {
+  const requestId = randomUUID();
+  const hasTarget = req.headers['x-amz-target'] !== undefined;
+  const { prefix, service } = parseTarget(String(req.headers['x-amz-target'] ?? ''), dispatch.services);
+  let body: Buffer;
+  try {
+    body = await readBody(req);
+  } catch (error) {
+    if (error instanceof RequestTooLarge) {
+      sendError(res, service, new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`, 413), requestId);
+      return;
+    }
+    // The client went away before sending its whole request: nothing to answer, nothing was done.
+    res.destroy();
+    return;
+  }
+  if (!hasTarget && (await handleRest(req, res, body, requestId, dispatch))) return;
+  if (req.method !== 'POST') {
+    sendError(res, service, new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404), requestId);
+    return;
+  }
+  if (prefix === DYNAMODB_TARGET_PREFIX) {
+    const reply = await dispatch.dynamoDb.handle(req.headers, body);
+    res.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(reply.body.length) });
+    res.end(reply.body);
+    return;
+  }
+  await handleJsonOperation(req, res, body, requestId, dispatch);
+}
+
+function createEndpointServer(dispatch: Dispatch): Server {
+  return createServer((req, res) => {
+    handle(req, res, dispatch).catch((error: unknown) => {
+      dispatch.reportUnexpected(error, String(req.headers['x-amz-target'] ?? ''));
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ __type: 'InternalFailure', message: 'The request processing has failed because of an unknown error.' }));
+        res.end(JSON.stringify({ __type: 'InternalFailure', message: INTERNAL_FAILURE }));
       } else {
         res.destroy();
       }
     });
   });
+}
 
-  let port: number;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
     });
-    port = (server.address() as AddressInfo).port;
+  });
+}
+
+/** Stops accepting, waits for requests in flight (cutting those still busy after a grace period). */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+    cut.unref();
+    server.close((error) => {
+      clearTimeout(cut);
+      if (error) reject(error);
+      else resolve();
+    });
+    // Keep-alive sockets of SDK clients would otherwise hold close() open.
+    server.closeIdleConnections();
+  });
+}
+
+function defaultReporter(error: unknown, target: string): void {
+  process.stderr.write(`[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+}
+
+async function startDynamoDbLocked(stateDir: string): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {
+  const releaseLock = acquireStateLock(stateDir);
+  try {
+    return { dynamoDb: await startEmbeddedDynamoDb(join(stateDir, 'dynamodb')), releaseLock };
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
+  const services = new ServiceRegistry();
+  for (const service of [...options.services, ...(options.restServices ?? [])]) services.add(service);
+  const { dynamoDb, releaseLock } = await startDynamoDbLocked(options.stateDir);
+  let port = options.port;
+  const dispatch: Dispatch = {
+    services,
+    dynamoDb,
+    reportUnexpected: options.onUnexpectedError ?? defaultReporter,
+    fallbackOrigin: () => `http://${options.host}:${port}`,
+  };
+  const server = createEndpointServer(dispatch);
+  try {
+    port = await listen(server, options.port, options.host);
   } catch (error) {
     await dynamoDb.close();
     releaseLock();
     throw error;
   }
-
   let closing: Promise<void> | undefined;
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     port,
-    addService,
+    addService: (service) => services.add(service),
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve, reject) => {
-          // A connection still busy after a grace period is cut, so close() is bounded.
-          const cut = setTimeout(() => server.closeAllConnections(), 5_000);
-          cut.unref();
-          server.close((error) => {
-            clearTimeout(cut);
-            if (error) reject(error);
-            else resolve();
-          });
-          // Keep-alive sockets of SDK clients would otherwise hold close() open.
-          server.closeIdleConnections();
-        });
+        await closeServer(server);
         try {
           await dynamoDb.close();
         } finally {

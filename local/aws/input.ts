@@ -1,7 +1,9 @@
-import { AwsServiceError } from './protocol.js';
+import type { AwsServiceError } from './protocol.js';
+import { serializationError } from './schema.js';
 
 /**
- * Input checks shared by the local AWS services. Each service reports bad input with its own error type (SSM:
+ * Input checks shared by the local AWS services, in AWS's two steps (see schema.ts): a member of the wrong JSON type
+ * is AWS's deserializer error, 400 SerializationException; a broken constraint is the service's own error type (SSM:
  * ValidationException, Secrets Manager: InvalidParameterException, SQS: InvalidParameterValue), so every reader takes
  * the function that builds that error. Nothing is stored when a check fails: services read and check all input first.
  */
@@ -9,9 +11,9 @@ export type InputError = (message: string) => AwsServiceError;
 
 export type Input = Record<string, unknown>;
 
-export function inputObject(input: unknown, fail: InputError): Input {
+export function inputObject(input: unknown): Input {
   if (input === undefined || input === null) return {};
-  if (typeof input !== 'object' || Array.isArray(input)) throw fail('The request body must be a JSON object.');
+  if (typeof input !== 'object' || Array.isArray(input)) throw serializationError('input', 'a JSON object');
   return input as Input;
 }
 
@@ -30,7 +32,7 @@ export function requiredString(input: Input, field: string, fail: InputError, ru
 export function optionalString(input: Input, field: string, fail: InputError, rule: StringRule = {}): string | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw fail(`${field} must be a string.`);
+  if (typeof value !== 'string') throw serializationError(field, 'a string');
   if (rule.min !== undefined && value.length < rule.min) {
     throw fail(`Value at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}.`);
   }
@@ -46,44 +48,45 @@ export function optionalString(input: Input, field: string, fail: InputError, ru
 export function optionalInteger(input: Input, field: string, fail: InputError, range: { min: number; max: number }): number | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw fail(`${field} must be an integer.`);
+  if (typeof value !== 'number') throw serializationError(field, 'a number');
+  if (!Number.isInteger(value)) throw fail(`${field} must be an integer.`);
   if (value < range.min || value > range.max) {
     throw fail(`Value '${value}' at '${field}' failed to satisfy constraint: Member must be between ${range.min} and ${range.max}.`);
   }
   return value;
 }
 
-export function optionalBoolean(input: Input, field: string, fail: InputError): boolean | undefined {
+export function optionalBoolean(input: Input, field: string): boolean | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw fail(`${field} must be a boolean.`);
+  if (typeof value !== 'boolean') throw serializationError(field, 'a boolean');
   return value;
 }
 
 export function optionalStringList(input: Input, field: string, fail: InputError, size: { min: number; max: number }): string[] | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw fail(`${field} must be a list of strings.`);
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw serializationError(field, 'a list of strings');
   if (value.length < size.min || value.length > size.max) {
     throw fail(`Value at '${field}' failed to satisfy constraint: Member must have between ${size.min} and ${size.max} items.`);
   }
   return value as string[];
 }
 
-export function optionalStringMap(input: Input, field: string, fail: InputError): Record<string, string> | undefined {
+export function optionalStringMap(input: Input, field: string): Record<string, string> | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((item) => typeof item !== 'string')) {
-    throw fail(`${field} must be a map of strings.`);
+    throw serializationError(field, 'a map of strings');
   }
   return value as Record<string, string>;
 }
 
-export function optionalObjectList(input: Input, field: string, fail: InputError): Input[] | undefined {
+export function optionalObjectList(input: Input, field: string): Input[] | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
-    throw fail(`${field} must be a list of objects.`);
+    throw serializationError(field, 'a list of objects');
   }
   return value as Input[];
 }

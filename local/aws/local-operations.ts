@@ -29,7 +29,7 @@ export interface LocalOperationsOptions {
 
 export function createLocalOperationsService(options: LocalOperationsOptions): AwsJsonService {
   const poolOf = (raw: unknown): AuthorizationServer => {
-    const id = requiredString(inputObject(raw, invalid), 'UserPoolId', invalid, { min: 1, max: 55 });
+    const id = requiredString(inputObject(raw), 'UserPoolId', invalid, { min: 1, max: 55 });
     const pool = options.userPools.find((candidate) => candidate.userPoolId === id);
     if (!pool) throw new AwsServiceError('ResourceNotFoundException', `User pool ${id} does not exist.`);
     return pool;
@@ -62,7 +62,7 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
       },
 
       ListArchivedEvents(raw: unknown) {
-        const input = inputObject(raw, invalid);
+        const input = inputObject(raw);
         const name = requiredString(input, 'ArchiveName', invalid, { min: 1, max: 48 });
         const start = epochSecondsField(input.StartTime, 'StartTime') ?? -Infinity;
         const end = epochSecondsField(input.EndTime, 'EndTime') ?? Infinity;

@@ -26,7 +26,7 @@ import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, t
  *
  * Deliberate differences: no FIFO queues and no redrive policy (UnsupportedOperation); ReceiveMessage validates
  * WaitTimeSeconds but answers at once (short poll) and, unlike SQS's sampled short poll, sees every visible message;
- * a deleted queue name can be reused at once; no batch operations.
+ * no batch operations, and no SetQueueAttributes or DeleteQueue (queues are declared by the runtime).
  */
 
 export interface SqsMessageAttributeValue {
@@ -172,6 +172,7 @@ export function md5OfMessageAttributes(attributes: Record<string, SqsMessageAttr
 }
 
 /** Characters SQS accepts in bodies and string attribute values (XML 1.0 characters). */
+// eslint-disable-next-line no-control-regex -- the allowed set starts with tab, line feed and carriage return
 const VALID_CONTENT = /^[\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 
 function checkMessageAttributes(raw: unknown): Record<string, SqsMessageAttributeValue> {
@@ -184,7 +185,7 @@ function checkMessageAttributes(raw: unknown): Record<string, SqsMessageAttribut
     if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..') || /^(aws|amazon)\./i.test(name)) {
       throw invalidParameter(`Message attribute name '${name}' is invalid.`);
     }
-    const attribute = inputObject(value, invalidParameter);
+    const attribute = inputObject(value);
     const dataType = requiredString(attribute, 'DataType', () => invalidParameter(`The message attribute '${name}' must contain a non-empty attribute type.`), {
       min: 1,
       max: 256,
@@ -266,160 +267,329 @@ function encodeReceiptHandle(queue: string, messageId: string, receiptId: string
   return Buffer.from(JSON.stringify({ q: queue, m: messageId, r: receiptId }), 'utf8').toString('base64url');
 }
 
-export function createSqsService(stateDir: string): LocalSqsService {
+function sqsContextOf(stateDir: string) {
   const store = new JsonStore<SqsState>(join(stateDir, 'sqs.json'), () => ({ queues: {} }));
+  return { store };
+}
 
-  function existing(name: string): StoredQueue {
-    const queue = store.get().queues[name];
-    if (!queue) throw queueDoesNotExist();
-    return queue;
+type SqsContext = ReturnType<typeof sqsContextOf>;
+
+function existing(svc: SqsContext, name: string): StoredQueue {
+  const queue = svc.store.get().queues[name];
+  if (!queue) throw queueDoesNotExist();
+  return queue;
+}
+
+/** The queue a QueueUrl names: http(s)://host/<account>/<name>; the host is not checked (localhost vs 127.0.0.1). */
+function fromUrl(svc: SqsContext, input: Input): StoredQueue {
+  const url = requiredString(input, 'QueueUrl', () => missingParameter('QueueUrl'));
+  let segments: string[];
+  try {
+    segments = new URL(url).pathname.split('/').filter(Boolean);
+  } catch {
+    throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
   }
+  if (segments.length !== 2) throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
+  if (segments[0] !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
+  return existing(svc, decodeURIComponent(segments[1] as string));
+}
 
-  /** The queue a QueueUrl names: http(s)://host/<account>/<name>; the host is not checked (localhost vs 127.0.0.1). */
-  function fromUrl(input: Input): StoredQueue {
-    const url = requiredString(input, 'QueueUrl', () => missingParameter('QueueUrl'));
-    let segments: string[];
-    try {
-      segments = new URL(url).pathname.split('/').filter(Boolean);
-    } catch {
-      throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
-    }
-    if (segments.length !== 2) throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
-    if (segments[0] !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
-    return existing(decodeURIComponent(segments[1] as string));
+/** Drops messages older than the retention period. Returns the live messages. */
+function live(svc: SqsContext, queue: StoredQueue, now: number): StoredMessage[] {
+  const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod) * 1000;
+  if (queue.messages.every((message) => message.sentTimestamp + retentionMs > now)) return queue.messages;
+  return svc.store.update((state) => {
+    const stored = state.queues[queue.name] as StoredQueue;
+    stored.messages = stored.messages.filter((message) => message.sentTimestamp + retentionMs > now);
+    return stored.messages;
+  });
+}
+
+function counts(svc: SqsContext, queue: StoredQueue) {
+  const now = Date.now();
+  const messages = live(svc, queue, now);
+  return {
+    visible: messages.filter((m) => m.visibleAt <= now).length,
+    inFlight: messages.filter((m) => m.visibleAt > now && m.receiveCount > 0).length,
+    delayed: messages.filter((m) => m.visibleAt > now && m.receiveCount === 0).length,
+  };
+}
+
+function createQueue(svc: SqsContext, name: string, attributes: Record<string, string>, tags: Record<string, string>): StoredQueue {
+  if (name.endsWith('.fifo')) throw unsupported('FIFO queues are');
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    throw invalidParameter('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
   }
-
-  /** Drops messages older than the retention period. Returns the live messages. */
-  function live(queue: StoredQueue, now: number): StoredMessage[] {
-    const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod) * 1000;
-    if (queue.messages.every((message) => message.sentTimestamp + retentionMs > now)) return queue.messages;
-    return store.update((state) => {
-      const stored = state.queues[queue.name] as StoredQueue;
-      stored.messages = stored.messages.filter((message) => message.sentTimestamp + retentionMs > now);
-      return stored.messages;
-    });
-  }
-
-  function counts(queue: StoredQueue) {
-    const now = Date.now();
-    const messages = live(queue, now);
-    return {
-      visible: messages.filter((m) => m.visibleAt <= now).length,
-      inFlight: messages.filter((m) => m.visibleAt > now && m.receiveCount > 0).length,
-      delayed: messages.filter((m) => m.visibleAt > now && m.receiveCount === 0).length,
-    };
-  }
-
-  function createQueue(name: string, attributes: Record<string, string>, tags: Record<string, string>): StoredQueue {
-    if (name.endsWith('.fifo')) throw unsupported('FIFO queues are');
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
-      throw invalidParameter('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
-    }
-    const checked = checkQueueAttributes(attributes);
-    const current = store.get().queues[name];
-    if (current) {
-      for (const [attribute, value] of Object.entries(checked)) {
-        if ((current.attributes[attribute] ?? DEFAULT_ATTRIBUTES[attribute]) !== value) {
-          throw new AwsServiceError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${attribute}`);
-        }
-      }
-      return current;
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const queue: StoredQueue = {
-      name,
-      createdTimestamp: now,
-      lastModifiedTimestamp: now,
-      attributes: { ...DEFAULT_ATTRIBUTES, ...checked },
-      tags,
-      messages: [],
-    };
-    store.update((state) => {
-      state.queues[name] = queue;
-    });
-    return queue;
-  }
-
-  function sendMessage(
-    queue: StoredQueue,
-    body: string,
-    attributes: Record<string, SqsMessageAttributeValue>,
-    delaySeconds: number | undefined,
-    senderId: string,
-  ) {
-    if (body.length === 0) throw invalidParameter('The request must contain the parameter MessageBody.');
-    if (!VALID_CONTENT.test(body)) {
-      throw new AwsServiceError('InvalidMessageContents', 'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
-    }
-    const maximum = Number(queue.attributes.MaximumMessageSize ?? DEFAULT_ATTRIBUTES.MaximumMessageSize);
-    if (Buffer.byteLength(body) + attributesSize(attributes) > maximum) {
-      throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${maximum} bytes.`);
-    }
-    const now = Date.now();
-    const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
-    const message: StoredMessage = {
-      messageId: randomUUID(),
-      body,
-      md5OfBody: md5(body),
-      attributes,
-      senderId,
-      sentTimestamp: now,
-      visibleAt: now + delay * 1000,
-      receiveCount: 0,
-    };
-    store.update((state) => {
-      (state.queues[queue.name] as StoredQueue).messages.push(message);
-    });
-    const hasAttributes = Object.keys(attributes).length > 0;
-    return {
-      MessageId: message.messageId,
-      MD5OfMessageBody: message.md5OfBody,
-      ...(hasAttributes ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) } : {}),
-    };
-  }
-
-  function localQueue(name: string): LocalQueue {
-    return {
-      name,
-      arn: queueArn(name),
-      url: (origin) => queueUrl(origin, name),
-      send: (body, attributes, options) => {
-        const delaySeconds = options?.delaySeconds;
-        if (delaySeconds !== undefined && (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)) {
-          throw invalidParameter('DelaySeconds must be an integer from 0 to 900.');
-        }
-        return sendMessage(existing(name), body, checkMessageAttributes(attributes), delaySeconds, options?.senderId ?? LOCAL_ACCOUNT_ID);
-      },
-      counts: () => counts(existing(name)),
-    };
-  }
-
-  function wantedAttributes(queue: StoredQueue, names: string[]): Record<string, string> {
-    const all = names.includes('All');
-    for (const name of names) {
-      if (name !== 'All' && !COMPUTED_ATTRIBUTES.includes(name) && !(name in DEFAULT_ATTRIBUTES) && !(name in INTEGER_ATTRIBUTES) && !FREE_ATTRIBUTES.includes(name)) {
-        throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+  const checked = checkQueueAttributes(attributes);
+  const current = svc.store.get().queues[name];
+  if (current) {
+    for (const [attribute, value] of Object.entries(checked)) {
+      if ((current.attributes[attribute] ?? DEFAULT_ATTRIBUTES[attribute]) !== value) {
+        throw new AwsServiceError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${attribute}`);
       }
     }
-    const { visible, inFlight, delayed } = counts(queue);
-    const values: Record<string, string> = {
-      ...queue.attributes,
-      ApproximateNumberOfMessages: String(visible),
-      ApproximateNumberOfMessagesNotVisible: String(inFlight),
-      ApproximateNumberOfMessagesDelayed: String(delayed),
-      CreatedTimestamp: String(queue.createdTimestamp),
-      LastModifiedTimestamp: String(queue.lastModifiedTimestamp),
-      QueueArn: queueArn(queue.name),
-    };
-    return Object.fromEntries(Object.entries(values).filter(([name]) => all || names.includes(name)));
+    return current;
   }
+  const now = Math.floor(Date.now() / 1000);
+  const queue: StoredQueue = {
+    name,
+    createdTimestamp: now,
+    lastModifiedTimestamp: now,
+    attributes: { ...DEFAULT_ATTRIBUTES, ...checked },
+    tags,
+    messages: [],
+  };
+  svc.store.update((state) => {
+    state.queues[name] = queue;
+  });
+  return queue;
+}
 
-  function matchesAttributeName(name: string, wanted: string[]): boolean {
-    return wanted.some((pattern) =>
-      pattern === 'All' || pattern === '.*' ? true : pattern.endsWith('.*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name,
+function sendMessage(svc: SqsContext, 
+  queue: StoredQueue,
+  body: string,
+  attributes: Record<string, SqsMessageAttributeValue>,
+  delaySeconds: number | undefined,
+  senderId: string,
+) {
+  if (body.length === 0) throw invalidParameter('The request must contain the parameter MessageBody.');
+  if (!VALID_CONTENT.test(body)) {
+    throw new AwsServiceError('InvalidMessageContents', 'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+  }
+  const maximum = Number(queue.attributes.MaximumMessageSize ?? DEFAULT_ATTRIBUTES.MaximumMessageSize);
+  if (Buffer.byteLength(body) + attributesSize(attributes) > maximum) {
+    throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${maximum} bytes.`);
+  }
+  const now = Date.now();
+  const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
+  const message: StoredMessage = {
+    messageId: randomUUID(),
+    body,
+    md5OfBody: md5(body),
+    attributes,
+    senderId,
+    sentTimestamp: now,
+    visibleAt: now + delay * 1000,
+    receiveCount: 0,
+  };
+  svc.store.update((state) => {
+    (state.queues[queue.name] as StoredQueue).messages.push(message);
+  });
+  const hasAttributes = Object.keys(attributes).length > 0;
+  return {
+    MessageId: message.messageId,
+    MD5OfMessageBody: message.md5OfBody,
+    ...(hasAttributes ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) } : {}),
+  };
+}
+
+function localQueue(svc: SqsContext, name: string): LocalQueue {
+  return {
+    name,
+    arn: queueArn(name),
+    url: (origin) => queueUrl(origin, name),
+    send: (body, attributes, options) => {
+      const delaySeconds = options?.delaySeconds;
+      if (delaySeconds !== undefined && (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)) {
+        throw invalidParameter('DelaySeconds must be an integer from 0 to 900.');
+      }
+      return sendMessage(svc, existing(svc, name), body, checkMessageAttributes(attributes), delaySeconds, options?.senderId ?? LOCAL_ACCOUNT_ID);
+    },
+    counts: () => counts(svc, existing(svc, name)),
+  };
+}
+
+function wantedAttributes(svc: SqsContext, queue: StoredQueue, names: string[]): Record<string, string> {
+  const all = names.includes('All');
+  for (const name of names) {
+    if (name !== 'All' && !COMPUTED_ATTRIBUTES.includes(name) && !(name in DEFAULT_ATTRIBUTES) && !(name in INTEGER_ATTRIBUTES) && !FREE_ATTRIBUTES.includes(name)) {
+      throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+    }
+  }
+  const { visible, inFlight, delayed } = counts(svc, queue);
+  const values: Record<string, string> = {
+    ...queue.attributes,
+    ApproximateNumberOfMessages: String(visible),
+    ApproximateNumberOfMessagesNotVisible: String(inFlight),
+    ApproximateNumberOfMessagesDelayed: String(delayed),
+    CreatedTimestamp: String(queue.createdTimestamp),
+    LastModifiedTimestamp: String(queue.lastModifiedTimestamp),
+    QueueArn: queueArn(queue.name),
+  };
+  return Object.fromEntries(Object.entries(values).filter(([name]) => all || names.includes(name)));
+}
+
+function matchesAttributeName(name: string, wanted: string[]): boolean {
+  return wanted.some((pattern) =>
+    pattern === 'All' || pattern === '.*' ? true : pattern.endsWith('.*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name,
+  );
+}
+
+function createQueueOperation(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
+  const input = inputObject(raw);
+  const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
+  const attributes = optionalStringMap(input, 'Attributes') ?? {};
+  const tags = optionalStringMap(input, 'tags') ?? {};
+  const queue = createQueue(svc, name, attributes, tags);
+  return { QueueUrl: queueUrl(context.origin, queue.name) };
+}
+
+function getQueueUrl(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
+  const input = inputObject(raw);
+  const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
+  const owner = optionalString(input, 'QueueOwnerAWSAccountId', invalidParameter);
+  if (owner !== undefined && owner !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
+  return { QueueUrl: queueUrl(context.origin, existing(svc, name).name) };
+}
+
+function listQueues(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
+  const input = inputObject(raw);
+  const prefix = optionalString(input, 'QueueNamePrefix', invalidParameter) ?? '';
+  const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 1000 });
+  const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () => invalidParameter('Invalid NextToken value.'));
+  const names = Object.keys(svc.store.get().queues)
+    .filter((name) => name.startsWith(prefix))
+    .sort();
+  // Without MaxResults SQS returns up to 1000 queues and no NextToken.
+  const page = pageOf(names, (name) => name, after, maxResults ?? 1000);
+  return {
+    ...(page.items.length > 0 ? { QueueUrls: page.items.map((name) => queueUrl(context.origin, name)) } : {}),
+    ...(page.nextToken && maxResults !== undefined ? { NextToken: page.nextToken } : {}),
+  };
+}
+
+function getQueueAttributes(svc: SqsContext, raw: unknown) {
+  const input = inputObject(raw);
+  const queue = fromUrl(svc, input);
+  const names = optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
+  const attributes = wantedAttributes(svc, queue, names);
+  return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
+}
+
+
+
+function sendMessageOperation(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
+  const input = inputObject(raw);
+  const queue = fromUrl(svc, input);
+  const body = requiredString(input, 'MessageBody', () => missingParameter('MessageBody'));
+  const delaySeconds = optionalInteger(input, 'DelaySeconds', invalidParameter, { min: 0, max: 900 });
+  if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
+    throw invalidParameter('The request include parameter that is not valid for this queue type');
+  }
+  const attributes = checkMessageAttributes(input.MessageAttributes);
+  return sendMessage(svc, queue, body, attributes, delaySeconds, context.accessKeyId ?? LOCAL_ACCOUNT_ID);
+}
+
+function receiveMessage(svc: SqsContext, raw: unknown) {
+  const input = inputObject(raw);
+  const queue = fromUrl(svc, input);
+  const maxMessages = optionalInteger(input, 'MaxNumberOfMessages', invalidParameter, { min: 1, max: 10 }) ?? 1;
+  const visibilityTimeout =
+    optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 }) ?? Number(queue.attributes.VisibilityTimeout);
+  optionalInteger(input, 'WaitTimeSeconds', invalidParameter, { min: 0, max: 20 });
+  const systemNames = [
+    ...(optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
+    ...(optionalStringList(input, 'MessageSystemAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
+  ];
+  const attributeNames = optionalStringList(input, 'MessageAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
+
+  const now = Date.now();
+  const received = svc.store.update((state) => {
+    const stored = state.queues[queue.name] as StoredQueue;
+    const retentionMs = Number(stored.attributes.MessageRetentionPeriod) * 1000;
+    stored.messages = stored.messages.filter((message) => message.sentTimestamp + retentionMs > now);
+    const available = stored.messages.filter((message) => message.visibleAt <= now).slice(0, maxMessages);
+    for (const message of available) {
+      message.receiveCount += 1;
+      message.firstReceiveTimestamp ??= now;
+      message.receiptId = randomBytes(12).toString('base64url');
+      message.visibleAt = now + visibilityTimeout * 1000;
+    }
+    return available.map((message) => structuredClone(message));
+  });
+  if (received.length === 0) return {};
+
+  const wantsSystem = (name: string) => systemNames.includes('All') || systemNames.includes(name);
+  return {
+    Messages: received.map((message) => {
+      const system: Record<string, string> = {
+        SenderId: message.senderId,
+        SentTimestamp: String(message.sentTimestamp),
+        ApproximateReceiveCount: String(message.receiveCount),
+        ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),
+      };
+      const returnedSystem = Object.fromEntries(SYSTEM_ATTRIBUTES.filter(wantsSystem).map((name) => [name, system[name] as string]));
+      const returnedAttributes = Object.fromEntries(
+        Object.entries(message.attributes).filter(([name]) => matchesAttributeName(name, attributeNames)),
+      );
+      const hasAttributes = Object.keys(returnedAttributes).length > 0;
+      return {
+        MessageId: message.messageId,
+        ReceiptHandle: encodeReceiptHandle(queue.name, message.messageId, message.receiptId as string),
+        MD5OfBody: message.md5OfBody,
+        Body: message.body,
+        ...(Object.keys(returnedSystem).length > 0 ? { Attributes: returnedSystem } : {}),
+        ...(hasAttributes ? { MessageAttributes: returnedAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(returnedAttributes) } : {}),
+      };
+    }),
+  };
+}
+
+function deleteMessage(svc: SqsContext, raw: unknown) {
+  const input = inputObject(raw);
+  const queue = fromUrl(svc, input);
+  const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
+  if (handle.queue !== queue.name) {
+    throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
+  }
+  // Only the latest receive's handle deletes; an older one succeeds without deleting (DeleteMessage reference).
+  svc.store.update((state) => {
+    const stored = state.queues[queue.name] as StoredQueue;
+    stored.messages = stored.messages.filter((m) => !(m.messageId === handle.messageId && m.receiptId === handle.receiptId));
+  });
+  return {};
+}
+
+function changeMessageVisibility(svc: SqsContext, raw: unknown) {
+  const input = inputObject(raw);
+  const queue = fromUrl(svc, input);
+  const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
+  const timeout = optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 });
+  if (timeout === undefined) throw missingParameter('VisibilityTimeout');
+  if (handle.queue !== queue.name) {
+    throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
+  }
+  const now = Date.now();
+  const message = queue.messages.find((m) => m.messageId === handle.messageId && m.receiptId === handle.receiptId);
+  if (!message || message.visibleAt <= now) {
+    throw new AwsServiceError('MessageNotInflight', 'The message referred to is not in flight.');
+  }
+  svc.store.update(() => {
+    message.visibleAt = now + timeout * 1000;
+  });
+  return {};
+}
+
+function purgeQueue(svc: SqsContext, raw: unknown) {
+  const queue = fromUrl(svc, inputObject(raw));
+  const now = Date.now();
+  if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < 60_000) {
+    throw new AwsServiceError(
+      'PurgeQueueInProgress',
+      `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`,
+      403,
     );
   }
+  svc.store.update((state) => {
+    const stored = state.queues[queue.name] as StoredQueue;
+    stored.messages = stored.messages.filter((message) => message.sentTimestamp > now);
+    stored.lastPurgeAt = now;
+  });
+  return {};
+}
 
+export function createSqsService(stateDir: string): LocalSqsService {
+  const svc = sqsContextOf(stateDir);
   return {
     targetPrefix: 'AmazonSQS',
     jsonVersion: '1.0',
@@ -427,200 +597,27 @@ export function createSqsService(stateDir: string): LocalSqsService {
     queryErrorCode: (type) => QUERY_ERROR_CODES[type] ?? type,
 
     ensureQueue(name, attributes = {}) {
-      createQueue(name, attributes, {});
-      return localQueue(name);
+      createQueue(svc, name, attributes, {});
+      return localQueue(svc, name);
     },
 
     queue(nameOrArn) {
       const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[5] ?? '') : nameOrArn;
       if (nameOrArn.startsWith('arn:') && nameOrArn !== queueArn(name)) throw queueDoesNotExist();
-      existing(name);
-      return localQueue(name);
+      existing(svc, name);
+      return localQueue(svc, name);
     },
 
     operations: {
-      CreateQueue(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
-        const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
-        const attributes = optionalStringMap(input, 'Attributes', invalidParameter) ?? {};
-        const tags = optionalStringMap(input, 'tags', invalidParameter) ?? {};
-        const queue = createQueue(name, attributes, tags);
-        return { QueueUrl: queueUrl(context.origin, queue.name) };
-      },
-
-      GetQueueUrl(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
-        const name = requiredString(input, 'QueueName', () => missingParameter('QueueName'));
-        const owner = optionalString(input, 'QueueOwnerAWSAccountId', invalidParameter);
-        if (owner !== undefined && owner !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
-        return { QueueUrl: queueUrl(context.origin, existing(name).name) };
-      },
-
-      ListQueues(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
-        const prefix = optionalString(input, 'QueueNamePrefix', invalidParameter) ?? '';
-        const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 1000 });
-        const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () => invalidParameter('Invalid NextToken value.'));
-        const names = Object.keys(store.get().queues)
-          .filter((name) => name.startsWith(prefix))
-          .sort();
-        // Without MaxResults SQS returns up to 1000 queues and no NextToken.
-        const page = pageOf(names, (name) => name, after, maxResults ?? 1000);
-        return {
-          ...(page.items.length > 0 ? { QueueUrls: page.items.map((name) => queueUrl(context.origin, name)) } : {}),
-          ...(page.nextToken && maxResults !== undefined ? { NextToken: page.nextToken } : {}),
-        };
-      },
-
-      GetQueueAttributes(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const names = optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
-        const attributes = wantedAttributes(queue, names);
-        return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
-      },
-
-      SetQueueAttributes(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const attributes = optionalStringMap(input, 'Attributes', invalidParameter);
-        if (!attributes) throw missingParameter('Attributes');
-        const checked = checkQueueAttributes(attributes);
-        store.update((state) => {
-          const stored = state.queues[queue.name] as StoredQueue;
-          stored.attributes = { ...stored.attributes, ...checked };
-          stored.lastModifiedTimestamp = Math.floor(Date.now() / 1000);
-        });
-        return {};
-      },
-
-      DeleteQueue(raw: unknown) {
-        const queue = fromUrl(inputObject(raw, invalidParameter));
-        store.update((state) => {
-          delete state.queues[queue.name];
-        });
-        return {};
-      },
-
-      SendMessage(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const body = requiredString(input, 'MessageBody', () => missingParameter('MessageBody'));
-        const delaySeconds = optionalInteger(input, 'DelaySeconds', invalidParameter, { min: 0, max: 900 });
-        if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
-          throw invalidParameter('The request include parameter that is not valid for this queue type');
-        }
-        const attributes = checkMessageAttributes(input.MessageAttributes);
-        return sendMessage(queue, body, attributes, delaySeconds, context.accessKeyId ?? LOCAL_ACCOUNT_ID);
-      },
-
-      ReceiveMessage(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const maxMessages = optionalInteger(input, 'MaxNumberOfMessages', invalidParameter, { min: 1, max: 10 }) ?? 1;
-        const visibilityTimeout =
-          optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 }) ?? Number(queue.attributes.VisibilityTimeout);
-        optionalInteger(input, 'WaitTimeSeconds', invalidParameter, { min: 0, max: 20 });
-        const systemNames = [
-          ...(optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
-          ...(optionalStringList(input, 'MessageSystemAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
-        ];
-        const attributeNames = optionalStringList(input, 'MessageAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
-
-        const now = Date.now();
-        const received = store.update((state) => {
-          const stored = state.queues[queue.name] as StoredQueue;
-          const retentionMs = Number(stored.attributes.MessageRetentionPeriod) * 1000;
-          stored.messages = stored.messages.filter((message) => message.sentTimestamp + retentionMs > now);
-          const available = stored.messages.filter((message) => message.visibleAt <= now).slice(0, maxMessages);
-          for (const message of available) {
-            message.receiveCount += 1;
-            message.firstReceiveTimestamp ??= now;
-            message.receiptId = randomBytes(12).toString('base64url');
-            message.visibleAt = now + visibilityTimeout * 1000;
-          }
-          return available.map((message) => structuredClone(message));
-        });
-        if (received.length === 0) return {};
-
-        const wantsSystem = (name: string) => systemNames.includes('All') || systemNames.includes(name);
-        return {
-          Messages: received.map((message) => {
-            const system: Record<string, string> = {
-              SenderId: message.senderId,
-              SentTimestamp: String(message.sentTimestamp),
-              ApproximateReceiveCount: String(message.receiveCount),
-              ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),
-            };
-            const returnedSystem = Object.fromEntries(SYSTEM_ATTRIBUTES.filter(wantsSystem).map((name) => [name, system[name] as string]));
-            const returnedAttributes = Object.fromEntries(
-              Object.entries(message.attributes).filter(([name]) => matchesAttributeName(name, attributeNames)),
-            );
-            const hasAttributes = Object.keys(returnedAttributes).length > 0;
-            return {
-              MessageId: message.messageId,
-              ReceiptHandle: encodeReceiptHandle(queue.name, message.messageId, message.receiptId as string),
-              MD5OfBody: message.md5OfBody,
-              Body: message.body,
-              ...(Object.keys(returnedSystem).length > 0 ? { Attributes: returnedSystem } : {}),
-              ...(hasAttributes ? { MessageAttributes: returnedAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(returnedAttributes) } : {}),
-            };
-          }),
-        };
-      },
-
-      DeleteMessage(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
-        if (handle.queue !== queue.name) {
-          throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
-        }
-        // Only the latest receive's handle deletes; an older one succeeds without deleting (DeleteMessage reference).
-        store.update((state) => {
-          const stored = state.queues[queue.name] as StoredQueue;
-          stored.messages = stored.messages.filter((m) => !(m.messageId === handle.messageId && m.receiptId === handle.receiptId));
-        });
-        return {};
-      },
-
-      ChangeMessageVisibility(raw: unknown) {
-        const input = inputObject(raw, invalidParameter);
-        const queue = fromUrl(input);
-        const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
-        const timeout = optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 });
-        if (timeout === undefined) throw missingParameter('VisibilityTimeout');
-        if (handle.queue !== queue.name) {
-          throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
-        }
-        const now = Date.now();
-        const message = queue.messages.find((m) => m.messageId === handle.messageId && m.receiptId === handle.receiptId);
-        if (!message || message.visibleAt <= now) {
-          throw new AwsServiceError('MessageNotInflight', 'The message referred to is not in flight.');
-        }
-        store.update(() => {
-          message.visibleAt = now + timeout * 1000;
-        });
-        return {};
-      },
-
-      PurgeQueue(raw: unknown) {
-        const queue = fromUrl(inputObject(raw, invalidParameter));
-        const now = Date.now();
-        if (queue.lastPurgeAt !== undefined && now - queue.lastPurgeAt < 60_000) {
-          throw new AwsServiceError(
-            'PurgeQueueInProgress',
-            `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`,
-            403,
-          );
-        }
-        store.update((state) => {
-          const stored = state.queues[queue.name] as StoredQueue;
-          stored.messages = stored.messages.filter((message) => message.sentTimestamp > now);
-          stored.lastPurgeAt = now;
-        });
-        return {};
-      },
+      CreateQueue: (raw: unknown, context: AwsRequestContext) => createQueueOperation(svc, raw, context),
+      GetQueueUrl: (raw: unknown, context: AwsRequestContext) => getQueueUrl(svc, raw, context),
+      ListQueues: (raw: unknown, context: AwsRequestContext) => listQueues(svc, raw, context),
+      GetQueueAttributes: (raw: unknown) => getQueueAttributes(svc, raw),
+      SendMessage: (raw: unknown, context: AwsRequestContext) => sendMessageOperation(svc, raw, context),
+      ReceiveMessage: (raw: unknown) => receiveMessage(svc, raw),
+      DeleteMessage: (raw: unknown) => deleteMessage(svc, raw),
+      ChangeMessageVisibility: (raw: unknown) => changeMessageVisibility(svc, raw),
+      PurgeQueue: (raw: unknown) => purgeQueue(svc, raw),
     },
   };
 }

@@ -18,7 +18,7 @@ import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, t
 
 /**
  * SSM Parameter Store over the AWS JSON 1.1 protocol (X-Amz-Target: AmazonSSM.<Operation>), enough for the handlers,
- * Powertools Parameters and the operator CLI: GetParameter, GetParameters, PutParameter, DeleteParameter(s),
+ * Powertools Parameters and the operator CLI: GetParameter, GetParameters, PutParameter, DeleteParameter,
  * GetParametersByPath, DescribeParameters. Behaviour follows the SSM API reference (Overwrite, versions, tiers, name
  * rules, error names). SecureString values are sealed with the state directory's at-rest key; a read without
  * WithDecryption returns that sealed, opaque value, as SSM returns the KMS ciphertext.
@@ -91,293 +91,318 @@ function parseSelector(raw: string): { name: string; version?: number; selector?
   return { name, version: Number(selector), selector: `:${selector}` };
 }
 
-export function createSsmService(stateDir: string): AwsJsonService {
+function ssmContextOf(stateDir: string) {
   const store = new JsonStore<SsmState>(join(stateDir, 'ssm.json'), () => ({ parameters: {} }));
   const cipher = AtRestCipher.forStateDir(stateDir);
   const sealContext = (name: string) => `ssm-parameter:${name}`;
-
   const latest = (parameter: StoredParameter): StoredVersion => parameter.versions.at(-1) as StoredVersion;
+  return { store, cipher, sealContext, latest };
+}
 
-  function find(rawName: string): { parameter: StoredParameter; version: StoredVersion; selector?: string } {
-    const { name, version, selector } = parseSelector(rawName);
-    const parameter = store.get().parameters[name];
-    if (!parameter) throw notFound(rawName);
-    if (version === undefined) return { parameter, version: latest(parameter) };
-    const found = parameter.versions.find((v) => v.version === version);
-    if (!found) {
-      throw new AwsServiceError('ParameterVersionNotFound', `Systems Manager could not find version ${version} of ${name}.`);
+type SsmContext = ReturnType<typeof ssmContextOf>;
+
+function find(svc: SsmContext, rawName: string): { parameter: StoredParameter; version: StoredVersion; selector?: string } {
+  const { name, version, selector } = parseSelector(rawName);
+  const parameter = svc.store.get().parameters[name];
+  if (!parameter) throw notFound(rawName);
+  if (version === undefined) return { parameter, version: svc.latest(parameter) };
+  const found = parameter.versions.find((v) => v.version === version);
+  if (!found) {
+    throw new AwsServiceError('ParameterVersionNotFound', `Systems Manager could not find version ${version} of ${name}.`);
+  }
+  return { parameter, version: found, selector };
+}
+
+function valueOf(svc: SsmContext, name: string, version: StoredVersion, decrypt: boolean): string {
+  if (version.type !== 'SecureString') return version.value ?? '';
+  // Without decryption SSM returns the ciphertext; the sealed value is our ciphertext.
+  return decrypt ? svc.cipher.openString(version.sealed ?? '', svc.sealContext(name)) : (version.sealed ?? '');
+}
+
+function parameterView(svc: SsmContext, parameter: StoredParameter, version: StoredVersion, decrypt: boolean, selector?: string) {
+  return {
+    Name: parameter.name,
+    Type: version.type,
+    Value: valueOf(svc, parameter.name, version, decrypt),
+    Version: version.version,
+    ...(selector ? { Selector: selector } : {}),
+    LastModifiedDate: version.lastModifiedDate,
+    ARN: parameterArn(parameter.name),
+    DataType: version.dataType,
+  };
+}
+
+function metadataView(svc: SsmContext, parameter: StoredParameter) {
+  const version = svc.latest(parameter);
+  return {
+    Name: parameter.name,
+    ARN: parameterArn(parameter.name),
+    Type: version.type,
+    ...(version.keyId ? { KeyId: version.keyId } : {}),
+    LastModifiedDate: version.lastModifiedDate,
+    LastModifiedUser: version.lastModifiedUser,
+    ...(version.description ? { Description: version.description } : {}),
+    ...(version.allowedPattern ? { AllowedPattern: version.allowedPattern } : {}),
+    Version: version.version,
+    Tier: version.tier,
+    Policies: [],
+    DataType: version.dataType,
+  };
+}
+
+/** ParameterFilters shared by GetParametersByPath (Type, KeyId) and DescribeParameters (also Name, Path, Tier). */
+function filterPredicate(svc: SsmContext, filters: Input[] | undefined, allowedKeys: string[]): (parameter: StoredParameter) => boolean {
+  const checks = (filters ?? []).map((filter) => {
+    const key = requiredString(filter, 'Key', validation);
+    const option = optionalString(filter, 'Option', validation) ?? (key === 'Path' ? 'OneLevel' : 'Equals');
+    const values = optionalStringList(filter, 'Values', validation, { min: 1, max: 50 }) ?? [];
+    if (!allowedKeys.includes(key)) throw new AwsServiceError('InvalidFilterKey', `The filter key ${key} is not valid here.`);
+    const optionsByKey: Record<string, string[]> = {
+      Name: ['Equals', 'BeginsWith', 'Contains'],
+      Type: ['Equals'],
+      KeyId: ['Equals'],
+      Tier: ['Equals'],
+      Path: ['OneLevel', 'Recursive'],
+    };
+    if (!optionsByKey[key]?.includes(option)) {
+      throw new AwsServiceError('InvalidFilterOption', `The filter option ${option} is not valid for key ${key}.`);
     }
-    return { parameter, version: found, selector };
-  }
-
-  function valueOf(name: string, version: StoredVersion, decrypt: boolean): string {
-    if (version.type !== 'SecureString') return version.value ?? '';
-    // Without decryption SSM returns the ciphertext; the sealed value is our ciphertext.
-    return decrypt ? cipher.openString(version.sealed ?? '', sealContext(name)) : (version.sealed ?? '');
-  }
-
-  function parameterView(parameter: StoredParameter, version: StoredVersion, decrypt: boolean, selector?: string) {
-    return {
-      Name: parameter.name,
-      Type: version.type,
-      Value: valueOf(parameter.name, version, decrypt),
-      Version: version.version,
-      ...(selector ? { Selector: selector } : {}),
-      LastModifiedDate: version.lastModifiedDate,
-      ARN: parameterArn(parameter.name),
-      DataType: version.dataType,
-    };
-  }
-
-  function metadataView(parameter: StoredParameter) {
-    const version = latest(parameter);
-    return {
-      Name: parameter.name,
-      ARN: parameterArn(parameter.name),
-      Type: version.type,
-      ...(version.keyId ? { KeyId: version.keyId } : {}),
-      LastModifiedDate: version.lastModifiedDate,
-      LastModifiedUser: version.lastModifiedUser,
-      ...(version.description ? { Description: version.description } : {}),
-      ...(version.allowedPattern ? { AllowedPattern: version.allowedPattern } : {}),
-      Version: version.version,
-      Tier: version.tier,
-      Policies: [],
-      DataType: version.dataType,
-    };
-  }
-
-  /** ParameterFilters shared by GetParametersByPath (Type, KeyId) and DescribeParameters (also Name, Path, Tier). */
-  function filterPredicate(filters: Input[] | undefined, allowedKeys: string[]): (parameter: StoredParameter) => boolean {
-    const checks = (filters ?? []).map((filter) => {
-      const key = requiredString(filter, 'Key', validation);
-      const option = optionalString(filter, 'Option', validation) ?? (key === 'Path' ? 'OneLevel' : 'Equals');
-      const values = optionalStringList(filter, 'Values', validation, { min: 1, max: 50 }) ?? [];
-      if (!allowedKeys.includes(key)) throw new AwsServiceError('InvalidFilterKey', `The filter key ${key} is not valid here.`);
-      const optionsByKey: Record<string, string[]> = {
-        Name: ['Equals', 'BeginsWith', 'Contains'],
-        Type: ['Equals'],
-        KeyId: ['Equals'],
-        Tier: ['Equals'],
-        Path: ['OneLevel', 'Recursive'],
-      };
-      if (!optionsByKey[key]?.includes(option)) {
-        throw new AwsServiceError('InvalidFilterOption', `The filter option ${option} is not valid for key ${key}.`);
+    return (parameter: StoredParameter): boolean => {
+      const version = svc.latest(parameter);
+      switch (key) {
+        case 'Name':
+          return values.some((value) => {
+            // Name filters match with or without the leading slash, as SSM does.
+            const wanted = value.replace(/^\//, '');
+            const actual = parameter.name.replace(/^\//, '');
+            return option === 'Equals' ? actual === wanted : option === 'BeginsWith' ? actual.startsWith(wanted) : actual.includes(wanted);
+          });
+        case 'Type':
+          return values.includes(version.type);
+        case 'KeyId':
+          return version.keyId !== undefined && values.includes(version.keyId);
+        case 'Tier':
+          return values.includes(version.tier);
+        default:
+          return values.some((path) => underPath(parameter.name, path, option === 'Recursive'));
       }
-      return (parameter: StoredParameter): boolean => {
-        const version = latest(parameter);
-        switch (key) {
-          case 'Name':
-            return values.some((value) => {
-              // Name filters match with or without the leading slash, as SSM does.
-              const wanted = value.replace(/^\//, '');
-              const actual = parameter.name.replace(/^\//, '');
-              return option === 'Equals' ? actual === wanted : option === 'BeginsWith' ? actual.startsWith(wanted) : actual.includes(wanted);
-            });
-          case 'Type':
-            return values.includes(version.type);
-          case 'KeyId':
-            return version.keyId !== undefined && values.includes(version.keyId);
-          case 'Tier':
-            return values.includes(version.tier);
-          default:
-            return values.some((path) => underPath(parameter.name, path, option === 'Recursive'));
-        }
-      };
-    });
-    return (parameter) => checks.every((check) => check(parameter));
-  }
+    };
+  });
+  return (parameter) => checks.every((check) => check(parameter));
+}
 
-  function underPath(name: string, path: string, recursive: boolean): boolean {
-    const prefix = path.endsWith('/') ? path : `${path}/`;
-    if (!name.startsWith(prefix)) return false;
-    return recursive || !name.slice(prefix.length).includes('/');
-  }
+function underPath(name: string, path: string, recursive: boolean): boolean {
+  const prefix = path.endsWith('/') ? path : `${path}/`;
+  if (!name.startsWith(prefix)) return false;
+  return recursive || !name.slice(prefix.length).includes('/');
+}
 
+/** PutParameter's members, checked for type and constraints before anything is looked up. */
+function readPutParameter(raw: unknown) {
+  const input = inputObject(raw);
+  const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 }).trim();
+  const value = requiredString(input, 'Value', validation);
+  if (value.length === 0) throw validation("Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+  const type = optionalString(input, 'Type', validation) as ParameterType | undefined;
+  if (type !== undefined && !PARAMETER_TYPES.includes(type)) {
+    throw validation(`Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String].`);
+  }
+  const requestedTier = optionalString(input, 'Tier', validation);
+  const dataType = optionalString(input, 'DataType', validation) ?? 'text';
+  const tags = optionalObjectList(input, 'Tags');
+  if (input.Policies !== undefined) throw validation('Parameter policies are not supported by the local runtime.');
+  if (requestedTier !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(requestedTier)) {
+    throw validation(`Value '${requestedTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering].`);
+  }
+  if (dataType !== 'text') throw validation(`The local runtime supports only the "text" data type, not ${dataType}.`);
+  checkNewName(name);
+  return {
+    name,
+    value,
+    type,
+    keyId: optionalString(input, 'KeyId', validation, { min: 1, max: 256 }),
+    overwrite: optionalBoolean(input, 'Overwrite') ?? false,
+    description: optionalString(input, 'Description', validation, { max: 1024 }),
+    allowedPattern: optionalString(input, 'AllowedPattern', validation, { max: 1024 }),
+    requestedTier,
+    dataType,
+    tags,
+  };
+}
+
+type PutParameterInput = ReturnType<typeof readPutParameter>;
+
+/** The rules that depend on the parameter's current version: overwrite, type changes, KeyId. */
+function checkAgainstExisting(request: PutParameterInput, existing: StoredParameter | undefined, previous: StoredVersion | undefined): ParameterType {
+  if (existing && !request.overwrite) {
+    throw new AwsServiceError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+  }
+  if (existing && request.tags) {
+    throw validation(
+      "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. " +
+        'To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.',
+    );
+  }
+  if (!previous && request.type === undefined) throw validation('A parameter type is required when you create a parameter.');
+  if (previous && request.type !== undefined && request.type !== previous.type) {
+    throw new AwsServiceError('HierarchyTypeMismatchException', "The parameter type can't be changed. Create a new parameter with the new type instead.");
+  }
+  const effectiveType = (request.type ?? previous?.type) as ParameterType;
+  if (request.keyId !== undefined && effectiveType !== 'SecureString') throw validation('KeyId is required for SecureString type parameter only.');
+  return effectiveType;
+}
+
+/** The tier the value lands in: Advanced when asked (or needed under Intelligent-Tiering) and never downgraded. */
+function tierOf(request: PutParameterInput, previous: StoredVersion | undefined): ParameterTier {
+  const { requestedTier, value } = request;
+  let tier: ParameterTier = requestedTier === 'Advanced' || (requestedTier === 'Intelligent-Tiering' && value.length > VALUE_LIMIT.Standard) ? 'Advanced' : 'Standard';
+  if (previous?.tier === 'Advanced') {
+    if (requestedTier === 'Standard') {
+      throw validation("This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.");
+    }
+    tier = 'Advanced';
+  }
+  if (value.length > VALUE_LIMIT[tier]) {
+    throw validation(`Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${VALUE_LIMIT[tier]}.`);
+  }
+  return tier;
+}
+
+function checkAllowedPattern(allowedPattern: string | undefined, value: string, type: ParameterType): void {
+  if (allowedPattern === undefined) return;
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(allowedPattern);
+  } catch {
+    throw new AwsServiceError('InvalidAllowedPatternException', `The allowed pattern ${allowedPattern} is not a valid regular expression.`);
+  }
+  if (!pattern.test(value)) {
+    throw new AwsServiceError(
+      'ParameterPatternMismatchException',
+      `Parameter value, ${type === 'SecureString' ? '*****' : value}, failed to satisfy constraint specified by parameter's AllowedPattern.`,
+    );
+  }
+}
+
+function putParameter(svc: SsmContext, raw: unknown, context: AwsRequestContext) {
+  const request = readPutParameter(raw);
+  const { name, value, keyId, description, allowedPattern, dataType } = request;
+  const existing = svc.store.get().parameters[name];
+  const previous = existing ? svc.latest(existing) : undefined;
+  const effectiveType = checkAgainstExisting(request, existing, previous);
+  const tier = tierOf(request, previous);
+  checkAllowedPattern(allowedPattern, value, effectiveType);
+  const checkedTags = (request.tags ?? []).map((tag) => ({
+    Key: requiredString(tag, 'Key', validation, { min: 1, max: 128 }),
+    Value: requiredString(tag, 'Value', validation, { max: 256 }),
+  }));
+  const version: StoredVersion = {
+    version: (previous?.version ?? 0) + 1,
+    type: effectiveType,
+    ...(effectiveType === 'SecureString'
+      ? { sealed: svc.cipher.seal(value, svc.sealContext(name)), keyId: keyId ?? previous?.keyId ?? DEFAULT_KEY_ID }
+      : { value }),
+    ...(description !== undefined ? { description } : previous?.description ? { description: previous.description } : {}),
+    ...(allowedPattern !== undefined ? { allowedPattern } : {}),
+    tier,
+    dataType,
+    lastModifiedDate: epochSeconds(),
+    lastModifiedUser: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${context.accessKeyId ?? 'local'}`,
+  };
+  svc.store.update((state) => {
+    const parameter = state.parameters[name] ?? { name, tags: checkedTags, versions: [] };
+    // SSM keeps 100 versions; the oldest goes when a new one is added.
+    parameter.versions = [...parameter.versions, version].slice(-MAX_VERSIONS);
+    state.parameters[name] = parameter;
+  });
+  return { Version: version.version, Tier: version.tier };
+}
+
+function getParameter(svc: SsmContext, raw: unknown) {
+  const input = inputObject(raw);
+  const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
+  const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
+  const { parameter, version, selector } = find(svc, name);
+  return { Parameter: parameterView(svc, parameter, version, decrypt, selector) };
+}
+
+function getParameters(svc: SsmContext, raw: unknown) {
+  const input = inputObject(raw);
+  const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
+  if (!names) throw validation('Names is required.');
+  const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
+  const parameters: ReturnType<typeof parameterView>[] = [];
+  const invalid: string[] = [];
+  for (const name of [...new Set(names)]) {
+    try {
+      const { parameter, version, selector } = find(svc, name);
+      parameters.push(parameterView(svc, parameter, version, decrypt, selector));
+    } catch (error) {
+      if (error instanceof AwsServiceError && (error.type === 'ParameterNotFound' || error.type === 'ParameterVersionNotFound')) {
+        invalid.push(name);
+      } else {
+        throw error;
+      }
+    }
+  }
+  return { Parameters: parameters, InvalidParameters: invalid };
+}
+
+function deleteParameter(svc: SsmContext, raw: unknown) {
+  const input = inputObject(raw);
+  const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
+  if (!svc.store.get().parameters[name]) throw notFound(name);
+  svc.store.update((state) => {
+    delete state.parameters[name];
+  });
+  return {};
+}
+
+
+function getParametersByPath(svc: SsmContext, raw: unknown) {
+  const input = inputObject(raw);
+  const path = requiredString(input, 'Path', validation, { min: 1, max: 2048 });
+  if (!path.startsWith('/')) throw validation('The parameter path must begin with a forward slash (/).');
+  const recursive = optionalBoolean(input, 'Recursive') ?? false;
+  const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
+  const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 10 }) ?? 10;
+  const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
+  const filter = filterPredicate(svc, optionalObjectList(input, 'ParameterFilters'), ['Type', 'KeyId']);
+  const matching = Object.values(svc.store.get().parameters)
+    .filter((parameter) => underPath(parameter.name, path, recursive) && filter(parameter))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const page = pageOf(matching, (parameter) => parameter.name, after, maxResults);
+  return {
+    Parameters: page.items.map((parameter) => parameterView(svc, parameter, svc.latest(parameter), decrypt)),
+    ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+  };
+}
+
+function describeParameters(svc: SsmContext, raw: unknown) {
+  const input = inputObject(raw);
+  if (input.Filters !== undefined) throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
+  const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 50 }) ?? 50;
+  const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
+  const filter = filterPredicate(svc, optionalObjectList(input, 'ParameterFilters'), ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
+  const matching = Object.values(svc.store.get().parameters)
+    .filter(filter)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const page = pageOf(matching, (parameter) => parameter.name, after, maxResults);
+  return { Parameters: page.items.map((parameter) => metadataView(svc, parameter)), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+}
+
+export function createSsmService(stateDir: string): AwsJsonService {
+  const svc = ssmContextOf(stateDir);
   return {
     targetPrefix: 'AmazonSSM',
     jsonVersion: '1.1',
     operations: {
-      PutParameter(raw: unknown, context: AwsRequestContext) {
-        const input = inputObject(raw, validation);
-        const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 }).trim();
-        const value = requiredString(input, 'Value', validation);
-        if (value.length === 0) throw validation("Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
-        const type = optionalString(input, 'Type', validation) as ParameterType | undefined;
-        if (type !== undefined && !PARAMETER_TYPES.includes(type)) {
-          throw validation(`Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String].`);
-        }
-        const keyId = optionalString(input, 'KeyId', validation, { min: 1, max: 256 });
-        const overwrite = optionalBoolean(input, 'Overwrite', validation) ?? false;
-        const description = optionalString(input, 'Description', validation, { max: 1024 });
-        const allowedPattern = optionalString(input, 'AllowedPattern', validation, { max: 1024 });
-        const requestedTier = optionalString(input, 'Tier', validation);
-        const dataType = optionalString(input, 'DataType', validation) ?? 'text';
-        const tags = optionalObjectList(input, 'Tags', validation);
-        if (input.Policies !== undefined) throw validation('Parameter policies are not supported by the local runtime.');
-        if (requestedTier !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(requestedTier)) {
-          throw validation(`Value '${requestedTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering].`);
-        }
-        if (dataType !== 'text') throw validation(`The local runtime supports only the "text" data type, not ${dataType}.`);
-        checkNewName(name);
-
-        const existing = store.get().parameters[name];
-        if (existing && !overwrite) {
-          throw new AwsServiceError(
-            'ParameterAlreadyExists',
-            'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
-          );
-        }
-        if (existing && tags) {
-          throw validation(
-            "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. " +
-              'To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.',
-          );
-        }
-        const previous = existing ? latest(existing) : undefined;
-        if (!previous && type === undefined) throw validation('A parameter type is required when you create a parameter.');
-        if (previous && type !== undefined && type !== previous.type) {
-          throw new AwsServiceError(
-            'HierarchyTypeMismatchException',
-            "The parameter type can't be changed. Create a new parameter with the new type instead.",
-          );
-        }
-        const effectiveType = (type ?? previous?.type) as ParameterType;
-        if (keyId !== undefined && effectiveType !== 'SecureString') {
-          throw validation('KeyId is required for SecureString type parameter only.');
-        }
-        let tier: ParameterTier =
-          requestedTier === 'Advanced' || (requestedTier === 'Intelligent-Tiering' && value.length > VALUE_LIMIT.Standard) ? 'Advanced' : 'Standard';
-        if (previous?.tier === 'Advanced') {
-          if (requestedTier === 'Standard') {
-            throw validation("This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.");
-          }
-          tier = 'Advanced';
-        }
-        if (value.length > VALUE_LIMIT[tier]) {
-          throw validation(`Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${VALUE_LIMIT[tier]}.`);
-        }
-        if (allowedPattern !== undefined) {
-          let pattern: RegExp;
-          try {
-            pattern = new RegExp(allowedPattern);
-          } catch {
-            throw new AwsServiceError('InvalidAllowedPatternException', `The allowed pattern ${allowedPattern} is not a valid regular expression.`);
-          }
-          if (!pattern.test(value)) {
-            throw new AwsServiceError('ParameterPatternMismatchException', `Parameter value, ${effectiveType === 'SecureString' ? '*****' : value}, failed to satisfy constraint specified by parameter's AllowedPattern.`);
-          }
-        }
-        const checkedTags = (tags ?? []).map((tag) => ({
-          Key: requiredString(tag, 'Key', validation, { min: 1, max: 128 }),
-          Value: requiredString(tag, 'Value', validation, { max: 256 }),
-        }));
-
-        const version: StoredVersion = {
-          version: (previous?.version ?? 0) + 1,
-          type: effectiveType,
-          ...(effectiveType === 'SecureString'
-            ? { sealed: cipher.seal(value, sealContext(name)), keyId: keyId ?? previous?.keyId ?? DEFAULT_KEY_ID }
-            : { value }),
-          ...(description !== undefined ? { description } : previous?.description ? { description: previous.description } : {}),
-          ...(allowedPattern !== undefined ? { allowedPattern } : {}),
-          tier,
-          dataType,
-          lastModifiedDate: epochSeconds(),
-          lastModifiedUser: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${context.accessKeyId ?? 'local'}`,
-        };
-        store.update((state) => {
-          const parameter = state.parameters[name] ?? { name, tags: checkedTags, versions: [] };
-          // SSM keeps 100 versions; the oldest goes when a new one is added.
-          parameter.versions = [...parameter.versions, version].slice(-MAX_VERSIONS);
-          state.parameters[name] = parameter;
-        });
-        return { Version: version.version, Tier: version.tier };
-      },
-
-      GetParameter(raw: unknown) {
-        const input = inputObject(raw, validation);
-        const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
-        const { parameter, version, selector } = find(name);
-        return { Parameter: parameterView(parameter, version, decrypt, selector) };
-      },
-
-      GetParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
-        const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
-        if (!names) throw validation('Names is required.');
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
-        const parameters: ReturnType<typeof parameterView>[] = [];
-        const invalid: string[] = [];
-        for (const name of [...new Set(names)]) {
-          try {
-            const { parameter, version, selector } = find(name);
-            parameters.push(parameterView(parameter, version, decrypt, selector));
-          } catch (error) {
-            if (error instanceof AwsServiceError && (error.type === 'ParameterNotFound' || error.type === 'ParameterVersionNotFound')) {
-              invalid.push(name);
-            } else {
-              throw error;
-            }
-          }
-        }
-        return { Parameters: parameters, InvalidParameters: invalid };
-      },
-
-      DeleteParameter(raw: unknown) {
-        const input = inputObject(raw, validation);
-        const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 });
-        if (!store.get().parameters[name]) throw notFound(name);
-        store.update((state) => {
-          delete state.parameters[name];
-        });
-        return {};
-      },
-
-      DeleteParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
-        const names = optionalStringList(input, 'Names', validation, { min: 1, max: 10 });
-        if (!names) throw validation('Names is required.');
-        const unique = [...new Set(names)];
-        const deleted = unique.filter((name) => store.get().parameters[name] !== undefined);
-        store.update((state) => {
-          for (const name of deleted) delete state.parameters[name];
-        });
-        return { DeletedParameters: deleted, InvalidParameters: unique.filter((name) => !deleted.includes(name)) };
-      },
-
-      GetParametersByPath(raw: unknown) {
-        const input = inputObject(raw, validation);
-        const path = requiredString(input, 'Path', validation, { min: 1, max: 2048 });
-        if (!path.startsWith('/')) throw validation('The parameter path must begin with a forward slash (/).');
-        const recursive = optionalBoolean(input, 'Recursive', validation) ?? false;
-        const decrypt = optionalBoolean(input, 'WithDecryption', validation) ?? false;
-        const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 10 }) ?? 10;
-        const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
-        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters', validation), ['Type', 'KeyId']);
-        const matching = Object.values(store.get().parameters)
-          .filter((parameter) => underPath(parameter.name, path, recursive) && filter(parameter))
-          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        const page = pageOf(matching, (parameter) => parameter.name, after, maxResults);
-        return {
-          Parameters: page.items.map((parameter) => parameterView(parameter, latest(parameter), decrypt)),
-          ...(page.nextToken ? { NextToken: page.nextToken } : {}),
-        };
-      },
-
-      DescribeParameters(raw: unknown) {
-        const input = inputObject(raw, validation);
-        if (input.Filters !== undefined) throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
-        const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 50 }) ?? 50;
-        const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
-        const filter = filterPredicate(optionalObjectList(input, 'ParameterFilters', validation), ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
-        const matching = Object.values(store.get().parameters)
-          .filter(filter)
-          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        const page = pageOf(matching, (parameter) => parameter.name, after, maxResults);
-        return { Parameters: page.items.map(metadataView), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
-      },
+      PutParameter: (raw: unknown, context: AwsRequestContext) => putParameter(svc, raw, context),
+      GetParameter: (raw: unknown) => getParameter(svc, raw),
+      GetParameters: (raw: unknown) => getParameters(svc, raw),
+      DeleteParameter: (raw: unknown) => deleteParameter(svc, raw),
+      GetParametersByPath: (raw: unknown) => getParametersByPath(svc, raw),
+      DescribeParameters: (raw: unknown) => describeParameters(svc, raw),
     },
   };
 }

@@ -118,123 +118,120 @@ export class LocalWaf {
   }
 
   service(): AwsJsonService {
-    const ipSets = () => Object.values(this.store.get().ipSets).sort((a, b) => byKey(a.name, b.name));
-    const find = (input: Input): StoredIpSet => {
-      const name = requiredString(input, 'Name', inputError, { min: 1, max: 128, pattern: NAME_PATTERN });
-      const scope = scopeOf(input);
-      const id = requiredString(input, 'Id', inputError, { min: 1, max: 36 });
-      const stored = this.store.get().ipSets[name];
-      if (scope !== 'REGIONAL' || !stored || stored.id !== id) throw nonexistent();
-      return stored;
-    };
-    const findWebAcl = (input: Input) => {
-      const arn = optionalString(input, 'ARN', inputError, { min: 20, max: 2048 });
-      if (arn !== undefined) {
-        const acl = this.webAcls.find((candidate) => webAclArn(candidate.declaration.name, candidate.id) === arn);
-        if (!acl) throw nonexistent();
-        return acl;
-      }
-      const name = requiredString(input, 'Name', inputError, { min: 1, max: 128, pattern: NAME_PATTERN });
-      const scope = scopeOf(input);
-      const id = requiredString(input, 'Id', inputError, { min: 1, max: 36 });
-      const acl = this.webAcls.find((candidate) => candidate.declaration.name === name && candidate.id === id);
-      if (scope !== 'REGIONAL' || !acl) throw nonexistent();
-      return acl;
-    };
-    const page = <T>(input: Input, items: T[], keyOf: (item: T) => string) => {
-      const limit = optionalInteger(input, 'Limit', inputError, { min: 1, max: 100 }) ?? 100;
-      const marker = decodePageToken(optionalString(input, 'NextMarker', inputError), () => invalidParameter('NEXT_MARKER', 'NextMarker'));
-      return pageOf(items, keyOf, marker, limit);
-    };
-
     return {
       targetPrefix: WAFV2_TARGET_PREFIX,
       jsonVersion: '1.1',
       operations: {
-        ListIPSets: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
-          const scope = scopeOf(input);
-          const result = page(input, scope === 'REGIONAL' ? ipSets() : [], (ipSet) => ipSet.name);
-          return {
-            IPSets: result.items.map((ipSet) => ({
-              Name: ipSet.name,
-              Id: ipSet.id,
-              Description: ipSet.description,
-              LockToken: ipSet.lockToken,
-              ARN: ipSetArn(ipSet.name, ipSet.id),
-            })),
-            ...(result.nextToken ? { NextMarker: result.nextToken } : {}),
-          };
-        },
-
-        GetIPSet: (raw: unknown) => {
-          const ipSet = find(inputObject(raw, inputError));
-          return {
-            IPSet: {
-              Name: ipSet.name,
-              Id: ipSet.id,
-              ARN: ipSetArn(ipSet.name, ipSet.id),
-              Description: ipSet.description,
-              IPAddressVersion: 'IPV4',
-              Addresses: [...ipSet.addresses],
-            },
-            LockToken: ipSet.lockToken,
-          };
-        },
-
-        UpdateIPSet: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
-          const ipSet = find(input);
-          const lockToken = requiredString(input, 'LockToken', inputError, { min: 1, max: 36 });
-          const description = optionalString(input, 'Description', inputError, { min: 1, max: 256 });
-          const addresses = input.Addresses;
-          if (!Array.isArray(addresses) || addresses.some((address) => typeof address !== 'string')) {
-            throw inputError('Addresses is required and must be a list of strings.');
-          }
-          if (addresses.length > MAX_ADDRESSES) throw invalidParameter('IP_ADDRESS', String(addresses.length), 'Too many addresses');
-          const list = (addresses as string[]).map((address) => address.trim());
-          for (const address of list) checkAddress(address);
-          // Every address is checked before anything changes; past the token check nothing can fail half-way.
-          if (lockToken !== ipSet.lockToken) {
-            throw new AwsServiceError(
-              'WAFOptimisticLockException',
-              'AWS WAF couldn’t save your changes because someone changed the resource after you started to edit it. Reapply your changes.',
-            );
-          }
-          const nextLockToken = randomUUID();
-          this.store.update((document) => {
-            const stored = document.ipSets[ipSet.name]!;
-            stored.addresses = list;
-            // UpdateIPSet "completely replaces the mutable specifications": an omitted description is cleared.
-            stored.description = description ?? '';
-            stored.lockToken = nextLockToken;
-          });
-          this.matcher(ipSet.name).replace(list);
-          return { NextLockToken: nextLockToken };
-        },
-
-        ListWebACLs: (raw: unknown) => {
-          const input = inputObject(raw, inputError);
-          const scope = scopeOf(input);
-          const sorted = [...this.webAcls].sort((a, b) => byKey(a.declaration.name, b.declaration.name));
-          const result = page(input, scope === 'REGIONAL' ? sorted : [], (acl) => acl.declaration.name);
-          return {
-            WebACLs: result.items.map((acl) => ({
-              Name: acl.declaration.name,
-              Id: acl.id,
-              Description: acl.declaration.description ?? '',
-              LockToken: acl.lockToken,
-              ARN: webAclArn(acl.declaration.name, acl.id),
-            })),
-            ...(result.nextToken ? { NextMarker: result.nextToken } : {}),
-          };
-        },
-
+        ListIPSets: (raw: unknown) => this.listIpSets(inputObject(raw)),
+        GetIPSet: (raw: unknown) => this.getIpSet(inputObject(raw)),
+        UpdateIPSet: (raw: unknown) => this.updateIpSet(inputObject(raw)),
+        ListWebACLs: (raw: unknown) => this.listWebAcls(inputObject(raw)),
         GetWebACL: (raw: unknown) => {
-          const acl = findWebAcl(inputObject(raw, inputError));
+          const acl = this.findWebAcl(inputObject(raw));
           return { WebACL: this.webAclOf(acl.declaration, acl.id), LockToken: acl.lockToken };
         },
       },
+    };
+  }
+
+  private findIpSet(input: Input): StoredIpSet {
+    const name = requiredString(input, 'Name', inputError, { min: 1, max: 128, pattern: NAME_PATTERN });
+    const scope = scopeOf(input);
+    const id = requiredString(input, 'Id', inputError, { min: 1, max: 36 });
+    const stored = this.store.get().ipSets[name];
+    if (scope !== 'REGIONAL' || !stored || stored.id !== id) throw nonexistent();
+    return stored;
+  }
+
+  private findWebAcl(input: Input) {
+    const arn = optionalString(input, 'ARN', inputError, { min: 20, max: 2048 });
+    if (arn !== undefined) {
+      const acl = this.webAcls.find((candidate) => webAclArn(candidate.declaration.name, candidate.id) === arn);
+      if (!acl) throw nonexistent();
+      return acl;
+    }
+    const name = requiredString(input, 'Name', inputError, { min: 1, max: 128, pattern: NAME_PATTERN });
+    const scope = scopeOf(input);
+    const id = requiredString(input, 'Id', inputError, { min: 1, max: 36 });
+    const acl = this.webAcls.find((candidate) => candidate.declaration.name === name && candidate.id === id);
+    if (scope !== 'REGIONAL' || !acl) throw nonexistent();
+    return acl;
+  }
+
+  private listIpSets(input: Input) {
+    const scope = scopeOf(input);
+    const ipSets = Object.values(this.store.get().ipSets).sort((a, b) => byKey(a.name, b.name));
+    const result = pageOfInput(input, scope === 'REGIONAL' ? ipSets : [], (ipSet) => ipSet.name);
+    return {
+      IPSets: result.items.map((ipSet) => ({
+        Name: ipSet.name,
+        Id: ipSet.id,
+        Description: ipSet.description,
+        LockToken: ipSet.lockToken,
+        ARN: ipSetArn(ipSet.name, ipSet.id),
+      })),
+      ...(result.nextToken ? { NextMarker: result.nextToken } : {}),
+    };
+  }
+
+  private getIpSet(input: Input) {
+    const ipSet = this.findIpSet(input);
+    return {
+      IPSet: {
+        Name: ipSet.name,
+        Id: ipSet.id,
+        ARN: ipSetArn(ipSet.name, ipSet.id),
+        Description: ipSet.description,
+        IPAddressVersion: 'IPV4',
+        Addresses: [...ipSet.addresses],
+      },
+      LockToken: ipSet.lockToken,
+    };
+  }
+
+  private updateIpSet(input: Input) {
+    const ipSet = this.findIpSet(input);
+    const lockToken = requiredString(input, 'LockToken', inputError, { min: 1, max: 36 });
+    const description = optionalString(input, 'Description', inputError, { min: 1, max: 256 });
+    const addresses = input.Addresses;
+    if (!Array.isArray(addresses) || addresses.some((address) => typeof address !== 'string')) {
+      throw inputError('Addresses is required and must be a list of strings.');
+    }
+    if (addresses.length > MAX_ADDRESSES) throw invalidParameter('IP_ADDRESS', String(addresses.length), 'Too many addresses');
+    const list = (addresses as string[]).map((address) => address.trim());
+    for (const address of list) checkAddress(address);
+    // Every address is checked before anything changes; past the token check nothing can fail half-way.
+    if (lockToken !== ipSet.lockToken) {
+      throw new AwsServiceError(
+        'WAFOptimisticLockException',
+        'AWS WAF couldn’t save your changes because someone changed the resource after you started to edit it. Reapply your changes.',
+      );
+    }
+    const nextLockToken = randomUUID();
+    this.store.update((document) => {
+      const stored = document.ipSets[ipSet.name]!;
+      stored.addresses = list;
+      // UpdateIPSet "completely replaces the mutable specifications": an omitted description is cleared.
+      stored.description = description ?? '';
+      stored.lockToken = nextLockToken;
+    });
+    this.matcher(ipSet.name).replace(list);
+    return { NextLockToken: nextLockToken };
+  }
+
+  private listWebAcls(input: Input) {
+    const scope = scopeOf(input);
+    const sorted = [...this.webAcls].sort((a, b) => byKey(a.declaration.name, b.declaration.name));
+    const result = pageOfInput(input, scope === 'REGIONAL' ? sorted : [], (acl) => acl.declaration.name);
+    return {
+      WebACLs: result.items.map((acl) => ({
+        Name: acl.declaration.name,
+        Id: acl.id,
+        Description: acl.declaration.description ?? '',
+        LockToken: acl.lockToken,
+        ARN: webAclArn(acl.declaration.name, acl.id),
+      })),
+      ...(result.nextToken ? { NextMarker: result.nextToken } : {}),
     };
   }
 
@@ -310,4 +307,11 @@ function stableId(name: string): string {
 /** Code-unit order: the order pageOf's page tokens (a `>` comparison of keys) assume. */
 function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A page of a WAF list operation: Limit (1-100, default 100) and NextMarker. */
+function pageOfInput<T>(input: Input, items: T[], keyOf: (item: T) => string) {
+  const limit = optionalInteger(input, 'Limit', inputError, { min: 1, max: 100 }) ?? 100;
+  const marker = decodePageToken(optionalString(input, 'NextMarker', inputError), () => invalidParameter('NEXT_MARKER', 'NextMarker'));
+  return pageOf(items, keyOf, marker, limit);
 }
