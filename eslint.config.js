@@ -22,7 +22,10 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
     },
@@ -35,9 +38,21 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  forbid(['car-orders/**'], ['**/tire-orders/**'], 'car-orders never imports tire-orders: put the contract in shared/contracts.ts'),
-  forbid(['tire-orders/**'], ['**/car-orders/**'], 'tire-orders never imports car-orders: put the contract in shared/contracts.ts'),
+  forbid(
+    ['car-orders/**'],
+    ['**/tire-orders/**'],
+    'car-orders never imports tire-orders: put the contract in shared/contracts.ts',
+  ),
+  forbid(
+    ['tire-orders/**'],
+    ['**/car-orders/**'],
+    'tire-orders never imports car-orders: put the contract in shared/contracts.ts',
+  ),
   forbid(['local/**'], ['**/cli/**'], 'local/ never imports cli/: share through the client module'),
   forbid(['cli/**'], ['**/local/**'], 'cli/ reads the runtime through the client module, not local/ internals', TESTS),
-  forbid(['client/**'], ['**/local/**', '**/cli/**'], 'client/ is shared by cli/ and the console: it imports neither local/ nor cli/'),
+  forbid(
+    ['client/**'],
+    ['**/local/**', '**/cli/**'],
+    'client/ is shared by cli/ and the console: it imports neither local/ nor cli/',
+  ),
 );

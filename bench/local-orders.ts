@@ -108,7 +108,12 @@ try {
     ),
   ];
   results.push(
-    await measure('GET /orders/{id}', total, (i) => fetch(`${d.carApiUrl}/orders/${ids[i % ids.length]}`, { headers: auth }), 200),
+    await measure(
+      'GET /orders/{id}',
+      total,
+      (i) => fetch(`${d.carApiUrl}/orders/${ids[i % ids.length]}`, { headers: auth }),
+      200,
+    ),
   );
   results.push(
     await measure(

@@ -14,11 +14,19 @@ import { tireOrdersEvents } from '../tire-orders/service.js';
 
 /** `-c key='{"a":1}'` arrives as a string, cdk.json values as JSON: accept both. */
 function fromJsonString<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (typeof value === 'string' && /^\s*[[{]/.test(value) ? JSON.parse(value) : value), schema);
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*[[{]/.test(value) ? JSON.parse(value) : value),
+    schema,
+  );
 }
 
 const SecretName = z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name');
-const SecretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, 'must be a Secrets Manager secret ARN');
+const SecretArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+    'must be a Secrets Manager secret ARN',
+  );
 /** Base URLs get a trailing "/" so paths append the same way as to CDK's stage URLs. */
 const BaseUrl = z.url({ protocol: /^https$/ }).transform((url) => (url.endsWith('/') ? url : `${url}/`));
 
@@ -40,7 +48,10 @@ export const CarMakerContext = z.strictObject({
 const Cidrs = z.preprocess(
   (value) =>
     typeof value === 'string' && !/^\s*\[/.test(value)
-      ? value.split(',').map((cidr) => cidr.trim()).filter(Boolean)
+      ? value
+          .split(',')
+          .map((cidr) => cidr.trim())
+          .filter(Boolean)
       : value,
   fromJsonString(z.array(z.string().refine(isIpv4Cidr, 'must be an IPv4 CIDR such as 203.0.113.10/32'))),
 );
@@ -55,7 +66,14 @@ export const PlatformContext = z.object({
 });
 export type PlatformContext = z.infer<typeof PlatformContext>;
 
-const CONTEXT_KEYS = ['stage', 'supplier', 'carMaker', 'partnerCidrs', 'fulfilmentDelaySeconds', 'archiveRetentionDays'] as const;
+const CONTEXT_KEYS = [
+  'stage',
+  'supplier',
+  'carMaker',
+  'partnerCidrs',
+  'fulfilmentDelaySeconds',
+  'archiveRetentionDays',
+] as const;
 
 export function readPlatformContext(app: App): PlatformContext {
   const raw = Object.fromEntries(

@@ -19,11 +19,7 @@ export { SUPPLIER_SCOPE };
  */
 
 export type CarOrdersFunction =
-  | 'createOrder'
-  | 'getOrder'
-  | 'completeOrder'
-  | 'refreshSupplierToken'
-  | 'placePendingTireOrders';
+  'createOrder' | 'getOrder' | 'completeOrder' | 'refreshSupplierToken' | 'placePendingTireOrders';
 
 /** POST /orders body. */
 export const CreateCarOrderBody = z.strictObject({
@@ -93,7 +89,7 @@ export const carOrdersService = {
     },
     refreshSupplierToken: {
       entry: 'car-orders/handlers/refresh-supplier-token.ts',
-      description: "Keeps the supplier API access token fresh in SSM (SecureString)",
+      description: 'Keeps the supplier API access token fresh in SSM (SecureString)',
       timeoutSeconds: 15,
       memoryMb: 256,
       inVpc: true,
@@ -115,7 +111,13 @@ export const carOrdersService = {
       apiKeyRequired: false,
       body: CreateCarOrderBody,
     },
-    { method: 'GET', path: '/orders/{id}', scope: 'car-orders/orders.read', function: 'getOrder', apiKeyRequired: false },
+    {
+      method: 'GET',
+      path: '/orders/{id}',
+      scope: 'car-orders/orders.read',
+      function: 'getOrder',
+      apiKeyRequired: false,
+    },
     {
       method: COMPLETION_CALLBACK.httpMethod,
       path: COMPLETION_CALLBACK.routePath,

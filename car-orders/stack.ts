@@ -19,7 +19,12 @@ import {
 } from '../shared/constructs/index.js';
 import { platformNames } from '../shared/names.js';
 import { AVAILABILITY_ZONES, networkEgress } from './infrastructure/network-egress.js';
-import { grantSupplierAccess, supplierTokenStore, type ExternalSupplier, type SupplierTokenStore } from './infrastructure/supplier-token-store.js';
+import {
+  grantSupplierAccess,
+  supplierTokenStore,
+  type ExternalSupplier,
+  type SupplierTokenStore,
+} from './infrastructure/supplier-token-store.js';
 import { carOrdersClients, carOrdersEnvironment, carOrdersService, type CarOrdersFunction } from './service.js';
 
 export type { ExternalSupplier };
@@ -62,11 +67,18 @@ export const carOrdersFunctionAccess: Record<
   },
   getOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem'] }, callsSupplier: false },
   // complete (UpdateItem), get (GetItem).
-  completeOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] }, callsSupplier: false },
+  completeOrder: {
+    orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    callsSupplier: false,
+  },
   refreshSupplierToken: { callsSupplier: true },
   // pendingPage (Query on byWorkState only), recordTireOrder / recordPlacementFailure (UpdateItem), get (GetItem).
   placePendingTireOrders: {
-    orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], queriesIndexes: ['byWorkState'] },
+    orders: {
+      access: 'actions',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      queriesIndexes: ['byWorkState'],
+    },
     callsSupplier: true,
   },
 };
@@ -97,7 +109,10 @@ export class CarOrdersStack extends Stack {
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
 
     ({ vpc: this.vpc, natEips: this.natEips } = networkEgress(this, { stage, logRetention }));
-    this.tables = mapRecord(carOrdersService.tables, (declaration, name) => new DeclaredTable(this, `${pascalCase(name)}Table`, declaration));
+    this.tables = mapRecord(
+      carOrdersService.tables,
+      (declaration, name) => new DeclaredTable(this, `${pascalCase(name)}Table`, declaration),
+    );
     const store = supplierTokenStore(this, { stage, names, ...(props.supplier ? { supplier: props.supplier } : {}) });
     this.supplierTokenKey = store.key;
     this.supplierTokenParameterName = store.tokenParameterName;
@@ -128,7 +143,10 @@ export class CarOrdersStack extends Stack {
   }
 
   /** The declared functions in the VPC, each granted exactly its carOrdersFunctionAccess. */
-  private declaredFunctions(store: SupplierTokenStore, logRetention: logs.RetentionDays): Record<CarOrdersFunction, ServiceFunction> {
+  private declaredFunctions(
+    store: SupplierTokenStore,
+    logRetention: logs.RetentionDays,
+  ): Record<CarOrdersFunction, ServiceFunction> {
     const environment = carOrdersEnvironment({
       ordersTableName: this.tables.orders.tableName,
       idempotencyTableName: this.tables.idempotency.tableName,
@@ -138,12 +156,17 @@ export class CarOrdersStack extends Stack {
     });
     const functions = mapRecord(
       carOrdersService.functions,
-      (declaration, name) => new ServiceFunction(this, pascalCase(name), { declaration, environment, vpc: this.vpc, logRetention }),
+      (declaration, name) =>
+        new ServiceFunction(this, pascalCase(name), { declaration, environment, vpc: this.vpc, logRetention }),
     );
-    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [CarOrdersFunction, (typeof carOrdersFunctionAccess)[CarOrdersFunction]][]) {
+    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [
+      CarOrdersFunction,
+      (typeof carOrdersFunctionAccess)[CarOrdersFunction],
+    ][]) {
       const role = functions[name].role;
       if (access.orders) grantTableAccess(role, this.tables.orders, carOrdersService.tables.orders, access.orders);
-      if (access.idempotency) grantTableAccess(role, this.tables.idempotency, carOrdersService.tables.idempotency, access.idempotency);
+      if (access.idempotency)
+        grantTableAccess(role, this.tables.idempotency, carOrdersService.tables.idempotency, access.idempotency);
       if (access.callsSupplier) grantSupplierAccess(this, role, store);
     }
     return functions;
@@ -155,19 +178,34 @@ export class CarOrdersStack extends Stack {
       ApiUrl: { value: this.api.url, description: 'Car orders API base URL' },
       TokenUrl: { value: this.auth.tokenUrl, description: 'OAuth 2.0 token endpoint (client_credentials)' },
       UserPoolId: { value: this.auth.userPool.userPoolId, description: 'Cognito user pool of the car API' },
-      CustomerClientId: { value: this.auth.clients.customer.client.userPoolClientId, description: 'customer app client id' },
+      CustomerClientId: {
+        value: this.auth.clients.customer.client.userPoolClientId,
+        description: 'customer app client id',
+      },
       CustomerClientSecretArn: {
         value: this.auth.clients.customer.secret.secretArn,
         description: 'Secrets Manager secret holding the customer client secret',
       },
-      SupplierCallbackClientId: { value: callback.client.userPoolClientId, description: 'supplierCallback app client id' },
+      SupplierCallbackClientId: {
+        value: callback.client.userPoolClientId,
+        description: 'supplierCallback app client id',
+      },
       SupplierCallbackClientSecretArn: {
         value: callback.secret.secretArn,
         description: 'Secrets Manager secret holding the supplierCallback client secret',
       },
-      NatEgressIps: { value: Fn.join(',', this.carMakerEndpoint.egressIps), description: 'Addresses the supplier must allowlist' },
-      SupplierConnectionParameter: { value: this.supplierConnectionParameterName, description: 'PartnerConnection JSON read at run time' },
-      SupplierTokenParameter: { value: this.supplierTokenParameterName, description: 'SecureString with the supplier access token' },
+      NatEgressIps: {
+        value: Fn.join(',', this.carMakerEndpoint.egressIps),
+        description: 'Addresses the supplier must allowlist',
+      },
+      SupplierConnectionParameter: {
+        value: this.supplierConnectionParameterName,
+        description: 'PartnerConnection JSON read at run time',
+      },
+      SupplierTokenParameter: {
+        value: this.supplierTokenParameterName,
+        description: 'SecureString with the supplier access token',
+      },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

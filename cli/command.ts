@@ -79,7 +79,11 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'DIR',
     description: 'Local runtime state directory holding runtime.json (default $B2B_STATE_DIR or ./.local)',
   },
-  region: { type: 'string', valueName: 'REGION', description: 'AWS region for --stage (default: the SDK default chain)' },
+  region: {
+    type: 'string',
+    valueName: 'REGION',
+    description: 'AWS region for --stage (default: the SDK default chain)',
+  },
   json: { type: 'boolean', description: 'Print the result as JSON on stdout (progress stays on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 };
@@ -105,7 +109,11 @@ export function parseCommandArgs(spec: CommandSpec, args: string[]): CommandInpu
       options: Object.fromEntries(
         Object.entries(options).map(([name, option]) => [
           name,
-          { type: option.type, ...(option.multiple ? { multiple: true } : {}), ...(option.short ? { short: option.short } : {}) },
+          {
+            type: option.type,
+            ...(option.multiple ? { multiple: true } : {}),
+            ...(option.short ? { short: option.short } : {}),
+          },
         ]),
       ),
       allowPositionals: true,
@@ -138,7 +146,12 @@ function checkPositionals(spec: CommandSpec, positionals: string[]): void {
   const declared = spec.positionals ?? [];
   const required = declared.filter((p) => p.required);
   if (positionals.length < required.length) {
-    throw new UsageError(`missing ${required.slice(positionals.length).map((p) => p.name).join(', ')}`);
+    throw new UsageError(
+      `missing ${required
+        .slice(positionals.length)
+        .map((p) => p.name)
+        .join(', ')}`,
+    );
   }
   const variadic = declared.some((p) => p.variadic);
   if (!variadic && positionals.length > declared.length) {
@@ -152,7 +165,10 @@ export function usageLine(spec: CommandSpec): string {
     return p.required ? name : `[${name}]`;
   });
   const options = Object.entries(spec.options ?? {}).map(([name, option]) => {
-    const flag = option.type === 'boolean' ? `--${name}` : `--${name} ${option.valueName ?? 'VALUE'}${option.multiple ? '...' : ''}`;
+    const flag =
+      option.type === 'boolean'
+        ? `--${name}`
+        : `--${name} ${option.valueName ?? 'VALUE'}${option.multiple ? '...' : ''}`;
     return option.required ? flag : `[${flag}]`;
   });
   return ['b2b', ...spec.path, ...positionals, ...options].join(' ');
@@ -200,7 +216,11 @@ export function booleanOption(input: CommandInput, name: string): boolean {
   return input.values[name] === true;
 }
 
-export function integerOption(input: CommandInput, name: string, range: { min: number; max: number; default: number }): number {
+export function integerOption(
+  input: CommandInput,
+  name: string,
+  range: { min: number; max: number; default: number },
+): number {
   const text = stringOption(input, name);
   if (text === undefined) return range.default;
   const value = Number(text);

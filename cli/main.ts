@@ -11,7 +11,12 @@ import { auditCommand } from './commands/audit.js';
 import { dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
 import { ordersFailedCommand, ordersRetryCommand, ordersTraceCommand } from './commands/orders.js';
-import { partnersListCommand, partnersOnboardCommand, partnersRevokeCommand, partnersRotateSecretCommand } from './commands/partners.js';
+import {
+  partnersListCommand,
+  partnersOnboardCommand,
+  partnersRevokeCommand,
+  partnersRotateSecretCommand,
+} from './commands/partners.js';
 import { replayCommand } from './commands/replay.js';
 import { tokenInspectCommand } from './commands/token.js';
 import { resolveTarget, type Target } from './target.js';
@@ -70,7 +75,8 @@ function mainHelp(): string {
     '',
     'Target and output (every command):',
     ...Object.entries(GLOBAL_OPTIONS).map(
-      ([name, o]) => `  ${`${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`.padEnd(22)} ${o.description}`,
+      ([name, o]) =>
+        `  ${`${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`.padEnd(22)} ${o.description}`,
     ),
     '',
     'Run "b2b <command> --help" for a command\'s options and examples.',

@@ -26,5 +26,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
 
 export function keyValues(entries: readonly [string, string | number | undefined][], indent = '  '): string[] {
   const width = Math.max(...entries.map(([key]) => key.length));
-  return entries.map(([key, value]) => `${indent}${key.padEnd(width)}  ${value === undefined || value === '' ? '-' : value}`);
+  return entries.map(
+    ([key, value]) => `${indent}${key.padEnd(width)}  ${value === undefined || value === '' ? '-' : value}`,
+  );
 }

@@ -50,7 +50,9 @@ export interface TargetOptions {
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   if (options.stage !== undefined) return targetOf(new StackLocator(options.stage, options.region));
   const env = options.env ?? process.env;
-  return targetOf(LocalLocator.open(resolve(options.cwd ?? process.cwd(), options.stateDir ?? env.B2B_STATE_DIR ?? '.local')));
+  return targetOf(
+    LocalLocator.open(resolve(options.cwd ?? process.cwd(), options.stateDir ?? env.B2B_STATE_DIR ?? '.local')),
+  );
 }
 
 export function targetOf(locator: ResourceLocator): Target {

@@ -21,7 +21,9 @@ export function parseInstant(text: string, option: string, now: Date): Date {
   if (value === 'now') return new Date(now.getTime());
   if (value.startsWith('-')) return new Date(now.getTime() - parseDuration(value.slice(1), option));
   // Date-only and date-time forms; a time without a zone is taken as UTC, never as the machine's local time.
-  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value) ? `${value}${value.length > 10 ? 'Z' : ''}` : value;
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value)
+    ? `${value}${value.length > 10 ? 'Z' : ''}`
+    : value;
   if (!/^\d{4}-\d{2}-\d{2}/.test(iso)) {
     throw new UsageError(`--${option} must be an ISO 8601 time (2026-05-01T10:00:00Z), "now" or "-2h", not "${text}"`);
   }

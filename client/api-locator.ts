@@ -1,5 +1,12 @@
 import { GetStageCommand, paginateGetRestApis, paginateGetUsagePlans } from '@aws-sdk/client-api-gateway';
-import { DescribeArchiveCommand, DescribeEventBusCommand, ListArchivesCommand, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeArchiveCommand,
+  DescribeEventBusCommand,
+  ListArchivesCommand,
+  ListRulesCommand,
+  ListTargetsByRuleCommand,
+  type Rule,
+} from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { ListIPSetsCommand } from '@aws-sdk/client-wafv2';
 import { carOrdersService } from '../car-orders/service.js';
@@ -78,7 +85,9 @@ export abstract class ApiLocator implements ResourceLocator {
       const archives = (listed.Archives ?? []).filter((a) => a.State !== 'DISABLED');
       const preferred = archives.find((a) => a.ArchiveName === this.preferredArchive()) ?? archives[0];
       if (!preferred?.ArchiveName) throw new OperatorError(`No archive on event bus ${bus.name}.`);
-      const archive = await this.clients.events.send(new DescribeArchiveCommand({ ArchiveName: preferred.ArchiveName }));
+      const archive = await this.clients.events.send(
+        new DescribeArchiveCommand({ ArchiveName: preferred.ArchiveName }),
+      );
       return {
         name: preferred.ArchiveName,
         arn: archive.ArchiveArn ?? '',
@@ -97,7 +106,8 @@ export abstract class ApiLocator implements ResourceLocator {
       let token: string | undefined;
       do {
         const page = await this.clients.events.send(new ListRulesCommand({ EventBusName: bus.name, NextToken: token }));
-        for (const rule of page.Rules ?? []) if (rule.Name && rule.Arn) rules.push(await this.ruleHandle(bus.name, rule));
+        for (const rule of page.Rules ?? [])
+          if (rule.Name && rule.Arn) rules.push(await this.ruleHandle(bus.name, rule));
         token = page.NextToken;
       } while (token);
       return rules;
@@ -105,7 +115,9 @@ export abstract class ApiLocator implements ResourceLocator {
   }
 
   private async ruleHandle(busName: string, rule: Rule): Promise<RuleHandle> {
-    const targets = await this.clients.events.send(new ListTargetsByRuleCommand({ Rule: rule.Name, EventBusName: busName }));
+    const targets = await this.clients.events.send(
+      new ListTargetsByRuleCommand({ Rule: rule.Name, EventBusName: busName }),
+    );
     return {
       name: rule.Name ?? '',
       arn: rule.Arn ?? '',
@@ -122,7 +134,9 @@ export abstract class ApiLocator implements ResourceLocator {
     const rules = await this.rules();
     const found = rules.find((rule) => rule.name === name);
     if (!found) {
-      throw new OperatorError(`No rule ${name} on the supplier's event bus; its rules are: ${rules.map((r) => r.name).join(', ') || '(none)'}.`);
+      throw new OperatorError(
+        `No rule ${name} on the supplier's event bus; its rules are: ${rules.map((r) => r.name).join(', ') || '(none)'}.`,
+      );
     }
     return found;
   }
@@ -180,7 +194,9 @@ export abstract class ApiLocator implements ResourceLocator {
       // WAFv2 has no SDK paginator; it returns a NextMarker even on the last page, so an empty page ends the list.
       let marker: string | undefined;
       do {
-        const page = await this.clients.waf.send(new ListIPSetsCommand({ Scope: 'REGIONAL', Limit: 100, NextMarker: marker }));
+        const page = await this.clients.waf.send(
+          new ListIPSetsCommand({ Scope: 'REGIONAL', Limit: 100, NextMarker: marker }),
+        );
         const set = page.IPSets?.find((item) => item.Name === name);
         if (set?.Id) return { name, id: set.Id, scope: 'REGIONAL' as const };
         marker = page.IPSets && page.IPSets.length > 0 ? page.NextMarker : undefined;
@@ -193,7 +209,9 @@ export abstract class ApiLocator implements ResourceLocator {
   accessLogGroup(company: Company): Promise<string> {
     return this.once(`accessLogs:${company}`, async () => {
       const api = await this.restApi(company);
-      const stage = await this.clients.apiGateway.send(new GetStageCommand({ restApiId: api.id, stageName: api.stageName }));
+      const stage = await this.clients.apiGateway.send(
+        new GetStageCommand({ restApiId: api.id, stageName: api.stageName }),
+      );
       const arn = stage.accessLogSettings?.destinationArn;
       const name = arn?.split(':log-group:')[1]?.replace(/:\*$/, '');
       if (!name) throw new OperatorError(`Stage ${api.stageName} of ${api.name} has no access log destination.`);
@@ -201,4 +219,3 @@ export abstract class ApiLocator implements ResourceLocator {
     });
   }
 }
-

@@ -54,7 +54,14 @@ export type AuditEntry =
       correlationId?: string;
     }
   | { kind: 'schedule'; company: string; schedule: string; function: string; outcome: 'ok' | 'error'; error?: string }
-  | { kind: 'invocation'; company: string; function: string; durationMs: number; outcome: 'ok' | 'error' | 'timeout'; error?: string };
+  | {
+      kind: 'invocation';
+      company: string;
+      function: string;
+      durationMs: number;
+      outcome: 'ok' | 'error' | 'timeout';
+      error?: string;
+    };
 
 export type TimedAuditEntry = AuditEntry & { time: string };
 

@@ -44,13 +44,19 @@ export function localClients(endpoint: string, region: string): Clients {
 
 export function stageClients(region: string | undefined): Clients {
   const config: ClientConfig = region ? { region } : {};
-  return { ...dataPlaneClients(config), logs: new CloudWatchLogsClient(config), cloudFormation: new CloudFormationClient(config) };
+  return {
+    ...dataPlaneClients(config),
+    logs: new CloudWatchLogsClient(config),
+    cloudFormation: new CloudFormationClient(config),
+  };
 }
 
 function dataPlaneClients(config: ClientConfig): Clients {
   return {
     events: new EventBridgeClient(config),
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } }),
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
     sqs: new SQSClient(config),
     ssm: new SSMClient(config),
     secrets: new SecretsManagerClient(config),

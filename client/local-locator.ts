@@ -2,8 +2,21 @@ import { join, resolve } from 'node:path';
 import { ApiLocator } from './api-locator.js';
 import { localClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
-import { COMPANIES, type Company, type FunctionLogGroup, type LocalRuntimeInfo, type RuleHandle, type UserPoolHandle } from './locator.js';
-import { AUDIT_FILE, isRunning, readRuntimeDescription, RUNTIME_FILE, type RuntimeDescription } from './runtime-description.js';
+import {
+  COMPANIES,
+  type Company,
+  type FunctionLogGroup,
+  type LocalRuntimeInfo,
+  type RuleHandle,
+  type UserPoolHandle,
+} from './locator.js';
+import {
+  AUDIT_FILE,
+  isRunning,
+  readRuntimeDescription,
+  RUNTIME_FILE,
+  type RuntimeDescription,
+} from './runtime-description.js';
 
 /**
  * A running local runtime, located by its <state-dir>/runtime.json: the names and issuers it publishes there, and

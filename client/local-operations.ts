@@ -54,16 +54,23 @@ async function call<T>(local: LocalOperationsEndpoint, operation: string, input:
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new OperatorError(`The local runtime at ${local.awsEndpoint} did not answer ${operation}: ${(error as Error).message}`);
+    throw new OperatorError(
+      `The local runtime at ${local.awsEndpoint} did not answer ${operation}: ${(error as Error).message}`,
+    );
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
-    throw new OperatorError(`${operation} failed: ${String(body.__type ?? response.status)}: ${String(body.message ?? '')}`);
+    throw new OperatorError(
+      `${operation} failed: ${String(body.__type ?? response.status)}: ${String(body.message ?? '')}`,
+    );
   }
   return body as T;
 }
 
-export function rotateSigningKeys(local: LocalOperationsEndpoint, userPoolId: string): Promise<SigningKeysView & { Rotation: KeyRotation }> {
+export function rotateSigningKeys(
+  local: LocalOperationsEndpoint,
+  userPoolId: string,
+): Promise<SigningKeysView & { Rotation: KeyRotation }> {
   return call(local, 'RotateSigningKeys', { UserPoolId: userPoolId });
 }
 
@@ -72,12 +79,18 @@ export function describeSigningKeys(local: LocalOperationsEndpoint, userPoolId: 
 }
 
 /** The archive's events with time in [start, end), as a replay of that window sends them. */
-export async function listArchivedEvents(local: LocalOperationsEndpoint, archiveName: string, start: Date, end: Date): Promise<EventBridgeEvent[]> {
+export async function listArchivedEvents(
+  local: LocalOperationsEndpoint,
+  archiveName: string,
+  start: Date,
+  end: Date,
+): Promise<EventBridgeEvent[]> {
   const result = await call<{ Events: EventBridgeEvent[]; Truncated: boolean }>(local, 'ListArchivedEvents', {
     ArchiveName: archiveName,
     StartTime: start.getTime() / 1000,
     EndTime: end.getTime() / 1000,
   });
-  if (result.Truncated) throw new OperatorError('The window holds more archived events than can be listed at once; narrow --from/--to.');
+  if (result.Truncated)
+    throw new OperatorError('The window holds more archived events than can be listed at once; narrow --from/--to.');
   return result.Events;
 }

@@ -29,21 +29,38 @@ export interface OrderTrace {
   notes: string[];
 }
 
-function recordHops(car: CarOrderRecord, tire: TireOrderRecord | undefined, withoutEventRecords: boolean): TraceHopView[] {
+function recordHops(
+  car: CarOrderRecord,
+  tire: TireOrderRecord | undefined,
+  withoutEventRecords: boolean,
+): TraceHopView[] {
   const hops: TraceHopView[] = [];
   const add = (time: string | undefined, hop: string, detail: string) => {
     if (time) hops.push({ time, hop, detail, source: 'order records' });
   };
   add(car.createdAt, 'car order created', `car order ${car.id} by client ${car.clientId ?? '-'}`);
   if (tire) {
-    add(tire.createdAt, 'tire order placed', `tire order ${tire.id} for car order ${tire.carOrderId ?? '-'} by client ${tire.clientId ?? '-'}`);
+    add(
+      tire.createdAt,
+      'tire order placed',
+      `tire order ${tire.id} for car order ${tire.carOrderId ?? '-'} by client ${tire.clientId ?? '-'}`,
+    );
     add(tire.completedAt, 'fulfilment', `tire order ${tire.id} completed by the supplier's fulfilment job`);
     // The run's start time, not the instant of PutEvents: only shown where no event record exists (AWS).
-    if (withoutEventRecords) add(tire.eventPublishedAt, 'completion event', `TireOrderCompleted for ${tire.id} published by the fulfilment run`);
+    if (withoutEventRecords)
+      add(
+        tire.eventPublishedAt,
+        'completion event',
+        `TireOrderCompleted for ${tire.id} published by the fulfilment run`,
+      );
   }
   // completedAt is the supplier's completion time carried by the callback; updatedAt is when the car maker applied it.
   if (car.status === 'OrderCompleted') {
-    add(car.updatedAt ?? car.completedAt, 'car order completed', `car order ${car.id} is OrderCompleted (tires completed ${car.completedAt ?? '-'})`);
+    add(
+      car.updatedAt ?? car.completedAt,
+      'car order completed',
+      `car order ${car.id} is OrderCompleted (tires completed ${car.completedAt ?? '-'})`,
+    );
   }
   return hops;
 }
@@ -59,9 +76,18 @@ function auditHops(local: LocalRuntimeInfo, correlationId: string): TraceHopView
   });
 }
 
-async function logGroupHops(logs: CloudWatchLogsClient, group: FunctionLogGroup, correlationId: string, since: Date): Promise<TraceHopView[]> {
+async function logGroupHops(
+  logs: CloudWatchLogsClient,
+  group: FunctionLogGroup,
+  correlationId: string,
+  since: Date,
+): Promise<TraceHopView[]> {
   const hops: TraceHopView[] = [];
-  const input = { logGroupName: group.logGroupName, startTime: since.getTime(), filterPattern: `{ $.correlationId = ${JSON.stringify(correlationId)} }` };
+  const input = {
+    logGroupName: group.logGroupName,
+    startTime: since.getTime(),
+    filterPattern: `{ $.correlationId = ${JSON.stringify(correlationId)} }`,
+  };
   for await (const page of paginateFilterLogEvents({ client: logs }, input)) {
     for (const event of page.events ?? []) {
       let line: { message?: string; level?: string };
@@ -85,7 +111,8 @@ async function functionLogHops(locator: ResourceLocator, correlationId: string, 
   const logs = locator.clients.logs;
   if (!logs) throw new OperatorError('CloudWatch Logs is only read for a deployed stage.');
   const hops: TraceHopView[] = [];
-  for (const group of await locator.functionLogGroups()) hops.push(...(await logGroupHops(logs, group, correlationId, since)));
+  for (const group of await locator.functionLogGroups())
+    hops.push(...(await logGroupHops(logs, group, correlationId, since)));
   return hops;
 }
 

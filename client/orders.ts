@@ -31,20 +31,27 @@ export interface TireOrderRecord {
 
 export async function getCarOrder(locator: ResourceLocator, id: string): Promise<CarOrderRecord | undefined> {
   const { carOrders } = await locator.tables();
-  const result = await locator.clients.dynamodb.send(new GetCommand({ TableName: carOrders, Key: { id }, ConsistentRead: true }));
+  const result = await locator.clients.dynamodb.send(
+    new GetCommand({ TableName: carOrders, Key: { id }, ConsistentRead: true }),
+  );
   return result.Item as CarOrderRecord | undefined;
 }
 
 export async function getTireOrder(locator: ResourceLocator, id: string): Promise<TireOrderRecord | undefined> {
   const { tireOrders } = await locator.tables();
-  const result = await locator.clients.dynamodb.send(new GetCommand({ TableName: tireOrders, Key: { id }, ConsistentRead: true }));
+  const result = await locator.clients.dynamodb.send(
+    new GetCommand({ TableName: tireOrders, Key: { id }, ConsistentRead: true }),
+  );
   return result.Item as TireOrderRecord | undefined;
 }
 
 const BATCH_GET_LIMIT = 100;
 
 /** The car orders with these ids that exist, by id (BatchGetItem in pages of 100, unprocessed keys retried). */
-export async function getCarOrders(locator: ResourceLocator, ids: Iterable<string>): Promise<Map<string, CarOrderRecord>> {
+export async function getCarOrders(
+  locator: ResourceLocator,
+  ids: Iterable<string>,
+): Promise<Map<string, CarOrderRecord>> {
   const { carOrders } = await locator.tables();
   const unique = [...new Set(ids)];
   const found = new Map<string, CarOrderRecord>();
@@ -62,4 +69,3 @@ export async function getCarOrders(locator: ResourceLocator, ids: Iterable<strin
   }
   return found;
 }
-

@@ -15,7 +15,10 @@ import { OperatorError } from './errors.js';
 import { COMPANIES, type Company, type FunctionLogGroup, type UserPoolHandle } from './locator.js';
 import { declaredTableIds, functionLogGroupId, type StackTemplate } from './stack-template.js';
 
-const SERVICES: Record<Company, ServiceDeclaration<string>> = { 'car-orders': carOrdersService, 'tire-orders': tireOrdersService };
+const SERVICES: Record<Company, ServiceDeclaration<string>> = {
+  'car-orders': carOrdersService,
+  'tire-orders': tireOrdersService,
+};
 
 /**
  * A deployed stage, located from its two CloudFormation stacks (`${stage}-CarOrders`, `${stage}-TireOrders`): their
@@ -74,7 +77,10 @@ export class StackLocator extends ApiLocator {
 
   userPool(company: Company): Promise<UserPoolHandle> {
     return this.once(`userPool:${company}`, async () => {
-      const [id, tokenUrl] = await Promise.all([this.stacks.output(company, 'UserPoolId'), this.stacks.output(company, 'TokenUrl')]);
+      const [id, tokenUrl] = await Promise.all([
+        this.stacks.output(company, 'UserPoolId'),
+        this.stacks.output(company, 'TokenUrl'),
+      ]);
       const region = await this.clients.cognito.config.region();
       const issuer = `https://cognito-idp.${region}.amazonaws.com/${id}`;
       return { company, id, issuer, jwksUri: `${issuer}/.well-known/jwks.json`, tokenUrl };
@@ -88,7 +94,8 @@ export class StackLocator extends ApiLocator {
         for (const [functionName, declaration] of Object.entries(SERVICES[company].functions)) {
           const logicalId = functionLogGroupId(await this.stacks.template(company), declaration);
           // A function without its own log group writes to the default /aws/lambda/<name>; not searched here.
-          if (logicalId) groups.push({ company, functionName, logGroupName: await this.stacks.physicalId(company, logicalId) });
+          if (logicalId)
+            groups.push({ company, functionName, logGroupName: await this.stacks.physicalId(company, logicalId) });
         }
       }
       return groups;
@@ -123,7 +130,8 @@ export class Stacks {
     const stackName = this.stackName(company);
     return this.once(`outputs:${stackName}`, () =>
       this.client.send(new DescribeStacksCommand({ StackName: stackName })).then(
-        (result) => Object.fromEntries((result.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+        (result) =>
+          Object.fromEntries((result.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
         (error: Error) => {
           if (/does not exist/i.test(error.message)) return undefined;
           throw new OperatorError(`DescribeStacks ${stackName} failed: ${error.message}`);
@@ -134,7 +142,8 @@ export class Stacks {
 
   async output(company: Company, key: string): Promise<string> {
     const outputs = await this.outputs(company);
-    if (!outputs) throw new OperatorError(`Stack ${this.stackName(company)} does not exist in this account and region.`);
+    if (!outputs)
+      throw new OperatorError(`Stack ${this.stackName(company)} does not exist in this account and region.`);
     const value = outputs[key];
     if (!value) throw new OperatorError(`Stack ${this.stackName(company)} has no output ${key}.`);
     return value;
@@ -172,7 +181,8 @@ export class Stacks {
   /** The physical id of a resource the template names. */
   async physicalId(company: Company, logicalId: string): Promise<string> {
     const match = (await this.resources(company)).find((resource) => resource.LogicalResourceId === logicalId);
-    if (!match?.PhysicalResourceId) throw new OperatorError(`Stack ${this.stackName(company)} has no resource ${logicalId}.`);
+    if (!match?.PhysicalResourceId)
+      throw new OperatorError(`Stack ${this.stackName(company)} has no resource ${logicalId}.`);
     return match.PhysicalResourceId;
   }
 
@@ -182,7 +192,9 @@ export class Stacks {
     if (!declaration) throw new OperatorError(`${company} declares no table ${key}.`);
     const ids = declaredTableIds(await this.template(company), declaration);
     if (ids.length !== 1) {
-      throw new OperatorError(`Stack ${this.stackName(company)} has ${ids.length} tables shaped like the declared ${key} table; expected one.`);
+      throw new OperatorError(
+        `Stack ${this.stackName(company)} has ${ids.length} tables shaped like the declared ${key} table; expected one.`,
+      );
     }
     return this.physicalId(company, ids[0]!);
   }

@@ -32,8 +32,17 @@ function keysOf(schema: unknown): { hash?: string; range?: string } {
 function isDeclaredTable(properties: Record<string, unknown>, declaration: TableDeclaration): boolean {
   const keys = keysOf(properties.KeySchema);
   if (keys.hash !== declaration.partitionKey.name || keys.range !== declaration.sortKey?.name) return false;
-  const indexes = ((properties.GlobalSecondaryIndexes as { IndexName?: string }[] | undefined) ?? []).map((i) => i.IndexName).sort();
-  if (indexes.join(',') !== declaration.indexes.map((i) => i.name).sort().join(',')) return false;
+  const indexes = ((properties.GlobalSecondaryIndexes as { IndexName?: string }[] | undefined) ?? [])
+    .map((i) => i.IndexName)
+    .sort();
+  if (
+    indexes.join(',') !==
+    declaration.indexes
+      .map((i) => i.name)
+      .sort()
+      .join(',')
+  )
+    return false;
   const ttl = (properties.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined) ?? {};
   return (ttl.Enabled ? ttl.AttributeName : undefined) === declaration.timeToLiveAttribute;
 }

@@ -30,15 +30,22 @@ export async function bootstrapClients(input: {
 }): Promise<Required<BootstrapState>> {
   const { carAuth, tireAuth, apiKeys, secrets, names } = input;
   const bootstrap = new JsonStore<BootstrapState>(join(input.stateDir, 'bootstrap.json'), () => ({}));
-  const storeSecret = (name: string, value: string) => secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+  const storeSecret = (name: string, value: string) =>
+    secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }));
   if (!bootstrap.get().customer) {
-    const created = await carAuth.createClient({ name: 'demo-customer', scopes: [...carOrdersClients.customer.scopes] });
+    const created = await carAuth.createClient({
+      name: 'demo-customer',
+      scopes: [...carOrdersClients.customer.scopes],
+    });
     bootstrap.update((s) => {
       s.customer = { clientId: created.clientId, clientSecret: created.clientSecret };
     });
   }
   if (!bootstrap.get().supplierCallbackClientId) {
-    const created = await carAuth.createClient({ name: 'supplier-callback', scopes: [...carOrdersClients.supplierCallback.scopes] });
+    const created = await carAuth.createClient({
+      name: 'supplier-callback',
+      scopes: [...carOrdersClients.supplierCallback.scopes],
+    });
     await storeSecret(names.supplierCallbackClientSecret, created.clientSecret);
     bootstrap.update((s) => {
       s.supplierCallbackClientId = created.clientId;

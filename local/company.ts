@@ -54,7 +54,11 @@ export function companyControlPlane(service: CompanyService, inputs: ControlPlan
   const apiId = apiIdOf(service.name);
   const allowlisted = service.firewall.allowlist === 'partners';
   const ipSet = allowlisted
-    ? { name: names.partnerIpSet, description: 'Partner source addresses allowed to call the API', base: inputs.partnerAllowlist }
+    ? {
+        name: names.partnerIpSet,
+        description: 'Partner source addresses allowed to call the API',
+        base: inputs.partnerAllowlist,
+      }
     : undefined;
   const plan = service.usagePlan ? { ...service.usagePlan, ...inputs.usagePlanOverride } : undefined;
   return {
@@ -150,7 +154,11 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
   return { lambda, scheduler, gateway, gatewayOptions };
 }
 
-function gatewayOptionsOf(service: CompanyService, bindings: CompanyBindings, invoke: ApiGatewayOptions['invoke']): ApiGatewayOptions {
+function gatewayOptionsOf(
+  service: CompanyService,
+  bindings: CompanyBindings,
+  invoke: ApiGatewayOptions['invoke'],
+): ApiGatewayOptions {
   const { plane } = bindings;
   const { waf, apiGateway } = bindings.controlPlane;
   return {
@@ -162,7 +170,9 @@ function gatewayOptionsOf(service: CompanyService, bindings: CompanyBindings, in
     apiId: plane.apiId,
     // Both read at every request: UpdateIPSet and UpdateRestApi + CreateDeployment change them at run time.
     waf: { defaultAction: plane.webAcl.defaultAction, allowCidrs: plane.ipSet ? waf.matcher(plane.ipSet.name) : [] },
-    ...(plane.restApi.policy ? { resourcePolicy: { deployedPolicy: () => apiGateway.deployedPolicy(plane.apiId) } } : {}),
+    ...(plane.restApi.policy
+      ? { resourcePolicy: { deployedPolicy: () => apiGateway.deployedPolicy(plane.apiId) } }
+      : {}),
     authorizer: { issuer: bindings.auth.issuer, jwksUri: bindings.auth.jwksUri },
     ...(plane.usagePlan ? { usagePlan: plane.usagePlan, apiKeys: bindings.apiKeys } : {}),
     invoke,

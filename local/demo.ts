@@ -62,14 +62,21 @@ try {
   const tokenResponse = await fetch(runtime.carTokenUrl, {
     method: 'POST',
     headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'car-orders/orders.write car-orders/orders.read' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: 'car-orders/orders.write car-orders/orders.read',
+    }),
   });
-  if (!tokenResponse.ok) throw new Error(`customer token refused: ${tokenResponse.status} ${await tokenResponse.text()}`);
+  if (!tokenResponse.ok)
+    throw new Error(`customer token refused: ${tokenResponse.status} ${await tokenResponse.text()}`);
   const { access_token: token, expires_in: expiresIn } = (await tokenResponse.json()) as {
     access_token: string;
     expires_in: number;
   };
-  say('customer token', `client ${runtime.customer.clientId}: access token for ${expiresIn}s from ${runtime.carTokenUrl}`);
+  say(
+    'customer token',
+    `client ${runtime.customer.clientId}: access token for ${expiresIn}s from ${runtime.carTokenUrl}`,
+  );
 
   const create = await fetch(`${runtime.carApiUrl}/orders`, {
     method: 'POST',
@@ -83,14 +90,18 @@ try {
   });
   const order = (await create.json()) as { id: string; status: string; tireOrderId?: string };
   if (create.status !== 201) throw new Error(`order refused: ${create.status} ${JSON.stringify(order)}`);
-  say('car order', `201 ${order.id} ${order.status}${order.tireOrderId ? ` tire order ${order.tireOrderId}` : ''} (correlation ${correlationId})`);
+  say(
+    'car order',
+    `201 ${order.id} ${order.status}${order.tireOrderId ? ` tire order ${order.tireOrderId}` : ''} (correlation ${correlationId})`,
+  );
 
   const auditPath = join(stateDir, 'audit.jsonl');
   const shown = new Set<string>();
   const deadline = Date.now() + 120_000;
   let status = order.status;
   while (status !== 'OrderCompleted') {
-    if (Date.now() > deadline) throw new Error(`order ${order.id} did not complete within 120 s (last status ${status})`);
+    if (Date.now() > deadline)
+      throw new Error(`order ${order.id} did not complete within 120 s (last status ${status})`);
     await new Promise((r) => setTimeout(r, 250));
     const entries = readAuditEntries(auditPath);
     for (const hop of traceOf(entries, correlationId)) {
@@ -104,16 +115,24 @@ try {
           .filter((e) => e.kind === 'token' && e.outcome === 'issued' && e.clientId === caller && e.time <= hop.time)
           .at(-1);
         if (token?.kind === 'token') {
-          say('supplier token', `client ${token.clientId} from ${token.sourceIp}: ${token.scope} (issued ${token.time})`);
+          say(
+            'supplier token',
+            `client ${token.clientId} from ${token.sourceIp}: ${token.scope} (issued ${token.time})`,
+          );
         }
       }
       say(hop.hop, hop.detail);
     }
-    const read = await fetch(`${runtime.carApiUrl}/orders/${order.id}`, { headers: { Authorization: `Bearer ${token}` } });
+    const read = await fetch(`${runtime.carApiUrl}/orders/${order.id}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const current = (await read.json()) as { status: string; completedAt?: string };
     if (current.status !== status) {
       status = current.status;
-      say('car order', `${order.id} is now ${status}${current.completedAt ? ` (completed ${current.completedAt})` : ''}`);
+      say(
+        'car order',
+        `${order.id} is now ${status}${current.completedAt ? ` (completed ${current.completedAt})` : ''}`,
+      );
     }
   }
   say('done', `order ${order.id} completed end to end in ${((Date.now() - started) / 1000).toFixed(1)} s`);

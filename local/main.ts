@@ -79,7 +79,9 @@ function logLevel(): LogLevel {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 if (nodeMajor < 24) {
-  console.log(`note: Node ${process.versions.node} works; Node 24 is recommended (the Lambdas run nodejs24.x; see .nvmrc)`);
+  console.log(
+    `note: Node ${process.versions.node} works; Node 24 is recommended (the Lambdas run nodejs24.x; see .nvmrc)`,
+  );
 }
 
 const ports = LOCAL_DEFAULTS.ports;
@@ -99,7 +101,12 @@ let runtime: LocalRuntime;
 let output: ConsoleLog | undefined;
 try {
   if (values.fresh) rmSync(stateDir, { recursive: true, force: true });
-  output = new ConsoleLog({ stateDir, level: quiet ? 'ERROR' : logLevel(), verbose, ...(quiet ? { out: () => undefined } : {}) });
+  output = new ConsoleLog({
+    stateDir,
+    level: quiet ? 'ERROR' : logLevel(),
+    verbose,
+    ...(quiet ? { out: () => undefined } : {}),
+  });
   runtime = await startLocalRuntime({
     stateDir,
     ports: requestedPorts,
@@ -123,7 +130,9 @@ console.log(
   `ready car-api=${d.carApiUrl} tire-api=${d.tireApiUrl} car-token=${d.carTokenUrl} tire-token=${d.tireTokenUrl} ` +
     `aws=${d.awsEndpoint} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
 );
-const stopFollowing = quiet ? () => undefined : followAudit(resolve(d.stateDir, 'audit.jsonl'), (line) => log.notice(line));
+const stopFollowing = quiet
+  ? () => undefined
+  : followAudit(resolve(d.stateDir, 'audit.jsonl'), (line) => log.notice(line));
 
 let stopping = false;
 const stop = async (signal: string) => {

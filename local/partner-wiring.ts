@@ -23,7 +23,12 @@ export async function writeConnectionForCarMaker(
     apiKeySecretId: names.tireApiKeySecret,
   });
   await ssm.send(
-    new PutParameterCommand({ Name: names.supplierConnectionParameter, Type: 'String', Value: JSON.stringify(connection), Overwrite: true }),
+    new PutParameterCommand({
+      Name: names.supplierConnectionParameter,
+      Type: 'String',
+      Value: JSON.stringify(connection),
+      Overwrite: true,
+    }),
   );
 }
 

@@ -22,7 +22,13 @@ import { createSsmService } from './aws/ssm.js';
 import { ensureTables } from './aws/tables.js';
 import { LocalWaf } from './aws/wafv2.js';
 import { bootstrapClients } from './bootstrap.js';
-import { companyControlPlane, startCompany, type CompanyControlPlane, type CompanyService, type RunningCompany } from './company.js';
+import {
+  companyControlPlane,
+  startCompany,
+  type CompanyControlPlane,
+  type CompanyService,
+  type RunningCompany,
+} from './company.js';
 import { LOCAL_DEFAULTS } from './config.js';
 import { ApiKeyRegistry } from './gateway/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
@@ -173,11 +179,28 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   const planeInputs = { stage: LOCAL_STAGE, names, partnerAllowlist: supplierAllowlist };
   const planes = {
     car: companyControlPlane(carOrdersService, planeInputs),
-    tire: companyControlPlane(tireOrdersService, { ...planeInputs, ...(options.usagePlan ? { usagePlanOverride: options.usagePlan } : {}) }),
+    tire: companyControlPlane(tireOrdersService, {
+      ...planeInputs,
+      ...(options.usagePlan ? { usagePlanOverride: options.usagePlan } : {}),
+    }),
   };
   const controlPlane = localControlPlane(stateDir, Object.values(planes), apiKeys);
-  const common = { stage: LOCAL_STAGE, repoRoot: settings.repoRoot, stateDir, host: settings.host, audit, controlPlane, apiKeys };
-  const shared = { ...common, timeScale: settings.timeScale, log: settings.log, onClose: closers.add, ...(options.logSink ? { logSink: options.logSink } : {}) };
+  const common = {
+    stage: LOCAL_STAGE,
+    repoRoot: settings.repoRoot,
+    stateDir,
+    host: settings.host,
+    audit,
+    controlPlane,
+    apiKeys,
+  };
+  const shared = {
+    ...common,
+    timeScale: settings.timeScale,
+    log: settings.log,
+    onClose: closers.add,
+    ...(options.logSink ? { logSink: options.logSink } : {}),
+  };
   // Side by side (the bundles build in parallel); both settle before a failure is thrown, so close() finds both.
   const [car, tire] = await allSettledOrThrow([
     startCompany(carOrdersService, {
@@ -198,17 +221,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   ]);
   addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge);
 
-  await writeConnectionForCarMaker(aws.ssm, names, { apiUrl: tire.gateway.url, tokenUrl: auth.tireAuth.tokenUrl, clientId: state.carMakerClientId });
-  await wireCompletionCallback({
-    ...aws,
-    names,
-    orderingClientId: state.carMakerClientId,
-    carApiUrl: options.callbackApiUrl ?? car.gateway.url,
-    carTokenUrl: auth.carAuth.tokenUrl,
-    callbackClientId: state.supplierCallbackClientId,
-    egressAddress: settings.supplierEventsEgress,
-    ...(options.callbackRetryPolicy ? { retryPolicy: options.callbackRetryPolicy } : {}),
-  });
+  await linkCompanies({ aws, names, state, auth, car, tire, settings, options });
   if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
 
   const description = describeRuntime(settings, {
@@ -220,10 +233,44 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     tireApiKey: apiKeys.revealValue(state.tireApiKeyId),
     supplierAllowlist,
   });
+  writeRuntimeFile(stateDir, description, closers);
+  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, close: closers.close };
+}
+
+/** As the stacks link them: the supplier writes where its API is for the car maker, and calls the car maker back. */
+async function linkCompanies(input: {
+  aws: Awaited<ReturnType<typeof startAwsServices>>;
+  names: LocalNames;
+  state: Awaited<ReturnType<typeof bootstrapClients>>;
+  auth: Awaited<ReturnType<typeof startAuthorizationServers>>;
+  car: RunningCompany;
+  tire: RunningCompany;
+  settings: Settings;
+  options: LocalRuntimeOptions;
+}): Promise<void> {
+  const { aws, names, state, auth, car, tire, settings, options } = input;
+  await writeConnectionForCarMaker(aws.ssm, names, {
+    apiUrl: tire.gateway.url,
+    tokenUrl: auth.tireAuth.tokenUrl,
+    clientId: state.carMakerClientId,
+  });
+  await wireCompletionCallback({
+    ...aws,
+    names,
+    orderingClientId: state.carMakerClientId,
+    carApiUrl: options.callbackApiUrl ?? car.gateway.url,
+    carTokenUrl: auth.carAuth.tokenUrl,
+    callbackClientId: state.supplierCallbackClientId,
+    egressAddress: settings.supplierEventsEgress,
+    ...(options.callbackRetryPolicy ? { retryPolicy: options.callbackRetryPolicy } : {}),
+  });
+}
+
+/** .local/runtime.json (0600: it holds the demo customer's secret), removed again on close. */
+function writeRuntimeFile(stateDir: string, description: RuntimeDescription, closers: Closers): void {
   const runtimeFile = join(stateDir, 'runtime.json');
   writeFileSync(runtimeFile, JSON.stringify(description, null, 2), { mode: 0o600 });
   closers.first(() => rmSync(runtimeFile, { force: true }));
-  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, close: closers.close };
 }
 
 async function allSettledOrThrow<T>(promises: [Promise<T>, Promise<T>]): Promise<[T, T]> {
@@ -243,11 +290,20 @@ async function startAwsServices(settings: Settings, audit: AuditLog, closers: Cl
     host: settings.host,
     port: settings.ports.aws,
     stateDir,
-    services: [createSsmService(stateDir), createSecretsManagerService(stateDir), sqs, createEventBridgeService(bridge)],
+    services: [
+      createSsmService(stateDir),
+      createSecretsManagerService(stateDir),
+      sqs,
+      createEventBridgeService(bridge),
+    ],
   });
   closers.add(() => endpoint.close());
   const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const clients = { dynamodb: new DynamoDBClient(sdk), ssm: new SSMClient(sdk), secrets: new SecretsManagerClient(sdk) };
+  const clients = {
+    dynamodb: new DynamoDBClient(sdk),
+    ssm: new SSMClient(sdk),
+    secrets: new SecretsManagerClient(sdk),
+  };
   closers.add(() => Object.values(clients).forEach((client) => client.destroy()));
   return { bridge, sqs, endpoint, ...clients };
 }
@@ -257,7 +313,12 @@ async function startAwsServices(settings: Settings, audit: AuditLog, closers: Cl
  * and token lifetime. Client secrets are also kept sealed with the state directory's at-rest key, so
  * DescribeUserPoolClient can return them as Cognito does.
  */
-async function startAuthorizationServers(settings: Settings, options: LocalRuntimeOptions, audit: AuditLog, closers: Closers) {
+async function startAuthorizationServers(
+  settings: Settings,
+  options: LocalRuntimeOptions,
+  audit: AuditLog,
+  closers: Closers,
+) {
   const secretCipher = AtRestCipher.forStateDir(settings.stateDir);
   const start = async (service: CompanyService, port: number) => {
     const server = await startAuthorizationServer({
@@ -330,7 +391,9 @@ function localCarEnvironment(names: LocalNames, options: LocalRuntimeOptions): R
       supplierTokenParameter: names.supplierTokenParameter,
       supplierTokenKeyId: names.supplierTokenKeyAlias,
     }),
-    ...(options.pendingGraceSeconds !== undefined ? { PENDING_GRACE_SECONDS: String(options.pendingGraceSeconds) } : {}),
+    ...(options.pendingGraceSeconds !== undefined
+      ? { PENDING_GRACE_SECONDS: String(options.pendingGraceSeconds) }
+      : {}),
   };
 }
 

@@ -3,6 +3,9 @@
  * address locally) as a /32, plus any further partner CIDRs. The tire stack feeds it to the WAF IP set and the
  * resource policy; the local runtime feeds it to the local WAF and resource policy. One function, both readers.
  */
-export function partnerAllowlistCidrs(carMakerEgressIps: readonly string[], partnerCidrs: readonly string[] = []): string[] {
+export function partnerAllowlistCidrs(
+  carMakerEgressIps: readonly string[],
+  partnerCidrs: readonly string[] = [],
+): string[] {
   return [...carMakerEgressIps.map((ip) => `${ip}/32`), ...partnerCidrs];
 }

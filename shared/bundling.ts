@@ -11,7 +11,8 @@ export const lambdaBundling = {
   minify: true,
   sourcemap: true,
   mainFields: ['module', 'main'],
-  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   /** Bundle the AWS SDK too, so the code that runs is the code that was tested. */
   external: [] as string[],
 };

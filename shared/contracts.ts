@@ -46,7 +46,10 @@ export const TireOrderCompletedDetail = z.strictObject({
   carOrderId: OrderId,
   status: TireOrderStatus,
   completedAt: z.iso.datetime(),
-  correlationId: z.string().regex(/^[\w.:-]{1,128}$/).optional(),
+  correlationId: z
+    .string()
+    .regex(/^[\w.:-]{1,128}$/)
+    .optional(),
 });
 export type TireOrderCompletedDetail = z.infer<typeof TireOrderCompletedDetail>;
 

@@ -12,7 +12,7 @@ import { resourcesOf, synthesizeTestPlatform } from './support/platform.js';
  * runtime only are not in the templates: CloudFormation names those).
  */
 
-describe('scopes are typed from each service\'s own scope map', () => {
+describe("scopes are typed from each service's own scope map", () => {
   it('a route, a client or a contract naming an undeclared scope does not compile', () => {
     const route: RouteDeclaration<CarOrdersFunction, CarOrdersScope> = {
       method: 'GET',
@@ -29,13 +29,19 @@ describe('scopes are typed from each service\'s own scope map', () => {
     // The contracts between the companies are scopes of the company that grants them.
     const callbackScope: CarOrdersScope = COMPLETION_CALLBACK.scope;
     const supplierScopes: readonly TireOrdersScope[] = SUPPLIER_SCOPES;
-    expect([route.scope, foreign, client.scopes[0]]).toEqual(['car-orders/orders.raed', 'tire-orders/orders.read', 'tire-orders/orders.delete']);
+    expect([route.scope, foreign, client.scopes[0]]).toEqual([
+      'car-orders/orders.raed',
+      'tire-orders/orders.read',
+      'tire-orders/orders.delete',
+    ]);
     expect(carOrdersService.routes.map((r) => r.scope)).toContain(callbackScope);
     expect(supplierScopes.every((scope) => tireOrdersService.routes.some((r) => r.scope === scope))).toBe(true);
   });
 
-  it('the completion callback lands on the car maker\'s declared route for it', () => {
-    const route = carOrdersService.routes.find((r) => r.path === COMPLETION_CALLBACK.routePath && r.method === COMPLETION_CALLBACK.httpMethod);
+  it("the completion callback lands on the car maker's declared route for it", () => {
+    const route = carOrdersService.routes.find(
+      (r) => r.path === COMPLETION_CALLBACK.routePath && r.method === COMPLETION_CALLBACK.httpMethod,
+    );
     expect(route?.scope).toBe(COMPLETION_CALLBACK.scope);
   });
 });
@@ -53,20 +59,28 @@ describe('names (shared/names.ts) against the synthesized stacks', () => {
         clientSecretName: 'partners/tires/client-secret',
       },
     });
-    templates = [platform.car!, platform.tire!, outsideSupplier.car!].map((template) => JSON.stringify(template.toJSON()));
-    tables = [platform.car!, platform.tire!].flatMap((template) => Object.values(resourcesOf(template, 'AWS::DynamoDB::Table')));
+    templates = [platform.car!, platform.tire!, outsideSupplier.car!].map((template) =>
+      JSON.stringify(template.toJSON()),
+    );
+    tables = [platform.car!, platform.tire!].flatMap((template) =>
+      Object.values(resourcesOf(template, 'AWS::DynamoDB::Table')),
+    );
   }, 300_000);
   let tables: { Properties?: Record<string, unknown> }[];
 
   it('every name the module says the stacks give is in a template (a physical name, an environment value or an ARN)', () => {
     const { carOrdersStack, tireOrdersStack, ...resourceNames } = stackNamedResources('qa');
-    const missing = Object.entries(resourceNames).filter(([, name]) => !templates.some((template) => template.includes(JSON.stringify(name).slice(1, -1))));
+    const missing = Object.entries(resourceNames).filter(
+      ([, name]) => !templates.some((template) => template.includes(JSON.stringify(name).slice(1, -1))),
+    );
     expect(missing).toEqual([]);
     expect([carOrdersStack, tireOrdersStack]).toEqual(['qa-CarOrders', 'qa-TireOrders']);
   });
 
   it('the names kept for the local runtime only are CloudFormation-generated on AWS (no template holds them)', () => {
-    const inTemplates = Object.entries(cfnNamedResources('qa')).filter(([, name]) => templates.some((template) => template.includes(name)));
+    const inTemplates = Object.entries(cfnNamedResources('qa')).filter(([, name]) =>
+      templates.some((template) => template.includes(name)),
+    );
     expect(inTemplates).toEqual([]);
     // The tables in particular have no TableName: naming one now would replace it.
     expect(tables.length).toBeGreaterThan(0);
@@ -75,9 +89,15 @@ describe('names (shared/names.ts) against the synthesized stacks', () => {
 });
 
 describe('partner resource names (what the CLI creates)', () => {
-  it('are the names the CLI has always used, under the supplier\'s stage prefix', () => {
+  it("are the names the CLI has always used, under the supplier's stage prefix", () => {
     const names = partnerResourceNames('dev');
-    expect([names.partnerRecordPath, names.partnerRecord('abc'), names.partnerClientSecret('acme'), names.partnerApiKeySecret('acme'), names.partnerApiKey('acme')]).toEqual([
+    expect([
+      names.partnerRecordPath,
+      names.partnerRecord('abc'),
+      names.partnerClientSecret('acme'),
+      names.partnerApiKeySecret('acme'),
+      names.partnerApiKey('acme'),
+    ]).toEqual([
       '/dev/tire-orders/partners/',
       '/dev/tire-orders/partners/abc',
       'dev/tire-orders/partners/acme/client-secret',

@@ -62,7 +62,9 @@ function identityOf(template: { toJSON(): Record<string, any> }): StackIdentity 
       identity.hashNamed[resource.Type] = (identity.hashNamed[resource.Type] ?? 0) + 1;
       continue;
     }
-    const names = Object.fromEntries(Object.entries(resource.Properties ?? {}).filter(([key]) => NAME_PROPERTY.test(key)));
+    const names = Object.fromEntries(
+      Object.entries(resource.Properties ?? {}).filter(([key]) => NAME_PROPERTY.test(key)),
+    );
     identity.resources[logicalId] = { type: resource.Type, ...(Object.keys(names).length ? { names } : {}) };
   }
   for (const [outputId, output] of Object.entries((json.Outputs ?? {}) as Record<string, { Export?: unknown }>)) {
@@ -75,7 +77,10 @@ function currentIdentity(): Record<string, Record<string, StackIdentity>> {
   return Object.fromEntries(
     Object.entries(CONFIGS).map(([name, context]) => {
       const { car, tire } = synthesizeTestPlatform(context);
-      return [name, { ...(car ? { carOrders: identityOf(car) } : {}), ...(tire ? { tireOrders: identityOf(tire) } : {}) }];
+      return [
+        name,
+        { ...(car ? { carOrders: identityOf(car) } : {}), ...(tire ? { tireOrders: identityOf(tire) } : {}) },
+      ];
     }),
   );
 }
@@ -96,13 +101,19 @@ describe('deploy identity (logical ids and physical names)', () => {
 
   it('records the resources whose replacement would lose data or break a partner', () => {
     const committed = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as ReturnType<typeof currentIdentity>;
-    const types = (stack: StackIdentity | undefined) => new Set(Object.values(stack?.resources ?? {}).map((r) => r.type));
+    const types = (stack: StackIdentity | undefined) =>
+      new Set(Object.values(stack?.resources ?? {}).map((r) => r.type));
     const car = types(committed.default?.carOrders);
     const tire = types(committed.default?.tireOrders);
     for (const type of ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::EC2::EIP', 'AWS::KMS::Alias']) {
       expect(car.has(type), type).toBe(true);
     }
-    for (const type of ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::Events::Rule', 'AWS::Events::EventBus']) {
+    for (const type of [
+      'AWS::DynamoDB::Table',
+      'AWS::Cognito::UserPool',
+      'AWS::Events::Rule',
+      'AWS::Events::EventBus',
+    ]) {
       expect(tire.has(type), type).toBe(true);
     }
   });

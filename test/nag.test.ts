@@ -80,7 +80,8 @@ function runAwsSolutions(scope: IConstruct): { report: PolicyValidationPluginRep
 
 function describeViolations(report: PolicyValidationPluginReport): string[] {
   return report.violations.map(
-    (violation) => `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    (violation) =>
+      `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
   );
 }
 
@@ -106,7 +107,9 @@ describe('cdk-nag AwsSolutions', () => {
   for (const [name, context] of Object.entries(PARTNER_CONFIGS)) {
     describe(name, () => {
       const { platform } = buildTestPlatform(context);
-      const stacks = [platform.carOrders, platform.tireOrders].filter((stack): stack is NonNullable<typeof stack> => !!stack);
+      const stacks = [platform.carOrders, platform.tireOrders].filter(
+        (stack): stack is NonNullable<typeof stack> => !!stack,
+      );
 
       for (const stack of stacks) {
         it(`${stack.stackName}: no unacknowledged AwsSolutions errors or warnings`, () => {

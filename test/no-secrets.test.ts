@@ -49,11 +49,15 @@ describe('no secret values in the synthesized app', () => {
   });
 
   it('finds no literal or random-looking secret in any template, output or parameter', () => {
-    for (const [name, template] of Object.entries(templates)) expect(scanTemplateForSecrets(name, template)).toEqual([]);
+    for (const [name, template] of Object.entries(templates))
+      expect(scanTemplateForSecrets(name, template)).toEqual([]);
   });
 
   it('Cognito client secrets reach Secrets Manager only as GetAtt of the app client', () => {
-    const secrets = [...resourcesOfType(car, 'AWS::SecretsManager::Secret'), ...resourcesOfType(tire, 'AWS::SecretsManager::Secret')];
+    const secrets = [
+      ...resourcesOfType(car, 'AWS::SecretsManager::Secret'),
+      ...resourcesOfType(tire, 'AWS::SecretsManager::Secret'),
+    ];
     const clientSecrets = secrets.filter(([, secret]) => secret.Properties.SecretString !== undefined);
     expect(clientSecrets).toHaveLength(3);
     for (const [, secret] of clientSecrets) {
@@ -65,7 +69,9 @@ describe('no secret values in the synthesized app', () => {
     const secretId = firstIdOf(tire, 'AWS::SecretsManager::Secret', (secret) => secret.Properties.GenerateSecretString);
     expect(tire.Resources[secretId].Properties.SecretString).toBeUndefined();
     const apiKey = tire.Resources[firstIdOf(tire, 'AWS::ApiGateway::ApiKey')];
-    expect(apiKey.Properties.Value).toEqual({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] });
+    expect(apiKey.Properties.Value).toEqual({
+      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']],
+    });
   });
 
   it('the EventBridge connection reads the client secret as a dynamic reference', () => {
@@ -112,7 +118,10 @@ describe('the scanner catches what it is meant to catch', () => {
     const template = clone();
     const id = firstIdOf(template, 'AWS::SecretsManager::Secret', (secret) => secret.Properties.SecretString);
     template.Resources[id].Properties.SecretString = 'short-but-literal';
-    expect(scanTemplateForSecrets('planted', template)).toContainEqual({ where: `planted/${id}.SecretString`, why: 'secret value is not a reference' });
+    expect(scanTemplateForSecrets('planted', template)).toContainEqual({
+      where: `planted/${id}.SecretString`,
+      why: 'secret value is not a reference',
+    });
   });
 
   it('a literal API key and a literal connection secret', () => {
@@ -120,7 +129,8 @@ describe('the scanner catches what it is meant to catch', () => {
     const keyId = firstIdOf(template, 'AWS::ApiGateway::ApiKey');
     template.Resources[keyId].Properties.Value = 'partner-api-key-value-1234';
     const connectionId = firstIdOf(template, 'AWS::Events::Connection');
-    template.Resources[connectionId].Properties.AuthParameters.OAuthParameters.ClientParameters.ClientSecret = 'literal';
+    template.Resources[connectionId].Properties.AuthParameters.OAuthParameters.ClientParameters.ClientSecret =
+      'literal';
     const findings = scanTemplateForSecrets('planted', template).map((finding) => finding.where);
     expect(findings).toContain(`planted/${keyId}.Value`);
     expect(findings).toContain(`planted/${connectionId}.AuthParameters.OAuthParameters.ClientParameters.ClientSecret`);
@@ -149,7 +159,10 @@ describe('the scanner catches what it is meant to catch', () => {
 
 describe('no secrets in CDK context', () => {
   it('cdk.json context holds no secret-looking keys or values', () => {
-    const context = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+    const context = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')).context as Record<
+      string,
+      unknown
+    >;
     const text = JSON.stringify(context);
     expect(looksRandom(text)).toEqual([]);
     for (const key of Object.keys(context)) expect(key).not.toMatch(/secret|password|token|api.?key/i);
@@ -171,9 +184,11 @@ describe('no secrets in CDK context', () => {
       clientId: 'tire-supplier',
       clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partners/cars/client-secret-AbCdEf',
     };
-    expect(() => buildTestPlatform({ carMaker: { ...carMaker, clientSecret: PLANTED }, partnerCidrs: ['192.0.2.1/32'] })).toThrow(/Unrecognized key/);
-    expect(() => buildTestPlatform({ carMaker: { ...carMaker, clientSecretArn: PLANTED }, partnerCidrs: ['192.0.2.1/32'] })).toThrow(
-      /secret ARN/,
-    );
+    expect(() =>
+      buildTestPlatform({ carMaker: { ...carMaker, clientSecret: PLANTED }, partnerCidrs: ['192.0.2.1/32'] }),
+    ).toThrow(/Unrecognized key/);
+    expect(() =>
+      buildTestPlatform({ carMaker: { ...carMaker, clientSecretArn: PLANTED }, partnerCidrs: ['192.0.2.1/32'] }),
+    ).toThrow(/secret ARN/);
   });
 });

@@ -18,9 +18,16 @@ import {
 describe('requestModelSchema (zod -> API Gateway draft-4 model)', () => {
   it('keeps every constraint of a strict object, nested arrays and unions', () => {
     const schema = z.strictObject({
-      id: z.string().regex(/^[a-z]+$/).min(2).max(8),
+      id: z
+        .string()
+        .regex(/^[a-z]+$/)
+        .min(2)
+        .max(8),
       count: z.number().int().min(1).max(5).default(1),
-      tags: z.array(z.enum(['a', 'b'])).max(3).optional(),
+      tags: z
+        .array(z.enum(['a', 'b']))
+        .max(3)
+        .optional(),
       either: z.union([z.strictObject({ a: z.string() }), z.strictObject({ b: z.number() })]),
       scalar: z.union([z.string(), z.number()]),
     });
@@ -38,8 +45,18 @@ describe('requestModelSchema (zod -> API Gateway draft-4 model)', () => {
         },
         either: {
           anyOf: [
-            { type: apigateway.JsonSchemaType.OBJECT, properties: { a: { type: apigateway.JsonSchemaType.STRING } }, required: ['a'], additionalProperties: false },
-            { type: apigateway.JsonSchemaType.OBJECT, properties: { b: { type: apigateway.JsonSchemaType.NUMBER } }, required: ['b'], additionalProperties: false },
+            {
+              type: apigateway.JsonSchemaType.OBJECT,
+              properties: { a: { type: apigateway.JsonSchemaType.STRING } },
+              required: ['a'],
+              additionalProperties: false,
+            },
+            {
+              type: apigateway.JsonSchemaType.OBJECT,
+              properties: { b: { type: apigateway.JsonSchemaType.NUMBER } },
+              required: ['b'],
+              additionalProperties: false,
+            },
           ],
         },
         scalar: { type: [apigateway.JsonSchemaType.STRING, apigateway.JsonSchemaType.NUMBER] },
@@ -63,14 +80,19 @@ describe('requestModelSchema (zod -> API Gateway draft-4 model)', () => {
   it('refuses keywords it would otherwise drop', () => {
     expect(() => toApiGatewaySchema({ type: 'string', contentEncoding: 'base64' }, '#')).toThrow(/contentEncoding/);
     expect(() => toApiGatewaySchema({ $ref: '#/definitions/x' }, '#')).toThrow(/\$ref/);
-    expect(() => toApiGatewaySchema({ $schema: 'https://json-schema.org/draft/2020-12/schema' }, '#')).toThrow(/draft-04/);
+    expect(() => toApiGatewaySchema({ $schema: 'https://json-schema.org/draft/2020-12/schema' }, '#')).toThrow(
+      /draft-04/,
+    );
   });
 });
 
 describe('PartnerAllowlist', () => {
   it('derives the IP set and the resource policy from one list', () => {
     const stack = new Stack(new App(), 'Allowlist');
-    const allowlist = new PartnerAllowlist(stack, 'Partners', { name: 'partners', cidrs: ['192.0.2.1/32', '198.51.100.0/24'] });
+    const allowlist = new PartnerAllowlist(stack, 'Partners', {
+      name: 'partners',
+      cidrs: ['192.0.2.1/32', '198.51.100.0/24'],
+    });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::WAFv2::IPSet', { Addresses: ['192.0.2.1/32', '198.51.100.0/24'] });
     const [allow, deny] = allowlist.policyStatements().map((statement) => stack.resolve(statement.toStatementJson()));
@@ -87,7 +109,8 @@ describe('PartnerAllowlist', () => {
     expect(() => new PartnerAllowlist(stack, 'Empty', { name: 'x', cidrs: [] })).toThrow(/at least one CIDR/);
     expect(() => new PartnerAllowlist(stack, 'Bad', { name: 'x', cidrs: ['192.0.2.1'] })).toThrow(/not an IPv4 CIDR/);
     expect(isIpv4Cidr('10.0.0.0/8')).toBe(true);
-    for (const bad of ['256.0.0.1/32', '10.0.0.0/33', '2001:db8::/32', '10.0.0/24']) expect(isIpv4Cidr(bad)).toBe(false);
+    for (const bad of ['256.0.0.1/32', '10.0.0.0/33', '2001:db8::/32', '10.0.0/24'])
+      expect(isIpv4Cidr(bad)).toBe(false);
   });
 });
 
@@ -97,7 +120,14 @@ describe('ApiFirewall', () => {
     const api = new apigateway.RestApi(stack, 'Api');
     api.root.addMethod('GET');
     expect(
-      () => new ApiFirewall(stack, 'Waf', { name: 'x', stage: api.deploymentStage, defaultAction: 'block', managedRuleGroups: [], rateLimitPer5Minutes: 100 }),
+      () =>
+        new ApiFirewall(stack, 'Waf', {
+          name: 'x',
+          stage: api.deploymentStage,
+          defaultAction: 'block',
+          managedRuleGroups: [],
+          rateLimitPer5Minutes: 100,
+        }),
     ).toThrow(/needs an allowlist/);
   });
 });
@@ -105,7 +135,9 @@ describe('ApiFirewall', () => {
 describe('grantTableAccess', () => {
   it('grants Query on exactly the named declared index, and refuses an undeclared one', () => {
     const stack = new Stack(new App(), 'Grants');
-    const table = new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });
+    const table = new dynamodb.Table(stack, 'Table', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const declaration = {
       description: 'test',
@@ -122,7 +154,9 @@ describe('grantTableAccess', () => {
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.any(String), 'Arn'] }, '/index/byState']] },
       }),
     ]);
-    expect(() => grantTableAccess(role, table, declaration, { access: 'read', queriesIndexes: ['byOther'] })).toThrow(/byOther/);
+    expect(() => grantTableAccess(role, table, declaration, { access: 'read', queriesIndexes: ['byOther'] })).toThrow(
+      /byOther/,
+    );
   });
 });
 
@@ -130,6 +164,7 @@ describe('assertStage', () => {
   it('accepts short lowercase DNS-safe stages only', () => {
     expect(assertStage('dev')).toBe('dev');
     expect(assertStage('pr-42')).toBe('pr-42');
-    for (const bad of ['', 'Dev', '1dev', 'dev_1', 'a'.repeat(21)]) expect(() => assertStage(bad)).toThrow(/must match/);
+    for (const bad of ['', 'Dev', '1dev', 'dev_1', 'a'.repeat(21)])
+      expect(() => assertStage(bad)).toThrow(/must match/);
   });
 });

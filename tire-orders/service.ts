@@ -85,7 +85,13 @@ export const tireOrdersService = {
       apiKeyRequired: true,
       body: PlaceTireOrderRequest,
     },
-    { method: 'GET', path: '/orders/{id}', scope: 'tire-orders/orders.read', function: 'getOrder', apiKeyRequired: true },
+    {
+      method: 'GET',
+      path: '/orders/{id}',
+      scope: 'tire-orders/orders.read',
+      function: 'getOrder',
+      apiKeyRequired: true,
+    },
   ],
   schedules: [
     {

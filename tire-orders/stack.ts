@@ -48,7 +48,10 @@ export interface TireOrdersStackProps extends StackProps {
 
 export const DEFAULT_FULFILMENT_DELAY_SECONDS = 120;
 
-export const tireOrdersFunctionAccess: Record<TireOrdersFunction, { tireOrders: TableAccess; publishesEvents: boolean }> = {
+export const tireOrdersFunctionAccess: Record<
+  TireOrdersFunction,
+  { tireOrders: TableAccess; publishesEvents: boolean }
+> = {
   placeOrder: { tireOrders: { access: 'readWrite' }, publishesEvents: false },
   getOrder: { tireOrders: { access: 'read' }, publishesEvents: false },
   // Pages through the orders awaiting fulfilment or their completion event.
@@ -94,7 +97,10 @@ export class TireOrdersStack extends Stack {
       orderingClientId: this.auth.clients.carMaker.client.userPoolClientId,
       ...(props.archiveRetentionDays !== undefined ? { archiveRetentionDays: props.archiveRetentionDays } : {}),
     }));
-    this.functions = this.declaredFunctions(props.fulfilmentDelaySeconds ?? DEFAULT_FULFILMENT_DELAY_SECONDS, logRetention);
+    this.functions = this.declaredFunctions(
+      props.fulfilmentDelaySeconds ?? DEFAULT_FULFILMENT_DELAY_SECONDS,
+      logRetention,
+    );
 
     // One CIDR list for both the WAF IP set and the resource policy.
     this.allowlist = new PartnerAllowlist(this, 'PartnerAllowlist', {
@@ -132,7 +138,10 @@ export class TireOrdersStack extends Stack {
     this.addOutputs(carMakerApiKey);
   }
 
-  private declaredFunctions(fulfilmentDelaySeconds: number, logRetention: logs.RetentionDays): Record<TireOrdersFunction, ServiceFunction> {
+  private declaredFunctions(
+    fulfilmentDelaySeconds: number,
+    logRetention: logs.RetentionDays,
+  ): Record<TireOrdersFunction, ServiceFunction> {
     const environment = tireOrdersEnvironment({
       tireOrdersTableName: this.table.tableName,
       eventBusName: this.eventBus.eventBusName,
@@ -142,7 +151,10 @@ export class TireOrdersStack extends Stack {
       tireOrdersService.functions,
       (declaration, name) => new ServiceFunction(this, pascalCase(name), { declaration, environment, logRetention }),
     );
-    for (const [name, access] of Object.entries(tireOrdersFunctionAccess) as [TireOrdersFunction, (typeof tireOrdersFunctionAccess)[TireOrdersFunction]][]) {
+    for (const [name, access] of Object.entries(tireOrdersFunctionAccess) as [
+      TireOrdersFunction,
+      (typeof tireOrdersFunctionAccess)[TireOrdersFunction],
+    ][]) {
       const fn = functions[name];
       grantTableAccess(fn.role, this.table, tireOrdersService.tables.tireOrders, access.tireOrders);
       if (access.publishesEvents) this.eventBus.grantPutEventsTo(fn.role);
@@ -156,7 +168,10 @@ export class TireOrdersStack extends Stack {
       name: names.usagePlan,
       description: tireOrdersService.usagePlan.description,
       throttle: tireOrdersService.usagePlan.throttle,
-      quota: { limit: tireOrdersService.usagePlan.quota.limit, period: apigateway.Period[tireOrdersService.usagePlan.quota.period] },
+      quota: {
+        limit: tireOrdersService.usagePlan.quota.limit,
+        period: apigateway.Period[tireOrdersService.usagePlan.quota.period],
+      },
       apiStages: [{ api: this.api.restApi, stage: this.api.stage }],
     });
     const carMakerApiKey = new apigateway.ApiKey(this, 'CarMakerApiKey', {
@@ -176,12 +191,24 @@ export class TireOrdersStack extends Stack {
       TokenUrl: { value: this.auth.tokenUrl, description: 'OAuth 2.0 token endpoint (client_credentials)' },
       UserPoolId: { value: this.auth.userPool.userPoolId, description: 'Cognito user pool of the tire API' },
       CarMakerClientId: { value: carMakerClient.client.userPoolClientId, description: 'carMaker app client id' },
-      CarMakerClientSecretArn: { value: carMakerClient.secret.secretArn, description: 'Secret holding the carMaker client secret' },
+      CarMakerClientSecretArn: {
+        value: carMakerClient.secret.secretArn,
+        description: 'Secret holding the carMaker client secret',
+      },
       CarMakerApiKeyId: { value: carMakerApiKey.keyId, description: 'API Gateway API key id of the car maker' },
-      CarMakerApiKeySecretArn: { value: this.apiKeySecret.secretArn, description: 'Secret holding the car maker API key' },
-      CarMakerConnectionParameter: { value: this.connectionParameter.parameterName, description: 'PartnerConnection JSON for the car maker' },
+      CarMakerApiKeySecretArn: {
+        value: this.apiKeySecret.secretArn,
+        description: 'Secret holding the car maker API key',
+      },
+      CarMakerConnectionParameter: {
+        value: this.connectionParameter.parameterName,
+        description: 'PartnerConnection JSON for the car maker',
+      },
       EventBusName: { value: this.eventBus.eventBusName, description: 'Tire orders event bus' },
-      CallbackDeadLetterQueueUrl: { value: this.callbackDeadLetterQueue.queueUrl, description: 'Undeliverable completion callbacks' },
+      CallbackDeadLetterQueueUrl: {
+        value: this.callbackDeadLetterQueue.queueUrl,
+        description: 'Undeliverable completion callbacks',
+      },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

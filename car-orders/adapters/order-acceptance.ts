@@ -26,7 +26,9 @@ export interface Invocation {
 
 /** Whether a stored order is the one this request asks for (same client, same body). */
 function isSameOrder(stored: CarOrder, wanted: CarOrder): boolean {
-  return stored.clientId === wanted.clientId && stored.carType === wanted.carType && stored.quantity === wanted.quantity;
+  return (
+    stored.clientId === wanted.clientId && stored.carType === wanted.carType && stored.quantity === wanted.quantity
+  );
 }
 
 /**

@@ -95,7 +95,9 @@ export class OrdersTable {
   }
 
   async get(id: string): Promise<CarOrder | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
     return result.Item === undefined ? undefined : toCarOrder(result.Item);
   }
 
@@ -110,7 +112,8 @@ export class OrdersTable {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id },
-          UpdateExpression: 'SET #status = :tiresOrdered, tireOrderId = :tireOrderId, updatedAt = :now REMOVE workState, dueAt',
+          UpdateExpression:
+            'SET #status = :tiresOrdered, tireOrderId = :tireOrderId, updatedAt = :now REMOVE workState, dueAt',
           ConditionExpression: '#status = :submitted AND attribute_not_exists(tireOrderId)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -175,7 +178,9 @@ export class OrdersTable {
     change: PlacementFailureChange,
   ): Promise<boolean> {
     const countIs = (attribute: string, placeholder: string, value: number | undefined) =>
-      value === undefined || value === 0 ? `(attribute_not_exists(${attribute}) OR ${attribute} = :zero)` : `${attribute} = ${placeholder}`;
+      value === undefined || value === 0
+        ? `(attribute_not_exists(${attribute}) OR ${attribute} = :zero)`
+        : `${attribute} = ${placeholder}`;
     const values: Record<string, unknown> = {
       ':submitted': 'OrderSubmitted',
       ':awaiting': AWAITING_TIRE_ORDER,

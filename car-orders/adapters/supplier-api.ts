@@ -66,7 +66,11 @@ export class SupplierApi {
    *   each call's timeout is the lesser of timeoutMs and what is left, and nothing is started with less than
    *   MIN_CALL_MS left (SupplierUnavailableError: the retry job places the order later).
    */
-  async placeTireOrder(request: PlaceTireOrderRequest, correlationId: string, budget?: TimeBudget): Promise<TireOrderView> {
+  async placeTireOrder(
+    request: PlaceTireOrderRequest,
+    correlationId: string,
+    budget?: TimeBudget,
+  ): Promise<TireOrderView> {
     let connection: PartnerConnection;
     let apiKey: string | undefined;
     let token: string;
@@ -120,7 +124,8 @@ export class SupplierApi {
     correlationId: string,
     budget: TimeBudget | undefined,
   ): Promise<{ status: number; text: string }> {
-    const timeoutMs = budget === undefined ? this.deps.timeoutMs : budget.callTimeoutMs(this.deps.timeoutMs, MIN_CALL_MS);
+    const timeoutMs =
+      budget === undefined ? this.deps.timeoutMs : budget.callTimeoutMs(this.deps.timeoutMs, MIN_CALL_MS);
     if (timeoutMs === undefined) {
       throw new SupplierUnavailableError('Not calling the supplier: no time left in this invocation');
     }
@@ -141,7 +146,8 @@ export class SupplierApi {
       });
       return { status: response.status, text: await response.text() };
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+      const reason =
+        (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
       throw new SupplierUnavailableError(`Supplier unreachable: ${reason}`, undefined, { cause: error });
     }
   }
@@ -155,7 +161,10 @@ export class SupplierApi {
       throw new SupplierUnavailableError(`Supplier answered ${status}`, status);
     }
     if (status !== 200 && status !== 201) {
-      throw new SupplierRejectedError(`Supplier refused the tire order with ${status}: ${problemDetailOf(text)}`, status);
+      throw new SupplierRejectedError(
+        `Supplier refused the tire order with ${status}: ${problemDetailOf(text)}`,
+        status,
+      );
     }
     let body: unknown;
     try {
@@ -166,7 +175,10 @@ export class SupplierApi {
     const parsed = TireOrderView.safeParse(body);
     if (!parsed.success || parsed.data.carOrderId !== request.carOrderId) {
       // A supplier answering 2xx with something else is failing; treat it like an outage and try again later.
-      throw new SupplierUnavailableError(`Supplier answered ${status} without a tire order for ${request.carOrderId}`, status);
+      throw new SupplierUnavailableError(
+        `Supplier answered ${status} without a tire order for ${request.carOrderId}`,
+        status,
+      );
     }
     return parsed.data;
   }

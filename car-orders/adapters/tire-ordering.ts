@@ -1,4 +1,9 @@
-import { placementFailureChange, TIRE_ORDER_FAILED, type CarOrder, type PlacementFailureKind } from '../domain/car-order.js';
+import {
+  placementFailureChange,
+  TIRE_ORDER_FAILED,
+  type CarOrder,
+  type PlacementFailureKind,
+} from '../domain/car-order.js';
 import type { TimeBudget } from '../domain/time-budget.js';
 import type { OrdersTable } from './orders-table.js';
 import { count, logger } from './powertools.js';
@@ -61,7 +66,11 @@ export async function placeTireOrder(order: CarOrder, deps: PlaceTireOrderDepend
       return failed('unavailable', 'transient', error.message);
     }
     if (error instanceof SupplierRejectedError) {
-      logger.error('Supplier refused the tire order', { carOrderId: order.id, reason: error.message, status: error.status });
+      logger.error('Supplier refused the tire order', {
+        carOrderId: order.id,
+        reason: error.message,
+        status: error.status,
+      });
       return failed('refused', 'refused', error.message);
     }
     logger.error('Placing the tire order failed', error as Error);

@@ -13,5 +13,7 @@ export const CAR_ORDER_ID_NAMESPACE = '3f1c8a52-6b0e-4d7a-9c41-2e5b7d9f0a63';
  * lands on the same item; two clients using the same key get different ids. Without a key, a random UUID.
  */
 export function carOrderIdFor(clientId: string, idempotencyKey: string | undefined): string {
-  return idempotencyKey === undefined ? randomUUID() : nameBasedUuid(CAR_ORDER_ID_NAMESPACE, [clientId, idempotencyKey]);
+  return idempotencyKey === undefined
+    ? randomUUID()
+    : nameBasedUuid(CAR_ORDER_ID_NAMESPACE, [clientId, idempotencyKey]);
 }

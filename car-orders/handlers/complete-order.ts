@@ -21,7 +21,10 @@ const MAX_ATTEMPTS = 3;
 const env = readEnvironment(['ORDERS_TABLE_NAME']);
 const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
 
-function refusal(decision: Exclude<CompletionDecision, { outcome: 'complete' | 'already-completed' }>, id: string): HttpError {
+function refusal(
+  decision: Exclude<CompletionDecision, { outcome: 'complete' | 'already-completed' }>,
+  id: string,
+): HttpError {
   return decision.outcome === 'not-found'
     ? new HttpError(404, `Car order ${id} not found`)
     : new HttpError(409, decision.reason);

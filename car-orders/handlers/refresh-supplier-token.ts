@@ -33,7 +33,11 @@ export const handler = async (_event: unknown, context: Context): Promise<TokenR
     const { reason } = decision;
     const token = await supplier.tokenSource.fetchToken();
     await supplier.tokenStore.write(token);
-    const summary: TokenRefreshSummary = { refreshed: true, reason, expiresAt: new Date(token.expiresAt).toISOString() };
+    const summary: TokenRefreshSummary = {
+      refreshed: true,
+      reason,
+      expiresAt: new Date(token.expiresAt).toISOString(),
+    };
     logger.info('Supplier token refreshed', summary);
     return summary;
   } catch (error) {

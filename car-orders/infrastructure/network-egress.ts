@@ -16,7 +16,10 @@ export interface NetworkEgress {
  * Network and egress: a two-AZ VPC whose private subnets leave through NAT gateways on the car maker's own Elastic
  * IPs, with flow logs. Created in `scope` (the stack) under the ids it always had (NatEip1, Vpc, VpcFlowLogs).
  */
-export function networkEgress(scope: Construct, props: { stage: string; logRetention: logs.RetentionDays }): NetworkEgress {
+export function networkEgress(
+  scope: Construct,
+  props: { stage: string; logRetention: logs.RetentionDays },
+): NetworkEgress {
   const natEips = Array.from(
     { length: AVAILABILITY_ZONES },
     (_, i) =>
@@ -39,7 +42,10 @@ export function networkEgress(scope: Construct, props: { stage: string; logReten
   if (vpc.availabilityZones.length !== AVAILABILITY_ZONES) {
     throw new Error(`expected ${AVAILABILITY_ZONES} availability zones, got ${vpc.availabilityZones.length}`);
   }
-  const flowLogGroup = new logs.LogGroup(scope, 'VpcFlowLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  const flowLogGroup = new logs.LogGroup(scope, 'VpcFlowLogs', {
+    retention: props.logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
   vpc.addFlowLog('FlowLog', {
     destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
     trafficType: ec2.FlowLogTrafficType.ALL,

@@ -73,7 +73,11 @@ export function supplierTokenStore(
 export function grantSupplierAccess(scope: Construct, role: iam.IRole, store: SupplierTokenStore): void {
   const tokenParameterArn = parameterArn(scope, store.tokenParameterName);
   const statements = [
-    { sid: 'ReadSupplierConnection', actions: ['ssm:GetParameter'], resources: [parameterArn(scope, store.connectionParameterName)] },
+    {
+      sid: 'ReadSupplierConnection',
+      actions: ['ssm:GetParameter'],
+      resources: [parameterArn(scope, store.connectionParameterName)],
+    },
     {
       sid: 'ReadSupplierCredentials',
       actions: ['secretsmanager:GetSecretValue'],

@@ -81,7 +81,9 @@ export async function readAudit(target: Target, query: AuditQuery): Promise<Audi
 }
 
 function humanAudit(result: AuditResult): string[] {
-  const failures = result.records.filter((r) => r.outcome === 'refused' || (r.status !== undefined && r.status >= 400)).length;
+  const failures = result.records.filter(
+    (r) => r.outcome === 'refused' || (r.status !== undefined && r.status >= 400),
+  ).length;
   const lines = [
     `${result.records.length} entr${result.records.length === 1 ? 'y' : 'ies'}${result.truncated ? ' (most recent; more exist)' : ''}, ` +
       `${failures} refused or failed, from ${result.source}`,
@@ -111,16 +113,24 @@ export const auditCommand: CommandSpec = {
   summary: 'Every token issued or refused and every API call, failures included',
   description: [
     'Lists, oldest first: token requests (issued or refused, with the error) and calls to either API (time,',
-    'client, source address, method, path, status and which stage answered). Locally from the runtime\'s audit',
-    'log; on AWS from both API stages\' access logs (tokens: see CloudTrail Token_POST events).',
+    "client, source address, method, path, status and which stage answered). Locally from the runtime's audit",
+    "log; on AWS from both API stages' access logs (tokens: see CloudTrail Token_POST events).",
   ],
   options: {
-    since: { type: 'string', valueName: 'TIME', description: 'Only entries at or after TIME (ISO 8601, "now", "-15m")' },
+    since: {
+      type: 'string',
+      valueName: 'TIME',
+      description: 'Only entries at or after TIME (ISO 8601, "now", "-15m")',
+    },
     until: { type: 'string', valueName: 'TIME', description: 'Only entries before TIME' },
     client: { type: 'string', valueName: 'ID', description: 'Only entries of this app client id' },
     limit: { type: 'string', valueName: 'N', description: 'At most N entries, the most recent (default 1000)' },
   },
-  examples: ['b2b audit --since -15m', 'b2b audit --client 4f8k2example --json', 'b2b audit --stage dev --since 2026-05-01T10:00:00Z'],
+  examples: [
+    'b2b audit --since -15m',
+    'b2b audit --client 4f8k2example --json',
+    'b2b audit --stage dev --since 2026-05-01T10:00:00Z',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const now = context.now();
     const sinceText = stringOption(input, 'since');

@@ -76,7 +76,9 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
     ...(attribute('ERROR_CODE') ? { errorCode: attribute('ERROR_CODE') } : {}),
     ...(attribute('ERROR_MESSAGE') ? { errorMessage: attribute('ERROR_MESSAGE') } : {}),
     ...(retryAttempts !== undefined ? { retryAttempts: Number(retryAttempts) } : {}),
-    ...(attribute('EXHAUSTED_RETRY_CONDITION') ? { exhaustedRetryCondition: attribute('EXHAUSTED_RETRY_CONDITION') } : {}),
+    ...(attribute('EXHAUSTED_RETRY_CONDITION')
+      ? { exhaustedRetryCondition: attribute('EXHAUSTED_RETRY_CONDITION') }
+      : {}),
     ...(attribute('RULE_ARN') ? { ruleArn: attribute('RULE_ARN') } : {}),
     ...(attribute('TARGET_ARN') ? { targetArn: attribute('TARGET_ARN') } : {}),
   };
@@ -88,7 +90,8 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
   }
   const id = text(body?.id);
   const time = text(body?.time);
-  if (!id || !time || Number.isNaN(Date.parse(time))) return { ...letter, unreadable: 'the message body is not an EventBridge event' };
+  if (!id || !time || Number.isNaN(Date.parse(time)))
+    return { ...letter, unreadable: 'the message body is not an EventBridge event' };
   const detail = (body.detail ?? {}) as Record<string, unknown>;
   const event: DeadLetterEvent = {
     id,
@@ -111,7 +114,12 @@ function publicView({ receiptHandle: _receiptHandle, ...letter }: ReceivedDeadLe
  * Receives up to `max` messages, each hidden for `visibilitySeconds` so a repeated receive does not return it again
  * (SQS has no "peek"); callers release or delete every message they received.
  */
-async function receive(target: Target, queueUrl: string, max: number, visibilitySeconds: number): Promise<ReceivedDeadLetter[]> {
+async function receive(
+  target: Target,
+  queueUrl: string,
+  max: number,
+  visibilitySeconds: number,
+): Promise<ReceivedDeadLetter[]> {
   const letters = new Map<string, ReceivedDeadLetter>();
   while (letters.size < max) {
     const result = await target.clients.sqs.send(
@@ -139,7 +147,13 @@ async function receive(target: Target, queueUrl: string, max: number, visibility
 async function release(target: Target, queueUrl: string, letters: readonly ReceivedDeadLetter[]): Promise<void> {
   for (const letter of letters) {
     try {
-      await target.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+      await target.clients.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: letter.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
     } catch (error) {
       // Its visibility timeout already ran out: it is visible again anyway.
       if ((error as Error).name !== 'MessageNotInflight') throw error;
@@ -161,7 +175,10 @@ export interface DeadLetterList {
 export async function listDeadLetters(target: Target, max: number): Promise<DeadLetterList> {
   const queueUrl = await target.resources.deadLetterQueueUrl();
   const attributes = await target.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   const letters = await receive(target, queueUrl, max, 30);
   await release(target, queueUrl, letters);
@@ -208,7 +225,8 @@ interface Candidate {
 /** Dead-lettered events of one rule, grouped into windows of nearby event times (one replay each). */
 function replayWindows(candidates: Candidate[]): { rule: RuleHandle; from: Date; to: Date; members: Candidate[] }[] {
   const byRule = new Map<string, Candidate[]>();
-  for (const candidate of candidates) byRule.set(candidate.rule.arn, [...(byRule.get(candidate.rule.arn) ?? []), candidate]);
+  for (const candidate of candidates)
+    byRule.set(candidate.rule.arn, [...(byRule.get(candidate.rule.arn) ?? []), candidate]);
   const windows: { rule: RuleHandle; from: Date; to: Date; members: Candidate[] }[] = [];
   for (const members of byRule.values()) {
     const sorted = [...members].sort((a, b) => Date.parse(a.event.time) - Date.parse(b.event.time));
@@ -237,14 +255,29 @@ interface ReplayRun {
 }
 
 /** Which received messages can be redriven (an event of a rule on the bus) and which are skipped, with why. */
-function sortLetters(letters: readonly ReceivedDeadLetter[], rules: readonly RuleHandle[], busName: string): { skipped: RedriveItem[]; candidates: Candidate[] } {
+function sortLetters(
+  letters: readonly ReceivedDeadLetter[],
+  rules: readonly RuleHandle[],
+  busName: string,
+): { skipped: RedriveItem[]; candidates: Candidate[] } {
   const skipped: RedriveItem[] = [];
   const candidates: Candidate[] = [];
   for (const letter of letters) {
     const rule = rules.find((r) => r.arn === letter.ruleArn);
-    if (!letter.event) skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: letter.unreadable ?? 'no event' });
+    if (!letter.event)
+      skipped.push({
+        ...publicView(letter),
+        outcome: 'skipped',
+        removed: false,
+        reason: letter.unreadable ?? 'no event',
+      });
     else if (!rule) {
-      skipped.push({ ...publicView(letter), outcome: 'skipped', removed: false, reason: `its rule ${letter.ruleArn ?? '(none)'} is not on bus ${busName}` });
+      skipped.push({
+        ...publicView(letter),
+        outcome: 'skipped',
+        removed: false,
+        reason: `its rule ${letter.ruleArn ?? '(none)'} is not on bus ${busName}`,
+      });
     } else candidates.push({ letter, event: letter.event, rule, outcome: 'pending' });
   }
   return { skipped, candidates };
@@ -272,7 +305,9 @@ async function startRedriveReplays(
   const replays: ReplayRun[] = [];
   for (const window of replayWindows([...toReplay])) {
     const name = newReplayName('b2b-redrive', new Date());
-    progress(`Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`);
+    progress(
+      `Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`,
+    );
     await startReplay(target, {
       name,
       description: `b2b dlq redrive of ${window.members.map((m) => m.event.id).join(' ')}`,
@@ -287,13 +322,24 @@ async function startRedriveReplays(
   return replays;
 }
 
-async function followRedriveReplays(target: Target, replays: ReplayRun[], toReplay: readonly Candidate[], deadline: number, progress: (line: string) => void): Promise<void> {
+async function followRedriveReplays(
+  target: Target,
+  replays: ReplayRun[],
+  toReplay: readonly Candidate[],
+  deadline: number,
+  progress: (line: string) => void,
+): Promise<void> {
   for (const replay of replays) {
-    const final = await followReplay(target, replay.name, { from: new Date(replay.from), to: new Date(replay.to) }, {
-      deadline,
-      intervalMs: target.local ? 200 : 5_000,
-      onProgress: (p) => progress(`  ${replay.name}: ${p.state}${p.stateReason ? ` - ${p.stateReason}` : ''}`),
-    });
+    const final = await followReplay(
+      target,
+      replay.name,
+      { from: new Date(replay.from), to: new Date(replay.to) },
+      {
+        deadline,
+        intervalMs: target.local ? 200 : 5_000,
+        onProgress: (p) => progress(`  ${replay.name}: ${p.state}${p.stateReason ? ` - ${p.stateReason}` : ''}`),
+      },
+    );
     replay.state = final.state;
     if (final.state !== 'COMPLETED' && final.state !== 'RUNNING' && final.state !== 'STARTING') {
       for (const member of toReplay.filter((c) => c.replayName === replay.name)) {
@@ -305,12 +351,18 @@ async function followRedriveReplays(target: Target, replays: ReplayRun[], toRepl
 }
 
 /** A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy. */
-async function dropFailedCopies(target: Target, queueUrl: string, ours: ReadonlySet<string>, toReplay: readonly Candidate[]): Promise<void> {
+async function dropFailedCopies(
+  target: Target,
+  queueUrl: string,
+  ours: ReadonlySet<string>,
+  toReplay: readonly Candidate[],
+): Promise<void> {
   const fresh = await receive(target, queueUrl, 100, 30);
   const others: ReceivedDeadLetter[] = [];
   for (const copy of fresh) {
     const replayName = copy.event?.replayName;
-    const candidate = replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
+    const candidate =
+      replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
     if (candidate) {
       candidate.outcome = 'failed';
       candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
@@ -347,7 +399,10 @@ async function confirmFromOrders(target: Target, toReplay: readonly Candidate[])
   for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
     if (!candidate.event.carOrderId) continue;
     const order = await getCarOrder(target.resources, candidate.event.carOrderId);
-    if (order?.status === 'OrderCompleted' && (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)) {
+    if (
+      order?.status === 'OrderCompleted' &&
+      (!candidate.event.tireOrderId || order.tireOrderId === candidate.event.tireOrderId)
+    ) {
       candidate.outcome = 'delivered';
       candidate.reason = `car order ${order.id} is OrderCompleted${order.completedAt ? ` (completed ${order.completedAt})` : ''}`;
     }
@@ -373,7 +428,13 @@ async function awaitDeliveries(
 }
 
 /** Deletes the delivered messages, releases every other one read, and lists what happened to each. */
-async function settleLetters(target: Target, queueUrl: string, letters: readonly ReceivedDeadLetter[], skipped: RedriveItem[], candidates: readonly Candidate[]): Promise<RedriveItem[]> {
+async function settleLetters(
+  target: Target,
+  queueUrl: string,
+  letters: readonly ReceivedDeadLetter[],
+  skipped: RedriveItem[],
+  candidates: readonly Candidate[],
+): Promise<RedriveItem[]> {
   const items: RedriveItem[] = [...skipped];
   for (const candidate of candidates) {
     const removed = candidate.outcome === 'delivered';
@@ -405,7 +466,11 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
   const deadline = Date.now() + options.timeoutMs;
   const queueUrl = await target.resources.deadLetterQueueUrl();
-  const [bus, archive, rules] = await Promise.all([target.resources.eventBus(), target.resources.archive(), target.resources.rules()]);
+  const [bus, archive, rules] = await Promise.all([
+    target.resources.eventBus(),
+    target.resources.archive(),
+    target.resources.rules(),
+  ]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
   const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
   const { skipped, candidates } = sortLetters(letters, rules, bus.name);
@@ -449,9 +514,7 @@ function humanList(result: DeadLetterList): string[] {
 }
 
 function humanRedrive(result: RedriveResult): string[] {
-  const lines = [
-    `Redrive from ${result.queueUrl}: ${result.delivered} delivered and removed, ${result.kept} kept`,
-  ];
+  const lines = [`Redrive from ${result.queueUrl}: ${result.delivered} delivered and removed, ${result.kept} kept`];
   if (result.items.length > 0) {
     lines.push(
       '',
@@ -464,12 +527,24 @@ function humanRedrive(result: RedriveResult): string[] {
     );
   }
   if (result.replays.length > 0) {
-    lines.push('', 'Replays:', ...result.replays.map((r) => `  ${r.name}  rule ${r.rule}  ${r.from} .. ${r.to}  ${r.state}`));
+    lines.push(
+      '',
+      'Replays:',
+      ...result.replays.map((r) => `  ${r.name}  rule ${r.rule}  ${r.from} .. ${r.to}  ${r.state}`),
+    );
   }
   if (result.alsoResent) {
     lines.push(
       '',
-      ...keyValues([['also re-sent', `${result.alsoResent} event(s) of the same seconds, already applied (the callback is idempotent)`]], ''),
+      ...keyValues(
+        [
+          [
+            'also re-sent',
+            `${result.alsoResent} event(s) of the same seconds, already applied (the callback is idempotent)`,
+          ],
+        ],
+        '',
+      ),
     );
   }
   for (const note of result.notes) lines.push('', `Note: ${note}`);
@@ -498,18 +573,25 @@ export const dlqRedriveCommand: CommandSpec = {
   summary: 'Send dead-lettered callbacks through the API destination again; remove only those delivered',
   description: [
     "Each message's event is replayed from the bus archive to the rule it failed for only (StartReplay with",
-    "FilterArns), so it goes through the same API destination, OAuth connection, retry policy and dead-letter",
+    'FilterArns), so it goes through the same API destination, OAuth connection, retry policy and dead-letter',
     'queue. A message is deleted only once its delivery is confirmed; the others stay, with the reason. Events of',
-    'the same second are re-sent to that rule too; the car maker\'s callback is idempotent, so they change nothing.',
+    "the same second are re-sent to that rule too; the car maker's callback is idempotent, so they change nothing.",
   ],
   options: {
     max: { type: 'string', valueName: 'N', description: 'Redrive at most N messages (default 100)' },
-    timeout: { type: 'string', valueName: 'SECONDS', description: 'How long to wait for the deliveries (default 120 local, 900 on a stage)' },
+    timeout: {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'How long to wait for the deliveries (default 120 local, 900 on a stage)',
+    },
   },
   examples: ['b2b dlq redrive', 'b2b dlq redrive --max 10', 'b2b dlq redrive --stage dev --timeout 600 --json'],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const max = integerOption(input, 'max', { min: 1, max: 1000, default: 100 });
-    const timeoutSeconds = stringOption(input, 'timeout') === undefined ? undefined : integerOption(input, 'timeout', { min: 1, max: 43_000, default: 0 });
+    const timeoutSeconds =
+      stringOption(input, 'timeout') === undefined
+        ? undefined
+        : integerOption(input, 'timeout', { min: 1, max: 43_000, default: 0 });
     const target = await context.target();
     // A replay on AWS can take minutes to start and runs in one-minute slices of event time.
     const timeoutMs = (timeoutSeconds ?? (target.kind === 'aws' ? 900 : 120)) * 1000;

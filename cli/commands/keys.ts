@@ -1,5 +1,12 @@
 import type { KeyRotation, SigningKeyState } from '../../client/local-operations.js';
-import { OperatorError, stringOption, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+import {
+  OperatorError,
+  stringOption,
+  UsageError,
+  type CommandContext,
+  type CommandResult,
+  type CommandSpec,
+} from '../command.js';
 import { describeSigningKeys, rotateSigningKeys } from '../../client/local-operations.js';
 import { table } from '../output.js';
 import type { Company, Target } from '../target.js';

@@ -37,11 +37,18 @@ export const ordersTraceCommand: CommandSpec = {
     'Joins everything recorded about the order by its correlation id: the customer request, the tire order, the',
     "supplier's fulfilment, the completion event, each delivery attempt of the API destination, and the callback.",
   ],
-  positionals: [{ name: 'CAR_ORDER_ID', description: 'The car order id (as returned by POST /orders)', required: true }],
-  examples: ['b2b orders trace 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88', 'b2b orders trace 6f1c2e0a-... --json', 'b2b orders trace 6f1c2e0a-... --stage dev'],
+  positionals: [
+    { name: 'CAR_ORDER_ID', description: 'The car order id (as returned by POST /orders)', required: true },
+  ],
+  examples: [
+    'b2b orders trace 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88',
+    'b2b orders trace 6f1c2e0a-... --json',
+    'b2b orders trace 6f1c2e0a-... --stage dev',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const id = input.positionals[0]!;
-    if (!OrderId.safeParse(id).success) throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
+    if (!OrderId.safeParse(id).success)
+      throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
     const trace = await traceOrder((await context.target()).resources, id);
     return { data: trace, human: humanTrace(trace) };
   },
@@ -159,7 +166,9 @@ export interface RetryResult {
 async function notFailedReason(target: Target, table: OrdersTable, id: string): Promise<string> {
   const order = await table.get(id);
   if (order === undefined) return `not a failed order (no car order ${id} on ${target.label})`;
-  const state = [order.status, order.workState, order.tireOrderId ? `tire order ${order.tireOrderId}` : undefined].filter(Boolean).join(', ');
+  const state = [order.status, order.workState, order.tireOrderId ? `tire order ${order.tireOrderId}` : undefined]
+    .filter(Boolean)
+    .join(', ');
   return `not a failed order (${state})`;
 }
 
@@ -186,16 +195,30 @@ export const ordersRetryCommand: CommandSpec = {
     'PlacePendingTireOrders takes it on its next run after its grace period (PENDING_GRACE_SECONDS, 30 s).',
     'Exit code 1 if any id was not a failed order.',
   ],
-  positionals: [{ name: 'CAR_ORDER_ID', description: 'Car order ids as listed by "b2b orders failed"', required: true, variadic: true }],
-  examples: ['b2b orders retry 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88', 'b2b orders retry ID1 ID2 --json', 'b2b orders retry 6f1c2e0a-... --stage dev'],
+  positionals: [
+    {
+      name: 'CAR_ORDER_ID',
+      description: 'Car order ids as listed by "b2b orders failed"',
+      required: true,
+      variadic: true,
+    },
+  ],
+  examples: [
+    'b2b orders retry 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88',
+    'b2b orders retry ID1 ID2 --json',
+    'b2b orders retry 6f1c2e0a-... --stage dev',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     for (const id of input.positionals) {
-      if (!OrderId.safeParse(id).success) throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
+      if (!OrderId.safeParse(id).success)
+        throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
     }
     const result = await retryFailedOrders(await context.target(), input.positionals, context.now());
     const human = [
       ...result.items.map((item) =>
-        item.outcome === 'requeued' ? `${item.carOrderId}  requeued (due ${item.dueAt})` : `${item.carOrderId}  ${item.reason}`,
+        item.outcome === 'requeued'
+          ? `${item.carOrderId}  requeued (due ${item.dueAt})`
+          : `${item.carOrderId}  ${item.reason}`,
       ),
       '',
       `${result.requeued} requeued, ${result.failed} failed.`,

@@ -1,4 +1,9 @@
-import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
 import {
   AddUserPoolClientSecretCommand,
   CreateUserPoolClientCommand,
@@ -71,15 +76,23 @@ export interface OnboardResult {
 }
 
 /** The onboarding arguments, checked before anything is touched: name, canonical CIDRs, declared scopes. */
-export function checkOnboardInput(input: { name: string; cidrs: string[]; scopes?: string[] }): { name: string; cidrs: string[]; scopes: string[] } {
+export function checkOnboardInput(input: { name: string; cidrs: string[]; scopes?: string[] }): {
+  name: string;
+  cidrs: string[];
+  scopes: string[];
+} {
   const { name } = input;
-  if (!PARTNER_NAME.test(name)) throw new UsageError(`partner name "${name}" must be 1-40 lowercase letters, digits or hyphens`);
-  if (input.cidrs.length === 0) throw new UsageError('at least one --cidr is required: the tire API only answers allowlisted addresses');
+  if (!PARTNER_NAME.test(name))
+    throw new UsageError(`partner name "${name}" must be 1-40 lowercase letters, digits or hyphens`);
+  if (input.cidrs.length === 0)
+    throw new UsageError('at least one --cidr is required: the tire API only answers allowlisted addresses');
   const cidrs = [...new Set(input.cidrs.map(canonicalCidr))];
-  const scopes = input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...tireOrdersClients.carMaker.scopes];
+  const scopes =
+    input.scopes && input.scopes.length > 0 ? [...new Set(input.scopes)] : [...tireOrdersClients.carMaker.scopes];
   const declared = Object.keys(tireOrdersService.scopes).map((scope) => `${tireOrdersService.name}/${scope}`);
   const unknown = scopes.filter((scope) => !declared.includes(scope));
-  if (unknown.length > 0) throw new UsageError(`unknown scope ${unknown.join(', ')}; the tire API defines ${declared.join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown scope ${unknown.join(', ')}; the tire API defines ${declared.join(', ')}`);
   return { name, cidrs, scopes };
 }
 
@@ -114,7 +127,13 @@ class UndoSteps {
   }
 }
 
-async function createAppClient(target: Target, userPoolId: string, name: string, scopes: string[], undo: UndoSteps): Promise<{ clientId: string; clientSecret: string }> {
+async function createAppClient(
+  target: Target,
+  userPoolId: string,
+  name: string,
+  scopes: string[],
+  undo: UndoSteps,
+): Promise<{ clientId: string; clientSecret: string }> {
   const created = await target.clients.cognito.send(
     new CreateUserPoolClientCommand({
       UserPoolId: userPoolId,
@@ -134,7 +153,9 @@ async function createAppClient(target: Target, userPoolId: string, name: string,
   const clientId = created.UserPoolClient?.ClientId;
   const clientSecret = created.UserPoolClient?.ClientSecret;
   if (!clientId || !clientSecret) throw new OperatorError('CreateUserPoolClient returned no client id or secret.');
-  undo.add(`app client ${clientId}`, () => target.clients.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId })));
+  undo.add(`app client ${clientId}`, () =>
+    target.clients.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId })),
+  );
   return { clientId, clientSecret };
 }
 
@@ -155,17 +176,31 @@ async function storePartnerSecret(
       ],
     }),
   );
-  undo.add(`secret ${secret.name}`, () => target.clients.secrets.send(new DeleteSecretCommand({ SecretId: secret.name, ForceDeleteWithoutRecovery: true })));
+  undo.add(`secret ${secret.name}`, () =>
+    target.clients.secrets.send(new DeleteSecretCommand({ SecretId: secret.name, ForceDeleteWithoutRecovery: true })),
+  );
 }
 
-async function createPartnerApiKey(target: Target, name: string, clientId: string, usagePlanId: string, undo: UndoSteps): Promise<{ id: string; value: string }> {
+async function createPartnerApiKey(
+  target: Target,
+  name: string,
+  clientId: string,
+  usagePlanId: string,
+  undo: UndoSteps,
+): Promise<{ id: string; value: string }> {
   const apiKey = await target.clients.apiGateway.send(
-    new CreateApiKeyCommand({ name: target.names.partnerApiKey(name), description: `Tire-orders partner ${name} (app client ${clientId})`, enabled: true }),
+    new CreateApiKeyCommand({
+      name: target.names.partnerApiKey(name),
+      description: `Tire-orders partner ${name} (app client ${clientId})`,
+      enabled: true,
+    }),
   );
   if (!apiKey.id || !apiKey.value) throw new OperatorError('CreateApiKey returned no key id or value.');
   const apiKeyId = apiKey.id;
   undo.add(`API key ${apiKeyId}`, () => target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: apiKeyId })));
-  await target.clients.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: apiKeyId, keyType: 'API_KEY' }));
+  await target.clients.apiGateway.send(
+    new CreateUsagePlanKeyCommand({ usagePlanId, keyId: apiKeyId, keyType: 'API_KEY' }),
+  );
   return { id: apiKeyId, value: apiKey.value };
 }
 
@@ -208,17 +243,29 @@ export async function onboardPartner(
     progress(`Creating app client ${name} in user pool ${pool.id}`);
     const { clientId, clientSecret } = await createAppClient(target, pool.id, name, scopes, undo);
     const description = `OAuth client secret of tire-orders partner ${name} (app client ${clientId})`;
-    await storePartnerSecret(target, { name: clientSecretName, value: clientSecret, description, partner: name, clientId }, undo);
+    await storePartnerSecret(
+      target,
+      { name: clientSecretName, value: clientSecret, description, partner: name, clientId },
+      undo,
+    );
 
     progress(`Creating API key ${target.names.partnerApiKey(name)} in usage plan ${usagePlan.name}`);
     const apiKey = await createPartnerApiKey(target, name, clientId, usagePlan.id, undo);
     const keyDescription = `API key of tire-orders partner ${name} (API key id ${apiKey.id})`;
-    await storePartnerSecret(target, { name: apiKeySecretName, value: apiKey.value, description: keyDescription, partner: name, clientId }, undo);
+    await storePartnerSecret(
+      target,
+      { name: apiKeySecretName, value: apiKey.value, description: keyDescription, partner: name, clientId },
+      undo,
+    );
 
     progress(`Allowlisting ${cidrs.join(', ')} (WAF IP set and resource policy)`);
     const allowlist = await changeAllowlist(target, { add: cidrs }, `b2b partners onboard ${name}`);
-    const addedCidrs = cidrs.filter((cidr) => allowlist.ipSetChanged.includes(cidr) || allowlist.policyChanged.includes(cidr));
-    undo.add(`allowlist entries ${addedCidrs.join(', ')}`, () => changeAllowlist(target, { remove: addedCidrs }, `undo onboard ${name}`));
+    const addedCidrs = cidrs.filter(
+      (cidr) => allowlist.ipSetChanged.includes(cidr) || allowlist.policyChanged.includes(cidr),
+    );
+    undo.add(`allowlist entries ${addedCidrs.join(', ')}`, () =>
+      changeAllowlist(target, { remove: addedCidrs }, `undo onboard ${name}`),
+    );
 
     const record: PartnerRecord = {
       name,
@@ -260,7 +307,11 @@ async function deletePreviousSecret(target: Target, record: PartnerRecord): Prom
   const rotation = record.rotation!;
   try {
     await target.clients.cognito.send(
-      new DeleteUserPoolClientSecretCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId, ClientSecretId: rotation.previousSecretId }),
+      new DeleteUserPoolClientSecretCommand({
+        UserPoolId: record.userPoolId,
+        ClientId: record.clientId,
+        ClientSecretId: rotation.previousSecretId,
+      }),
     );
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
@@ -270,7 +321,12 @@ async function deletePreviousSecret(target: Target, record: PartnerRecord): Prom
 }
 
 /** `--finish`: deletes the previous secret once its grace period is over (or at once with --force). */
-async function finishRotation(target: Target, record: PartnerRecord, force: boolean, now: () => Date): Promise<RotateResult> {
+async function finishRotation(
+  target: Target,
+  record: PartnerRecord,
+  force: boolean,
+  now: () => Date,
+): Promise<RotateResult> {
   if (!record.rotation) throw new OperatorError(`No secret rotation of ${record.name} is in progress.`);
   const deadline = Date.parse(record.rotation.previousAcceptedUntil);
   if (now().getTime() < deadline && !force) {
@@ -293,19 +349,29 @@ async function finishRotation(target: Target, record: PartnerRecord, force: bool
 }
 
 /** Adds the app client's second secret and stores it as AWSCURRENT; returns the previous and the new secret ids. */
-async function addClientSecret(target: Target, record: PartnerRecord): Promise<{ previousSecretId: string; currentSecretId: string }> {
-  const before = await target.clients.cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId }));
+async function addClientSecret(
+  target: Target,
+  record: PartnerRecord,
+): Promise<{ previousSecretId: string; currentSecretId: string }> {
+  const before = await target.clients.cognito.send(
+    new ListUserPoolClientSecretsCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId }),
+  );
   const previous = before.ClientSecrets ?? [];
   if (previous.length !== 1 || !previous[0]?.ClientSecretId) {
     throw new OperatorError(
       `App client ${record.clientId} has ${previous.length} secrets; rotate-secret expects exactly one before it adds the new one.`,
     );
   }
-  const added = await target.clients.cognito.send(new AddUserPoolClientSecretCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId }));
+  const added = await target.clients.cognito.send(
+    new AddUserPoolClientSecretCommand({ UserPoolId: record.userPoolId, ClientId: record.clientId }),
+  );
   const descriptor = added.ClientSecretDescriptor;
-  if (!descriptor?.ClientSecretId || !descriptor.ClientSecretValue) throw new OperatorError('AddUserPoolClientSecret returned no generated secret.');
+  if (!descriptor?.ClientSecretId || !descriptor.ClientSecretValue)
+    throw new OperatorError('AddUserPoolClientSecret returned no generated secret.');
   // The partner reads AWSCURRENT: the new value, usable at once; AWSPREVIOUS keeps the old one for its switch.
-  await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: record.clientSecretName, SecretString: descriptor.ClientSecretValue }));
+  await target.clients.secrets.send(
+    new PutSecretValueCommand({ SecretId: record.clientSecretName, SecretString: descriptor.ClientSecretValue }),
+  );
   return { previousSecretId: previous[0].ClientSecretId, currentSecretId: descriptor.ClientSecretId };
 }
 
@@ -315,7 +381,8 @@ export async function rotatePartnerSecret(
   now: () => Date,
 ): Promise<RotateResult> {
   let record = await readPartner(target, input.clientId);
-  if (record.revokedAt) throw new OperatorError(`Partner ${record.name} (${record.clientId}) was revoked at ${record.revokedAt}.`);
+  if (record.revokedAt)
+    throw new OperatorError(`Partner ${record.name} (${record.clientId}) was revoked at ${record.revokedAt}.`);
   if (input.finish) return finishRotation(target, record, input.force, now);
 
   if (record.rotation) {
@@ -332,7 +399,10 @@ export async function rotatePartnerSecret(
   const { previousSecretId, currentSecretId } = await addClientSecret(target, record);
   const rotatedAt = now();
   const previousAcceptedUntil = iso(rotatedAt.getTime() + input.graceMs);
-  record = { ...record, rotation: { previousSecretId, currentSecretId, rotatedAt: iso(rotatedAt), previousAcceptedUntil } };
+  record = {
+    ...record,
+    rotation: { previousSecretId, currentSecretId, rotatedAt: iso(rotatedAt), previousAcceptedUntil },
+  };
   await writePartner(target, record, { create: false });
   return {
     clientId: record.clientId,
@@ -371,21 +441,31 @@ export interface RevokeResult {
 
 export async function revokePartner(target: Target, clientId: string, now: () => Date): Promise<RevokeResult> {
   const record = await readPartner(target, clientId);
-  if (record.revokedAt) throw new OperatorError(`Partner ${record.name} (${clientId}) was already revoked at ${record.revokedAt}.`);
+  if (record.revokedAt)
+    throw new OperatorError(`Partner ${record.name} (${clientId}) was already revoked at ${record.revokedAt}.`);
   let client: UserPoolClientType | undefined;
   try {
-    client = (await target.clients.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: record.userPoolId, ClientId: clientId }))).UserPoolClient;
+    client = (
+      await target.clients.cognito.send(
+        new DescribeUserPoolClientCommand({ UserPoolId: record.userPoolId, ClientId: clientId }),
+      )
+    ).UserPoolClient;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
   // First the API key: every tire API method requires it, so the partner's calls are refused (403) from now on.
   await target.clients.apiGateway.send(
-    new UpdateApiKeyCommand({ apiKey: record.apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }),
+    new UpdateApiKeyCommand({
+      apiKey: record.apiKeyId,
+      patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }],
+    }),
   );
   // Then the app client: the token endpoint refuses it from the next request.
   let appClientDeleted = false;
   if (client) {
-    await target.clients.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: record.userPoolId, ClientId: clientId }));
+    await target.clients.cognito.send(
+      new DeleteUserPoolClientCommand({ UserPoolId: record.userPoolId, ClientId: clientId }),
+    );
     appClientDeleted = true;
   }
   const revokedAt = now();
@@ -395,7 +475,10 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
   const others = (await listPartners(target)).filter((other) => other.clientId !== clientId && !other.revokedAt);
   const stillUsed = new Set(others.flatMap((other) => other.cidrs));
   const removable = record.addedCidrs.filter((cidr) => !stillUsed.has(cidr));
-  const allowlist = removable.length > 0 ? await changeAllowlist(target, { remove: removable }, `b2b partners revoke ${record.name}`) : undefined;
+  const allowlist =
+    removable.length > 0
+      ? await changeAllowlist(target, { remove: removable }, `b2b partners revoke ${record.name}`)
+      : undefined;
 
   const scheduled: string[] = [];
   for (const secretName of [record.clientSecretName, record.apiKeySecretName]) {
@@ -403,7 +486,8 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
       await target.clients.secrets.send(new DeleteSecretCommand({ SecretId: secretName, RecoveryWindowInDays: 7 }));
       scheduled.push(secretName);
     } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException' && (error as Error).name !== 'InvalidRequestException') throw error;
+      if ((error as Error).name !== 'ResourceNotFoundException' && (error as Error).name !== 'InvalidRequestException')
+        throw error;
     }
   }
   await writePartner(target, { ...record, revokedAt: iso(revokedAt) }, { create: false });
@@ -446,20 +530,39 @@ export const partnersOnboardCommand: CommandSpec = {
     'and the API key go straight into Secrets Manager; the output names the secrets, never their values.',
     'If a step fails, the steps before it are undone.',
   ],
-  positionals: [{ name: 'NAME', description: 'Partner name: lowercase letters, digits, hyphens (used in secret names)', required: true }],
+  positionals: [
+    {
+      name: 'NAME',
+      description: 'Partner name: lowercase letters, digits, hyphens (used in secret names)',
+      required: true,
+    },
+  ],
   options: {
-    cidr: { type: 'string', multiple: true, required: true, valueName: 'CIDR', description: 'Source address range of the partner (IPv4, /8 or narrower)' },
-    scope: { type: 'string', multiple: true, valueName: 'SCOPE', description: 'OAuth scope to allow (default: tire-orders/orders.write and orders.read)' },
+    cidr: {
+      type: 'string',
+      multiple: true,
+      required: true,
+      valueName: 'CIDR',
+      description: 'Source address range of the partner (IPv4, /8 or narrower)',
+    },
+    scope: {
+      type: 'string',
+      multiple: true,
+      valueName: 'SCOPE',
+      description: 'OAuth scope to allow (default: tire-orders/orders.write and orders.read)',
+    },
   },
-  examples: ['b2b partners onboard acme --cidr 203.0.113.10/32', 'b2b partners onboard acme --cidr 203.0.113.0/28 --cidr 198.51.100.7/32 --stage dev'],
+  examples: [
+    'b2b partners onboard acme --cidr 203.0.113.10/32',
+    'b2b partners onboard acme --cidr 203.0.113.0/28 --cidr 198.51.100.7/32 --stage dev',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
-    const request = checkOnboardInput({ name: input.positionals[0]!, cidrs: stringListOption(input, 'cidr'), scopes: stringListOption(input, 'scope') });
-    const result = await onboardPartner(
-      await context.target(),
-      request,
-      context.progress,
-      () => context.now(),
-    );
+    const request = checkOnboardInput({
+      name: input.positionals[0]!,
+      cidrs: stringListOption(input, 'cidr'),
+      scopes: stringListOption(input, 'scope'),
+    });
+    const result = await onboardPartner(await context.target(), request, context.progress, () => context.now());
     return {
       data: result,
       human: [
@@ -472,7 +575,10 @@ export const partnersOnboardCommand: CommandSpec = {
           ['client secret in', `Secrets Manager secret ${result.clientSecretStoredIn}`],
           ['API key id', `${result.apiKeyId} (usage plan ${result.usagePlanId})`],
           ['API key in', `Secrets Manager secret ${result.apiKeyStoredIn}`],
-          ['allowlisted', `${result.cidrs.join(', ')}${result.allowlistAdded.length < result.cidrs.length ? ` (newly added: ${result.allowlistAdded.join(', ') || 'none'})` : ''}`],
+          [
+            'allowlisted',
+            `${result.cidrs.join(', ')}${result.allowlistAdded.length < result.cidrs.length ? ` (newly added: ${result.allowlistAdded.join(', ') || 'none'})` : ''}`,
+          ],
         ]),
         ...result.notes.map((note) => `\nNote: ${note}`),
       ],
@@ -485,7 +591,7 @@ export const partnersRotateSecretCommand: CommandSpec = {
   summary: "Give a partner's app client a new secret, keeping the old one until a deadline",
   description: [
     'Adds a second client secret (AddUserPoolClientSecret): usable at once, and written as the new AWSCURRENT',
-    'version of the partner\'s secret in Secrets Manager. The old secret keeps working until the deadline (--grace),',
+    "version of the partner's secret in Secrets Manager. The old secret keeps working until the deadline (--grace),",
     'so the partner switches without downtime. After the deadline, --finish deletes the old secret.',
   ],
   positionals: [{ name: 'CLIENT_ID', description: "The partner's app client id", required: true }],
@@ -528,7 +634,7 @@ export const partnersRotateSecretCommand: CommandSpec = {
 
 export const partnersRevokeCommand: CommandSpec = {
   path: ['partners', 'revoke'],
-  summary: "Cut a partner off: disable its API key, delete its app client, remove its allowlist entries",
+  summary: 'Cut a partner off: disable its API key, delete its app client, remove its allowlist entries',
   description: [
     "The partner's API key is disabled first (its next call fails with 403), then its app client is deleted (no",
     'more tokens), its CIDRs leave the allowlist unless another partner uses them, and its secrets are scheduled',
@@ -548,7 +654,10 @@ export const partnersRevokeCommand: CommandSpec = {
           ['app client', result.appClientDeleted ? 'deleted' : 'was already gone'],
           ['allowlist removed', result.allowlistRemoved.join(', ') || 'nothing (shared or not added by onboarding)'],
           ['secrets', result.secretsScheduledForDeletion.join(', ') || '-'],
-          ['issued tokens', `valid until ${result.issuedTokensValidUntil} at the latest (lifetime ${result.accessTokenLifetimeMinutes} min)`],
+          [
+            'issued tokens',
+            `valid until ${result.issuedTokensValidUntil} at the latest (lifetime ${result.accessTokenLifetimeMinutes} min)`,
+          ],
         ]),
         ...result.notes.map((note) => `\nNote: ${note}`),
       ],

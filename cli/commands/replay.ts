@@ -121,7 +121,12 @@ function windowEventOf(event: EventBridgeEvent): WindowEvent {
  * has no API to list an archive's contents). On AWS they are estimated from the supplier's tire orders completed in
  * the window (each completion publishes one TireOrderCompleted event right after it is recorded).
  */
-export async function windowContents(target: Target, from: Date, to: Date, rule: RuleHandle | undefined): Promise<WindowContents> {
+export async function windowContents(
+  target: Target,
+  from: Date,
+  to: Date,
+  rule: RuleHandle | undefined,
+): Promise<WindowContents> {
   const archive = await target.resources.archive();
   if (target.local) {
     const raw = await listArchivedEvents(target.local, archive.name, from, to);
@@ -135,7 +140,12 @@ export async function windowContents(target: Target, from: Date, to: Date, rule:
     TableName: tireOrders,
     FilterExpression: '#completedAt >= :from AND #completedAt < :to',
     ProjectionExpression: '#id, #carOrderId, #completedAt, #correlationId',
-    ExpressionAttributeNames: { '#id': 'id', '#carOrderId': 'carOrderId', '#completedAt': 'completedAt', '#correlationId': 'correlationId' },
+    ExpressionAttributeNames: {
+      '#id': 'id',
+      '#carOrderId': 'carOrderId',
+      '#completedAt': 'completedAt',
+      '#correlationId': 'correlationId',
+    },
     ExpressionAttributeValues: { ':from': iso(from), ':to': iso(to) },
   };
   for await (const page of paginateScan({ client: target.clients.dynamodb }, scan)) {
@@ -279,7 +289,12 @@ async function countLocalDeliveries(
     tally = tallyReplay(readLocalAudit(target), run.replayName);
   }
   progress(`  deliveries: ${tally.final}/${run.expectedDeliveries} finished`);
-  return { settled, eventsReplayed: tally.replayed, callbacksDelivered: tally.delivered, deliveryFailures: tally.failures };
+  return {
+    settled,
+    eventsReplayed: tally.replayed,
+    callbacksDelivered: tally.delivered,
+    deliveryFailures: tally.failures,
+  };
 }
 
 const AWS_CALLBACKS_NOTE =
@@ -287,9 +302,18 @@ const AWS_CALLBACKS_NOTE =
   'holds any callback that was not part of the replay; EventBridge reports no per-replay event count.';
 
 /** On AWS the car API's access log is the only record of the callbacks; waits until it stops growing. */
-async function countAwsCallbacks(target: Target, since: Date, deadline: number, progress: (line: string) => void): Promise<DeliveryCount> {
+async function countAwsCallbacks(
+  target: Target,
+  since: Date,
+  deadline: number,
+  progress: (line: string) => void,
+): Promise<DeliveryCount> {
   const callbacks = async () =>
-    await awsAccessLogRecords(target, 'car-orders', { since, filterPattern: '{ $.httpMethod = "PATCH" }', limit: 100_000 });
+    await awsAccessLogRecords(target, 'car-orders', {
+      since,
+      filterPattern: '{ $.httpMethod = "PATCH" }',
+      limit: 100_000,
+    });
   let previous = -1;
   let records = await callbacks();
   while (records.length !== previous && Date.now() < deadline) {
@@ -304,7 +328,11 @@ async function countAwsCallbacks(target: Target, since: Date, deadline: number, 
     callbacksDelivered: records.filter((r) => r.status !== undefined && r.status >= 200 && r.status < 300).length,
     deliveryFailures: records
       .filter((r) => r.status === undefined || r.status >= 300)
-      .map((r) => ({ eventId: '(unknown)', outcome: `HTTP ${r.status ?? '?'}`, ...(r.detail ? { error: r.detail } : {}) })),
+      .map((r) => ({
+        eventId: '(unknown)',
+        outcome: `HTTP ${r.status ?? '?'}`,
+        ...(r.detail ? { error: r.detail } : {}),
+      })),
   };
 }
 
@@ -316,18 +344,50 @@ function followProgress(replayName: string, progress: (line: string) => void): (
     );
 }
 
-export async function runReplay(target: Target, options: ReplayOptions, progress: (line: string) => void): Promise<ReplaySummary> {
+/** Locally, the deliveries the replay's rules make; on AWS, the callbacks the car maker received since it started. */
+async function countDeliveries(
+  target: Target,
+  run: {
+    replayName: string;
+    expected: { expectedDeliveries: number } | undefined;
+    completed: boolean;
+    replayStartedAt: Date;
+    deadline: number;
+  },
+  progress: (line: string) => void,
+): Promise<DeliveryCount> {
+  const { replayName, expected, completed, deadline } = run;
+  if (expected) {
+    return countLocalDeliveries(
+      target,
+      { replayName, expectedDeliveries: expected.expectedDeliveries, settled: completed, deadline },
+      progress,
+    );
+  }
+  if (completed) return countAwsCallbacks(target, run.replayStartedAt, deadline, progress);
+  return { settled: false, eventsReplayed: null, callbacksDelivered: 0, deliveryFailures: [] };
+}
+
+export async function runReplay(
+  target: Target,
+  options: ReplayOptions,
+  progress: (line: string) => void,
+): Promise<ReplaySummary> {
   const deadline = Date.now() + options.timeoutMs;
   const [archive, bus] = await Promise.all([target.resources.archive(), target.resources.eventBus()]);
   const rule = options.rule ? await target.resources.rule(options.rule) : undefined;
   const notes: string[] = [];
   if (target.kind === 'aws' && Date.now() - options.to.getTime() < 10 * 60_000) {
-    notes.push('EventBridge may take up to 10 minutes to archive an event: the most recent events of the window may be missing.');
+    notes.push(
+      'EventBridge may take up to 10 minutes to archive an event: the most recent events of the window may be missing.',
+    );
   }
   const contents = await windowContents(target, options.from, options.to, rule);
   notes.push(...contents.notes);
   const expected = target.local ? await expectedLocalDeliveries(target, contents, rule) : undefined;
-  const carOrderIds = (expected?.delivered ?? contents.events).map((event) => event.carOrderId).filter((id): id is string => id !== undefined);
+  const carOrderIds = (expected?.delivered ?? contents.events)
+    .map((event) => event.carOrderId)
+    .filter((id): id is string => id !== undefined);
   const before = await getCarOrders(target.resources, carOrderIds);
 
   const replayName = options.name ?? newReplayName('b2b-replay', new Date());
@@ -352,14 +412,12 @@ export async function runReplay(target: Target, options: ReplayOptions, progress
   });
 
   const completed = final.state === 'COMPLETED';
-  const count: DeliveryCount = expected
-    ? await countLocalDeliveries(target, { replayName, expectedDeliveries: expected.expectedDeliveries, settled: completed, deadline }, progress)
-    : completed
-      ? await countAwsCallbacks(target, replayStartedAt, deadline, progress)
-      : { settled: false, eventsReplayed: null, callbacksDelivered: 0, deliveryFailures: [] };
+  const count = await countDeliveries(target, { replayName, expected, completed, replayStartedAt, deadline }, progress);
   if (!expected && completed) notes.push(AWS_CALLBACKS_NOTE);
   if (!count.settled && final.state !== 'FAILED' && final.state !== 'CANCELLED') {
-    notes.push(`The deadline passed before the replay and its deliveries finished; follow it with DescribeReplay ${replayName}.`);
+    notes.push(
+      `The deadline passed before the replay and its deliveries finished; follow it with DescribeReplay ${replayName}.`,
+    );
   }
 
   const after = await getCarOrders(target.resources, carOrderIds);
@@ -405,7 +463,10 @@ function humanDryRun(result: ReplayDryRun): string[] {
     lines.push('  (no events in this window)');
   }
   if (result.archiveEventCount !== undefined) {
-    lines.push('', `Archive ${result.archive}: ${result.archiveEventCount} events, ${result.archiveSizeBytes ?? '?'} bytes in total.`);
+    lines.push(
+      '',
+      `Archive ${result.archive}: ${result.archiveEventCount} events, ${result.archiveSizeBytes ?? '?'} bytes in total.`,
+    );
   }
   for (const note of result.notes) lines.push('', `Note: ${note}`);
   return lines;
@@ -452,7 +513,7 @@ function humanSummary(result: ReplaySummary): string[] {
 
 export const replayCommand: CommandSpec = {
   path: ['replay'],
-  summary: "Replay the supplier bus archive for a time window and report what changed",
+  summary: 'Replay the supplier bus archive for a time window and report what changed',
   description: [
     'Starts an EventBridge replay of the archive on the tire-orders bus (StartReplay), to every rule or only to',
     '--rule, follows it (DescribeReplay) and ends with a summary: events replayed, callbacks delivered, delivery',
@@ -463,11 +524,24 @@ export const replayCommand: CommandSpec = {
     "archive's contents, estimated from the tire orders completed in the window) and replays nothing.",
   ],
   options: {
-    from: { type: 'string', valueName: 'TIME', required: true, description: 'Start of the window: ISO 8601, "now" or relative ("-2h")' },
+    from: {
+      type: 'string',
+      valueName: 'TIME',
+      required: true,
+      description: 'Start of the window: ISO 8601, "now" or relative ("-2h")',
+    },
     to: { type: 'string', valueName: 'TIME', description: 'End of the window, exclusive (default: now)' },
-    rule: { type: 'string', valueName: 'NAME', description: 'Replay to this rule only (e.g. TireOrderCompletedToCarMaker)' },
+    rule: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'Replay to this rule only (e.g. TireOrderCompletedToCarMaker)',
+    },
     'dry-run': { type: 'boolean', description: 'List what would be replayed; replay nothing' },
-    timeout: { type: 'string', valueName: 'SECONDS', description: 'Stop following the replay after this long (default 300 local, 3600 on a stage)' },
+    timeout: {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'Stop following the replay after this long (default 300 local, 3600 on a stage)',
+    },
   },
   examples: [
     'b2b replay --from -1h',
@@ -489,7 +563,10 @@ export const replayCommand: CommandSpec = {
       dryRun: booleanOption(input, 'dry-run'),
       timeoutMs: 0,
     };
-    const timeoutSeconds = stringOption(input, 'timeout') === undefined ? undefined : integerOption(input, 'timeout', { min: 1, max: 86_400, default: 0 });
+    const timeoutSeconds =
+      stringOption(input, 'timeout') === undefined
+        ? undefined
+        : integerOption(input, 'timeout', { min: 1, max: 86_400, default: 0 });
     const target = await context.target();
     // EventBridge replays an archive one minute of event time after another: allow AWS far longer than the local runtime.
     options.timeoutMs = (timeoutSeconds ?? (target.kind === 'aws' ? 3600 : 300)) * 1000;

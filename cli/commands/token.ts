@@ -1,5 +1,13 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import {
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { createAccessTokenVerifier, isLoopbackHost } from '../../shared/auth/access-token-verifier.js';
 import { OperatorError, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { keyValues } from '../output.js';
@@ -73,23 +81,35 @@ function describeClaims(header: ProtectedHeaderParameters, claims: JWTPayload, n
     scopes,
     ...(clientId ? { clientId } : {}),
     ...(typeof claims.iat === 'number' ? { issuedAt: iso(claims.iat * 1000) } : {}),
-    ...(typeof claims.exp === 'number' ? { expiresAt: iso(claims.exp * 1000), expiresIn: relative(claims.exp * 1000, now) } : {}),
+    ...(typeof claims.exp === 'number'
+      ? { expiresAt: iso(claims.exp * 1000), expiresIn: relative(claims.exp * 1000, now) }
+      : {}),
   };
 }
 
 /** Expiry and token_use are read from the claims whatever the signature says, so every problem is named. */
 function checkClaims(checks: Checks, claims: JWTPayload, now: Date): void {
   if (typeof claims.exp !== 'number') checks.fail('expiry', 'the token has no exp claim');
-  else if (claims.exp * 1000 <= now.getTime()) checks.fail('expiry', `expired at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
+  else if (claims.exp * 1000 <= now.getTime())
+    checks.fail('expiry', `expired at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
   else checks.pass('expiry', `expires at ${iso(claims.exp * 1000)} (${relative(claims.exp * 1000, now)})`);
-  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now.getTime()) checks.fail('not-before', `not valid before ${iso(claims.nbf * 1000)}`);
+  if (typeof claims.nbf === 'number' && claims.nbf * 1000 > now.getTime())
+    checks.fail('not-before', `not valid before ${iso(claims.nbf * 1000)}`);
   if (claims.token_use !== 'access') {
-    checks.fail('token_use', `token_use is ${JSON.stringify(claims.token_use ?? null)}, not "access": only access tokens are accepted by the APIs`);
+    checks.fail(
+      'token_use',
+      `token_use is ${JSON.stringify(claims.token_use ?? null)}, not "access": only access tokens are accepted by the APIs`,
+    );
   } else checks.pass('token_use', 'token_use is "access"');
 }
 
 /** The key and the signature, against the issuer's JWKS. False when the JWKS could not be read. */
-async function checkSignature(checks: Checks, pool: UserPoolHandle, token: string, header: ProtectedHeaderParameters): Promise<boolean> {
+async function checkSignature(
+  checks: Checks,
+  pool: UserPoolHandle,
+  token: string,
+  header: ProtectedHeaderParameters,
+): Promise<boolean> {
   let keys: JWK[];
   try {
     keys = await fetchJwks(pool);
@@ -179,7 +199,10 @@ function humanInspection(result: TokenInspection): string[] {
     lines.push(
       '',
       ...keyValues([
-        ['issuer', `${result.issuer?.url ?? String(c.iss ?? '-')}${result.issuer?.company ? ` (${result.issuer.company})` : ' (unknown)'}`],
+        [
+          'issuer',
+          `${result.issuer?.url ?? String(c.iss ?? '-')}${result.issuer?.company ? ` (${result.issuer.company})` : ' (unknown)'}`,
+        ],
         ['algorithm / kid', `${result.header?.alg ?? '-'} / ${result.header?.kid ?? '-'}`],
         ['client_id', result.clientId],
         ['sub', typeof c.sub === 'string' ? c.sub : undefined],
@@ -207,7 +230,11 @@ export const tokenInspectCommand: CommandSpec = {
     'Pass "-" to read the token from stdin and keep it out of your shell history.',
   ],
   positionals: [{ name: 'JWT', description: 'The access token, or - to read it from stdin', required: true }],
-  examples: ['pbpaste | b2b token inspect -', 'b2b token inspect eyJraWQiOi... --json', 'b2b token inspect - --stage dev < token.txt'],
+  examples: [
+    'pbpaste | b2b token inspect -',
+    'b2b token inspect eyJraWQiOi... --json',
+    'b2b token inspect - --stage dev < token.txt',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const argument = input.positionals[0]!;
     const token = (argument === '-' ? await context.readStdin() : argument).trim().replace(/^Bearer\s+/i, '');

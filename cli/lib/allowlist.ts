@@ -19,7 +19,8 @@ export function canonicalCidr(text: string): string {
   if (!match || octets.some((octet) => octet > 255) || prefix > 32) {
     throw new UsageError(`--cidr "${text}" is not an IPv4 CIDR such as 203.0.113.10/32`);
   }
-  if (prefix < 8) throw new UsageError(`--cidr "${text}" is too broad: a partner allowlist entry must be /8 or narrower`);
+  if (prefix < 8)
+    throw new UsageError(`--cidr "${text}" is too broad: a partner allowlist entry must be /8 or narrower`);
   const address = octets.reduce((value, octet) => value * 256 + octet, 0);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const network = (address & mask) >>> 0;
@@ -52,12 +53,18 @@ function allowlistStatement(document: PolicyDocument): { statement: PolicyStatem
   const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
   for (const statement of statements) {
     const condition = statement.Effect === 'Deny' ? statement.Condition?.NotIpAddress?.['aws:SourceIp'] : undefined;
-    if (condition !== undefined) return { statement, addresses: Array.isArray(condition) ? [...condition] : [condition] };
+    if (condition !== undefined)
+      return { statement, addresses: Array.isArray(condition) ? [...condition] : [condition] };
   }
-  throw new OperatorError('The tire API resource policy has no Deny statement with a NotIpAddress aws:SourceIp condition.');
+  throw new OperatorError(
+    'The tire API resource policy has no Deny statement with a NotIpAddress aws:SourceIp condition.',
+  );
 }
 
-export function withPolicyAddresses(document: PolicyDocument, change: (addresses: string[]) => string[]): { document: PolicyDocument; changed: boolean } {
+export function withPolicyAddresses(
+  document: PolicyDocument,
+  change: (addresses: string[]) => string[],
+): { document: PolicyDocument; changed: boolean } {
   const copy = JSON.parse(JSON.stringify(document)) as PolicyDocument;
   const { statement, addresses } = allowlistStatement(copy);
   const next = change(addresses);
@@ -91,20 +98,30 @@ export interface AllowlistChange {
  * Adds (or removes) CIDRs in both enforcement points. The IP set change is retried on a stale lock token (someone
  * else changed the set in between); the resource policy change is deployed to the stage.
  */
-export async function changeAllowlist(target: Target, change: { add?: string[]; remove?: string[] }, reason: string): Promise<AllowlistChange> {
+export async function changeAllowlist(
+  target: Target,
+  change: { add?: string[]; remove?: string[] },
+  reason: string,
+): Promise<AllowlistChange> {
   const add = change.add ?? [];
   const remove = new Set(change.remove ?? []);
-  const apply = (addresses: string[]) => [...addresses.filter((a) => !remove.has(a)), ...add.filter((a) => !addresses.includes(a))];
+  const apply = (addresses: string[]) => [
+    ...addresses.filter((a) => !remove.has(a)),
+    ...add.filter((a) => !addresses.includes(a)),
+  ];
 
   const ipSet = await target.resources.partnerIpSet();
   let ipSetChanged: string[] = [];
   for (let attempt = 1; ; attempt++) {
-    const current = await target.clients.waf.send(new GetIPSetCommand({ Name: ipSet.name, Id: ipSet.id, Scope: ipSet.scope }));
+    const current = await target.clients.waf.send(
+      new GetIPSetCommand({ Name: ipSet.name, Id: ipSet.id, Scope: ipSet.scope }),
+    );
     const addresses = current.IPSet?.Addresses ?? [];
     const next = apply(addresses);
     ipSetChanged = [...next.filter((a) => !addresses.includes(a)), ...addresses.filter((a) => !next.includes(a))];
     if (ipSetChanged.length === 0) break;
-    if (next.length === 0) throw new OperatorError(`Refusing to empty WAF IP set ${ipSet.name}: nobody could call the tire API.`);
+    if (next.length === 0)
+      throw new OperatorError(`Refusing to empty WAF IP set ${ipSet.name}: nobody could call the tire API.`);
     try {
       await target.clients.waf.send(
         new UpdateIPSetCommand({
@@ -130,7 +147,10 @@ export async function changeAllowlist(target: Target, change: { add?: string[]; 
   if (!changed) return { ipSetChanged, policyChanged: [] };
   const after = allowlistStatement(document).addresses;
   await target.clients.apiGateway.send(
-    new UpdateRestApiCommand({ restApiId: api.id, patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(document) }] }),
+    new UpdateRestApiCommand({
+      restApiId: api.id,
+      patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(document) }],
+    }),
   );
   const deployment = await target.clients.apiGateway.send(
     new CreateDeploymentCommand({ restApiId: api.id, stageName: api.stageName, description: reason.slice(0, 200) }),

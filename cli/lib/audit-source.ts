@@ -44,7 +44,11 @@ export function localAuditRecords(entries: readonly TimedAuditEntry[]): AuditRec
         method: 'POST',
         path: '/oauth2/token',
         outcome: entry.outcome,
-        ...(entry.outcome === 'refused' ? { detail: entry.error ?? 'refused' } : entry.scope ? { detail: entry.scope } : {}),
+        ...(entry.outcome === 'refused'
+          ? { detail: entry.error ?? 'refused' }
+          : entry.scope
+            ? { detail: entry.scope }
+            : {}),
       });
     } else if (entry.kind === 'request') {
       records.push({
@@ -86,7 +90,11 @@ export interface AccessLogQuery {
   limit: number;
 }
 
-export async function awsAccessLogRecords(target: Target, company: Company, query: AccessLogQuery): Promise<AuditRecord[]> {
+export async function awsAccessLogRecords(
+  target: Target,
+  company: Company,
+  query: AccessLogQuery,
+): Promise<AuditRecord[]> {
   const logs = target.clients.logs;
   if (!logs) throw new OperatorError('CloudWatch Logs is only read for a deployed stage.');
   const logGroupName = await target.resources.accessLogGroup(company);
@@ -114,7 +122,8 @@ export function accessLogRecord(company: Company, event: FilteredLogEvent): Audi
   } catch {
     return undefined;
   }
-  const dash = (value: string | undefined) => (value === undefined || value === '-' || value === '' ? undefined : value);
+  const dash = (value: string | undefined) =>
+    value === undefined || value === '-' || value === '' ? undefined : value;
   const status = Number(line.status);
   const clientId = dash(line.clientId);
   const sourceIp = dash(line.sourceIp);

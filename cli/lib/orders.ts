@@ -7,7 +7,11 @@ export interface OrderChange {
   after: { status?: string; updatedAt?: string } | null;
 }
 
-export function orderChanges(before: Map<string, CarOrderRecord>, after: Map<string, CarOrderRecord>, ids: Iterable<string>): OrderChange[] {
+export function orderChanges(
+  before: Map<string, CarOrderRecord>,
+  after: Map<string, CarOrderRecord>,
+  ids: Iterable<string>,
+): OrderChange[] {
   const changes: OrderChange[] = [];
   for (const id of new Set(ids)) {
     const a = before.get(id);

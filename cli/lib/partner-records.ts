@@ -39,7 +39,8 @@ export type PartnerRecord = z.infer<typeof PartnerRecord>;
 
 function parseRecord(name: string, value: string | undefined): PartnerRecord {
   const parsed = PartnerRecord.safeParse(JSON.parse(value ?? 'null'));
-  if (!parsed.success) throw new OperatorError(`Partner record ${name} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new OperatorError(`Partner record ${name} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
   return parsed.data;
 }
 
@@ -50,7 +51,9 @@ export async function readPartner(target: Target, clientId: string): Promise<Par
     return parseRecord(name, result.Parameter?.Value);
   } catch (error) {
     if ((error as Error).name === 'ParameterNotFound') {
-      throw new OperatorError(`No partner with client id ${clientId} was onboarded on ${target.label} (no parameter ${name}).`);
+      throw new OperatorError(
+        `No partner with client id ${clientId} was onboarded on ${target.label} (no parameter ${name}).`,
+      );
     }
     throw error;
   }

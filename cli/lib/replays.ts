@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DescribeReplayCommand, StartReplayCommand, TestEventPatternCommand, type DescribeReplayCommandOutput } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeReplayCommand,
+  StartReplayCommand,
+  TestEventPatternCommand,
+  type DescribeReplayCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from '../../client/events.js';
 import type { ArchiveHandle, EventBusHandle, RuleHandle, Target } from '../target.js';
 import { iso, sleep } from '../time.js';
@@ -11,13 +16,23 @@ const FINAL_STATES = new Set<string>(['COMPLETED', 'CANCELLED', 'FAILED']);
 
 /** A replay name within EventBridge's pattern [.\-_A-Za-z0-9]{1,64}, sortable by time. */
 export function newReplayName(prefix: string, now: Date): string {
-  const stamp = iso(now).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = iso(now)
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${prefix}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function startReplay(
   target: Target,
-  input: { name: string; description: string; archive: ArchiveHandle; bus: EventBusHandle; from: Date; to: Date; rules?: RuleHandle[] },
+  input: {
+    name: string;
+    description: string;
+    archive: ArchiveHandle;
+    bus: EventBusHandle;
+    from: Date;
+    to: Date;
+    rules?: RuleHandle[];
+  },
 ): Promise<void> {
   await target.clients.events.send(
     new StartReplayCommand({
@@ -54,7 +69,9 @@ export async function followReplay(
 ): Promise<ReplayProgress> {
   let last = '';
   for (;;) {
-    const replay: DescribeReplayCommandOutput = await target.clients.events.send(new DescribeReplayCommand({ ReplayName: name }));
+    const replay: DescribeReplayCommandOutput = await target.clients.events.send(
+      new DescribeReplayCommand({ ReplayName: name }),
+    );
     const progress: ReplayProgress = { state: replay.State ?? 'UNKNOWN' };
     if (replay.StateReason) progress.stateReason = replay.StateReason;
     if (replay.EventLastReplayedTime) {
@@ -84,4 +101,3 @@ export async function ruleMatches(target: Target, rule: RuleHandle, event: Event
   );
   return result.Result === true;
 }
-

@@ -34,7 +34,11 @@ describe('b2b dlq list / redrive', () => {
     expect(code).toBe(0);
     expect(data.messages).toHaveLength(1);
     const [letter] = data.messages;
-    expect(letter!.event).toMatchObject({ detailType: 'TireOrderCompleted', carOrderId: order.id, correlationId: order.correlationId });
+    expect(letter!.event).toMatchObject({
+      detailType: 'TireOrderCompleted',
+      carOrderId: order.id,
+      correlationId: order.correlationId,
+    });
     expect(letter!.errorCode).toBe('SDK_CLIENT_ERROR');
     expect(letter!.errorMessage).toMatch(/Connection authorization failed/);
     expect(letter!.retryAttempts).toBe(0);
@@ -44,7 +48,9 @@ describe('b2b dlq list / redrive', () => {
     const again = await platform.cli(['dlq', 'list']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/1 message read/);
-    expect(again.stdout).toMatch(new RegExp(`${order.id}\\s+0\\s+SDK_CLIENT_ERROR\\s+.*Connection authorization failed`));
+    expect(again.stdout).toMatch(
+      new RegExp(`${order.id}\\s+0\\s+SDK_CLIENT_ERROR\\s+.*Connection authorization failed`),
+    );
   });
 
   it('keeps a message whose redrive fails again, reporting the new error', async () => {
@@ -53,7 +59,11 @@ describe('b2b dlq list / redrive', () => {
     expect(data.delivered).toBe(0);
     expect(data.kept).toBe(1);
     expect(data.replays).toHaveLength(1);
-    expect(data.items[0]).toMatchObject({ outcome: 'failed', removed: false, reason: expect.stringMatching(/dead-lettered again: .*Connection authorization failed/) });
+    expect(data.items[0]).toMatchObject({
+      outcome: 'failed',
+      removed: false,
+      reason: expect.stringMatching(/dead-lettered again: .*Connection authorization failed/),
+    });
     // Exactly the original stays: the copy EventBridge dead-lettered for the failed redrive was dropped.
     const listed = await platform.cliJson<DeadLetterList>(['dlq', 'list']);
     expect(listed.data.messages).toHaveLength(1);

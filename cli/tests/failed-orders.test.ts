@@ -26,15 +26,31 @@ describe('b2b orders failed / retry', () => {
     // Grace 0: a requeued order (due now) is the retry job's at its very next run.
     platform = await startPlatform({ pendingGraceSeconds: 0 });
     const d = platform.runtime.description;
-    dynamo = new DynamoDBClient({ endpoint: d.awsEndpoint, region: d.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    dynamo = new DynamoDBClient({
+      endpoint: d.awsEndpoint,
+      region: d.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     orders = new OrdersTable(DynamoDBDocumentClient.from(dynamo), d.names.carOrdersTable);
     await orders.create(
-      newCarOrder({ id: failedId, clientId: d.customer.clientId, carType: 'roadster', quantity: 4, correlationId: `failed-${failedId}`, now: new Date() }),
+      newCarOrder({
+        id: failedId,
+        clientId: d.customer.clientId,
+        carType: 'roadster',
+        quantity: 4,
+        correlationId: `failed-${failedId}`,
+        now: new Date(),
+      }),
     );
     for (let attempt = 0; attempt < 20; attempt++) {
       const stored = (await orders.get(failedId))!;
       if (stored.workState === 'TIRE_ORDER_FAILED') break;
-      expect(await orders.recordPlacementFailure(stored, placementFailureChange(stored, { kind: 'refused', reason: refusal }, new Date()))).toBe(true);
+      expect(
+        await orders.recordPlacementFailure(
+          stored,
+          placementFailureChange(stored, { kind: 'refused', reason: refusal }, new Date()),
+        ),
+      ).toBe(true);
     }
     [placed] = (await platform.placeOrders(1, 'healthy')) as [{ id: string; correlationId: string }];
   }, 120_000);
@@ -63,7 +79,9 @@ describe('b2b orders failed / retry', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/1 car order given up/);
     expect(human.stdout).toMatch(/CAR ORDER\s+CLIENT\s+CAR TYPE\s+QTY\s+CREATED\s+GIVEN UP\s+REFUSED\s+LAST ERROR/);
-    expect(human.stdout).toMatch(new RegExp(`${failedId}\\s+\\S+\\s+roadster\\s+4\\s+\\S+\\s+\\S+\\s+10\\s+Supplier refused`));
+    expect(human.stdout).toMatch(
+      new RegExp(`${failedId}\\s+\\S+\\s+roadster\\s+4\\s+\\S+\\s+\\S+\\s+10\\s+Supplier refused`),
+    );
   });
 
   it('refuses to requeue orders that are not failed, with exit 1, changing nothing', async () => {
@@ -71,8 +89,16 @@ describe('b2b orders failed / retry', () => {
     const { code, data } = await platform.cliJson<RetryResult>(['orders', 'retry', placed.id, 'no-such-order']);
     expect(code).toBe(1);
     expect(data).toMatchObject({ requeued: 0, failed: 2 });
-    expect(data.items[0]).toMatchObject({ carOrderId: placed.id, outcome: 'failed', reason: expect.stringMatching(/^not a failed order \(TiresOrdered/) });
-    expect(data.items[1]).toMatchObject({ carOrderId: 'no-such-order', outcome: 'failed', reason: expect.stringMatching(/^not a failed order \(no car order/) });
+    expect(data.items[0]).toMatchObject({
+      carOrderId: placed.id,
+      outcome: 'failed',
+      reason: expect.stringMatching(/^not a failed order \(TiresOrdered/),
+    });
+    expect(data.items[1]).toMatchObject({
+      carOrderId: 'no-such-order',
+      outcome: 'failed',
+      reason: expect.stringMatching(/^not a failed order \(no car order/),
+    });
     expect(await orders.get(placed.id)).toEqual(before);
     expect(await orders.get('no-such-order')).toBeUndefined();
 
@@ -86,13 +112,20 @@ describe('b2b orders failed / retry', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`${failedId}\\s+requeued \\(due `));
     expect(human.stdout).toMatch(/1 requeued, 0 failed\./);
-    expect(await orders.get(failedId)).toMatchObject({ status: 'OrderSubmitted', workState: 'AWAITING_TIRE_ORDER', refusedAttempts: 0 });
+    expect(await orders.get(failedId)).toMatchObject({
+      status: 'OrderSubmitted',
+      workState: 'AWAITING_TIRE_ORDER',
+      refusedAttempts: 0,
+    });
     expect((await platform.cliJson<FailedOrderList>(['orders', 'failed'])).data.orders).toEqual([]);
 
     // A second retry finds it no longer failed: reported, exit 1.
     const again = await platform.cliJson<RetryResult>(['orders', 'retry', failedId]);
     expect(again.code).toBe(1);
-    expect(again.data.items[0]).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/^not a failed order \(OrderSubmitted, AWAITING_TIRE_ORDER\)/) });
+    expect(again.data.items[0]).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(/^not a failed order \(OrderSubmitted, AWAITING_TIRE_ORDER\)/),
+    });
 
     expect(await platform.runtime.car.scheduler.runNow('PlacePendingTireOrders')).toEqual({ outcome: 'ok' });
     const read = await platform.carOrder(failedId);

@@ -12,7 +12,8 @@ import { REPO_ROOT } from './support.js';
 /** The one known exception, rewired by the verifier's move to a shared module. */
 const ALLOWED = new Set(['cli/commands/token.ts -> local/identity/verifier.ts']);
 
-const SPECIFIER = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const SPECIFIER =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** The repository-relative files a source file imports (relative specifiers only; packages are not folders here). */
 export function importsOf(file: string, text: string): string[] {
@@ -20,7 +21,9 @@ export function importsOf(file: string, text: string): string[] {
   for (const match of text.matchAll(SPECIFIER)) {
     const specifier = match[1] ?? match[2] ?? match[3];
     if (!specifier?.startsWith('.')) continue;
-    const target = relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier)).split(sep).join('/');
+    const target = relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, file)), specifier))
+      .split(sep)
+      .join('/');
     found.push(target.replace(/\.js$/, '.ts'));
   }
   return found;
@@ -59,7 +62,13 @@ describe('import boundaries', () => {
       "const d = await import('../../local/lazy.js');",
       "import { e } from 'zod';",
     ].join('\n');
-    expect(importsOf('cli/commands/x.ts', text)).toEqual(['local/audit.ts', 'local/runtime.ts', 'local/trace.ts', 'local/side-effect.ts', 'local/lazy.ts']);
+    expect(importsOf('cli/commands/x.ts', text)).toEqual([
+      'local/audit.ts',
+      'local/runtime.ts',
+      'local/trace.ts',
+      'local/side-effect.ts',
+      'local/lazy.ts',
+    ]);
   });
 
   it('cli/ (outside its tests) does not import local/', () => {

@@ -50,7 +50,9 @@ describe('LocalLocator', () => {
     expect(await locator.rule('TireOrderCompletedToCarMaker')).toEqual(rule);
     expect(rule.targets[0]?.deadLetterArn).toMatch(new RegExp(`:${names.callbackDlq}$`));
     const queueUrl = await locator.deadLetterQueueUrl();
-    const attributes = await locator.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const attributes = await locator.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
     expect(attributes.Attributes?.QueueArn).toBe(rule.targets[0]?.deadLetterArn);
   });
 
@@ -61,8 +63,14 @@ describe('LocalLocator', () => {
       expect(described.Table?.TableName).toBe(table);
     }
     const pools = await locator.userPools();
-    expect(pools.map((pool) => pool.issuer)).toEqual([platform.runtime.carAuth.issuer, platform.runtime.tireAuth.issuer]);
-    expect(pools.map((pool) => pool.tokenUrl)).toEqual([platform.runtime.carAuth.tokenUrl, platform.runtime.tireAuth.tokenUrl]);
+    expect(pools.map((pool) => pool.issuer)).toEqual([
+      platform.runtime.carAuth.issuer,
+      platform.runtime.tireAuth.issuer,
+    ]);
+    expect(pools.map((pool) => pool.tokenUrl)).toEqual([
+      platform.runtime.carAuth.tokenUrl,
+      platform.runtime.tireAuth.tokenUrl,
+    ]);
     const jwks = (await (await fetch(pools[1]!.jwksUri)).json()) as { keys: unknown[] };
     expect(jwks.keys.length).toBeGreaterThan(0);
 
@@ -72,9 +80,13 @@ describe('LocalLocator', () => {
     expect(platform.runtime.description.tireApiUrl).toContain(`/${tireApi.stageName}`);
     const plan = await locator.usagePlan();
     expect(plan.name).toBe(platform.runtime.description.names.usagePlan);
-    expect((await locator.clients.apiGateway.send(new GetUsagePlanCommand({ usagePlanId: plan.id }))).name).toBe(plan.name);
+    expect((await locator.clients.apiGateway.send(new GetUsagePlanCommand({ usagePlanId: plan.id }))).name).toBe(
+      plan.name,
+    );
     const ipSet = await locator.partnerIpSet();
-    const described = await locator.clients.waf.send(new GetIPSetCommand({ Name: ipSet.name, Id: ipSet.id, Scope: 'REGIONAL' }));
+    const described = await locator.clients.waf.send(
+      new GetIPSetCommand({ Name: ipSet.name, Id: ipSet.id, Scope: 'REGIONAL' }),
+    );
     expect(described.IPSet?.Addresses).toEqual(expect.arrayContaining(platform.runtime.description.supplierAllowlist));
   });
 
@@ -83,7 +95,9 @@ describe('LocalLocator', () => {
     await platform.fulfil();
     const trace = await traceOrder(locator, order!.id);
     expect(trace.correlationId).toBe(order!.correlationId);
-    expect(trace.hops.map((hop) => hop.hop)).toEqual(expect.arrayContaining(['customer order', 'tire order', 'completion callback', 'car order completed']));
+    expect(trace.hops.map((hop) => hop.hop)).toEqual(
+      expect.arrayContaining(['customer order', 'tire order', 'completion callback', 'car order completed']),
+    );
   });
 
   it('refuses a state directory without a runtime, and a runtime that no longer runs', () => {

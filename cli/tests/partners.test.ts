@@ -23,14 +23,24 @@ describe('b2b partners', () => {
   let carMakerTireOrderId: string;
   let partnerOrderId: string;
 
-  const secretValue = async (name: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
+  const secretValue = async (name: string) =>
+    (await secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
   const tireApi = () => platform.runtime.description.tireApiUrl;
   const partnerToken = async (secret?: string) =>
-    partner.token(platform.runtime.description.tireTokenUrl, onboarded.clientId, secret ?? (await secretValue(onboarded.clientSecretStoredIn)), SCOPES);
+    partner.token(
+      platform.runtime.description.tireTokenUrl,
+      onboarded.clientId,
+      secret ?? (await secretValue(onboarded.clientSecretStoredIn)),
+      SCOPES,
+    );
 
   beforeAll(async () => {
     platform = await startPlatform();
-    const config = { endpoint: platform.runtime.description.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const config = {
+      endpoint: platform.runtime.description.awsEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
     secrets = new SecretsManagerClient(config);
     waf = new WAFV2Client(config);
     partner = new PartnerHttp(PARTNER_ADDRESS);
@@ -47,9 +57,18 @@ describe('b2b partners', () => {
 
   it('onboarding a second partner lets it order and only see its own orders', async () => {
     // Before onboarding its address is not allowlisted: the WAF refuses it.
-    expect((await partner.call('POST', `${tireApi()}/orders`, {}, { carOrderId: 'acme-1', carType: 'x', quantity: 4 })).status).toBe(403);
+    expect(
+      (await partner.call('POST', `${tireApi()}/orders`, {}, { carOrderId: 'acme-1', carType: 'x', quantity: 4 }))
+        .status,
+    ).toBe(403);
 
-    const { code, data, stderr } = await platform.cliJson<OnboardResult>(['partners', 'onboard', 'acme', '--cidr', `${PARTNER_ADDRESS}/32`]);
+    const { code, data, stderr } = await platform.cliJson<OnboardResult>([
+      'partners',
+      'onboard',
+      'acme',
+      '--cidr',
+      `${PARTNER_ADDRESS}/32`,
+    ]);
     expect(code, stderr).toBe(0);
     onboarded = data;
     expect(data).toMatchObject({
@@ -69,13 +88,18 @@ describe('b2b partners', () => {
 
     const ipSets = await waf.send(new ListIPSetsCommand({ Scope: 'REGIONAL' }));
     const ipSet = ipSets.IPSets!.find((s) => s.Name === 'local-tire-orders-partners')!;
-    const addresses = (await waf.send(new GetIPSetCommand({ Scope: 'REGIONAL', Name: ipSet.Name!, Id: ipSet.Id! }))).IPSet!.Addresses!;
+    const addresses = (await waf.send(new GetIPSetCommand({ Scope: 'REGIONAL', Name: ipSet.Name!, Id: ipSet.Id! })))
+      .IPSet!.Addresses!;
     expect(addresses.sort()).toEqual(['127.0.0.2/32', '127.0.0.4/32']);
 
     const token = await partnerToken();
     expect(token.status).toBe(200);
     const headers = { authorization: `Bearer ${token.accessToken}`, 'x-api-key': apiKey };
-    const placed = await partner.call('POST', `${tireApi()}/orders`, headers, { carOrderId: 'acme-car-1', carType: 'van', quantity: 4 });
+    const placed = await partner.call('POST', `${tireApi()}/orders`, headers, {
+      carOrderId: 'acme-car-1',
+      carType: 'van',
+      quantity: 4,
+    });
     expect(placed.status).toBe(201);
     partnerOrderId = (placed.body as { id: string }).id;
     const own = await partner.call('GET', `${tireApi()}/orders/${partnerOrderId}`, headers);
@@ -86,7 +110,9 @@ describe('b2b partners', () => {
     expect(theirs.status).toBe(404);
 
     const listed = await platform.cliJson<{ partners: PartnerRecord[] }>(['partners', 'list']);
-    expect(listed.data.partners).toEqual([expect.objectContaining({ name: 'acme', clientId: data.clientId, cidrs: ['127.0.0.4/32'] })]);
+    expect(listed.data.partners).toEqual([
+      expect.objectContaining({ name: 'acme', clientId: data.clientId, cidrs: ['127.0.0.4/32'] }),
+    ]);
     // The same name cannot be onboarded twice.
     const twice = await platform.cli(['partners', 'onboard', 'acme', '--cidr', '127.0.0.5/32']);
     expect(twice.code).toBe(1);
@@ -108,7 +134,10 @@ describe('b2b partners', () => {
         .filter((event) => (event.detail as { tireOrderId?: string } | undefined)?.tireOrderId === tireOrderId);
     // Every completion is archived, each naming the client that placed the order.
     const [partnerEvent] = completedOf(partnerOrderId);
-    expect(partnerEvent).toMatchObject({ 'detail-type': 'TireOrderCompleted', resources: [tireOrderClientResource(onboarded.clientId)] });
+    expect(partnerEvent).toMatchObject({
+      'detail-type': 'TireOrderCompleted',
+      resources: [tireOrderClientResource(onboarded.clientId)],
+    });
     const [carMakerEvent] = completedOf(carMakerOrder.tireOrderId!);
     expect(carMakerEvent?.resources).toEqual([expect.stringMatching(/^urn:tire-orders:client:/)]);
     expect(carMakerEvent?.resources).not.toEqual(partnerEvent!.resources);
@@ -129,7 +158,10 @@ describe('b2b partners', () => {
     // The partner's order is completed on the supplier's side, which is what it reads.
     const apiKey = await secretValue(onboarded.apiKeyStoredIn);
     const token = await partnerToken();
-    const own = await partner.call('GET', `${tireApi()}/orders/${partnerOrderId}`, { authorization: `Bearer ${token.accessToken}`, 'x-api-key': apiKey });
+    const own = await partner.call('GET', `${tireApi()}/orders/${partnerOrderId}`, {
+      authorization: `Bearer ${token.accessToken}`,
+      'x-api-key': apiKey,
+    });
     expect(own.body).toMatchObject({ id: partnerOrderId, status: 'OrderCompleted' });
   });
 
@@ -141,7 +173,8 @@ describe('b2b partners', () => {
     type Phase = 'before' | 'grace' | 'finished';
     let phase: Phase = 'before';
     const sentIn: Record<Phase, number> = { before: 0, grace: 0, finished: 0 };
-    const completedIn = (wanted: Phase) => vi.waitFor(() => expect(sentIn[wanted]).toBeGreaterThan(0), { timeout: 20_000 });
+    const completedIn = (wanted: Phase) =>
+      vi.waitFor(() => expect(sentIn[wanted]).toBeGreaterThan(0), { timeout: 20_000 });
     let running = true;
     // The partner: reads its current secret where it is stored and asks for a token, over and over.
     const loop = (async () => {
@@ -155,7 +188,13 @@ describe('b2b partners', () => {
     // The loop must stop even when an expectation fails, or the test would never end.
     try {
       await completedIn('before');
-      const rotated = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--grace', '2s']);
+      const rotated = await platform.cliJson<RotateResult>([
+        'partners',
+        'rotate-secret',
+        onboarded.clientId,
+        '--grace',
+        '2s',
+      ]);
       phase = 'grace';
       expect(rotated.code).toBe(0);
       expect(rotated.data.action).toBe('rotated');
@@ -173,7 +212,12 @@ describe('b2b partners', () => {
       const untilDeadline = Date.parse(rotated.data.previousAcceptedUntil!) - Date.now();
       expect(untilDeadline).toBeLessThanOrEqual(2_000);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, untilDeadline) + 100));
-      const finished = await platform.cliJson<RotateResult>(['partners', 'rotate-secret', onboarded.clientId, '--finish']);
+      const finished = await platform.cliJson<RotateResult>([
+        'partners',
+        'rotate-secret',
+        onboarded.clientId,
+        '--finish',
+      ]);
       expect(finished.code).toBe(0);
       expect(finished.data.action).toBe('finished');
       phase = 'finished';
@@ -206,7 +250,12 @@ describe('b2b partners', () => {
     const revokedAt = Date.now();
     const { code, data } = await platform.cliJson<RevokeResult>(['partners', 'revoke', onboarded.clientId]);
     expect(code).toBe(0);
-    expect(data).toMatchObject({ apiKeyDisabled: true, appClientDeleted: true, allowlistRemoved: ['127.0.0.4/32'], accessTokenLifetimeMinutes: 60 });
+    expect(data).toMatchObject({
+      apiKeyDisabled: true,
+      appClientDeleted: true,
+      allowlistRemoved: ['127.0.0.4/32'],
+      accessTokenLifetimeMinutes: 60,
+    });
     const bound = Date.parse(data.issuedTokensValidUntil) - revokedAt;
     expect(bound).toBeGreaterThanOrEqual(59 * 60_000);
     expect(bound).toBeLessThanOrEqual(61 * 60_000);
@@ -223,7 +272,10 @@ describe('b2b partners', () => {
     }
     const refusals = platform.runtime.audit
       .read()
-      .filter((e) => e.kind === 'request' && e.company === 'tire-orders' && e.status === 403 && Date.parse(e.time) >= revokedAt);
+      .filter(
+        (e) =>
+          e.kind === 'request' && e.company === 'tire-orders' && e.status === 403 && Date.parse(e.time) >= revokedAt,
+      );
     expect(refusals.map((e) => e.kind === 'request' && e.decidedBy)).toEqual(['waf', 'api-key']);
     const refusedToken = await partnerToken(clientSecret);
     expect(refusedToken.status).toBe(401);

@@ -61,7 +61,9 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
     expect(data.stateChanges).toEqual([]);
     expect(stderr).toMatch(/COMPLETED/);
     // Independently of the CLI's own count: every callback of that replay was answered 2xx, and no order moved.
-    const deliveries = platform.runtime.audit.read().filter((e) => e.kind === 'delivery' && e.replayName === data.replayName);
+    const deliveries = platform.runtime.audit
+      .read()
+      .filter((e) => e.kind === 'delivery' && e.replayName === data.replayName);
     expect(deliveries).toHaveLength(20);
     expect(deliveries.every((e) => e.kind === 'delivery' && e.outcome === 'delivered' && e.status === 204)).toBe(true);
     for (const order of orders) {
@@ -72,7 +74,13 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
   });
 
   it('--rule replays to that rule only, and human output ends with the summary', async () => {
-    const { code, stdout } = await platform.cli(['replay', '--from', windowStart, '--rule', 'TireOrderCompletedToCarMaker']);
+    const { code, stdout } = await platform.cli([
+      'replay',
+      '--from',
+      windowStart,
+      '--rule',
+      'TireOrderCompletedToCarMaker',
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Replay b2b-replay-\S+: COMPLETED/);
     expect(stdout).toMatch(/rules\s+TireOrderCompletedToCarMaker/);
@@ -98,7 +106,8 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
     expect(code).toBe(0);
     expect(data.correlationId).toBe(order.correlationId);
     expect(data.status).toBe('OrderCompleted');
-    const first = (hop: string, detail?: RegExp) => data.hops.findIndex((h) => h.hop === hop && (!detail || detail.test(h.detail)));
+    const first = (hop: string, detail?: RegExp) =>
+      data.hops.findIndex((h) => h.hop === hop && (!detail || detail.test(h.detail)));
     // Requests are placed at the instant they arrived: each call shows before what it caused.
     const sequence = [
       first('customer order', /POST \/local\/orders -> 201/),
@@ -134,32 +143,52 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
       body: 'grant_type=client_credentials',
     });
     expect(refused.status).toBe(401);
-    const forbidden = await fetch(`${d.carApiUrl}/orders/${orders[0]!.id}`, { headers: { Authorization: 'Bearer not-a-token' } });
+    const forbidden = await fetch(`${d.carApiUrl}/orders/${orders[0]!.id}`, {
+      headers: { Authorization: 'Bearer not-a-token' },
+    });
     expect(forbidden.status).toBe(401);
 
     const all = await platform.cliJson<AuditResult>(['audit']);
     expect(all.code).toBe(0);
     const kinds = new Set(all.data.records.map((r) => r.kind));
     expect(kinds).toEqual(new Set(['token', 'request']));
-    expect(all.data.records.some((r) => r.kind === 'token' && r.outcome === 'refused' && r.detail === 'invalid_client')).toBe(true);
-    expect(all.data.records.some((r) => r.kind === 'request' && r.status === 401 && r.detail === 'authorizer')).toBe(true);
-    expect(all.data.records.filter((r) => r.kind === 'request' && r.method === 'POST' && r.company === 'car-orders' && r.status === 201)).toHaveLength(20);
+    expect(
+      all.data.records.some((r) => r.kind === 'token' && r.outcome === 'refused' && r.detail === 'invalid_client'),
+    ).toBe(true);
+    expect(all.data.records.some((r) => r.kind === 'request' && r.status === 401 && r.detail === 'authorizer')).toBe(
+      true,
+    );
+    expect(
+      all.data.records.filter(
+        (r) => r.kind === 'request' && r.method === 'POST' && r.company === 'car-orders' && r.status === 201,
+      ),
+    ).toHaveLength(20);
 
     const mine = await platform.cliJson<AuditResult>(['audit', '--client', d.customer.clientId]);
     expect(mine.data.records.length).toBeGreaterThan(20);
     expect(mine.data.records.every((r) => r.clientId === d.customer.clientId)).toBe(true);
 
-    const later = await platform.cliJson<AuditResult>(['audit', '--since', new Date(Date.now() + 60_000).toISOString()]);
+    const later = await platform.cliJson<AuditResult>([
+      'audit',
+      '--since',
+      new Date(Date.now() + 60_000).toISOString(),
+    ]);
     expect(later.data.records).toEqual([]);
 
     const human = await platform.cli(['audit', '--since', '-1m']);
     expect(human.stdout).toMatch(/refused or failed/);
-    expect(human.stdout).toMatch(/token\s+car-orders\s+\S+\s+127\.0\.0\.1\s+POST\s+\/oauth2\/token\s+refused\s+invalid_client/);
+    expect(human.stdout).toMatch(
+      /token\s+car-orders\s+\S+\s+127\.0\.0\.1\s+POST\s+\/oauth2\/token\s+refused\s+invalid_client/,
+    );
   });
 
   it('reports the car orders a replay does change: a completion whose write was lost is applied again', async () => {
     const lost = orders[10]!;
-    const dynamodb = new DynamoDBClient({ endpoint: platform.runtime.description.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamodb = new DynamoDBClient({
+      endpoint: platform.runtime.description.awsEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       // As if the car maker had lost the callback's write: the order is back to TiresOrdered.
       await dynamodb.send(
@@ -174,28 +203,47 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
     } finally {
       dynamodb.destroy();
     }
-    const { code, data } = await platform.cliJson<ReplaySummary>(['replay', '--from', windowStart, '--rule', 'TireOrderCompletedToCarMaker']);
+    const { code, data } = await platform.cliJson<ReplaySummary>([
+      'replay',
+      '--from',
+      windowStart,
+      '--rule',
+      'TireOrderCompletedToCarMaker',
+    ]);
     expect(code).toBe(0);
     expect(data.deliveryFailures).toEqual([]);
     expect(data.stateChanges).toEqual([
-      { carOrderId: lost.id, before: { status: 'TiresOrdered', updatedAt: windowStart }, after: { status: 'OrderCompleted', updatedAt: expect.any(String) } },
+      {
+        carOrderId: lost.id,
+        before: { status: 'TiresOrdered', updatedAt: windowStart },
+        after: { status: 'OrderCompleted', updatedAt: expect.any(String) },
+      },
     ]);
     expect((await platform.carOrder(lost.id)).body.status).toBe('OrderCompleted');
   });
 
   it('runs as the real bin in a subprocess', async () => {
     const order = orders[0]!;
-    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'cli/bin.mjs'), 'orders', 'trace', order.id, '--json', '--state-dir', platform.stateDir], {
-      cwd: REPO_ROOT,
-      timeout: 30_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [join(REPO_ROOT, 'cli/bin.mjs'), 'orders', 'trace', order.id, '--json', '--state-dir', platform.stateDir],
+      {
+        cwd: REPO_ROOT,
+        timeout: 30_000,
+      },
+    );
     const trace = JSON.parse(stdout) as OrderTrace;
     expect(trace.carOrderId).toBe(order.id);
     expect(trace.hops.some((h) => h.hop === 'completion callback')).toBe(true);
 
-    const help = await run(process.execPath, [join(REPO_ROOT, 'cli/bin.mjs'), 'dlq', 'redrive', '--help'], { cwd: REPO_ROOT, timeout: 30_000 });
+    const help = await run(process.execPath, [join(REPO_ROOT, 'cli/bin.mjs'), 'dlq', 'redrive', '--help'], {
+      cwd: REPO_ROOT,
+      timeout: 30_000,
+    });
     expect(help.stdout).toMatch(/^Usage: b2b dlq redrive/);
-    await expect(run(process.execPath, [join(REPO_ROOT, 'cli/bin.mjs'), 'replay'], { cwd: REPO_ROOT, timeout: 30_000 })).rejects.toMatchObject({
+    await expect(
+      run(process.execPath, [join(REPO_ROOT, 'cli/bin.mjs'), 'replay'], { cwd: REPO_ROOT, timeout: 30_000 }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--from is required/),
     });

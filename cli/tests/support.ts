@@ -30,7 +30,9 @@ export interface TestPlatform {
   placeOrders(count: number, prefix: string): Promise<{ id: string; correlationId: string }[]>;
   /** Runs the supplier's fulfilment job and waits until every callback it caused has finished. */
   fulfil(): Promise<void>;
-  carOrder(id: string): Promise<{ status: number; body: { id: string; status: string; tireOrderId?: string; completedAt?: string } }>;
+  carOrder(
+    id: string,
+  ): Promise<{ status: number; body: { id: string; status: string; tireOrderId?: string; completedAt?: string } }>;
   close(): Promise<void>;
 }
 
@@ -102,7 +104,11 @@ export async function startPlatform(options: Partial<LocalRuntimeOptions> = {}):
         const correlationId = `${prefix}-${i}-${Date.now()}`;
         const response = await fetch(`${d.carApiUrl}/orders`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json', 'X-Correlation-Id': correlationId },
+          headers: {
+            Authorization: `Bearer ${bearer}`,
+            'Content-Type': 'application/json',
+            'X-Correlation-Id': correlationId,
+          },
           body: JSON.stringify({ carType: `${prefix}-${i}`, quantity: 4 }),
         });
         const body = (await response.json()) as { id: string; status: string };
@@ -118,8 +124,13 @@ export async function startPlatform(options: Partial<LocalRuntimeOptions> = {}):
       await runtime.bridge.whenIdle();
     },
     async carOrder(id) {
-      const response = await fetch(`${d.carApiUrl}/orders/${id}`, { headers: { Authorization: `Bearer ${await customerToken()}` } });
-      return { status: response.status, body: (await response.json()) as { id: string; status: string; tireOrderId?: string } };
+      const response = await fetch(`${d.carApiUrl}/orders/${id}`, {
+        headers: { Authorization: `Bearer ${await customerToken()}` },
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { id: string; status: string; tireOrderId?: string },
+      };
     },
     async close() {
       await runtime.close();
@@ -136,7 +147,12 @@ export class PartnerHttp {
     this.agent = new Agent({ localAddress });
   }
 
-  async call(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: unknown }> {
+  async call(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
     const response = await request(url, {
       method,
       headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -154,7 +170,12 @@ export class PartnerHttp {
   }
 
   /** A client_credentials token from the partner's address, with the secret read where the partner reads it. */
-  async token(tokenUrl: string, clientId: string, clientSecret: string, scope?: string): Promise<{ status: number; accessToken?: string; error?: string }> {
+  async token(
+    tokenUrl: string,
+    clientId: string,
+    clientSecret: string,
+    scope?: string,
+  ): Promise<{ status: number; accessToken?: string; error?: string }> {
     const response = await request(tokenUrl, {
       method: 'POST',
       headers: {
@@ -165,7 +186,11 @@ export class PartnerHttp {
       dispatcher: this.agent,
     });
     const body = (await response.body.json()) as { access_token?: string; error?: string };
-    return { status: response.statusCode, ...(body.access_token ? { accessToken: body.access_token } : {}), ...(body.error ? { error: body.error } : {}) };
+    return {
+      status: response.statusCode,
+      ...(body.access_token ? { accessToken: body.access_token } : {}),
+      ...(body.error ? { error: body.error } : {}),
+    };
   }
 
   close(): Promise<void> {

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolKeys } from '../commands/keys.js';
 import type { TokenInspection } from '../commands/token.js';
@@ -44,7 +53,11 @@ describe('b2b token inspect / keys', () => {
     expect(data.reasons).toEqual([]);
     expect(data.clientId).toBe(platform.runtime.description.customer.clientId);
     expect(data.scopes.sort()).toEqual(['car-orders/orders.read', 'car-orders/orders.write']);
-    expect(data.issuer).toMatchObject({ company: 'car-orders', known: true, url: platform.runtime.description.carIssuer });
+    expect(data.issuer).toMatchObject({
+      company: 'car-orders',
+      known: true,
+      url: platform.runtime.description.carIssuer,
+    });
     expect(data.expiresIn).toMatch(/^in (59 min( \d+ s)?|1 h)$/);
 
     // From stdin, as the help recommends; human output.
@@ -56,14 +69,22 @@ describe('b2b token inspect / keys', () => {
 
   it('explains an expired token: when it expired, with a signature that verifies', async () => {
     const twoHoursAgo = Math.floor(Date.now() / 1000) - 7200;
-    const expired = await sign({ ...claims, iat: twoHoursAgo, auth_time: twoHoursAgo, exp: twoHoursAgo + 3600 }, await issuerKey());
+    const expired = await sign(
+      { ...claims, iat: twoHoursAgo, auth_time: twoHoursAgo, exp: twoHoursAgo + 3600 },
+      await issuerKey(),
+    );
     const { code, data } = await platform.cliJson<TokenInspection>(['token', 'inspect', expired]);
     expect(code).toBe(1);
     expect(data.valid).toBe(false);
     expect(data.reasons).toHaveLength(1);
-    expect(data.reasons[0]).toMatch(new RegExp(`^expired at ${new Date((twoHoursAgo + 3600) * 1000).toISOString()} \\(1 h( \\d+ min)? ago\\)$`));
+    expect(data.reasons[0]).toMatch(
+      new RegExp(`^expired at ${new Date((twoHoursAgo + 3600) * 1000).toISOString()} \\(1 h( \\d+ min)? ago\\)$`),
+    );
     expect(data.checks.find((c) => c.check === 'signature')).toMatchObject({ ok: true });
-    expect(data.checks.find((c) => c.check === 'verdict')).toMatchObject({ ok: false, detail: expect.stringMatching(/JwtExpiredError/) });
+    expect(data.checks.find((c) => c.check === 'verdict')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/JwtExpiredError/),
+    });
 
     const human = await platform.cli(['token', 'inspect', expired]);
     expect(human.stdout).toMatch(/^Token INVALID\n {2}- expired at /);
@@ -75,26 +96,51 @@ describe('b2b token inspect / keys', () => {
     const { code, data } = await platform.cliJson<TokenInspection>(['token', 'inspect', forged]);
     expect(code).toBe(1);
     expect(data.reasons).toHaveLength(1);
-    expect(data.reasons[0]).toMatch(new RegExp(`^bad signature: it does not verify with the issuer's key ${kid.replace(/[+/=]/g, '\\$&')} .*forged or altered$`));
+    expect(data.reasons[0]).toMatch(
+      new RegExp(
+        `^bad signature: it does not verify with the issuer's key ${kid.replace(/[+/=]/g, '\\$&')} .*forged or altered$`,
+      ),
+    );
     expect(data.checks.find((c) => c.check === 'expiry')).toMatchObject({ ok: true });
-    expect(data.checks.find((c) => c.check === 'verdict')).toMatchObject({ ok: false, detail: expect.stringMatching(/JwtInvalidSignatureError/) });
+    expect(data.checks.find((c) => c.check === 'verdict')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/JwtInvalidSignatureError/),
+    });
   });
 
   it('explains an unknown kid, a wrong token_use, an unknown issuer and a malformed token', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const unknownKid = await platform.cliJson<TokenInspection>(['token', 'inspect', await sign(claims, privateKey, 'not-a-published-kid')]);
+    const unknownKid = await platform.cliJson<TokenInspection>([
+      'token',
+      'inspect',
+      await sign(claims, privateKey, 'not-a-published-kid'),
+    ]);
     expect(unknownKid.code).toBe(1);
-    expect(unknownKid.data.reasons).toEqual([expect.stringMatching(/^unknown kid "not-a-published-kid": the issuer publishes no such key/)]);
+    expect(unknownKid.data.reasons).toEqual([
+      expect.stringMatching(/^unknown kid "not-a-published-kid": the issuer publishes no such key/),
+    ]);
 
-    const idToken = await platform.cliJson<TokenInspection>(['token', 'inspect', await sign({ ...claims, token_use: 'id' }, await issuerKey())]);
+    const idToken = await platform.cliJson<TokenInspection>([
+      'token',
+      'inspect',
+      await sign({ ...claims, token_use: 'id' }, await issuerKey()),
+    ]);
     expect(idToken.code).toBe(1);
     expect(idToken.data.reasons).toEqual([expect.stringMatching(/^token_use is "id", not "access"/)]);
 
     const stranger = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Stranger1';
-    const foreign = await platform.cliJson<TokenInspection>(['token', 'inspect', await sign({ ...claims, iss: stranger }, privateKey)]);
+    const foreign = await platform.cliJson<TokenInspection>([
+      'token',
+      'inspect',
+      await sign({ ...claims, iss: stranger }, privateKey),
+    ]);
     expect(foreign.code).toBe(1);
     expect(foreign.data.issuer).toMatchObject({ known: false, url: stranger });
-    expect(foreign.data.reasons).toEqual([expect.stringMatching(/^unknown issuer ".*us-east-1_Stranger1": not one of the user pools .* keys were not fetched/)]);
+    expect(foreign.data.reasons).toEqual([
+      expect.stringMatching(
+        /^unknown issuer ".*us-east-1_Stranger1": not one of the user pools .* keys were not fetched/,
+      ),
+    ]);
 
     const garbage = await platform.cliJson<TokenInspection>(['token', 'inspect', 'not.a.jwt']);
     expect(garbage.code).toBe(1);
@@ -112,12 +158,16 @@ describe('b2b token inspect / keys', () => {
     const rotation = pool!.rotation!;
     expect(rotation.previousKid).toBe(kid);
     expect(Date.parse(rotation.newKeySigningFrom) - Date.parse(rotation.newKeyPublishedAt)).toBe(60_000);
-    expect(Date.parse(rotation.previousKeyRemovedFromJwksAt) - Date.parse(rotation.newKeySigningFrom)).toBe(60 * 60_000 + 1000);
+    expect(Date.parse(rotation.previousKeyRemovedFromJwksAt) - Date.parse(rotation.newKeySigningFrom)).toBe(
+      60 * 60_000 + 1000,
+    );
     expect(pool!.keys.find((k) => k.kid === rotation.newKid)?.status).toBe('published');
     expect(pool!.keys.find((k) => k.kid === kid)?.status).toBe('signing');
 
     // Published at once; tokens are still signed by the old key during the lead.
-    const jwks = (await (await fetch(`${platform.runtime.description.carIssuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await fetch(`${platform.runtime.description.carIssuer}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual([kid, rotation.newKid].sort());
     const response = await fetch(platform.runtime.description.carTokenUrl, {
       method: 'POST',
@@ -139,13 +189,17 @@ describe('b2b token inspect / keys', () => {
     const human = await platform.cli(['keys', 'rotate', '--company', 'tire-orders']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/new key \S+ published \S+, signs from \S+/);
-    expect(human.stdout).toMatch(/stays in the JWKS until \S+ \(the longest token lifetime, 60 min, after it stops signing\)/);
+    expect(human.stdout).toMatch(
+      /stays in the JWKS until \S+ \(the longest token lifetime, 60 min, after it stops signing\)/,
+    );
   });
 
   it('keys rotate on a deployed stage says Cognito rotates its own keys and changes nothing', async () => {
     const result = await platform.cli(['keys', 'rotate', '--stage', 'dev', '--region', 'us-east-1']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Amazon Cognito manages and rotates the signing keys of its user pools itself; there is no API to rotate them/);
+    expect(result.stderr).toMatch(
+      /Amazon Cognito manages and rotates the signing keys of its user pools itself; there is no API to rotate them/,
+    );
     const bad = await platform.cli(['keys', 'rotate', '--company', 'both']);
     expect(bad.code).toBe(2);
   });

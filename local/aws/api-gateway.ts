@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ApiKeyRegistry, ApiKeySummary } from '../gateway/api-keys.js';
 import { rebaseList, sameMembers } from '../gateway/allowlist.js';
-import { mapSourceIpLists, PolicyDocumentError, ResourcePolicy, type PolicyDocument } from '../gateway/resource-policy.js';
+import {
+  mapSourceIpLists,
+  PolicyDocumentError,
+  ResourcePolicy,
+  type PolicyDocument,
+} from '../gateway/resource-policy.js';
 import { JsonStore } from '../state/json-store.js';
 import { decodePageToken, epochSeconds, pageOf } from './input.js';
 import {
@@ -114,8 +119,14 @@ export class LocalApiGateway {
         const stored = document.apis[declaration.apiId];
         if (!stored) {
           const now = Date.now();
-          const policy = declaration.policy ? this.normalize(declaration.apiId, declaration.policy.document) : undefined;
-          const deployment: StoredDeployment = { id: newId(), createdDate: now, ...(policy !== undefined ? { policy } : {}) };
+          const policy = declaration.policy
+            ? this.normalize(declaration.apiId, declaration.policy.document)
+            : undefined;
+          const deployment: StoredDeployment = {
+            id: newId(),
+            createdDate: now,
+            ...(policy !== undefined ? { policy } : {}),
+          };
           document.apis[declaration.apiId] = {
             createdDate: now,
             baseCidrs,
@@ -131,7 +142,9 @@ export class LocalApiGateway {
             policy === undefined
               ? undefined
               : JSON.stringify(
-                  mapSourceIpLists(JSON.parse(policy) as PolicyDocument, (list) => rebaseList(list, stored.baseCidrs, baseCidrs)),
+                  mapSourceIpLists(JSON.parse(policy) as PolicyDocument, (list) =>
+                    rebaseList(list, stored.baseCidrs, baseCidrs),
+                  ),
                 );
           const policy = rebase(stored.policy);
           if (policy !== undefined) stored.policy = policy;
@@ -191,7 +204,11 @@ export class LocalApiGateway {
         if (method === 'GET') return (request) => this.getApiKeys(request);
         return undefined;
       }
-      if (method === 'GET') return (request) => ({ statusCode: 200, body: this.apiKeyOf(this.key(id), request.query.get('includeValue') === 'true') });
+      if (method === 'GET')
+        return (request) => ({
+          statusCode: 200,
+          body: this.apiKeyOf(this.key(id), request.query.get('includeValue') === 'true'),
+        });
       if (method === 'PATCH') return (request) => this.updateApiKey(id, request);
       if (method === 'DELETE') {
         return () => {
@@ -203,7 +220,8 @@ export class LocalApiGateway {
     }
     if (collection === 'usageplans') {
       if (id === undefined) return method === 'GET' ? (request) => this.getUsagePlans(request) : undefined;
-      if (sub === undefined) return method === 'GET' ? () => ({ statusCode: 200, body: usagePlanOf(this.plan(id)) }) : undefined;
+      if (sub === undefined)
+        return method === 'GET' ? () => ({ statusCode: 200, body: usagePlanOf(this.plan(id)) }) : undefined;
       if (sub !== 'keys') return undefined;
       if (subId === undefined) {
         if (method === 'POST') return (request) => this.createUsagePlanKey(id, request);
@@ -265,7 +283,9 @@ export class LocalApiGateway {
       } else if (operation.op === 'replace' && operation.path === '/description') {
         change.description = operation.value ?? '';
       } else {
-        throw badRequest(`Invalid patch path '${operation.path}' specified for op '${operation.op}'. Must be one of: [/policy, /name, /description]`);
+        throw badRequest(
+          `Invalid patch path '${operation.path}' specified for op '${operation.op}'. Must be one of: [/policy, /name, /description]`,
+        );
       }
     }
     this.store.update((document) => {
@@ -278,7 +298,10 @@ export class LocalApiGateway {
     return { statusCode: 200, body: this.restApiOf({ declaration, stored: this.store.get().apis[apiId]! }) };
   }
 
-  private stageOf({ declaration, stored }: { declaration: LocalRestApiDeclaration; stored: StoredRestApi }, stageName = declaration.stage) {
+  private stageOf(
+    { declaration, stored }: { declaration: LocalRestApiDeclaration; stored: StoredRestApi },
+    stageName = declaration.stage,
+  ) {
     if (stageName !== declaration.stage) throw notFound('Invalid stage identifier specified');
     return {
       deploymentId: stored.stage.deploymentId,
@@ -312,15 +335,22 @@ export class LocalApiGateway {
     const stageName = optionalText(body, 'stageName');
     const description = optionalText(body, 'description');
     if (stageName !== undefined && stageName !== declaration.stage) {
-      throw badRequest(`The local runtime serves one stage per API ('${declaration.stage}'); cannot deploy to stage '${stageName}'.`);
+      throw badRequest(
+        `The local runtime serves one stage per API ('${declaration.stage}'); cannot deploy to stage '${stageName}'.`,
+      );
     }
     const now = Date.now();
-    const deployment: StoredDeployment = { id: newId(), createdDate: now, ...(description !== undefined ? { description } : {}) };
+    const deployment: StoredDeployment = {
+      id: newId(),
+      createdDate: now,
+      ...(description !== undefined ? { description } : {}),
+    };
     this.store.update((document) => {
       const stored = document.apis[apiId]!;
       if (stored.policy !== undefined) deployment.policy = stored.policy;
       stored.deployments.push(deployment);
-      if (stageName !== undefined) stored.stage = { ...stored.stage, deploymentId: deployment.id, lastUpdatedDate: now };
+      if (stageName !== undefined)
+        stored.stage = { ...stored.stage, deploymentId: deployment.id, lastUpdatedDate: now };
     });
     this.refreshDeployed(apiId);
     return { statusCode: 201, body: deploymentOf(deployment) };
@@ -329,7 +359,11 @@ export class LocalApiGateway {
   private getDeployments(apiId: string, request: AwsRestRequest): AwsRestResponse {
     const { stored } = this.api(apiId);
     const sorted = [...stored.deployments].sort((a, b) => a.createdDate - b.createdDate || byKey(a.id, b.id));
-    const page = paged(request, sorted, (deployment) => `${String(deployment.createdDate).padStart(15, '0')}:${deployment.id}`);
+    const page = paged(
+      request,
+      sorted,
+      (deployment) => `${String(deployment.createdDate).padStart(15, '0')}:${deployment.id}`,
+    );
     return { statusCode: 200, body: { item: page.items.map(deploymentOf), ...positionOf(page) } };
   }
 
@@ -386,11 +420,15 @@ export class LocalApiGateway {
     const enabled = optionalFlag(body, 'enabled');
     optionalFlag(body, 'generateDistinctId');
     if (Array.isArray(body.stageKeys) && body.stageKeys.length > 0) {
-      throw badRequest('stageKeys are not supported by the local runtime: associate the key with a usage plan (CreateUsagePlanKey).');
+      throw badRequest(
+        'stageKeys are not supported by the local runtime: associate the key with a usage plan (CreateUsagePlanKey).',
+      );
     }
     if (value !== undefined) {
       if (value.length < MIN_KEY_VALUE_LENGTH || value.length > MAX_KEY_VALUE_LENGTH) {
-        throw badRequest(`API Key value should be at least ${MIN_KEY_VALUE_LENGTH} and at most ${MAX_KEY_VALUE_LENGTH} characters.`);
+        throw badRequest(
+          `API Key value should be at least ${MIN_KEY_VALUE_LENGTH} and at most ${MAX_KEY_VALUE_LENGTH} characters.`,
+        );
       }
       if (this.config.apiKeys.lookup(value)) throw conflict('API Key already exists');
     }
@@ -415,14 +453,18 @@ export class LocalApiGateway {
       .filter((key) => customerId === undefined || key.customerId === customerId)
       .sort((a, b) => byKey(a.id, b.id));
     const page = paged(request, keys, (key) => key.id);
-    return { statusCode: 200, body: { item: page.items.map((key) => this.apiKeyOf(key, includeValues)), ...positionOf(page) } };
+    return {
+      statusCode: 200,
+      body: { item: page.items.map((key) => this.apiKeyOf(key, includeValues)), ...positionOf(page) },
+    };
   }
 
   private updateApiKey(id: string, request: AwsRestRequest): AwsRestResponse {
     const key = this.key(id);
     const change: { name?: string; description?: string; customerId?: string; enabled?: boolean } = {};
     for (const operation of patchOperations(request.body)) {
-      if (operation.op !== 'replace') throw badRequest(`Invalid patch operation specified. Must be 'replace' for ${operation.path}`);
+      if (operation.op !== 'replace')
+        throw badRequest(`Invalid patch operation specified. Must be 'replace' for ${operation.path}`);
       const value = operation.value ?? '';
       switch (operation.path) {
         case '/enabled':
@@ -440,7 +482,9 @@ export class LocalApiGateway {
           change.customerId = value;
           break;
         default:
-          throw badRequest(`Invalid patch path '${operation.path}' specified for op 'replace'. Must be one of: [/name, /description, /enabled, /customerId]`);
+          throw badRequest(
+            `Invalid patch path '${operation.path}' specified for op 'replace'. Must be one of: [/name, /description, /enabled, /customerId]`,
+          );
       }
     }
     const updated = this.config.apiKeys.update(key.id, change);
@@ -479,11 +523,14 @@ export class LocalApiGateway {
     const keyId = optionalText(body, 'keyId');
     const keyType = optionalText(body, 'keyType');
     if (keyId === undefined) throw badRequest('keyId must be specified.');
-    if (keyType !== 'API_KEY') throw badRequest(`Invalid keyType '${keyType ?? ''}': the only supported key type is API_KEY.`);
+    if (keyType !== 'API_KEY')
+      throw badRequest(`Invalid keyType '${keyType ?? ''}': the only supported key type is API_KEY.`);
     const key = this.key(keyId);
     if (key.usagePlanId === planId) throw conflict(`API Key ${keyId} is already associated with usage plan ${planId}`);
     if (key.usagePlanId !== undefined) {
-      throw conflict(`API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage (it is in ${key.usagePlanId})`);
+      throw conflict(
+        `API Key ${keyId} cannot reference multiple Usage Plans with the same API Stage (it is in ${key.usagePlanId})`,
+      );
     }
     this.config.apiKeys.setUsagePlan(keyId, planId);
     return { statusCode: 201, body: usagePlanKeyOf(this.key(keyId)) };
@@ -521,7 +568,9 @@ function usagePlanOf(plan: LocalUsagePlanDeclaration) {
     name: plan.name,
     description: plan.description,
     apiStages: plan.apiStages.map((stage) => ({ apiId: stage.apiId, stage: stage.stage })),
-    ...(plan.throttle ? { throttle: { burstLimit: plan.throttle.burstLimit, rateLimit: plan.throttle.rateLimit } } : {}),
+    ...(plan.throttle
+      ? { throttle: { burstLimit: plan.throttle.burstLimit, rateLimit: plan.throttle.rateLimit } }
+      : {}),
     ...(plan.quota ? { quota: { limit: plan.quota.limit, offset: 0, period: plan.quota.period } } : {}),
     tags: {},
   };
@@ -555,8 +604,10 @@ function patchOperations(body: unknown): PatchOperation[] {
     if (typeof op !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(op)) {
       throw badRequest(`Invalid patch operation '${String(op)}'.`);
     }
-    if (typeof path !== 'string' || !path.startsWith('/')) throw badRequest('Each patch operation needs a path starting with /.');
-    if (value !== undefined && value !== null && typeof value !== 'string') throw badRequest(`The value of ${path} must be a string.`);
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      throw badRequest('Each patch operation needs a path starting with /.');
+    if (value !== undefined && value !== null && typeof value !== 'string')
+      throw badRequest(`The value of ${path} must be a string.`);
     return { op, path, ...(typeof value === 'string' ? { value } : {}) };
   });
 }

@@ -25,7 +25,8 @@ export class AtRestCipher {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${path} does not hold a 256-bit key; delete it only together with the state it encrypts`);
+    if (key.length !== 32)
+      throw new Error(`${path} does not hold a 256-bit key; delete it only together with the state it encrypts`);
     return new AtRestCipher(key);
   }
 
@@ -34,7 +35,10 @@ export class AtRestCipher {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()]);
+    const body = Buffer.concat([
+      cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext),
+      cipher.final(),
+    ]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
   }
 

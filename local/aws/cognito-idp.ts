@@ -132,14 +132,22 @@ function clientCredentialsSettings(input: Input, operation: 'create' | 'update')
   }
   const unknownFlow = flows.find((flow) => !['code', 'implicit', 'client_credentials'].includes(flow));
   if (unknownFlow !== undefined) {
-    throw invalid(`Value '${unknownFlow}' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code].`);
+    throw invalid(
+      `Value '${unknownFlow}' at 'allowedOAuthFlows' failed to satisfy constraint: Member must satisfy enum value set: [implicit, client_credentials, code].`,
+    );
   }
   if (flows.some((flow) => flow !== 'client_credentials')) {
     // Cognito refuses client_credentials combined with code or implicit.
-    throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected along with code flow or implicit flow.');
+    throw new AwsServiceError(
+      'InvalidOAuthFlowException',
+      'client_credentials flow can not be selected along with code flow or implicit flow.',
+    );
   }
   if (scopes === undefined || scopes.length === 0) {
-    throw new AwsServiceError('InvalidOAuthFlowException', 'AllowedOAuthScopes are required for the client_credentials flow.');
+    throw new AwsServiceError(
+      'InvalidOAuthFlowException',
+      'AllowedOAuthScopes are required for the client_credentials flow.',
+    );
   }
   return { scopes };
 }
@@ -207,7 +215,10 @@ async function createUserPoolClient(svc: CognitoContext, raw: unknown) {
   const generateSecret = optionalBoolean(input, 'GenerateSecret');
   const customSecret = optionalString(input, 'ClientSecret', invalid);
   if (generateSecret !== true && customSecret === undefined) {
-    throw new AwsServiceError('InvalidOAuthFlowException', 'client_credentials flow can not be selected if client does not have a client secret.');
+    throw new AwsServiceError(
+      'InvalidOAuthFlowException',
+      'client_credentials flow can not be selected if client does not have a client secret.',
+    );
   }
   const { scopes } = clientCredentialsSettings(input, 'create');
   const created = await pool.server.createClient({
@@ -328,7 +339,10 @@ function resourceServerOf(pool: LocalUserPool) {
     UserPoolId: pool.server.userPoolId,
     Identifier: pool.resourceServer.identifier,
     Name: pool.resourceServer.name,
-    Scopes: Object.entries(pool.resourceServer.scopes).map(([ScopeName, ScopeDescription]) => ({ ScopeName, ScopeDescription })),
+    Scopes: Object.entries(pool.resourceServer.scopes).map(([ScopeName, ScopeDescription]) => ({
+      ScopeName,
+      ScopeDescription,
+    })),
   };
 }
 

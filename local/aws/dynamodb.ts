@@ -48,7 +48,16 @@ const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 /** Hop-by-hop and recomputed headers: not forwarded in either direction. */
-const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'expect', 'date', 'upgrade']);
+const HOP_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'expect',
+  'date',
+  'upgrade',
+]);
 
 /** dynalite's internal listener: requests go to it over a keep-alive agent. */
 interface Upstream {
@@ -68,13 +77,24 @@ function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
   const outgoing = { ...copyHeaders(headers), 'content-length': String(body.length) };
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port: upstream.port, method: 'POST', path: '/', headers: outgoing, agent: upstream.agent };
+    const options = {
+      host: '127.0.0.1',
+      port: upstream.port,
+      method: 'POST',
+      path: '/',
+      headers: outgoing,
+      agent: upstream.agent,
+    };
     const sent = request(options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);
       response.on('end', () => {
-        resolve({ statusCode: response.statusCode ?? 500, headers: copyHeaders(response.headers), body: Buffer.concat(chunks) });
+        resolve({
+          statusCode: response.statusCode ?? 500,
+          headers: copyHeaders(response.headers),
+          body: Buffer.concat(chunks),
+        });
       });
     });
     sent.on('error', reject);
@@ -83,12 +103,26 @@ function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer)
 }
 
 /** Sends an internal DynamoDB call with the client's (unverified) signature headers. */
-async function call(upstream: Upstream, headers: IncomingHttpHeaders, operation: string, input: unknown): Promise<Record<string, unknown> | undefined> {
-  const reply = await forward(upstream, { ...headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` }, Buffer.from(JSON.stringify(input)));
+async function call(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  operation: string,
+  input: unknown,
+): Promise<Record<string, unknown> | undefined> {
+  const reply = await forward(
+    upstream,
+    { ...headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` },
+    Buffer.from(JSON.stringify(input)),
+  );
   return reply.statusCode === 200 ? (JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>) : undefined;
 }
 
-async function keyOf(upstream: Upstream, headers: IncomingHttpHeaders, operation: string, write: Record<string, unknown>): Promise<unknown> {
+async function keyOf(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  operation: string,
+  write: Record<string, unknown>,
+): Promise<unknown> {
   if (operation !== 'PutItem') return write.Key;
   const described = await call(upstream, headers, 'DescribeTable', { TableName: write.TableName });
   const schema = (described?.Table as { KeySchema?: { AttributeName: string }[] } | undefined)?.KeySchema;
@@ -112,12 +146,21 @@ function failedConditionalWrite(headers: IncomingHttpHeaders, body: Buffer, repl
   }
 }
 
-async function withOldItem(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer, reply: RawReply): Promise<RawReply> {
+async function withOldItem(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  reply: RawReply,
+): Promise<RawReply> {
   const failed = failedConditionalWrite(headers, body, reply);
   if (!failed) return reply;
   const key = await keyOf(upstream, headers, failed.operation, failed.requestBody);
   if (!key) return reply;
-  const found = await call(upstream, headers, 'GetItem', { TableName: failed.requestBody.TableName, Key: key, ConsistentRead: true });
+  const found = await call(upstream, headers, 'GetItem', {
+    TableName: failed.requestBody.TableName,
+    Key: key,
+    ConsistentRead: true,
+  });
   if (!found?.Item) return reply;
   const replyBody = Buffer.from(JSON.stringify({ ...failed.error, Item: found.Item }));
   // The body changed, so dynalite's x-amz-crc32 no longer applies.
@@ -135,7 +178,10 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
       resolve();
     });
   });
-  const upstream: Upstream = { port: (server.address() as AddressInfo).port, agent: new Agent({ keepAlive: true, maxSockets: 64 }) };
+  const upstream: Upstream = {
+    port: (server.address() as AddressInfo).port,
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+  };
   return {
     internalUrl: `http://127.0.0.1:${upstream.port}`,
     async handle(headers, body) {
@@ -145,7 +191,9 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
     },
     async close() {
       // dynalite's close stops its server, waits for pending LevelDB operations and closes the database (the lock).
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
       upstream.agent.destroy();
       await closed;
     },

@@ -4,7 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
-import { AwsServiceError, type AwsJsonService, type AwsRequestContext, type AwsRestJsonService, type AwsRestResponse } from './protocol.js';
+import {
+  AwsServiceError,
+  type AwsJsonService,
+  type AwsRequestContext,
+  type AwsRestJsonService,
+  type AwsRestResponse,
+} from './protocol.js';
 
 /**
  * The local runtime's one AWS endpoint. Lambda handlers and the operator CLI use the real AWS SDK v3 clients with
@@ -162,10 +168,16 @@ function sendJson(
 }
 
 /** JSON-protocol errors: `{"__type","message"}`, plus x-amzn-query-error for awsQueryCompatible services. */
-function sendError(res: ServerResponse, service: AwsJsonService | undefined, error: AwsServiceError, requestId: string): void {
+function sendError(
+  res: ServerResponse,
+  service: AwsJsonService | undefined,
+  error: AwsServiceError,
+  requestId: string,
+): void {
   const headers: Record<string, string> = {};
   if (service?.queryErrorCode) {
-    headers['x-amzn-query-error'] = `${service.queryErrorCode(error.type)};${error.statusCode >= 500 ? 'Receiver' : 'Sender'}`;
+    headers['x-amzn-query-error'] =
+      `${service.queryErrorCode(error.type)};${error.statusCode >= 500 ? 'Receiver' : 'Sender'}`;
   }
   sendJson(
     res,
@@ -218,14 +230,23 @@ function requestContext(req: IncomingMessage, dispatch: Dispatch, requestId: str
 
 function pathSegments(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+    return pathname
+      .split('/')
+      .filter(Boolean)
+      .map((segment) => decodeURIComponent(segment));
   } catch {
     return undefined;
   }
 }
 
 /** A request without X-Amz-Target: the REST service whose route matches, or false when none does. */
-async function handleRest(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, dispatch: Dispatch): Promise<boolean> {
+async function handleRest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  requestId: string,
+  dispatch: Dispatch,
+): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://local');
   const segments = pathSegments(url.pathname);
   const method = req.method ?? 'GET';
@@ -239,29 +260,54 @@ async function handleRest(req: IncomingMessage, res: ServerResponse, body: Buffe
     return true;
   }
   try {
-    const reply = await route.operation({ method, segments, query: url.searchParams, body: input }, requestContext(req, dispatch, requestId));
+    const reply = await route.operation(
+      { method, segments, query: url.searchParams, body: input },
+      requestContext(req, dispatch, requestId),
+    );
     sendRestReply(res, reply, requestId);
   } catch (error) {
-    if (!(error instanceof AwsServiceError)) dispatch.reportUnexpected(error, `${route.serviceName} ${method} ${url.pathname}`);
-    sendRestError(res, error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500), requestId);
+    if (!(error instanceof AwsServiceError))
+      dispatch.reportUnexpected(error, `${route.serviceName} ${method} ${url.pathname}`);
+    sendRestError(
+      res,
+      error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500),
+      requestId,
+    );
   }
   return true;
 }
 
 /** A JSON-protocol request for a registered service: parse, run the operation, serialise its output or error. */
-async function handleJsonOperation(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string, dispatch: Dispatch): Promise<void> {
+async function handleJsonOperation(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  requestId: string,
+  dispatch: Dispatch,
+): Promise<void> {
   const target = String(req.headers['x-amz-target'] ?? '');
   const { service, operationName } = parseTarget(target, dispatch.services);
-  const operation = service && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
+  const operation =
+    service && Object.hasOwn(service.operations, operationName) ? service.operations[operationName] : undefined;
   if (!service || !operation) {
-    sendError(res, service, new AwsServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`), requestId);
+    sendError(
+      res,
+      service,
+      new AwsServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}.`),
+      requestId,
+    );
     return;
   }
   let input: unknown;
   try {
     input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   } catch {
-    sendError(res, service, new AwsServiceError('SerializationException', 'The request body is not valid JSON.'), requestId);
+    sendError(
+      res,
+      service,
+      new AwsServiceError('SerializationException', 'The request body is not valid JSON.'),
+      requestId,
+    );
     return;
   }
   try {
@@ -269,11 +315,19 @@ async function handleJsonOperation(req: IncomingMessage, res: ServerResponse, bo
     sendJson(res, 200, service.jsonVersion, output ?? {}, requestId);
   } catch (error) {
     if (!(error instanceof AwsServiceError)) dispatch.reportUnexpected(error, target);
-    sendError(res, service, error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500), requestId);
+    sendError(
+      res,
+      service,
+      error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', INTERNAL_FAILURE, 500),
+      requestId,
+    );
   }
 }
 
-function parseTarget(target: string, services: ServiceRegistry): { prefix: string; operationName: string; service?: AwsJsonService } {
+function parseTarget(
+  target: string,
+  services: ServiceRegistry,
+): { prefix: string; operationName: string; service?: AwsJsonService } {
   const dot = target.indexOf('.');
   const prefix = dot > 0 ? target.slice(0, dot) : target;
   const service = services.byPrefix.get(prefix);
@@ -289,7 +343,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
     body = await readBody(req);
   } catch (error) {
     if (error instanceof RequestTooLarge) {
-      sendError(res, service, new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`, 413), requestId);
+      sendError(
+        res,
+        service,
+        new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_REQUEST_BYTES} bytes.`, 413),
+        requestId,
+      );
       return;
     }
     // The client went away before sending its whole request: nothing to answer, nothing was done.
@@ -298,7 +357,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
   }
   if (!hasTarget && (await handleRest(req, res, body, requestId, dispatch))) return;
   if (req.method !== 'POST') {
-    sendError(res, service, new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404), requestId);
+    sendError(
+      res,
+      service,
+      new AwsServiceError('UnknownOperationException', `${req.method} is not an AWS JSON protocol request.`, 404),
+      requestId,
+    );
     return;
   }
   if (prefix === DYNAMODB_TARGET_PREFIX) {
@@ -350,7 +414,9 @@ function closeServer(server: Server): Promise<void> {
 }
 
 function defaultReporter(error: unknown, target: string): void {
-  process.stderr.write(`[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `[aws-endpoint] ${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
 }
 
 async function startDynamoDbLocked(stateDir: string): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {

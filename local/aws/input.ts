@@ -29,29 +29,47 @@ export function requiredString(input: Input, field: string, fail: InputError, ru
   return value;
 }
 
-export function optionalString(input: Input, field: string, fail: InputError, rule: StringRule = {}): string | undefined {
+export function optionalString(
+  input: Input,
+  field: string,
+  fail: InputError,
+  rule: StringRule = {},
+): string | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw serializationError(field, 'a string');
   if (rule.min !== undefined && value.length < rule.min) {
-    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}.`);
+    throw fail(
+      `Value at '${field}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}.`,
+    );
   }
   if (rule.max !== undefined && value.length > rule.max) {
-    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}.`);
+    throw fail(
+      `Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}.`,
+    );
   }
   if (rule.pattern && !rule.pattern.test(value)) {
-    throw fail(`Value at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}.`);
+    throw fail(
+      `Value at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}.`,
+    );
   }
   return value;
 }
 
-export function optionalInteger(input: Input, field: string, fail: InputError, range: { min: number; max: number }): number | undefined {
+export function optionalInteger(
+  input: Input,
+  field: string,
+  fail: InputError,
+  range: { min: number; max: number },
+): number | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number') throw serializationError(field, 'a number');
   if (!Number.isInteger(value)) throw fail(`${field} must be an integer.`);
   if (value < range.min || value > range.max) {
-    throw fail(`Value '${value}' at '${field}' failed to satisfy constraint: Member must be between ${range.min} and ${range.max}.`);
+    throw fail(
+      `Value '${value}' at '${field}' failed to satisfy constraint: Member must be between ${range.min} and ${range.max}.`,
+    );
   }
   return value;
 }
@@ -63,12 +81,20 @@ export function optionalBoolean(input: Input, field: string): boolean | undefine
   return value;
 }
 
-export function optionalStringList(input: Input, field: string, fail: InputError, size: { min: number; max: number }): string[] | undefined {
+export function optionalStringList(
+  input: Input,
+  field: string,
+  fail: InputError,
+  size: { min: number; max: number },
+): string[] | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw serializationError(field, 'a list of strings');
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    throw serializationError(field, 'a list of strings');
   if (value.length < size.min || value.length > size.max) {
-    throw fail(`Value at '${field}' failed to satisfy constraint: Member must have between ${size.min} and ${size.max} items.`);
+    throw fail(
+      `Value at '${field}' failed to satisfy constraint: Member must have between ${size.min} and ${size.max} items.`,
+    );
   }
   return value as string[];
 }
@@ -76,7 +102,11 @@ export function optionalStringList(input: Input, field: string, fail: InputError
 export function optionalStringMap(input: Input, field: string): Record<string, string> | undefined {
   const value = input[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((item) => typeof item !== 'string')) {
+  if (
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    Object.values(value).some((item) => typeof item !== 'string')
+  ) {
     throw serializationError(field, 'a map of strings');
   }
   return value as Record<string, string>;
@@ -118,7 +148,9 @@ export function pageOf<T>(
   const remaining = start < 0 ? [] : sorted.slice(start);
   const items = remaining.slice(0, maxResults);
   const last = items.at(-1);
-  return remaining.length > maxResults && last !== undefined ? { items, nextToken: encodePageToken(keyOf(last)) } : { items };
+  return remaining.length > maxResults && last !== undefined
+    ? { items, nextToken: encodePageToken(keyOf(last)) }
+    : { items };
 }
 
 export function epochSeconds(date = Date.now()): number {

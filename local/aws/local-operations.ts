@@ -81,6 +81,7 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
 
 function epochSecondsField(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${field} must be a timestamp in epoch seconds.`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw invalid(`${field} must be a timestamp in epoch seconds.`);
   return value * 1000;
 }

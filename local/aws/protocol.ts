@@ -74,5 +74,8 @@ export interface AwsRestResponse {
  */
 export interface AwsRestJsonService {
   name: string;
-  route(method: string, segments: string[]): ((request: AwsRestRequest, context: AwsRequestContext) => Promise<AwsRestResponse> | AwsRestResponse) | undefined;
+  route(
+    method: string,
+    segments: string[],
+  ): ((request: AwsRestRequest, context: AwsRequestContext) => Promise<AwsRestResponse> | AwsRestResponse) | undefined;
 }

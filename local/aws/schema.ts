@@ -23,7 +23,10 @@ export function optional<T extends z.ZodType>(schema: T) {
 }
 
 /** Epoch seconds (JSON 1.x timestamps; fractions allowed), as epoch milliseconds. */
-export const timestampMs = z.number().refine(Number.isFinite).transform((seconds) => seconds * 1000);
+export const timestampMs = z
+  .number()
+  .refine(Number.isFinite)
+  .transform((seconds) => seconds * 1000);
 
 /** A string member with AWS's length constraint. */
 export function text(min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -43,7 +46,9 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function memberPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'input';
   return path
-    .map((key) => (typeof key === 'number' ? `${key + 1}.member` : String(key).replace(/^./, (first) => first.toLowerCase())))
+    .map((key) =>
+      typeof key === 'number' ? `${key + 1}.member` : String(key).replace(/^./, (first) => first.toLowerCase()),
+    )
     .join('.');
 }
 
@@ -52,7 +57,9 @@ function errorOf(issue: z.core.$ZodIssue, input: unknown, validation: Validation
   if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
     const value = valueAt(input, issue.path);
     if (value === undefined || value === null) {
-      return validation(`1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`);
+      return validation(
+        `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
+      );
     }
     return serializationError(path, 'expected' in issue ? String(issue.expected) : 'another type');
   }

@@ -65,9 +65,13 @@ const MAX_VERSIONS = 100;
 const DAY_SECONDS = 86_400;
 
 const invalidParameter = (message: string) => new AwsServiceError('InvalidParameterException', message);
-const notFound = () => new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+const notFound = () =>
+  new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
 const markedForDeletion = () =>
-  new AwsServiceError('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
+  new AwsServiceError(
+    'InvalidRequestException',
+    "You can't perform this operation on the secret because it was marked for deletion.",
+  );
 
 function randomSuffix(): string {
   return Array.from({ length: 6 }, () => SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)]).join('');
@@ -85,7 +89,9 @@ type SecretsContext = ReturnType<typeof secretsContextOf>;
 /** Removes secrets whose recovery window has passed. */
 function purgeExpired(svc: SecretsContext): void {
   const now = epochSeconds();
-  const expired = Object.values(svc.store.get().secrets).filter((secret) => secret.deletionDate !== undefined && secret.deletionDate <= now);
+  const expired = Object.values(svc.store.get().secrets).filter(
+    (secret) => secret.deletionDate !== undefined && secret.deletionDate <= now,
+  );
   if (expired.length === 0) return;
   svc.store.update((state) => {
     for (const secret of expired) delete state.secrets[secret.arn];
@@ -108,11 +114,14 @@ function readValue(input: Input): { secretString?: string; secretBinary?: Buffer
   const secretString = optionalString(input, 'SecretString', invalidParameter, { max: 65_536 });
   const binary = optionalString(input, 'SecretBinary', invalidParameter);
   if (secretString !== undefined && binary !== undefined) {
-    throw invalidParameter("You can't specify both a binary secret value and a string secret value in the same secret.");
+    throw invalidParameter(
+      "You can't specify both a binary secret value and a string secret value in the same secret.",
+    );
   }
   if (binary === undefined) return secretString === undefined ? {} : { secretString };
   const secretBinary = Buffer.from(binary, 'base64');
-  if (secretBinary.toString('base64') !== binary.replace(/\s/g, '')) throw invalidParameter('SecretBinary must be base64-encoded.');
+  if (secretBinary.toString('base64') !== binary.replace(/\s/g, ''))
+    throw invalidParameter('SecretBinary must be base64-encoded.');
   if (secretBinary.length > 65_536) throw invalidParameter('SecretBinary exceeds the maximum size of 65536 bytes.');
   return { secretBinary };
 }
@@ -121,17 +130,31 @@ function readToken(input: Input): string | undefined {
   return optionalString(input, 'ClientRequestToken', invalidParameter, { min: 32, max: 64 });
 }
 
-function sameValue(svc: SecretsContext, secret: StoredSecret, version: StoredVersion, value: { secretString?: string; secretBinary?: Buffer }): boolean {
+function sameValue(
+  svc: SecretsContext,
+  secret: StoredSecret,
+  version: StoredVersion,
+  value: { secretString?: string; secretBinary?: Buffer },
+): boolean {
   const context = svc.sealContext(secret.arn, version.versionId);
-  const storedString = version.sealedString === undefined ? undefined : svc.cipher.openString(version.sealedString, context);
+  const storedString =
+    version.sealedString === undefined ? undefined : svc.cipher.openString(version.sealedString, context);
   const storedBinary = version.sealedBinary === undefined ? undefined : svc.cipher.open(version.sealedBinary, context);
   return (
     storedString === value.secretString &&
-    (storedBinary === undefined ? value.secretBinary === undefined : value.secretBinary !== undefined && storedBinary.equals(value.secretBinary))
+    (storedBinary === undefined
+      ? value.secretBinary === undefined
+      : value.secretBinary !== undefined && storedBinary.equals(value.secretBinary))
   );
 }
 
-function newVersion(svc: SecretsContext, arn: string, versionId: string, value: { secretString?: string; secretBinary?: Buffer }, stages: string[]): StoredVersion {
+function newVersion(
+  svc: SecretsContext,
+  arn: string,
+  versionId: string,
+  value: { secretString?: string; secretBinary?: Buffer },
+  stages: string[],
+): StoredVersion {
   const context = svc.sealContext(arn, versionId);
   return {
     versionId,
@@ -189,7 +212,8 @@ function createSecret(svc: SecretsContext, raw: unknown) {
     Key: requiredString(tag, 'Key', invalidParameter, { min: 1, max: 128 }),
     Value: requiredString(tag, 'Value', invalidParameter, { max: 256 }),
   }));
-  if (input.AddReplicaRegions !== undefined) throw invalidParameter('Replication is not supported by the local runtime.');
+  if (input.AddReplicaRegions !== undefined)
+    throw invalidParameter('Replication is not supported by the local runtime.');
 
   purgeExpired(svc);
   const existing = Object.values(svc.store.get().secrets).find((secret) => secret.name === name);
@@ -205,7 +229,10 @@ function createSecret(svc: SecretsContext, raw: unknown) {
     if (retried && sameValue(svc, existing, retried, value)) {
       return { ARN: existing.arn, Name: existing.name, VersionId: retried.versionId };
     }
-    throw new AwsServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    throw new AwsServiceError(
+      'ResourceExistsException',
+      `The operation failed because the secret ${name} already exists.`,
+    );
   }
 
   const arn = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${name}-${randomSuffix()}`;
@@ -240,10 +267,16 @@ function getSecretValue(svc: SecretsContext, raw: unknown) {
     (v) => (versionId === undefined || v.versionId === versionId) && (stage === undefined || v.stages.includes(stage)),
   );
   if (!version) {
-    const wanted = [versionId !== undefined ? `VersionId: ${versionId}` : '', stage !== undefined ? `staging label: ${stage}` : '']
+    const wanted = [
+      versionId !== undefined ? `VersionId: ${versionId}` : '',
+      stage !== undefined ? `staging label: ${stage}` : '',
+    ]
       .filter(Boolean)
       .join(' and ');
-    throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${wanted}`);
+    throw new AwsServiceError(
+      'ResourceNotFoundException',
+      `Secrets Manager can't find the specified secret value for ${wanted}`,
+    );
   }
   // LastAccessedDate has day granularity in Secrets Manager.
   const today = Math.floor(epochSeconds() / DAY_SECONDS) * DAY_SECONDS;
@@ -258,8 +291,12 @@ function getSecretValue(svc: SecretsContext, raw: unknown) {
     ARN: secret.arn,
     Name: secret.name,
     VersionId: version.versionId,
-    ...(version.sealedString !== undefined ? { SecretString: svc.cipher.openString(version.sealedString, context) } : {}),
-    ...(version.sealedBinary !== undefined ? { SecretBinary: svc.cipher.open(version.sealedBinary, context).toString('base64') } : {}),
+    ...(version.sealedString !== undefined
+      ? { SecretString: svc.cipher.openString(version.sealedString, context) }
+      : {}),
+    ...(version.sealedBinary !== undefined
+      ? { SecretBinary: svc.cipher.open(version.sealedBinary, context).toString('base64') }
+      : {}),
     VersionStages: version.stages,
     CreatedDate: version.createdDate,
   };
@@ -280,7 +317,10 @@ function putSecretValue(svc: SecretsContext, raw: unknown) {
   const existing = secret.versions.find((v) => v.versionId === versionId);
   if (existing) {
     if (!sameValue(svc, secret, existing, value)) {
-      throw new AwsServiceError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      throw new AwsServiceError(
+        'ResourceExistsException',
+        "You can't modify an existing version, you can only create a new version.",
+      );
     }
     return { ARN: secret.arn, Name: secret.name, VersionId: existing.versionId, VersionStages: existing.stages };
   }
@@ -305,8 +345,9 @@ function listSecrets(svc: SecretsContext, raw: unknown) {
   const input = inputObject(raw);
   const includePlannedDeletion = optionalBoolean(input, 'IncludePlannedDeletion') ?? false;
   const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 100 }) ?? 100;
-  const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () =>
-    new AwsServiceError('InvalidNextTokenException', 'The NextToken value is not valid.'),
+  const after = decodePageToken(
+    optionalString(input, 'NextToken', invalidParameter),
+    () => new AwsServiceError('InvalidNextTokenException', 'The NextToken value is not valid.'),
   );
   const sortOrder = optionalString(input, 'SortOrder', invalidParameter) ?? 'asc';
   if (sortOrder !== 'asc' && sortOrder !== 'desc') throw invalidParameter('SortOrder must be asc or desc.');
@@ -346,7 +387,10 @@ function listSecrets(svc: SecretsContext, raw: unknown) {
     .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   const ordered = sortOrder === 'desc' ? listed.reverse() : listed;
   // Resume after the token's key in the listing order (a key deleted since still positions the page).
-  const start = after === undefined ? 0 : ordered.findIndex((secret) => (sortOrder === 'asc' ? keyOf(secret) > after : keyOf(secret) < after));
+  const start =
+    after === undefined
+      ? 0
+      : ordered.findIndex((secret) => (sortOrder === 'asc' ? keyOf(secret) > after : keyOf(secret) < after));
   const items = start < 0 ? [] : ordered.slice(start, start + maxResults);
   const last = items.at(-1);
   const more = start >= 0 && start + maxResults < ordered.length;

@@ -12,7 +12,13 @@ import {
   requiredString,
   type Input,
 } from './input.js';
-import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, type AwsRequestContext } from './protocol.js';
+import {
+  AwsServiceError,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type AwsJsonService,
+  type AwsRequestContext,
+} from './protocol.js';
 
 /**
  * Amazon SQS (standard queues) over the AWS JSON 1.0 protocol the current SDK speaks (X-Amz-Target:
@@ -119,7 +125,13 @@ const INTEGER_ATTRIBUTES: Record<string, [number, number]> = {
   KmsDataKeyReusePeriodSeconds: [60, 86_400],
 };
 const FREE_ATTRIBUTES = ['Policy', 'KmsMasterKeyId', 'SqsManagedSseEnabled'];
-const UNSUPPORTED_ATTRIBUTES = ['RedrivePolicy', 'RedriveAllowPolicy', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit'];
+const UNSUPPORTED_ATTRIBUTES = [
+  'RedrivePolicy',
+  'RedriveAllowPolicy',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+];
 const COMPUTED_ATTRIBUTES = [
   'ApproximateNumberOfMessages',
   'ApproximateNumberOfMessagesNotVisible',
@@ -131,9 +143,11 @@ const COMPUTED_ATTRIBUTES = [
 const SYSTEM_ATTRIBUTES = ['SenderId', 'SentTimestamp', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp'];
 
 const invalidParameter = (message: string) => new AwsServiceError('InvalidParameterValue', message);
-const missingParameter = (field: string) => new AwsServiceError('MissingParameter', `The request must contain the parameter ${field}.`);
+const missingParameter = (field: string) =>
+  new AwsServiceError('MissingParameter', `The request must contain the parameter ${field}.`);
 const queueDoesNotExist = () => new AwsServiceError('QueueDoesNotExist', 'The specified queue does not exist.');
-const unsupported = (what: string) => new AwsServiceError('UnsupportedOperation', `${what} is not supported by the local runtime.`);
+const unsupported = (what: string) =>
+  new AwsServiceError('UnsupportedOperation', `${what} is not supported by the local runtime.`);
 
 export function queueArn(name: string): string {
   return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${name}`;
@@ -179,30 +193,50 @@ function checkMessageAttributes(raw: unknown): Record<string, SqsMessageAttribut
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameter('MessageAttributes must be a map.');
   const entries = Object.entries(raw as Record<string, unknown>);
-  if (entries.length > 10) throw invalidParameter('Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].');
+  if (entries.length > 10)
+    throw invalidParameter('Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].');
   const checked: Record<string, SqsMessageAttributeValue> = {};
   for (const [name, value] of entries) {
-    if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..') || /^(aws|amazon)\./i.test(name)) {
+    if (
+      !/^[A-Za-z0-9_.-]{1,256}$/.test(name) ||
+      name.startsWith('.') ||
+      name.endsWith('.') ||
+      name.includes('..') ||
+      /^(aws|amazon)\./i.test(name)
+    ) {
       throw invalidParameter(`Message attribute name '${name}' is invalid.`);
     }
     const attribute = inputObject(value);
-    const dataType = requiredString(attribute, 'DataType', () => invalidParameter(`The message attribute '${name}' must contain a non-empty attribute type.`), {
-      min: 1,
-      max: 256,
-    });
+    const dataType = requiredString(
+      attribute,
+      'DataType',
+      () => invalidParameter(`The message attribute '${name}' must contain a non-empty attribute type.`),
+      {
+        min: 1,
+        max: 256,
+      },
+    );
     const base = dataType.split('.')[0];
     if (base !== 'String' && base !== 'Number' && base !== 'Binary') {
-      throw invalidParameter(`The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+      throw invalidParameter(
+        `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+      );
     }
     if (base === 'Binary') {
       const binary = optionalString(attribute, 'BinaryValue', invalidParameter);
-      if (!binary) throw invalidParameter(`The message attribute '${name}' with type 'Binary' must use field 'Binary'.`);
-      if (Buffer.from(binary, 'base64').toString('base64') !== binary) throw invalidParameter(`The message attribute '${name}' is not valid base64.`);
+      if (!binary)
+        throw invalidParameter(`The message attribute '${name}' with type 'Binary' must use field 'Binary'.`);
+      if (Buffer.from(binary, 'base64').toString('base64') !== binary)
+        throw invalidParameter(`The message attribute '${name}' is not valid base64.`);
       checked[name] = { DataType: dataType, BinaryValue: binary };
     } else {
       const text = optionalString(attribute, 'StringValue', invalidParameter);
-      if (!text) throw invalidParameter(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`);
-      if (!VALID_CONTENT.test(text)) throw new AwsServiceError('InvalidMessageContents', `Invalid characters found in message attribute '${name}'.`);
+      if (!text)
+        throw invalidParameter(
+          `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`,
+        );
+      if (!VALID_CONTENT.test(text))
+        throw new AwsServiceError('InvalidMessageContents', `Invalid characters found in message attribute '${name}'.`);
       if (base === 'Number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
         throw invalidParameter(`Can't cast the value of message attribute '${name}' to a number.`);
       }
@@ -218,7 +252,9 @@ function attributesSize(attributes: Record<string, SqsMessageAttributeValue>): n
       size +
       Buffer.byteLength(name) +
       Buffer.byteLength(value.DataType) +
-      (value.BinaryValue !== undefined ? Buffer.from(value.BinaryValue, 'base64').length : Buffer.byteLength(value.StringValue ?? '')),
+      (value.BinaryValue !== undefined
+        ? Buffer.from(value.BinaryValue, 'base64').length
+        : Buffer.byteLength(value.StringValue ?? '')),
     0,
   );
 }
@@ -236,7 +272,8 @@ function checkQueueAttributes(attributes: Record<string, string>): Record<string
       checked[name] = String(number);
     } else if (name === 'FifoQueue') {
       if (value === 'true') throw unsupported('FIFO queues are');
-      if (value !== 'false') throw new AwsServiceError('InvalidAttributeValue', `Invalid value for the parameter ${name}.`);
+      if (value !== 'false')
+        throw new AwsServiceError('InvalidAttributeValue', `Invalid value for the parameter ${name}.`);
     } else if (UNSUPPORTED_ATTRIBUTES.includes(name)) {
       throw unsupported(`The ${name} attribute`);
     } else if (FREE_ATTRIBUTES.includes(name)) {
@@ -260,7 +297,11 @@ function decodeReceiptHandle(handle: string): { queue: string; messageId: string
   } catch {
     // reported below
   }
-  throw new AwsServiceError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404);
+  throw new AwsServiceError(
+    'ReceiptHandleIsInvalid',
+    `The input receipt handle "${handle}" is not a valid receipt handle.`,
+    404,
+  );
 }
 
 function encodeReceiptHandle(queue: string, messageId: string, receiptId: string): string {
@@ -289,14 +330,16 @@ function fromUrl(svc: SqsContext, input: Input): StoredQueue {
   } catch {
     throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
   }
-  if (segments.length !== 2) throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
+  if (segments.length !== 2)
+    throw new AwsServiceError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404);
   if (segments[0] !== LOCAL_ACCOUNT_ID) throw queueDoesNotExist();
   return existing(svc, decodeURIComponent(segments[1] as string));
 }
 
 /** Drops messages older than the retention period. Returns the live messages. */
 function live(svc: SqsContext, queue: StoredQueue, now: number): StoredMessage[] {
-  const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod) * 1000;
+  const retentionMs =
+    Number(queue.attributes.MessageRetentionPeriod ?? DEFAULT_ATTRIBUTES.MessageRetentionPeriod) * 1000;
   if (queue.messages.every((message) => message.sentTimestamp + retentionMs > now)) return queue.messages;
   return svc.store.update((state) => {
     const stored = state.queues[queue.name] as StoredQueue;
@@ -315,7 +358,12 @@ function counts(svc: SqsContext, queue: StoredQueue) {
   };
 }
 
-function createQueue(svc: SqsContext, name: string, attributes: Record<string, string>, tags: Record<string, string>): StoredQueue {
+function createQueue(
+  svc: SqsContext,
+  name: string,
+  attributes: Record<string, string>,
+  tags: Record<string, string>,
+): StoredQueue {
   if (name.endsWith('.fifo')) throw unsupported('FIFO queues are');
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
     throw invalidParameter('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
@@ -325,7 +373,10 @@ function createQueue(svc: SqsContext, name: string, attributes: Record<string, s
   if (current) {
     for (const [attribute, value] of Object.entries(checked)) {
       if ((current.attributes[attribute] ?? DEFAULT_ATTRIBUTES[attribute]) !== value) {
-        throw new AwsServiceError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${attribute}`);
+        throw new AwsServiceError(
+          'QueueNameExists',
+          `A queue already exists with the same name and a different value for attribute ${attribute}`,
+        );
       }
     }
     return current;
@@ -345,7 +396,8 @@ function createQueue(svc: SqsContext, name: string, attributes: Record<string, s
   return queue;
 }
 
-function sendMessage(svc: SqsContext, 
+function sendMessage(
+  svc: SqsContext,
   queue: StoredQueue,
   body: string,
   attributes: Record<string, SqsMessageAttributeValue>,
@@ -354,11 +406,16 @@ function sendMessage(svc: SqsContext,
 ) {
   if (body.length === 0) throw invalidParameter('The request must contain the parameter MessageBody.');
   if (!VALID_CONTENT.test(body)) {
-    throw new AwsServiceError('InvalidMessageContents', 'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+    throw new AwsServiceError(
+      'InvalidMessageContents',
+      'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    );
   }
   const maximum = Number(queue.attributes.MaximumMessageSize ?? DEFAULT_ATTRIBUTES.MaximumMessageSize);
   if (Buffer.byteLength(body) + attributesSize(attributes) > maximum) {
-    throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${maximum} bytes.`);
+    throw invalidParameter(
+      `One or more parameters are invalid. Reason: Message must be shorter than ${maximum} bytes.`,
+    );
   }
   const now = Date.now();
   const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
@@ -393,7 +450,14 @@ function localQueue(svc: SqsContext, name: string): LocalQueue {
       if (delaySeconds !== undefined && (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)) {
         throw invalidParameter('DelaySeconds must be an integer from 0 to 900.');
       }
-      return sendMessage(svc, existing(svc, name), body, checkMessageAttributes(attributes), delaySeconds, options?.senderId ?? LOCAL_ACCOUNT_ID);
+      return sendMessage(
+        svc,
+        existing(svc, name),
+        body,
+        checkMessageAttributes(attributes),
+        delaySeconds,
+        options?.senderId ?? LOCAL_ACCOUNT_ID,
+      );
     },
     counts: () => counts(svc, existing(svc, name)),
   };
@@ -402,7 +466,13 @@ function localQueue(svc: SqsContext, name: string): LocalQueue {
 function wantedAttributes(svc: SqsContext, queue: StoredQueue, names: string[]): Record<string, string> {
   const all = names.includes('All');
   for (const name of names) {
-    if (name !== 'All' && !COMPUTED_ATTRIBUTES.includes(name) && !(name in DEFAULT_ATTRIBUTES) && !(name in INTEGER_ATTRIBUTES) && !FREE_ATTRIBUTES.includes(name)) {
+    if (
+      name !== 'All' &&
+      !COMPUTED_ATTRIBUTES.includes(name) &&
+      !(name in DEFAULT_ATTRIBUTES) &&
+      !(name in INTEGER_ATTRIBUTES) &&
+      !FREE_ATTRIBUTES.includes(name)
+    ) {
       throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${name}.`);
     }
   }
@@ -421,7 +491,11 @@ function wantedAttributes(svc: SqsContext, queue: StoredQueue, names: string[]):
 
 function matchesAttributeName(name: string, wanted: string[]): boolean {
   return wanted.some((pattern) =>
-    pattern === 'All' || pattern === '.*' ? true : pattern.endsWith('.*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name,
+    pattern === 'All' || pattern === '.*'
+      ? true
+      : pattern.endsWith('.*')
+        ? name.startsWith(pattern.slice(0, -1))
+        : pattern === name,
   );
 }
 
@@ -446,7 +520,9 @@ function listQueues(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
   const input = inputObject(raw);
   const prefix = optionalString(input, 'QueueNamePrefix', invalidParameter) ?? '';
   const maxResults = optionalInteger(input, 'MaxResults', invalidParameter, { min: 1, max: 1000 });
-  const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () => invalidParameter('Invalid NextToken value.'));
+  const after = decodePageToken(optionalString(input, 'NextToken', invalidParameter), () =>
+    invalidParameter('Invalid NextToken value.'),
+  );
   const names = Object.keys(svc.store.get().queues)
     .filter((name) => name.startsWith(prefix))
     .sort();
@@ -466,8 +542,6 @@ function getQueueAttributes(svc: SqsContext, raw: unknown) {
   return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
 }
 
-
-
 function sendMessageOperation(svc: SqsContext, raw: unknown, context: AwsRequestContext) {
   const input = inputObject(raw);
   const queue = fromUrl(svc, input);
@@ -485,13 +559,15 @@ function receiveMessage(svc: SqsContext, raw: unknown) {
   const queue = fromUrl(svc, input);
   const maxMessages = optionalInteger(input, 'MaxNumberOfMessages', invalidParameter, { min: 1, max: 10 }) ?? 1;
   const visibilityTimeout =
-    optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 }) ?? Number(queue.attributes.VisibilityTimeout);
+    optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 }) ??
+    Number(queue.attributes.VisibilityTimeout);
   optionalInteger(input, 'WaitTimeSeconds', invalidParameter, { min: 0, max: 20 });
   const systemNames = [
     ...(optionalStringList(input, 'AttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
     ...(optionalStringList(input, 'MessageSystemAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? []),
   ];
-  const attributeNames = optionalStringList(input, 'MessageAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
+  const attributeNames =
+    optionalStringList(input, 'MessageAttributeNames', invalidParameter, { min: 0, max: 100 }) ?? [];
 
   const now = Date.now();
   const received = svc.store.update((state) => {
@@ -518,7 +594,9 @@ function receiveMessage(svc: SqsContext, raw: unknown) {
         ApproximateReceiveCount: String(message.receiveCount),
         ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),
       };
-      const returnedSystem = Object.fromEntries(SYSTEM_ATTRIBUTES.filter(wantsSystem).map((name) => [name, system[name] as string]));
+      const returnedSystem = Object.fromEntries(
+        SYSTEM_ATTRIBUTES.filter(wantsSystem).map((name) => [name, system[name] as string]),
+      );
       const returnedAttributes = Object.fromEntries(
         Object.entries(message.attributes).filter(([name]) => matchesAttributeName(name, attributeNames)),
       );
@@ -529,7 +607,12 @@ function receiveMessage(svc: SqsContext, raw: unknown) {
         MD5OfBody: message.md5OfBody,
         Body: message.body,
         ...(Object.keys(returnedSystem).length > 0 ? { Attributes: returnedSystem } : {}),
-        ...(hasAttributes ? { MessageAttributes: returnedAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(returnedAttributes) } : {}),
+        ...(hasAttributes
+          ? {
+              MessageAttributes: returnedAttributes,
+              MD5OfMessageAttributes: md5OfMessageAttributes(returnedAttributes),
+            }
+          : {}),
       };
     }),
   };
@@ -540,12 +623,18 @@ function deleteMessage(svc: SqsContext, raw: unknown) {
   const queue = fromUrl(svc, input);
   const handle = decodeReceiptHandle(requiredString(input, 'ReceiptHandle', () => missingParameter('ReceiptHandle')));
   if (handle.queue !== queue.name) {
-    throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
+    throw new AwsServiceError(
+      'ReceiptHandleIsInvalid',
+      'The input receipt handle is not a valid receipt handle for this queue.',
+      404,
+    );
   }
   // Only the latest receive's handle deletes; an older one succeeds without deleting (DeleteMessage reference).
   svc.store.update((state) => {
     const stored = state.queues[queue.name] as StoredQueue;
-    stored.messages = stored.messages.filter((m) => !(m.messageId === handle.messageId && m.receiptId === handle.receiptId));
+    stored.messages = stored.messages.filter(
+      (m) => !(m.messageId === handle.messageId && m.receiptId === handle.receiptId),
+    );
   });
   return {};
 }
@@ -557,7 +646,11 @@ function changeMessageVisibility(svc: SqsContext, raw: unknown) {
   const timeout = optionalInteger(input, 'VisibilityTimeout', invalidParameter, { min: 0, max: 43_200 });
   if (timeout === undefined) throw missingParameter('VisibilityTimeout');
   if (handle.queue !== queue.name) {
-    throw new AwsServiceError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle for this queue.', 404);
+    throw new AwsServiceError(
+      'ReceiptHandleIsInvalid',
+      'The input receipt handle is not a valid receipt handle for this queue.',
+      404,
+    );
   }
   const now = Date.now();
   const message = queue.messages.find((m) => m.messageId === handle.messageId && m.receiptId === handle.receiptId);

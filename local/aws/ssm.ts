@@ -14,7 +14,13 @@ import {
   requiredString,
   type Input,
 } from './input.js';
-import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService, type AwsRequestContext } from './protocol.js';
+import {
+  AwsServiceError,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  type AwsJsonService,
+  type AwsRequestContext,
+} from './protocol.js';
 
 /**
  * SSM Parameter Store over the AWS JSON 1.1 protocol (X-Amz-Target: AmazonSSM.<Operation>), enough for the handlers,
@@ -76,9 +82,12 @@ function checkNewName(name: string): void {
     throw validation('Parameter name: can only contain the symbols and letters a-zA-Z0-9_.-/');
   }
   if (name.includes('/') && !name.startsWith('/')) throw validation('Parameter name must be a fully qualified name.');
-  if (name.includes('//') || (name.length > 1 && name.endsWith('/'))) throw validation('Parameter name has an empty hierarchy level.');
-  if (/^\/?(aws|ssm)/i.test(name)) throw validation('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
-  if (name.split('/').filter(Boolean).length > 15) throw validation('Parameter name exceeds the maximum hierarchy depth of 15 levels.');
+  if (name.includes('//') || (name.length > 1 && name.endsWith('/')))
+    throw validation('Parameter name has an empty hierarchy level.');
+  if (/^\/?(aws|ssm)/i.test(name))
+    throw validation('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
+  if (name.split('/').filter(Boolean).length > 15)
+    throw validation('Parameter name exceeds the maximum hierarchy depth of 15 levels.');
 }
 
 /** `name`, `name:3` (version selector) — labels are not emulated. */
@@ -101,14 +110,20 @@ function ssmContextOf(stateDir: string) {
 
 type SsmContext = ReturnType<typeof ssmContextOf>;
 
-function find(svc: SsmContext, rawName: string): { parameter: StoredParameter; version: StoredVersion; selector?: string } {
+function find(
+  svc: SsmContext,
+  rawName: string,
+): { parameter: StoredParameter; version: StoredVersion; selector?: string } {
   const { name, version, selector } = parseSelector(rawName);
   const parameter = svc.store.get().parameters[name];
   if (!parameter) throw notFound(rawName);
   if (version === undefined) return { parameter, version: svc.latest(parameter) };
   const found = parameter.versions.find((v) => v.version === version);
   if (!found) {
-    throw new AwsServiceError('ParameterVersionNotFound', `Systems Manager could not find version ${version} of ${name}.`);
+    throw new AwsServiceError(
+      'ParameterVersionNotFound',
+      `Systems Manager could not find version ${version} of ${name}.`,
+    );
   }
   return { parameter, version: found, selector };
 }
@@ -119,7 +134,13 @@ function valueOf(svc: SsmContext, name: string, version: StoredVersion, decrypt:
   return decrypt ? svc.cipher.openString(version.sealed ?? '', svc.sealContext(name)) : (version.sealed ?? '');
 }
 
-function parameterView(svc: SsmContext, parameter: StoredParameter, version: StoredVersion, decrypt: boolean, selector?: string) {
+function parameterView(
+  svc: SsmContext,
+  parameter: StoredParameter,
+  version: StoredVersion,
+  decrypt: boolean,
+  selector?: string,
+) {
   return {
     Name: parameter.name,
     Type: version.type,
@@ -151,12 +172,17 @@ function metadataView(svc: SsmContext, parameter: StoredParameter) {
 }
 
 /** ParameterFilters shared by GetParametersByPath (Type, KeyId) and DescribeParameters (also Name, Path, Tier). */
-function filterPredicate(svc: SsmContext, filters: Input[] | undefined, allowedKeys: string[]): (parameter: StoredParameter) => boolean {
+function filterPredicate(
+  svc: SsmContext,
+  filters: Input[] | undefined,
+  allowedKeys: string[],
+): (parameter: StoredParameter) => boolean {
   const checks = (filters ?? []).map((filter) => {
     const key = requiredString(filter, 'Key', validation);
     const option = optionalString(filter, 'Option', validation) ?? (key === 'Path' ? 'OneLevel' : 'Equals');
     const values = optionalStringList(filter, 'Values', validation, { min: 1, max: 50 }) ?? [];
-    if (!allowedKeys.includes(key)) throw new AwsServiceError('InvalidFilterKey', `The filter key ${key} is not valid here.`);
+    if (!allowedKeys.includes(key))
+      throw new AwsServiceError('InvalidFilterKey', `The filter key ${key} is not valid here.`);
     const optionsByKey: Record<string, string[]> = {
       Name: ['Equals', 'BeginsWith', 'Contains'],
       Type: ['Equals'],
@@ -175,7 +201,11 @@ function filterPredicate(svc: SsmContext, filters: Input[] | undefined, allowedK
             // Name filters match with or without the leading slash, as SSM does.
             const wanted = value.replace(/^\//, '');
             const actual = parameter.name.replace(/^\//, '');
-            return option === 'Equals' ? actual === wanted : option === 'BeginsWith' ? actual.startsWith(wanted) : actual.includes(wanted);
+            return option === 'Equals'
+              ? actual === wanted
+              : option === 'BeginsWith'
+                ? actual.startsWith(wanted)
+                : actual.includes(wanted);
           });
         case 'Type':
           return values.includes(version.type);
@@ -202,17 +232,24 @@ function readPutParameter(raw: unknown) {
   const input = inputObject(raw);
   const name = requiredString(input, 'Name', validation, { min: 1, max: 2048 }).trim();
   const value = requiredString(input, 'Value', validation);
-  if (value.length === 0) throw validation("Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+  if (value.length === 0)
+    throw validation(
+      "Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.",
+    );
   const type = optionalString(input, 'Type', validation) as ParameterType | undefined;
   if (type !== undefined && !PARAMETER_TYPES.includes(type)) {
-    throw validation(`Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String].`);
+    throw validation(
+      `Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String].`,
+    );
   }
   const requestedTier = optionalString(input, 'Tier', validation);
   const dataType = optionalString(input, 'DataType', validation) ?? 'text';
   const tags = optionalObjectList(input, 'Tags');
   if (input.Policies !== undefined) throw validation('Parameter policies are not supported by the local runtime.');
   if (requestedTier !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(requestedTier)) {
-    throw validation(`Value '${requestedTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering].`);
+    throw validation(
+      `Value '${requestedTier}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering].`,
+    );
   }
   if (dataType !== 'text') throw validation(`The local runtime supports only the "text" data type, not ${dataType}.`);
   checkNewName(name);
@@ -233,9 +270,16 @@ function readPutParameter(raw: unknown) {
 type PutParameterInput = ReturnType<typeof readPutParameter>;
 
 /** The rules that depend on the parameter's current version: overwrite, type changes, KeyId. */
-function checkAgainstExisting(request: PutParameterInput, existing: StoredParameter | undefined, previous: StoredVersion | undefined): ParameterType {
+function checkAgainstExisting(
+  request: PutParameterInput,
+  existing: StoredParameter | undefined,
+  previous: StoredVersion | undefined,
+): ParameterType {
   if (existing && !request.overwrite) {
-    throw new AwsServiceError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    throw new AwsServiceError(
+      'ParameterAlreadyExists',
+      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+    );
   }
   if (existing && request.tags) {
     throw validation(
@@ -243,27 +287,39 @@ function checkAgainstExisting(request: PutParameterInput, existing: StoredParame
         'To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.',
     );
   }
-  if (!previous && request.type === undefined) throw validation('A parameter type is required when you create a parameter.');
+  if (!previous && request.type === undefined)
+    throw validation('A parameter type is required when you create a parameter.');
   if (previous && request.type !== undefined && request.type !== previous.type) {
-    throw new AwsServiceError('HierarchyTypeMismatchException', "The parameter type can't be changed. Create a new parameter with the new type instead.");
+    throw new AwsServiceError(
+      'HierarchyTypeMismatchException',
+      "The parameter type can't be changed. Create a new parameter with the new type instead.",
+    );
   }
   const effectiveType = (request.type ?? previous?.type) as ParameterType;
-  if (request.keyId !== undefined && effectiveType !== 'SecureString') throw validation('KeyId is required for SecureString type parameter only.');
+  if (request.keyId !== undefined && effectiveType !== 'SecureString')
+    throw validation('KeyId is required for SecureString type parameter only.');
   return effectiveType;
 }
 
 /** The tier the value lands in: Advanced when asked (or needed under Intelligent-Tiering) and never downgraded. */
 function tierOf(request: PutParameterInput, previous: StoredVersion | undefined): ParameterTier {
   const { requestedTier, value } = request;
-  let tier: ParameterTier = requestedTier === 'Advanced' || (requestedTier === 'Intelligent-Tiering' && value.length > VALUE_LIMIT.Standard) ? 'Advanced' : 'Standard';
+  let tier: ParameterTier =
+    requestedTier === 'Advanced' || (requestedTier === 'Intelligent-Tiering' && value.length > VALUE_LIMIT.Standard)
+      ? 'Advanced'
+      : 'Standard';
   if (previous?.tier === 'Advanced') {
     if (requestedTier === 'Standard') {
-      throw validation("This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.");
+      throw validation(
+        "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.",
+      );
     }
     tier = 'Advanced';
   }
   if (value.length > VALUE_LIMIT[tier]) {
-    throw validation(`Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${VALUE_LIMIT[tier]}.`);
+    throw validation(
+      `Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${VALUE_LIMIT[tier]}.`,
+    );
   }
   return tier;
 }
@@ -274,7 +330,10 @@ function checkAllowedPattern(allowedPattern: string | undefined, value: string, 
   try {
     pattern = new RegExp(allowedPattern);
   } catch {
-    throw new AwsServiceError('InvalidAllowedPatternException', `The allowed pattern ${allowedPattern} is not a valid regular expression.`);
+    throw new AwsServiceError(
+      'InvalidAllowedPatternException',
+      `The allowed pattern ${allowedPattern} is not a valid regular expression.`,
+    );
   }
   if (!pattern.test(value)) {
     throw new AwsServiceError(
@@ -302,7 +361,11 @@ function putParameter(svc: SsmContext, raw: unknown, context: AwsRequestContext)
     ...(effectiveType === 'SecureString'
       ? { sealed: svc.cipher.seal(value, svc.sealContext(name)), keyId: keyId ?? previous?.keyId ?? DEFAULT_KEY_ID }
       : { value }),
-    ...(description !== undefined ? { description } : previous?.description ? { description: previous.description } : {}),
+    ...(description !== undefined
+      ? { description }
+      : previous?.description
+        ? { description: previous.description }
+        : {}),
     ...(allowedPattern !== undefined ? { allowedPattern } : {}),
     tier,
     dataType,
@@ -338,7 +401,10 @@ function getParameters(svc: SsmContext, raw: unknown) {
       const { parameter, version, selector } = find(svc, name);
       parameters.push(parameterView(svc, parameter, version, decrypt, selector));
     } catch (error) {
-      if (error instanceof AwsServiceError && (error.type === 'ParameterNotFound' || error.type === 'ParameterVersionNotFound')) {
+      if (
+        error instanceof AwsServiceError &&
+        (error.type === 'ParameterNotFound' || error.type === 'ParameterVersionNotFound')
+      ) {
         invalid.push(name);
       } else {
         throw error;
@@ -358,7 +424,6 @@ function deleteParameter(svc: SsmContext, raw: unknown) {
   return {};
 }
 
-
 function getParametersByPath(svc: SsmContext, raw: unknown) {
   const input = inputObject(raw);
   const path = requiredString(input, 'Path', validation, { min: 1, max: 2048 });
@@ -366,7 +431,10 @@ function getParametersByPath(svc: SsmContext, raw: unknown) {
   const recursive = optionalBoolean(input, 'Recursive') ?? false;
   const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
   const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 10 }) ?? 10;
-  const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
+  const after = decodePageToken(
+    optionalString(input, 'NextToken', validation),
+    () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'),
+  );
   const filter = filterPredicate(svc, optionalObjectList(input, 'ParameterFilters'), ['Type', 'KeyId']);
   const matching = Object.values(svc.store.get().parameters)
     .filter((parameter) => underPath(parameter.name, path, recursive) && filter(parameter))
@@ -380,15 +448,28 @@ function getParametersByPath(svc: SsmContext, raw: unknown) {
 
 function describeParameters(svc: SsmContext, raw: unknown) {
   const input = inputObject(raw);
-  if (input.Filters !== undefined) throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
+  if (input.Filters !== undefined)
+    throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
   const maxResults = optionalInteger(input, 'MaxResults', validation, { min: 1, max: 50 }) ?? 50;
-  const after = decodePageToken(optionalString(input, 'NextToken', validation), () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'));
-  const filter = filterPredicate(svc, optionalObjectList(input, 'ParameterFilters'), ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
+  const after = decodePageToken(
+    optionalString(input, 'NextToken', validation),
+    () => new AwsServiceError('InvalidNextToken', 'The specified token is not valid.'),
+  );
+  const filter = filterPredicate(svc, optionalObjectList(input, 'ParameterFilters'), [
+    'Name',
+    'Type',
+    'KeyId',
+    'Tier',
+    'Path',
+  ]);
   const matching = Object.values(svc.store.get().parameters)
     .filter(filter)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const page = pageOf(matching, (parameter) => parameter.name, after, maxResults);
-  return { Parameters: page.items.map((parameter) => metadataView(svc, parameter)), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+  return {
+    Parameters: page.items.map((parameter) => metadataView(svc, parameter)),
+    ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+  };
 }
 
 export function createSsmService(stateDir: string): AwsJsonService {

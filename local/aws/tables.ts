@@ -59,7 +59,9 @@ export function createTableInput(tableName: string, declaration: TableDeclaratio
   const define = (attribute: KeyAttribute) => {
     const known = definitions.get(attribute.name);
     if (known && known.AttributeType !== attribute.type) {
-      throw new Error(`Table ${tableName} declares attribute ${attribute.name} as both ${known.AttributeType} and ${attribute.type}.`);
+      throw new Error(
+        `Table ${tableName} declares attribute ${attribute.name} as both ${known.AttributeType} and ${attribute.type}.`,
+      );
     }
     definitions.set(attribute.name, { AttributeName: attribute.name, AttributeType: attribute.type });
   };
@@ -105,21 +107,30 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
 function sameKeys(actual: KeySchemaElement[] | undefined, expected: KeySchemaElement[]): boolean {
   return (
     actual?.length === expected.length &&
-    expected.every((element) => actual.some((a) => a.AttributeName === element.AttributeName && a.KeyType === element.KeyType))
+    expected.every((element) =>
+      actual.some((a) => a.AttributeName === element.AttributeName && a.KeyType === element.KeyType),
+    )
   );
 }
 
 function checkMatches(tableName: string, declaration: TableDeclaration, table: TableDescription): void {
   const problems: string[] = [];
-  if (!sameKeys(table.KeySchema, keySchema(declaration.partitionKey, declaration.sortKey))) problems.push('its key schema differs');
+  if (!sameKeys(table.KeySchema, keySchema(declaration.partitionKey, declaration.sortKey)))
+    problems.push('its key schema differs');
   const types = new Map((table.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]));
-  for (const attribute of [declaration.partitionKey, declaration.sortKey, ...declaration.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]) {
-    if (attribute && types.get(attribute.name) !== attribute.type) problems.push(`attribute ${attribute.name} is not of type ${attribute.type}`);
+  for (const attribute of [
+    declaration.partitionKey,
+    declaration.sortKey,
+    ...declaration.indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]) {
+    if (attribute && types.get(attribute.name) !== attribute.type)
+      problems.push(`attribute ${attribute.name} is not of type ${attribute.type}`);
   }
   for (const index of declaration.indexes) {
     const found = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === index.name);
     if (!found) problems.push(`index ${index.name} is missing`);
-    else if (!sameKeys(found.KeySchema, keySchema(index.partitionKey, index.sortKey))) problems.push(`index ${index.name} has other keys`);
+    else if (!sameKeys(found.KeySchema, keySchema(index.partitionKey, index.sortKey)))
+      problems.push(`index ${index.name} has other keys`);
   }
   if (problems.length > 0) {
     throw new Error(
@@ -133,7 +144,9 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string, timeou
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 1_000)) {
     const table = await describe(client, tableName);
-    const active = table?.TableStatus === 'ACTIVE' && (table.GlobalSecondaryIndexes ?? []).every((gsi) => gsi.IndexStatus === 'ACTIVE');
+    const active =
+      table?.TableStatus === 'ACTIVE' &&
+      (table.GlobalSecondaryIndexes ?? []).every((gsi) => gsi.IndexStatus === 'ACTIVE');
     if (active) return;
     if (Date.now() > deadline) throw new Error(`Table ${tableName} did not become ACTIVE within ${timeoutMs} ms.`);
     await new Promise((resolve) => setTimeout(resolve, delay));

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { parseCidr } from '../gateway/cidr.js';
 import { ReplaceableCidrSet, rebaseList, sameMembers } from '../gateway/allowlist.js';
 import { JsonStore } from '../state/json-store.js';
-import { decodePageToken, inputObject, optionalInteger, optionalString, pageOf, requiredString, type Input } from './input.js';
+import {
+  decodePageToken,
+  inputObject,
+  optionalInteger,
+  optionalString,
+  pageOf,
+  requiredString,
+  type Input,
+} from './input.js';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService } from './protocol.js';
 
 /**
@@ -55,11 +63,21 @@ export const WAFV2_TARGET_PREFIX = 'AWSWAF_20190729';
 const NAME_PATTERN = /^[\w-]+$/;
 const MAX_ADDRESSES = 10_000;
 
-const invalidParameter = (field: string, parameter: string, reason = 'The parameter contains formatting that is not valid.') =>
-  new AwsServiceError('WAFInvalidParameterException', `Error reason: ${reason}, field: ${field}, parameter: ${parameter}`);
+const invalidParameter = (
+  field: string,
+  parameter: string,
+  reason = 'The parameter contains formatting that is not valid.',
+) =>
+  new AwsServiceError(
+    'WAFInvalidParameterException',
+    `Error reason: ${reason}, field: ${field}, parameter: ${parameter}`,
+  );
 const inputError = (message: string) => new AwsServiceError('WAFInvalidParameterException', message);
 const nonexistent = () =>
-  new AwsServiceError('WAFNonexistentItemException', 'AWS WAF couldn’t perform the operation because your resource doesn’t exist.');
+  new AwsServiceError(
+    'WAFNonexistentItemException',
+    'AWS WAF couldn’t perform the operation because your resource doesn’t exist.',
+  );
 
 export class LocalWaf {
   private readonly store: JsonStore<WafDocument>;
@@ -95,7 +113,11 @@ export class LocalWaf {
       this.matchers.set(stored.name, new ReplaceableCidrSet(stored.addresses));
     }
     // Web ACLs are read-only here: ids derived from their names stay the same across restarts.
-    this.webAcls = declarations.webAcls.map((declaration) => ({ declaration, id: stableId(declaration.name), lockToken: randomUUID() }));
+    this.webAcls = declarations.webAcls.map((declaration) => ({
+      declaration,
+      id: stableId(declaration.name),
+      lockToken: randomUUID(),
+    }));
   }
 
   /** The live list the gateway's WAF allow rule matches: UpdateIPSet replaces it. */
@@ -197,7 +219,8 @@ export class LocalWaf {
     if (!Array.isArray(addresses) || addresses.some((address) => typeof address !== 'string')) {
       throw inputError('Addresses is required and must be a list of strings.');
     }
-    if (addresses.length > MAX_ADDRESSES) throw invalidParameter('IP_ADDRESS', String(addresses.length), 'Too many addresses');
+    if (addresses.length > MAX_ADDRESSES)
+      throw invalidParameter('IP_ADDRESS', String(addresses.length), 'Too many addresses');
     const list = (addresses as string[]).map((address) => address.trim());
     for (const address of list) checkAddress(address);
     // Every address is checked before anything changes; past the token check nothing can fail half-way.
@@ -237,13 +260,23 @@ export class LocalWaf {
 
   /** The web ACL as the local WAF enforces it (the stack's ApiFirewall minus the AWS managed rule groups). */
   private webAclOf(declaration: LocalWebAclDeclaration, id: string) {
-    const visibility = (metricName: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: metricName });
+    const visibility = (metricName: string) => ({
+      SampledRequestsEnabled: true,
+      CloudWatchMetricsEnabled: true,
+      MetricName: metricName,
+    });
     const rules: object[] = [
       {
         Name: 'RateLimitPerIp',
         Priority: 2,
         Action: { Block: {} },
-        Statement: { RateBasedStatement: { Limit: declaration.rateLimitPer5Minutes, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+        Statement: {
+          RateBasedStatement: {
+            Limit: declaration.rateLimitPer5Minutes,
+            AggregateKeyType: 'IP',
+            EvaluationWindowSec: 300,
+          },
+        },
         VisibilityConfig: visibility('RateLimitPerIp'),
       },
     ];
@@ -286,7 +319,8 @@ function checkAddress(address: string): void {
   } catch {
     throw invalidParameter('IP_ADDRESS', address);
   }
-  if (parsed.family !== 'ipv4') throw invalidParameter('IP_ADDRESS_VERSION', address, 'The IP address version does not match the IP set');
+  if (parsed.family !== 'ipv4')
+    throw invalidParameter('IP_ADDRESS_VERSION', address, 'The IP address version does not match the IP set');
   if (parsed.prefix === 0) throw invalidParameter('IP_ADDRESS', address, 'WAF does not support the /0 range');
 }
 
@@ -312,6 +346,8 @@ function byKey(a: string, b: string): number {
 /** A page of a WAF list operation: Limit (1-100, default 100) and NextMarker. */
 function pageOfInput<T>(input: Input, items: T[], keyOf: (item: T) => string) {
   const limit = optionalInteger(input, 'Limit', inputError, { min: 1, max: 100 }) ?? 100;
-  const marker = decodePageToken(optionalString(input, 'NextMarker', inputError), () => invalidParameter('NEXT_MARKER', 'NextMarker'));
+  const marker = decodePageToken(optionalString(input, 'NextMarker', inputError), () =>
+    invalidParameter('NEXT_MARKER', 'NextMarker'),
+  );
   return pageOf(items, keyOf, marker, limit);
 }

@@ -41,7 +41,11 @@ export class ReplaceableCidrSet implements AddressMatcher {
  * the old base entries are swapped for the new ones and every entry an operator added stays; when it has not
  * changed, the stored list is kept exactly as the operator left it.
  */
-export function rebaseList(stored: readonly string[], storedBase: readonly string[], base: readonly string[]): string[] {
+export function rebaseList(
+  stored: readonly string[],
+  storedBase: readonly string[],
+  base: readonly string[],
+): string[] {
   if (sameMembers(storedBase, base)) return [...stored];
   const oldBase = new Set(storedBase);
   const added = stored.filter((entry) => !oldBase.has(entry) && !base.includes(entry));

@@ -74,7 +74,8 @@ export class ApiKeyRegistry {
     const name = input.name.trim();
     if (name === '') throw new Error('An API key needs a name');
     const value = input.value ?? randomString(VALUE_ALPHABET, 40);
-    if (value.length < MIN_VALUE_LENGTH) throw new Error(`An API key value must be at least ${MIN_VALUE_LENGTH} characters`);
+    if (value.length < MIN_VALUE_LENGTH)
+      throw new Error(`An API key value must be at least ${MIN_VALUE_LENGTH} characters`);
     if (this.byDigest.has(digest(value))) throw new Error('An API key with this value already exists');
     const record: ApiKeyRecord = {
       id: this.newId(),
@@ -115,7 +116,10 @@ export class ApiKeyRegistry {
    * Changes a key's name, description, customer id or enabled flag (UpdateApiKey). Applied to the instance the
    * gateway reads, so disabling a key refuses its very next request.
    */
-  update(id: string, change: { name?: string; description?: string; customerId?: string; enabled?: boolean }): ApiKeySummary {
+  update(
+    id: string,
+    change: { name?: string; description?: string; customerId?: string; enabled?: boolean },
+  ): ApiKeySummary {
     if (change.name !== undefined && change.name.trim() === '') throw new Error('An API key needs a name');
     const updated = this.store.update((document) => {
       const record = findOrThrow(document, id);

@@ -1,7 +1,4 @@
-import {
-  createAccessTokenVerifier,
-  isJwksUnavailable,
-} from '../../shared/auth/access-token-verifier.js';
+import { createAccessTokenVerifier, isJwksUnavailable } from '../../shared/auth/access-token-verifier.js';
 
 /**
  * The Cognito user pool authorizer of a REST API method with authorization scopes (docs: "Control access to REST
@@ -57,7 +54,10 @@ export class CognitoAuthorizer {
     }
   }
 
-  async authorize(authorizationHeader: string | undefined, methodScopes: readonly string[]): Promise<AuthorizerOutcome> {
+  async authorize(
+    authorizationHeader: string | undefined,
+    methodScopes: readonly string[],
+  ): Promise<AuthorizerOutcome> {
     const token = tokenFromHeader(authorizationHeader);
     if (token === undefined) return { ok: false, response: 'UNAUTHORIZED', reason: 'no token' };
     let claims: AccessTokenClaims;

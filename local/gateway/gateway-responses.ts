@@ -46,13 +46,21 @@ export const GATEWAY_RESPONSES: Record<GatewayResponseType, GatewayResponseDefau
   INVALID_API_KEY: { status: 403, errorType: 'ForbiddenException', message: 'Forbidden' },
   THROTTLED: { status: 429, errorType: 'TooManyRequestsException', message: 'Too Many Requests' },
   QUOTA_EXCEEDED: { status: 429, errorType: 'LimitExceededException', message: 'Limit Exceeded' },
-  BAD_REQUEST_PARAMETERS: { status: 400, errorType: 'BadRequestException', message: 'Missing required request parameters' },
+  BAD_REQUEST_PARAMETERS: {
+    status: 400,
+    errorType: 'BadRequestException',
+    message: 'Missing required request parameters',
+  },
   BAD_REQUEST_BODY: { status: 400, errorType: 'BadRequestException', message: 'Invalid request body' },
   // A Lambda proxy function error or a malformed proxy response: 502 (the docs' table lists 504 as the type's
   // default, but the Lambda guide states 502 with this body for function errors; that is what clients see).
   INTEGRATION_FAILURE: { status: 502, errorType: 'InternalServerErrorException', message: 'Internal server error' },
   // Error type unconfirmed.
-  INTEGRATION_TIMEOUT: { status: 504, errorType: 'InternalServerErrorException', message: 'Endpoint request timed out' },
+  INTEGRATION_TIMEOUT: {
+    status: 504,
+    errorType: 'InternalServerErrorException',
+    message: 'Endpoint request timed out',
+  },
 };
 
 export interface GatewayResponse {
@@ -114,12 +122,19 @@ export function customisedGatewayResponse(
   if (!custom) return standard;
   const messageString = JSON.stringify(message === undefined ? defaults.message : message);
   // One pass, so a message that happens to contain "$context..." is never substituted into.
-  const values: Record<string, string> = { '$context.error.messageString': messageString, '$context.requestId': context.requestId };
-  const body = custom.template.replace(/\$context\.error\.messageString|\$context\.requestId/g, (variable) => values[variable]!);
+  const values: Record<string, string> = {
+    '$context.error.messageString': messageString,
+    '$context.requestId': context.requestId,
+  };
+  const body = custom.template.replace(
+    /\$context\.error\.messageString|\$context\.requestId/g,
+    (variable) => values[variable]!,
+  );
   // Header names are case-insensitive: a customised Content-Type replaces the default one.
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...standard.headers, ...custom.headers })) {
-    for (const existing of Object.keys(headers)) if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+    for (const existing of Object.keys(headers))
+      if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
     headers[name] = value;
   }
   return { status: custom.statusCode ?? standard.status, headers, body };

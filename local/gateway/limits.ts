@@ -89,7 +89,8 @@ export class QuotaCounter {
   private readonly usage = new Map<string, { periodStart: number; used: number }>();
 
   constructor(readonly quota: QuotaDeclaration) {
-    if (!Number.isInteger(quota.limit) || quota.limit < 0) throw new Error('Quota limit must be a non-negative integer');
+    if (!Number.isInteger(quota.limit) || quota.limit < 0)
+      throw new Error('Quota limit must be a non-negative integer');
   }
 
   private current(key: string, now: number): { periodStart: number; used: number } {

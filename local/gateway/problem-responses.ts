@@ -1,5 +1,9 @@
 import { GATEWAY_PROBLEMS, gatewayProblemTemplate } from '../../shared/gateway-problems.js';
-import { GATEWAY_RESPONSES, type GatewayResponseCustomisations, type GatewayResponseType } from './gateway-responses.js';
+import {
+  GATEWAY_RESPONSES,
+  type GatewayResponseCustomisations,
+  type GatewayResponseType,
+} from './gateway-responses.js';
 
 /**
  * The gateway responses both stacks configure on their REST APIs, from the one list in shared/gateway-problems.ts:

@@ -143,8 +143,7 @@ function requestContextOf(
 }
 
 export type MappedProxyResult =
-  | { ok: true; statusCode: number; headers: [string, string][]; body: string }
-  | { ok: false; reason: string };
+  { ok: true; statusCode: number; headers: [string, string][]; body: string } | { ok: false; reason: string };
 
 /**
  * Headers a proxy result may not set on the wire; API Gateway passes them on as X-Amzn-Remapped-<name>
@@ -174,7 +173,8 @@ export function mapProxyResult(result: unknown): MappedProxyResult {
   }
   const merged = new Map<string, string[]>();
   if (headers !== undefined && headers !== null) {
-    if (typeof headers !== 'object' || Array.isArray(headers)) return { ok: false, reason: 'Malformed Lambda proxy response: headers' };
+    if (typeof headers !== 'object' || Array.isArray(headers))
+      return { ok: false, reason: 'Malformed Lambda proxy response: headers' };
     for (const [name, value] of Object.entries(headers)) {
       if (!isScalar(value)) return { ok: false, reason: `Malformed Lambda proxy response: header ${name}` };
       merged.set(name, [String(value)]);

@@ -73,12 +73,17 @@ export class ResourcePolicy {
     }
     const input = raw as Record<string, unknown>;
     for (const field of Object.keys(input)) {
-      if (!['Version', 'Id', 'Statement'].includes(field)) throw new PolicyDocumentError(`Unknown policy field ${field}.`);
+      if (!['Version', 'Id', 'Statement'].includes(field))
+        throw new PolicyDocumentError(`Unknown policy field ${field}.`);
     }
     if (input.Version !== undefined && input.Version !== '2012-10-17' && input.Version !== '2008-10-17') {
       throw new PolicyDocumentError(`Unsupported policy Version ${String(input.Version)}.`);
     }
-    const rawStatements = Array.isArray(input.Statement) ? input.Statement : input.Statement === undefined ? [] : [input.Statement];
+    const rawStatements = Array.isArray(input.Statement)
+      ? input.Statement
+      : input.Statement === undefined
+        ? []
+        : [input.Statement];
     if (rawStatements.length === 0) throw new PolicyDocumentError('The policy has no Statement.');
     const statements = rawStatements.map((statement, index) => normalizeStatement(statement, index, context));
     const document: PolicyDocument = {
@@ -110,12 +115,21 @@ export class ResourcePolicy {
  * The resource policy the tire stack attaches (shared/constructs/partner-allowlist.ts, policyStatements()): allow
  * execute-api:Invoke, then deny it to every source address outside the list. Same statements, same shape.
  */
-export function partnerAllowlistPolicy(cidrs: readonly string[], resources: string[] = ['execute-api:/*']): PolicyDocument {
+export function partnerAllowlistPolicy(
+  cidrs: readonly string[],
+  resources: string[] = ['execute-api:/*'],
+): PolicyDocument {
   const resource = resources.length === 1 ? resources[0]! : resources;
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'AllowInvoke', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: resource },
+      {
+        Sid: 'AllowInvoke',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 'execute-api:Invoke',
+        Resource: resource,
+      },
       {
         Sid: 'DenyOutsidePartnerAllowlist',
         Effect: 'Deny',
@@ -150,17 +164,24 @@ export function mapSourceIpLists(document: PolicyDocument, change: (list: string
 
 function normalizeStatement(raw: unknown, index: number, context: PolicyContext): PolicyStatement {
   const where = `Statement ${index + 1}`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PolicyDocumentError(`${where} is not an object.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new PolicyDocumentError(`${where} is not an object.`);
   const statement = raw as Record<string, unknown>;
   for (const field of Object.keys(statement)) {
     if (!STATEMENT_FIELDS.has(field)) {
-      throw new PolicyDocumentError(`${where}: ${field} is not evaluated by the local runtime (use Principal, Action, Resource, Condition).`);
+      throw new PolicyDocumentError(
+        `${where}: ${field} is not evaluated by the local runtime (use Principal, Action, Resource, Condition).`,
+      );
     }
   }
-  if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny') throw new PolicyDocumentError(`${where}: Effect must be Allow or Deny.`);
-  if (statement.Principal === undefined) throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal.`);
+  if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
+    throw new PolicyDocumentError(`${where}: Effect must be Allow or Deny.`);
+  if (statement.Principal === undefined)
+    throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal.`);
   const actions = stringList(statement.Action, `${where}: Action`);
-  const resources = stringList(statement.Resource, `${where}: Resource`).map((resource) => expandResource(resource, context));
+  const resources = stringList(statement.Resource, `${where}: Resource`).map((resource) =>
+    expandResource(resource, context),
+  );
   const normalized: PolicyStatement = {
     ...(typeof statement.Sid === 'string' ? { Sid: statement.Sid } : {}),
     Effect: statement.Effect,
@@ -189,17 +210,23 @@ function expandResource(resource: string, context: PolicyContext): string {
 }
 
 function normalizeCondition(raw: unknown, where: string): Record<string, Record<string, string | string[]>> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PolicyDocumentError(`${where}: Condition must be an object.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new PolicyDocumentError(`${where}: Condition must be an object.`);
   const condition: Record<string, Record<string, string | string[]>> = {};
   for (const [operator, keys] of Object.entries(raw as Record<string, unknown>)) {
     if (!SUPPORTED_OPERATORS.has(operator)) {
-      throw new PolicyDocumentError(`${where}: condition operator ${operator} is not evaluated by the local runtime (IpAddress, NotIpAddress).`);
+      throw new PolicyDocumentError(
+        `${where}: condition operator ${operator} is not evaluated by the local runtime (IpAddress, NotIpAddress).`,
+      );
     }
-    if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw new PolicyDocumentError(`${where}: ${operator} must be an object.`);
+    if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+      throw new PolicyDocumentError(`${where}: ${operator} must be an object.`);
     condition[operator] = {};
     for (const [key, value] of Object.entries(keys as Record<string, unknown>)) {
       if (key.toLowerCase() !== SOURCE_IP_KEY) {
-        throw new PolicyDocumentError(`${where}: condition key ${key} is not evaluated by the local runtime (aws:SourceIp).`);
+        throw new PolicyDocumentError(
+          `${where}: condition key ${key} is not evaluated by the local runtime (aws:SourceIp).`,
+        );
       }
       const addresses = stringList(value, `${where}: ${operator} ${key}`);
       for (const address of addresses) toCidr(address, where);
@@ -252,7 +279,9 @@ function isEveryone(principal: unknown): boolean {
 function wildcard(pattern: string, caseSensitive: boolean): RegExp {
   const source = pattern
     .split('')
-    .map((character) => (character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .map((character) =>
+      character === '*' ? '.*' : character === '?' ? '.' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return new RegExp(`^${source}$`, caseSensitive ? '' : 'i');
 }

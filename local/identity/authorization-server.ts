@@ -149,7 +149,16 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const issuer = `${origin}/${pool.userPoolId}`;
   const throttle = new TokenRequestThrottle(options.tokenThrottle ?? DEFAULT_TOKEN_THROTTLE, now);
-  const tokenEndpoint = createTokenEndpoint({ company, issuer, accessTokenValidityMinutes, clients, keys, now, audit: options.audit, throttle });
+  const tokenEndpoint = createTokenEndpoint({
+    company,
+    issuer,
+    accessTokenValidityMinutes,
+    clients,
+    keys,
+    now,
+    audit: options.audit,
+    throttle,
+  });
   const jwksPaths = new Set([`/${pool.userPoolId}/.well-known/jwks.json`, '/.well-known/jwks.json']);
   server.on('request', requestHandler(company, { tokenEndpoint, jwksPaths, jwks: () => keys.jwks() }));
   return {
@@ -191,7 +200,11 @@ interface ServerSettings {
 function settingsOf(options: AuthorizationServerOptions): ServerSettings {
   const { company, accessTokenValidityMinutes } = options;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(company)) throw new Error(`Invalid company name '${company}'`);
-  if (!Number.isInteger(accessTokenValidityMinutes) || accessTokenValidityMinutes < 5 || accessTokenValidityMinutes > 1440) {
+  if (
+    !Number.isInteger(accessTokenValidityMinutes) ||
+    accessTokenValidityMinutes < 5 ||
+    accessTokenValidityMinutes > 1440
+  ) {
     // Cognito's AccessTokenValidity range.
     throw new Error('accessTokenValidityMinutes must be an integer from 5 to 1440');
   }
@@ -337,4 +350,3 @@ function fullScopes(resourceServer: ResourceServerDeclaration): string[] {
   if (names.length === 0) throw new Error('The resource server declares no scopes');
   return names.map((name) => `${resourceServer.identifier}/${name}`);
 }
-

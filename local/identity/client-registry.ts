@@ -122,8 +122,7 @@ export interface RevokedClient {
 }
 
 export type AuthenticationResult =
-  | { ok: true; client: ClientView }
-  | { ok: false; reason: 'unknown-client' | 'revoked' | 'wrong-secret' };
+  { ok: true; client: ClientView } | { ok: false; reason: 'unknown-client' | 'revoked' | 'wrong-secret' };
 
 export interface ClientRegistryOptions {
   path: string;
@@ -242,7 +241,8 @@ export class ClientRegistry {
     const secret = await this.newSecret(clientId, clientSecret, now, client.secrets);
     this.store.update((doc) => {
       const stored = doc.clients[clientId];
-      if (!stored || stored.revokedAt !== undefined) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
+      if (!stored || stored.revokedAt !== undefined)
+        throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
       // Checked again after hashing: a concurrent AddUserPoolClientSecret may have taken the last slot meanwhile.
       if (acceptedSecrets(stored, now).length >= MAX_ACTIVE_SECRETS) throw limitReached();
       const storedIds = secretIds(stored);
@@ -268,9 +268,13 @@ export class ClientRegistry {
     const accepted = acceptedSecrets(client, now);
     const ids = secretIds(client);
     const target = accepted.find((secret) => ids.get(secret) === secretId);
-    if (!target) throw new AwsServiceError('ResourceNotFoundException', `No client secret ${secretId} for client ${clientId}`);
+    if (!target)
+      throw new AwsServiceError('ResourceNotFoundException', `No client secret ${secretId} for client ${clientId}`);
     if (accepted.length === 1) {
-      throw new AwsServiceError('InvalidParameterException', 'The last remaining client secret of an app client cannot be deleted');
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'The last remaining client secret of an app client cannot be deleted',
+      );
     }
     this.store.update((doc) => {
       const stored = doc.clients[clientId];
@@ -362,14 +366,24 @@ export class ClientRegistry {
   }
 
   /** A new stored secret: hashed, sealed when there is a cipher, with an id unique among the client's secrets. */
-  private async newSecret(clientId: string, clientSecret: string, now: number, existing: StoredSecret[]): Promise<StoredSecret> {
+  private async newSecret(
+    clientId: string,
+    clientSecret: string,
+    now: number,
+    existing: StoredSecret[],
+  ): Promise<StoredSecret> {
     const taken = new Set(secretIds({ clientId, secrets: existing }).values());
     let stamp = now;
     while (taken.has(`${clientId}--${stamp}`)) stamp += 1;
     const id = `${clientId}--${stamp}`;
     const hash = await hashSecret(clientSecret);
     const cipher = this.options.secretCipher;
-    return { id, hash, createdAt: now, ...(cipher ? { sealed: cipher.seal(clientSecret, sealContext(clientId, id)) } : {}) };
+    return {
+      id,
+      hash,
+      createdAt: now,
+      ...(cipher ? { sealed: cipher.seal(clientSecret, sealContext(clientId, id)) } : {}),
+    };
   }
 
   private secretDescriptors(client: StoredClient): ClientSecretDescriptor[] {
@@ -464,7 +478,10 @@ function sealContext(clientId: string, secretId: string): string {
 
 function validCustomSecret(secret: unknown): void {
   if (typeof secret !== 'string' || !CUSTOM_SECRET_PATTERN.test(secret)) {
-    throw new AwsServiceError('InvalidParameterException', 'ClientSecret must be 24-64 characters of letters, digits, _ or +');
+    throw new AwsServiceError(
+      'InvalidParameterException',
+      'ClientSecret must be 24-64 characters of letters, digits, _ or +',
+    );
   }
 }
 

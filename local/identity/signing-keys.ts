@@ -155,12 +155,18 @@ export class SigningKeyRing {
 
   /** Keys in signing order, each with when it stops signing and when it leaves the JWKS. */
   private timeline(): TimedKey[] {
-    const keys = [...this.store.get().keys].sort((a, b) => a.signingFrom - b.signingFrom || a.publishedAt - b.publishedAt);
+    const keys = [...this.store.get().keys].sort(
+      (a, b) => a.signingFrom - b.signingFrom || a.publishedAt - b.publishedAt,
+    );
     const lifetimeMs = this.options.maxTokenLifetimeSeconds * 1000;
     return keys.map((key, i) => {
       const next = keys[i + 1];
       if (!next) return { ...key };
-      return { ...key, signingUntil: next.signingFrom, removeAt: next.signingFrom + lifetimeMs + EXP_ROUNDING_MARGIN_MS };
+      return {
+        ...key,
+        signingUntil: next.signingFrom,
+        removeAt: next.signingFrom + lifetimeMs + EXP_ROUNDING_MARGIN_MS,
+      };
     });
   }
 
@@ -188,7 +194,10 @@ export class SigningKeyRing {
 }
 
 async function generateStoredKey(publishedAt: number, signingFrom: number): Promise<StoredKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { modulusLength: MODULUS_LENGTH, extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, {
+    modulusLength: MODULUS_LENGTH,
+    extractable: true,
+  });
   const privateJwk = await exportJWK(privateKey);
   const { n, e } = await exportJWK(publicKey);
   if (!n || !e) throw new Error('Generated RSA key has no modulus/exponent');

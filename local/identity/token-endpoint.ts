@@ -20,11 +20,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 const SINGLE_VALUED_PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const;
 
 type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_scope'
-  | 'unsupported_grant_type'
-  | 'server_error';
+  'invalid_request' | 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type' | 'server_error';
 
 export class OAuthError extends Error {
   constructor(
@@ -119,8 +115,13 @@ export type TokenEndpoint = (request: IncomingMessage) => Promise<TokenResponse>
 
 export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpoint {
   const challenge = { 'WWW-Authenticate': `Basic realm="${deps.company}", charset="UTF-8"` };
-  const audit = (entry: { clientId?: string; outcome: 'issued' | 'refused'; scope?: string; error?: string; sourceIp: string }) =>
-    deps.audit?.append({ kind: 'token', company: deps.company, ...entry });
+  const audit = (entry: {
+    clientId?: string;
+    outcome: 'issued' | 'refused';
+    scope?: string;
+    error?: string;
+    sourceIp: string;
+  }) => deps.audit?.append({ kind: 'token', company: deps.company, ...entry });
   return async (request) => {
     const sourceIp = sourceIpOf(request);
     const attempt: { clientId?: string; scope?: string } = {};
@@ -156,7 +157,8 @@ async function authorizedGrant(
     throw new OAuthError('invalid_request', 'The token endpoint accepts POST only', 405, { Allow: 'POST' });
   }
   const body = await readBody(request);
-  if (body === undefined) throw new OAuthError('invalid_request', `Request body larger than ${MAX_BODY_BYTES} bytes`, 413);
+  if (body === undefined)
+    throw new OAuthError('invalid_request', `Request body larger than ${MAX_BODY_BYTES} bytes`, 413);
   const params = parseTokenRequest(request, body);
   const requestedScope = params.get('scope')?.trim() || undefined;
   if (requestedScope !== undefined) attempt.scope = requestedScope;
@@ -173,13 +175,22 @@ async function authorizedGrant(
   if (!authentication.ok) {
     // RFC 6749 5.2: 401, with a challenge matching the scheme the client used. (Cognito's documented sample
     // shows 400 for every error; callers treat both as a refusal.)
-    throw new OAuthError('invalid_client', 'Client authentication failed', 401, credentials.method === 'basic' ? challenge : {});
+    throw new OAuthError(
+      'invalid_client',
+      'Client authentication failed',
+      401,
+      credentials.method === 'basic' ? challenge : {},
+    );
   }
   const client = authentication.client;
   return { client, scope: grantedScopes(client, requestedScope).join(' ') };
 }
 
-async function signAccessToken(deps: TokenEndpointDependencies, client: ClientView, scope: string): Promise<TokenResponse> {
+async function signAccessToken(
+  deps: TokenEndpointDependencies,
+  client: ClientView,
+  scope: string,
+): Promise<TokenResponse> {
   const { kid, privateKey } = await deps.keys.signingKey();
   const issuedAt = Math.floor(deps.now() / 1000);
   const expiresIn = deps.accessTokenValidityMinutes * 60;
@@ -249,7 +260,11 @@ function clientCredentialsOf(
     return { clientId, clientSecret, method: 'basic' };
   }
   if (!formClientId || formClientSecret === null) {
-    throw new OAuthError('invalid_client', 'Client authentication is required (HTTP Basic or client_id/client_secret)', 401);
+    throw new OAuthError(
+      'invalid_client',
+      'Client authentication is required (HTTP Basic or client_id/client_secret)',
+      401,
+    );
   }
   return { clientId: formClientId, clientSecret: formClientSecret, method: 'post' };
 }
@@ -295,7 +310,12 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     // Cognito answers application/json;charset=UTF-8.

@@ -423,8 +423,7 @@ export class LocalLambdaRuntime {
     this.audit = options.audit;
     this.region = options.region ?? LOCAL_REGION;
     this.sink =
-      options.logSink ??
-      ((line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`));
+      options.logSink ?? ((line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`));
     const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     for (const definition of options.functions) {
       if (this.functions.has(definition.name)) throw new Error(`Function ${definition.name} is defined twice`);

@@ -31,7 +31,9 @@ function toLambdaError(error) {
 let currentRequestId;
 
 function logInvokeError(requestId, payload, label = 'Invoke Error') {
-  process.stderr.write(`${new Date().toISOString()}\t${requestId ?? ''}\tERROR\t${label} \t${JSON.stringify(payload)}\n`);
+  process.stderr.write(
+    `${new Date().toISOString()}\t${requestId ?? ''}\tERROR\t${label} \t${JSON.stringify(payload)}\n`,
+  );
 }
 
 process.on('uncaughtException', (error) => {
@@ -68,7 +70,11 @@ try {
   }
   const module = await import(config.bundleUrl);
   if (typeof module.handler !== 'function') {
-    const error = { errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.handler is undefined or not exported', trace: [] };
+    const error = {
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: 'index.handler is undefined or not exported',
+      trace: [],
+    };
     logInvokeError(undefined, error, 'Init Error');
     port.postMessage({ type: 'init-error', error });
     process.exit(1);

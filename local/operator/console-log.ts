@@ -10,7 +10,16 @@ import { join } from 'node:path';
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const RANK: Record<string, number> = { TRACE: 0, DEBUG: 0, INFO: 1, WARN: 2, WARNING: 2, ERROR: 3, CRITICAL: 3, SILENT: 4 };
+const RANK: Record<string, number> = {
+  TRACE: 0,
+  DEBUG: 0,
+  INFO: 1,
+  WARN: 2,
+  WARNING: 2,
+  ERROR: 3,
+  CRITICAL: 3,
+  SILENT: 4,
+};
 
 /** The level of a function's log line: Powertools writes JSON with `level`; anything else on stderr is an error. */
 export function levelOf(line: string, stream: 'stdout' | 'stderr'): number {
@@ -80,9 +89,10 @@ export class ConsoleLog {
 
 /** Control characters (C0, DEL, C1) and lone surrogates as visible escapes, so no log line can move a cursor. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) =>
-    `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 

@@ -37,5 +37,8 @@ export function startupFailure(error: unknown, context: { ports: RuntimePorts; s
       exitCode: 2,
     };
   }
-  return { message: `npm start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(error)}`, exitCode: 1 };
+  return {
+    message: `npm start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(error)}`,
+    exitCode: 1,
+  };
 }

@@ -139,7 +139,14 @@ function parseCron(expression: string): CronSchedule {
   if (fields.length !== 6) {
     throw new ScheduleExpressionError(expression, `a cron expression has six fields, found ${fields.length}`);
   }
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [string, string, string, string, string, string];
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const fail = (reason: string): never => {
     throw new ScheduleExpressionError(expression, reason);
   };
@@ -197,7 +204,8 @@ function parseList(text: string, spec: FieldSpec, fail: (reason: string) => neve
     if (extra !== undefined) fail(`${spec.label} item '${item}' has more than one /`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1) fail(`${spec.label} increment in '${item}' must be a positive integer`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) < 1)
+        fail(`${spec.label} increment in '${item}' must be a positive integer`);
       step = Number(stepText);
     }
     let start: number;
@@ -271,7 +279,11 @@ function nearestWeekday(year: number, month: number, day: number): number | unde
 }
 
 /** The days of one month the day-of-month and day-of-week rules select, ascending. */
-export function matchingDays(schedule: Pick<CronSchedule, 'dayOfMonth' | 'dayOfWeek'>, year: number, month: number): number[] {
+export function matchingDays(
+  schedule: Pick<CronSchedule, 'dayOfMonth' | 'dayOfWeek'>,
+  year: number,
+  month: number,
+): number[] {
   const last = daysInMonth(year, month);
   const all = Array.from({ length: last }, (_, index) => index + 1);
   const { dayOfMonth, dayOfWeek } = schedule;

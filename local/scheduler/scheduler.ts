@@ -25,9 +25,7 @@ import { nextFireTime, parseScheduleExpression, type ParsedSchedule } from './ex
 export type ScheduleTarget = (schedule: ScheduleDeclaration, event: ScheduledEvent) => Promise<unknown>;
 
 export type ScheduleRunResult =
-  | { outcome: 'ok' }
-  | { outcome: 'error'; error: string }
-  | { outcome: 'skipped'; reason: string };
+  { outcome: 'ok' } | { outcome: 'error'; error: string } | { outcome: 'skipped'; reason: string };
 
 export interface LocalSchedulerOptions {
   /** Company (service) name: in the audit entries, the log prefix and the rule ARNs. */
@@ -136,7 +134,8 @@ export class LocalScheduler {
   /** Runs a schedule now, outside its timetable (tests, CLI); skipped if that schedule is running already. */
   runNow(name: string): Promise<ScheduleRunResult> {
     const state = this.states.get(name);
-    if (!state) throw new Error(`No schedule ${name} in ${this.company} (known: ${[...this.states.keys()].join(', ')})`);
+    if (!state)
+      throw new Error(`No schedule ${name} in ${this.company} (known: ${[...this.states.keys()].join(', ')})`);
     if (this.closed) return Promise.resolve({ outcome: 'skipped', reason: 'the scheduler is closed' });
     return this.startRun(state, 'on demand');
   }
@@ -234,7 +233,12 @@ export class LocalScheduler {
       detail: {},
     };
     this.log(`${declaration.name}: ${trigger} run of ${declaration.function}`);
-    const base = { kind: 'schedule' as const, company: this.company, schedule: declaration.name, function: declaration.function };
+    const base = {
+      kind: 'schedule' as const,
+      company: this.company,
+      schedule: declaration.name,
+      function: declaration.function,
+    };
     try {
       await this.target(declaration, event);
       this.audit?.append({ ...base, outcome: 'ok' });

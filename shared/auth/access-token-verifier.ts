@@ -62,7 +62,8 @@ export interface AccessTokenVerifier {
 
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const jwksCache =
-    options.jwksCache ?? new SimpleJwksCache({ fetcher: new LoopbackHttpFetcher({ timeoutMs: options.fetchTimeoutMs }) });
+    options.jwksCache ??
+    new SimpleJwksCache({ fetcher: new LoopbackHttpFetcher({ timeoutMs: options.fetchTimeoutMs }) });
   const verifier = JwtVerifier.create(
     { issuer: options.issuer, jwksUri: options.jwksUri, audience: null, graceSeconds: options.graceSeconds ?? 0 },
     { jwksCache },
@@ -92,7 +93,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
 /** Cognito never sets `crit`; a verifier that does not understand an extension listed there must refuse (RFC 7515). */
 function refuseCriticalHeader(header: JwtHeader): void {
-  if ('crit' in header) throw new NotACognitoAccessTokenError('JWT header has a crit parameter; Cognito tokens never do', header.crit);
+  if ('crit' in header)
+    throw new NotACognitoAccessTokenError('JWT header has a crit parameter; Cognito tokens never do', header.crit);
 }
 
 /** iat present and not in the future; exp - iat within the pool's validity. aws-jwt-verify checks exp itself. */
@@ -101,7 +103,11 @@ function assertCognitoLifetime(claims: JwtPayload, limits: { maxSeconds: number;
   if (typeof iat !== 'number') throw new NotACognitoAccessTokenError('Missing iat claim', iat);
   const nowSeconds = Date.now() / 1000;
   if (iat > nowSeconds + limits.skewSeconds) {
-    throw new NotACognitoAccessTokenError(`Token issued in the future (iat ${iat})`, iat, `at most ${Math.floor(nowSeconds)}`);
+    throw new NotACognitoAccessTokenError(
+      `Token issued in the future (iat ${iat})`,
+      iat,
+      `at most ${Math.floor(nowSeconds)}`,
+    );
   }
   if (typeof exp !== 'number') throw new NotACognitoAccessTokenError('Missing exp claim', exp);
   if (exp - iat > limits.maxSeconds) {

@@ -2,8 +2,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { TableDeclaration } from '../declarations.js';
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'] as const;
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+] as const;
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
 
 /** The item-level actions a grant may name one by one. */
 export type TableItemAction = (typeof READ_ACTIONS)[number] | (typeof WRITE_ACTIONS)[number];
@@ -68,5 +78,7 @@ export function pascalCase(name: string): string {
 
 /** Object.fromEntries over a typed record, keeping its keys. */
 export function mapRecord<K extends string, V, R>(record: Record<K, V>, fn: (value: V, key: K) => R): Record<K, R> {
-  return Object.fromEntries((Object.entries(record) as [K, V][]).map(([key, value]) => [key, fn(value, key)])) as Record<K, R>;
+  return Object.fromEntries(
+    (Object.entries(record) as [K, V][]).map(([key, value]) => [key, fn(value, key)]),
+  ) as Record<K, R>;
 }

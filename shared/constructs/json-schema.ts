@@ -92,7 +92,9 @@ export function toApiGatewaySchema(node: Record<string, unknown>, at: string): a
       case 'anyOf':
       case 'allOf':
       case 'oneOf':
-        out[keyword] = (value as Record<string, unknown>[]).map((child, i) => toApiGatewaySchema(child, `${here}/${i}`));
+        out[keyword] = (value as Record<string, unknown>[]).map((child, i) =>
+          toApiGatewaySchema(child, `${here}/${i}`),
+        );
         break;
       default:
         if ((SCALAR_KEYWORDS as readonly string[]).includes(keyword)) {

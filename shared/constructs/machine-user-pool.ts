@@ -67,7 +67,11 @@ export class MachineUserPool<C extends string> extends Construct {
   }
 
   /** A client_credentials-only app client, its generated secret copied into Secrets Manager. */
-  private addMachineClient(name: C, declaration: MachineClientDeclaration, props: MachineUserPoolProps<C>): MachineClient {
+  private addMachineClient(
+    name: C,
+    declaration: MachineClientDeclaration,
+    props: MachineUserPoolProps<C>,
+  ): MachineClient {
     const client = this.userPool.addClient(`${name}Client`, {
       userPoolClientName: name,
       generateSecret: true,
@@ -90,7 +94,9 @@ export class MachineUserPool<C extends string> extends Construct {
       ...(secretName ? { secretName } : {}),
       description: `OAuth client secret of the ${props.service.name} app client "${name}" (${props.stage})`,
       // Fn::GetAtt of the app client's ClientSecret: the value never appears in the template.
-      secretStringValue: SecretValue.resourceAttribute((client.node.defaultChild as cognito.CfnUserPoolClient).attrClientSecret),
+      secretStringValue: SecretValue.resourceAttribute(
+        (client.node.defaultChild as cognito.CfnUserPoolClient).attrClientSecret,
+      ),
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -92,7 +92,10 @@ function addGatewayResponses(restApi: apigateway.RestApi, problems: readonly Gat
       ...(problem.status === undefined ? {} : { statusCode: String(problem.status) }),
       // Header values are mapping expressions: static values are single-quoted.
       responseHeaders: Object.fromEntries(
-        Object.entries({ 'Content-Type': 'application/problem+json', ...problem.headers }).map(([k, v]) => [k, `'${v}'`]),
+        Object.entries({ 'Content-Type': 'application/problem+json', ...problem.headers }).map(([k, v]) => [
+          k,
+          `'${v}'`,
+        ]),
       ),
       templates: { 'application/json': gatewayProblemTemplate(problem) },
     });
@@ -223,7 +226,9 @@ export function serviceApiWithFirewall<F extends string>(
 ): { api: ServiceApi<F>; firewall: ApiFirewall } {
   const { service } = props;
   if ((service.firewall.allowlist !== undefined) !== (props.allowlist !== undefined)) {
-    throw new Error('serviceApiWithFirewall: pass an allowlist exactly when the service declares one (firewall.allowlist)');
+    throw new Error(
+      'serviceApiWithFirewall: pass an allowlist exactly when the service declares one (firewall.allowlist)',
+    );
   }
   const api = new ServiceApi(scope, 'Api', {
     apiName: props.apiName,

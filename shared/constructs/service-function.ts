@@ -29,6 +29,19 @@ export interface ServiceFunctionProps {
  * esbuild settings (no Docker), active X-Ray tracing, its own log group with retention, and an execution role that
  * can write only to that log group (no AWS managed policies). Callers grant data access per function.
  */
+/** The project's one esbuild configuration (shared/bundling.ts), as NodejsFunction takes it. */
+const BUNDLING = {
+  format: lambdaBundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+  target: lambdaBundling.target,
+  minify: lambdaBundling.minify,
+  sourceMap: lambdaBundling.sourcemap,
+  mainFields: lambdaBundling.mainFields,
+  banner: lambdaBundling.banner,
+  externalModules: lambdaBundling.external,
+  // Bundle with the esbuild in node_modules; never fall back to a Docker image.
+  forceDockerBundling: false,
+};
+
 export class ServiceFunction extends Construct {
   readonly lambda: NodejsFunction;
   readonly role: iam.Role;
@@ -71,17 +84,7 @@ export class ServiceFunction extends Construct {
         // The bundles ship source maps (lambdaBundling.sourcemap): make stack traces point at the TypeScript.
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: lambdaBundling.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
-        target: lambdaBundling.target,
-        minify: lambdaBundling.minify,
-        sourceMap: lambdaBundling.sourcemap,
-        mainFields: lambdaBundling.mainFields,
-        banner: lambdaBundling.banner,
-        externalModules: lambdaBundling.external,
-        // Bundle with the esbuild in node_modules; never fall back to a Docker image.
-        forceDockerBundling: false,
-      },
+      bundling: BUNDLING,
       ...(declaration.inVpc && props.vpc
         ? { vpc: props.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }
         : {}),
@@ -110,7 +113,9 @@ export class ServiceFunction extends Construct {
       reason:
         'Resource "*" only for actions without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords ' +
         '(active tracing)' +
-        (declaration.inVpc ? ' and the EC2 network-interface actions Lambda uses to attach the function to the VPC' : '') +
+        (declaration.inVpc
+          ? ' and the EC2 network-interface actions Lambda uses to attach the function to the VPC'
+          : '') +
         '. Data access is granted per function on named resources.',
     });
   }

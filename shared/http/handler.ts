@@ -22,7 +22,10 @@ type HttpRoute = (
  * problem+json with its status, and anything unexpected into a 500 that reveals nothing but is logged; the
  * metrics the request counted are published when it ends, whatever its outcome.
  */
-export function httpHandler({ logger, publishMetrics }: Pick<Powertools<string>, 'logger' | 'publishMetrics'>, route: HttpRoute) {
+export function httpHandler(
+  { logger, publishMetrics }: Pick<Powertools<string>, 'logger' | 'publishMetrics'>,
+  route: HttpRoute,
+) {
   return async (event: APIGatewayProxyEvent, lambdaContext: Context): Promise<APIGatewayProxyResult> => {
     const correlationId = correlationIdOf(event);
     logger.addContext(lambdaContext);

@@ -4,7 +4,13 @@ import { traceOf } from '../../local/trace.js';
 import { TIRE_ORDER_COMPLETED } from '../../shared/contracts.js';
 import { emfLines, jsonLines } from '../support/metrics.js';
 import { entriesOf } from './support/audit.js';
-import { carMakerCredentials, carMakerToken, clientIdNamed, customerToken, type CarMakerCredentials } from './support/credentials.js';
+import {
+  carMakerCredentials,
+  carMakerToken,
+  clientIdNamed,
+  customerToken,
+  type CarMakerCredentials,
+} from './support/credentials.js';
 import { call, closeAgents } from './support/http.js';
 import { bootRuntime, showLogsIfFailed, removeStateDirs, type E2eRuntime } from './support/runtime.js';
 
@@ -55,7 +61,12 @@ describe('end to end: one order, customer to supplier and back', () => {
 
     const read = await call(`${carApiUrl}/orders/${order.id}`, { token });
     expect(read.status, read.text).toBe(200);
-    expect(read.json()).toMatchObject({ id: order.id, status: 'OrderCompleted', tireOrderId: order.tireOrderId, completedAt: expect.any(String) });
+    expect(read.json()).toMatchObject({
+      id: order.id,
+      status: 'OrderCompleted',
+      tireOrderId: order.tireOrderId,
+      completedAt: expect.any(String),
+    });
 
     // The supplier's side of the same order, read by the car maker with its own credentials.
     const tireRead = await call(`${carMaker.apiUrl}/orders/${order.tireOrderId}`, {
@@ -141,12 +152,26 @@ describe('end to end: one order, customer to supplier and back', () => {
 
     // The business figures of the order, as EMF lines each function wrote to its log (what CloudWatch reads).
     expect(emfByFunction(e2e.logs)).toEqual({
-      'car-orders/createOrder': [{ namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { OrdersAccepted: 1, TireOrdersPlaced: 1 } }],
-      'tire-orders/placeOrder': [{ namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { TireOrdersPlaced: 1 } }],
-      'tire-orders/fulfilOrders': [
-        { namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { OrdersFulfilled: 1, CompletionEventsPublished: 1 } },
+      'car-orders/createOrder': [
+        {
+          namespace: 'CarOrders',
+          dimensions: { service: 'car-orders' },
+          values: { OrdersAccepted: 1, TireOrdersPlaced: 1 },
+        },
       ],
-      'car-orders/completeOrder': [{ namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { CompletionsApplied: 1 } }],
+      'tire-orders/placeOrder': [
+        { namespace: 'TireOrders', dimensions: { service: 'tire-orders' }, values: { TireOrdersPlaced: 1 } },
+      ],
+      'tire-orders/fulfilOrders': [
+        {
+          namespace: 'TireOrders',
+          dimensions: { service: 'tire-orders' },
+          values: { OrdersFulfilled: 1, CompletionEventsPublished: 1 },
+        },
+      ],
+      'car-orders/completeOrder': [
+        { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { CompletionsApplied: 1 } },
+      ],
     });
   });
 });

@@ -48,7 +48,10 @@ describe('end to end: signing-key rotation at the car maker during traffic', () 
     };
     /** Orders until tokens are signed by `kid` (the lead has passed), then two more. */
     const orderThrough = async (kid: string) => {
-      await eventually(`tokens signed by ${kid}`, async () => ((await order()) === kid ? true : undefined), { timeoutMs: 15_000, intervalMs: 50 });
+      await eventually(`tokens signed by ${kid}`, async () => ((await order()) === kid ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
       await order();
       await order();
     };
@@ -76,7 +79,10 @@ describe('end to end: signing-key rotation at the car maker during traffic', () 
         await runtime.tire.scheduler.runNow('FulfilTireOrders');
         await runtime.bridge.whenIdle();
         const statuses = await Promise.all(
-          orderIds.map(async (id) => (await call(`${carApiUrl}/orders/${id}`, { token: reader })).json<{ status: string }>().status),
+          orderIds.map(
+            async (id) =>
+              (await call(`${carApiUrl}/orders/${id}`, { token: reader })).json<{ status: string }>().status,
+          ),
         );
         return statuses.every((status) => status === 'OrderCompleted') ? true : undefined;
       },

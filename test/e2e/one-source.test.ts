@@ -1,4 +1,9 @@
-import { APIGatewayClient, GetRestApisCommand, GetStageCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  GetRestApisCommand,
+  GetStageCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
 import { GetWebACLCommand, ListIPSetsCommand, ListWebACLsCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +60,10 @@ describe('end to end: the stack and the local runtime read every configured valu
     set(tireOrdersService.usagePlan, 'quota', SENTINEL.usagePlanQuota);
     set(carOrdersService.api, 'description', SENTINEL.carDescription);
     set(tireOrdersService.api, 'description', SENTINEL.tireDescription);
-    set(tireOrdersEvents.completionCallback, 'retryPolicy', { maximumRetryAttempts: SENTINEL.callbackRetries, maximumEventAgeSeconds: 600 });
+    set(tireOrdersEvents.completionCallback, 'retryPolicy', {
+      maximumRetryAttempts: SENTINEL.callbackRetries,
+      maximumEventAgeSeconds: 600,
+    });
     const synthesized = synthesizeTestPlatform();
     templates = { car: synthesized.car!, tire: synthesized.tire! };
     e2e = await bootRuntime();
@@ -75,14 +83,20 @@ describe('end to end: the stack and the local runtime read every configured valu
     const acl = Object.values(resourcesOf(template, 'AWS::WAFv2::WebACL'))[0]!.Properties!;
     return {
       defaultAction: Object.keys(acl.DefaultAction as object)[0]!.toLowerCase(),
-      managedRuleGroups: (acl.Rules as Record<string, any>[]).flatMap((rule) => rule.Statement.ManagedRuleGroupStatement?.Name ?? []),
-      rateLimit: (acl.Rules as Record<string, any>[]).find((rule) => rule.Statement.RateBasedStatement)?.Statement.RateBasedStatement.Limit,
+      managedRuleGroups: (acl.Rules as Record<string, any>[]).flatMap(
+        (rule) => rule.Statement.ManagedRuleGroupStatement?.Name ?? [],
+      ),
+      rateLimit: (acl.Rules as Record<string, any>[]).find((rule) => rule.Statement.RateBasedStatement)?.Statement
+        .RateBasedStatement.Limit,
     };
   }
 
   async function localAcl(name: string) {
-    const summary = ((await waf.send(new ListWebACLsCommand({ Scope: 'REGIONAL' }))).WebACLs ?? []).find((acl) => acl.Name === name);
-    const acl = (await waf.send(new GetWebACLCommand({ Scope: 'REGIONAL', Name: summary!.Name, Id: summary!.Id }))).WebACL!;
+    const summary = ((await waf.send(new ListWebACLsCommand({ Scope: 'REGIONAL' }))).WebACLs ?? []).find(
+      (acl) => acl.Name === name,
+    );
+    const acl = (await waf.send(new GetWebACLCommand({ Scope: 'REGIONAL', Name: summary!.Name, Id: summary!.Id })))
+      .WebACL!;
     return {
       defaultAction: acl.DefaultAction?.Allow ? 'allow' : acl.DefaultAction?.Block ? 'block' : undefined,
       rateLimit: acl.Rules?.find((rule) => rule.Statement?.RateBasedStatement)?.Statement?.RateBasedStatement?.Limit,
@@ -91,10 +105,20 @@ describe('end to end: the stack and the local runtime read every configured valu
 
   it('web ACLs: default action, managed rule groups and rate rule', async () => {
     const names = platformNames('local');
-    expect(templateAcl(templates.car)).toEqual({ defaultAction: 'allow', managedRuleGroups: SENTINEL.managedRuleGroups, rateLimit: SENTINEL.carRateLimit });
-    expect(templateAcl(templates.tire)).toMatchObject({ defaultAction: SENTINEL.tireDefaultAction, rateLimit: SENTINEL.tireRateLimit });
+    expect(templateAcl(templates.car)).toEqual({
+      defaultAction: 'allow',
+      managedRuleGroups: SENTINEL.managedRuleGroups,
+      rateLimit: SENTINEL.carRateLimit,
+    });
+    expect(templateAcl(templates.tire)).toMatchObject({
+      defaultAction: SENTINEL.tireDefaultAction,
+      rateLimit: SENTINEL.tireRateLimit,
+    });
     expect(await localAcl(names.carApi)).toEqual({ defaultAction: 'allow', rateLimit: SENTINEL.carRateLimit });
-    expect(await localAcl(names.tireApi)).toEqual({ defaultAction: SENTINEL.tireDefaultAction, rateLimit: SENTINEL.tireRateLimit });
+    expect(await localAcl(names.tireApi)).toEqual({
+      defaultAction: SENTINEL.tireDefaultAction,
+      rateLimit: SENTINEL.tireRateLimit,
+    });
     // The gateways enforce what the control plane reports.
     expect(e2e.runtime.tire.gatewayOptions.waf?.defaultAction).toBe(SENTINEL.tireDefaultAction);
     expect(e2e.runtime.car.gatewayOptions.service.wafRateLimitPer5Minutes).toBe(SENTINEL.carRateLimit);
@@ -109,8 +133,14 @@ describe('end to end: the stack and the local runtime read every configured valu
     ] as const) {
       const restApi = Object.values(resourcesOf(template, 'AWS::ApiGateway::RestApi'))[0]!.Properties!;
       const stage = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'))[0]!.Properties!;
-      const setting = (stage.MethodSettings as Record<string, any>[]).find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*');
-      expect({ company, description: restApi.Description, throttle: { rateLimit: setting?.ThrottlingRateLimit, burstLimit: setting?.ThrottlingBurstLimit } }).toEqual({
+      const setting = (stage.MethodSettings as Record<string, any>[]).find(
+        (s) => s.ResourcePath === '/*' && s.HttpMethod === '*',
+      );
+      expect({
+        company,
+        description: restApi.Description,
+        throttle: { rateLimit: setting?.ThrottlingRateLimit, burstLimit: setting?.ThrottlingBurstLimit },
+      }).toEqual({
         company,
         description,
         throttle,
@@ -139,12 +169,19 @@ describe('end to end: the stack and the local runtime read every configured valu
       throttle: SENTINEL.usagePlanThrottle,
       quota: { ...SENTINEL.usagePlanQuota, offset: 0 },
     });
-    expect(e2e.runtime.tire.gatewayOptions.usagePlan).toMatchObject({ throttle: SENTINEL.usagePlanThrottle, quota: SENTINEL.usagePlanQuota });
+    expect(e2e.runtime.tire.gatewayOptions.usagePlan).toMatchObject({
+      throttle: SENTINEL.usagePlanThrottle,
+      quota: SENTINEL.usagePlanQuota,
+    });
   });
 
   it('completion callback: the delivery policy', () => {
-    const rule = Object.values(resourcesOf(templates.tire, 'AWS::Events::Rule')).find((r) => r.Properties!.EventPattern !== undefined)!;
-    expect((rule.Properties!.Targets as Record<string, any>[])[0]!.RetryPolicy.MaximumRetryAttempts).toBe(SENTINEL.callbackRetries);
+    const rule = Object.values(resourcesOf(templates.tire, 'AWS::Events::Rule')).find(
+      (r) => r.Properties!.EventPattern !== undefined,
+    )!;
+    expect((rule.Properties!.Targets as Record<string, any>[])[0]!.RetryPolicy.MaximumRetryAttempts).toBe(
+      SENTINEL.callbackRetries,
+    );
     const names = platformNames('local');
     const local = e2e.runtime.bridge.describeRule(names.callbackRule, names.eventBus);
     expect(local.targets[0]).toMatchObject({ retryPolicy: { maximumRetryAttempts: SENTINEL.callbackRetries } });

@@ -4,7 +4,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { carMakerCredentials, customerToken, sdkConfig } from './support/credentials.js';
 import { call, closeAgents } from './support/http.js';
-import { bootRuntime, showLogsIfFailed, freePorts, newStateDir, removeStateDirs, type E2eRuntime } from './support/runtime.js';
+import {
+  bootRuntime,
+  showLogsIfFailed,
+  freePorts,
+  newStateDir,
+  removeStateDirs,
+  type E2eRuntime,
+} from './support/runtime.js';
 
 /**
  * Stop the platform and start it again on the same state directory: the orders, the customer's credentials, the
@@ -36,7 +43,12 @@ describe('end to end: restart on the same state directory', () => {
     const stateDir = newStateDir();
     const [carAuth, tireAuth] = await freePorts(2);
     const boot = async () => {
-      const e2e = await bootRuntime({ stateDir, ports: { carAuth, tireAuth }, schedules: false, fulfilmentDelaySeconds: 0 });
+      const e2e = await bootRuntime({
+        stateDir,
+        ports: { carAuth, tireAuth },
+        schedules: false,
+        fulfilmentDelaySeconds: 0,
+      });
       running.push(e2e);
       return e2e;
     };
@@ -55,7 +67,10 @@ describe('end to end: restart on the same state directory', () => {
     const completedId = completed.json<{ id: string }>().id;
     await first.tire.scheduler.runNow('FulfilTireOrders');
     await first.bridge.whenIdle();
-    const waiting = await call(`${first.description.carApiUrl}/orders`, { token: tokenBefore, body: { carType: 'coupe', quantity: 2 } });
+    const waiting = await call(`${first.description.carApiUrl}/orders`, {
+      token: tokenBefore,
+      body: { carType: 'coupe', quantity: 2 },
+    });
     expect(waiting.status, waiting.text).toBe(201);
     const waitingId = waiting.json<{ id: string }>().id;
 

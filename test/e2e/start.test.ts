@@ -61,27 +61,31 @@ describe('npm start', () => {
     }
   });
 
-  it('prints the ready line and keeps scheduler ticks and function logs in .local/logs, not on the terminal', { timeout: 120_000 }, async () => {
-    const stateDir = join(scratch, 'calm');
-    const run = start(['--state-dir', stateDir, '--aws-port', '0', ...EPHEMERAL, '--time-scale', '0.01']);
-    children.push(run.child);
-    await vi.waitFor(() => expect(run.stdout()).toMatch(/^ready /m), { timeout: 60_000, interval: 100 });
-    const logFile = join(stateDir, 'logs', 'runtime.log');
-    // rate(1 minute) at time scale 0.01 ticks every 0.6 s: wait for ticks to have run, as the log file shows.
-    await vi.waitFor(() => expect(readFileSync(logFile, 'utf8')).toMatch(/scheduler\] \w+: scheduled run of/), {
-      timeout: 30_000,
-      interval: 200,
-    });
-    expect(run.stdout()).not.toContain('[car-orders/scheduler]');
-    expect(run.stdout()).not.toContain('[tire-orders/scheduler]');
-    expect(run.stdout() + run.stderr()).not.toContain('NodeVersionSupportWarning');
-    const printed = run.stdout().trim().split('\n');
-    expect(printed.length, printed.join('\n')).toBeLessThanOrEqual(2);
-    expect(printed.at(-1)).toMatch(/credentials=.*runtime\.json logs=.*runtime\.log$/);
-    expect(statSync(join(stateDir, 'logs')).mode & 0o777).toBe(0o700);
-    expect(statSync(logFile).mode & 0o777).toBe(0o600);
+  it(
+    'prints the ready line and keeps scheduler ticks and function logs in .local/logs, not on the terminal',
+    { timeout: 120_000 },
+    async () => {
+      const stateDir = join(scratch, 'calm');
+      const run = start(['--state-dir', stateDir, '--aws-port', '0', ...EPHEMERAL, '--time-scale', '0.01']);
+      children.push(run.child);
+      await vi.waitFor(() => expect(run.stdout()).toMatch(/^ready /m), { timeout: 60_000, interval: 100 });
+      const logFile = join(stateDir, 'logs', 'runtime.log');
+      // rate(1 minute) at time scale 0.01 ticks every 0.6 s: wait for ticks to have run, as the log file shows.
+      await vi.waitFor(() => expect(readFileSync(logFile, 'utf8')).toMatch(/scheduler\] \w+: scheduled run of/), {
+        timeout: 30_000,
+        interval: 200,
+      });
+      expect(run.stdout()).not.toContain('[car-orders/scheduler]');
+      expect(run.stdout()).not.toContain('[tire-orders/scheduler]');
+      expect(run.stdout() + run.stderr()).not.toContain('NodeVersionSupportWarning');
+      const printed = run.stdout().trim().split('\n');
+      expect(printed.length, printed.join('\n')).toBeLessThanOrEqual(2);
+      expect(printed.at(-1)).toMatch(/credentials=.*runtime\.json logs=.*runtime\.log$/);
+      expect(statSync(join(stateDir, 'logs')).mode & 0o777).toBe(0o700);
+      expect(statSync(logFile).mode & 0o777).toBe(0o600);
 
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-  });
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    },
+  );
 });

@@ -60,16 +60,26 @@ export async function startDynalite(): Promise<RunningDynalite> {
  * Creates a table from its service.ts declaration the way the local runtime does (ensureTables): the declared
  * keys and every index a GSI projecting ALL, as the CDK default, waiting until it is ACTIVE.
  */
-export async function createDeclaredTable(client: DynamoDBClient, tableName: string, table: TableDeclaration): Promise<void> {
+export async function createDeclaredTable(
+  client: DynamoDBClient,
+  tableName: string,
+  table: TableDeclaration,
+): Promise<void> {
   await ensureTables(client, { [tableName]: table }, { activeTimeoutMs: 10_000 });
 }
 
 /** Drops and re-creates declared tables, so each test starts from empty tables under the same names. */
-export async function recreateDeclaredTables(client: DynamoDBClient, tables: Record<string, TableDeclaration>): Promise<void> {
+export async function recreateDeclaredTables(
+  client: DynamoDBClient,
+  tables: Record<string, TableDeclaration>,
+): Promise<void> {
   for (const [tableName, table] of Object.entries(tables)) {
     try {
       await client.send(new DeleteTableCommand({ TableName: tableName }));
-      await waitUntilTableNotExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 }, { TableName: tableName });
+      await waitUntilTableNotExists(
+        { client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.1 },
+        { TableName: tableName },
+      );
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
@@ -80,7 +90,8 @@ export async function recreateDeclaredTables(client: DynamoDBClient, tables: Rec
 /** Every item of a (small) table, as stored (attribute values). */
 export async function scanTable(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {
   const items: Record<string, AttributeValue>[] = [];
-  for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
+  for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true }))
+    items.push(...(page.Items ?? []));
   return items;
 }
 
@@ -96,12 +107,17 @@ type Sender = { send: (command: never, ...rest: never[]) => Promise<unknown> };
  */
 export function recordCommands(clientClass: { prototype: Sender }, ownClients: readonly object[] = []) {
   const realSend = clientClass.prototype.send as (this: object, ...args: unknown[]) => Promise<unknown>;
-  const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] = [];
+  const failures: { type: Command; error: Error; once: boolean; when: (input: Record<string, unknown>) => boolean }[] =
+    [];
   const answers: { type: Command; answer: (input: Record<string, unknown>) => object | undefined }[] = [];
   const hooks: { type: Command; before: (input: Record<string, unknown>) => unknown }[] = [];
   const rewrites: { type: Command; rewrite: (input: Record<string, unknown>) => Record<string, unknown> }[] = [];
   const sent: { input: Record<string, unknown> }[] = [];
-  vi.spyOn(clientClass.prototype, 'send').mockImplementation(function (this: object, command: unknown, ...rest: unknown[]) {
+  vi.spyOn(clientClass.prototype, 'send').mockImplementation(function (
+    this: object,
+    command: unknown,
+    ...rest: unknown[]
+  ) {
     if (ownClients.includes(this)) return realSend.call(this, command, ...rest);
     const sentCommand = command as { input: Record<string, unknown> };
     sent.push(sentCommand);
@@ -130,7 +146,9 @@ export function recordCommands(clientClass: { prototype: Sender }, ownClients: r
     /** The commands sent, in order, shaped like aws-sdk-client-mock's calls (call.args[0].input). */
     calls: () => sent.map((command) => ({ args: [command] as const })),
     commandCalls: <T extends Command>(type: T) =>
-      sent.filter((command) => command instanceof type).map((command) => ({ args: [command as InstanceType<T>] as const })),
+      sent
+        .filter((command) => command instanceof type)
+        .map((command) => ({ args: [command as InstanceType<T>] as const })),
     /** Makes matching commands fail with `error` (every time, or only the next one). */
     fail: <T extends Command>(
       type: T,

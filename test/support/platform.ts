@@ -36,7 +36,12 @@ export function synthesizeTestPlatform(context: Record<string, unknown> = {}): S
   };
 }
 
-export type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+export type Resource = {
+  Type: string;
+  Properties?: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 
 /** The template's resources of one type, by logical id. */
 export function resourcesOf(template: Template, type: string): Record<string, Resource> {
@@ -104,7 +109,13 @@ export function apiMethod(template: Template, httpMethod: string, path: string):
   return matches[0]!;
 }
 
-export type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> };
+export type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, any>;
+};
 
 /** All statements of the identity policies attached to a role (by the role's logical id). */
 export function roleStatements(template: Template, roleLogicalId: string): Statement[] {

@@ -31,7 +31,9 @@ function isDynamicSecretReference(value: Json | undefined): boolean {
 }
 
 function isReference(value: Json | undefined): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && ('Fn::GetAtt' in value || 'Ref' in value);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && ('Fn::GetAtt' in value || 'Ref' in value)
+  );
 }
 
 function shannonEntropy(text: string): number {
@@ -71,11 +73,20 @@ export function looksRandom(text: string): string[] {
 }
 
 /** Keys whose values name other things in the template (logical ids, export names), never carry data. */
-const STRUCTURAL_KEYS = new Set(['Ref', 'Fn::GetAtt', 'Fn::ImportValue', 'DependsOn', 'Condition', 'Export', 'Metadata']);
+const STRUCTURAL_KEYS = new Set([
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::ImportValue',
+  'DependsOn',
+  'Condition',
+  'Export',
+  'Metadata',
+]);
 
 function scanStrings(value: Json, where: string, findings: SecretFinding[]): void {
   if (typeof value === 'string') {
-    for (const run of looksRandom(value)) findings.push({ where, why: `random-looking literal "${run.slice(0, 6)}…" (${run.length} chars)` });
+    for (const run of looksRandom(value))
+      findings.push({ where, why: `random-looking literal "${run.slice(0, 6)}…" (${run.length} chars)` });
     return;
   }
   if (Array.isArray(value)) {
@@ -90,7 +101,10 @@ function scanStrings(value: Json, where: string, findings: SecretFinding[]): voi
   }
 }
 
-export function scanTemplateForSecrets(name: string, template: { Resources?: Record<string, any>; Outputs?: Record<string, any>; Parameters?: Record<string, any> }): SecretFinding[] {
+export function scanTemplateForSecrets(
+  name: string,
+  template: { Resources?: Record<string, any>; Outputs?: Record<string, any>; Parameters?: Record<string, any> },
+): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const resources = template.Resources ?? {};
   for (const [id, resource] of Object.entries(resources)) {
@@ -116,29 +130,44 @@ export function scanTemplateForSecrets(name: string, template: { Resources?: Rec
         ];
         for (const [path, value] of secrets) {
           if (value !== undefined && !isDynamicSecretReference(value)) {
-            findings.push({ where: `${where}.AuthParameters.${path}`, why: 'connection secret is not a dynamic reference' });
+            findings.push({
+              where: `${where}.AuthParameters.${path}`,
+              why: 'connection secret is not a dynamic reference',
+            });
           }
         }
         break;
       }
       case 'AWS::Cognito::UserPoolClient':
-        if (props.ClientSecret !== undefined) findings.push({ where: `${where}.ClientSecret`, why: 'client secret set in the template' });
+        if (props.ClientSecret !== undefined)
+          findings.push({ where: `${where}.ClientSecret`, why: 'client secret set in the template' });
         break;
       case 'AWS::SSM::Parameter':
-        if (props.Type !== 'String' && props.Type !== 'StringList') findings.push({ where, why: `parameter type ${String(props.Type)}` });
+        if (props.Type !== 'String' && props.Type !== 'StringList')
+          findings.push({ where, why: `parameter type ${String(props.Type)}` });
         break;
       case 'AWS::Lambda::Function': {
-        const variables = ((props.Environment as Record<string, Json> | undefined)?.Variables ?? {}) as Record<string, Json>;
+        const variables = ((props.Environment as Record<string, Json> | undefined)?.Variables ?? {}) as Record<
+          string,
+          Json
+        >;
         for (const [key, value] of Object.entries(variables)) {
           if (/(SECRET|PASSWORD|API_KEY|APIKEY|TOKEN)$/.test(key) && typeof value === 'string') {
-            findings.push({ where: `${where}.Environment.${key}`, why: 'secret-like environment variable holds a literal' });
+            findings.push({
+              where: `${where}.Environment.${key}`,
+              why: 'secret-like environment variable holds a literal',
+            });
           }
         }
         break;
       }
     }
   }
-  for (const [section, content] of [['Resources', resources], ['Outputs', template.Outputs ?? {}], ['Parameters', template.Parameters ?? {}]] as const) {
+  for (const [section, content] of [
+    ['Resources', resources],
+    ['Outputs', template.Outputs ?? {}],
+    ['Parameters', template.Parameters ?? {}],
+  ] as const) {
     scanStrings(content as Json, `${name}/${section}`, findings);
   }
   return findings;

@@ -1,5 +1,9 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { TIRE_ORDER_COMPLETED, tireOrderClientResource, type TireOrderCompletedDetail } from '../../shared/contracts.js';
+import {
+  TIRE_ORDER_COMPLETED,
+  tireOrderClientResource,
+  type TireOrderCompletedDetail,
+} from '../../shared/contracts.js';
 
 /** PutEvents accepts 1 to 10 entries per request (EventBridge API reference, PutEvents). */
 export const MAX_PUT_EVENTS_ENTRIES = 10;

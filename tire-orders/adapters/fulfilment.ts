@@ -1,17 +1,7 @@
-import {
-  MAX_PUT_EVENTS_ENTRIES,
-  type CompletionEvent,
-  type CompletionEventPublisher,
-} from './completion-events.js';
+import { MAX_PUT_EVENTS_ENTRIES, type CompletionEvent, type CompletionEventPublisher } from './completion-events.js';
 import { count, logger } from './powertools.js';
 import type { StartKey, TireOrderStore } from './tire-order-store.js';
-import {
-  canComplete,
-  completedEventDetail,
-  completionAt,
-  WorkState,
-  type TireOrder,
-} from '../domain/tire-order.js';
+import { canComplete, completedEventDetail, completionAt, WorkState, type TireOrder } from '../domain/tire-order.js';
 
 /** Items per index query page. */
 export const QUERY_PAGE_SIZE = 50;
@@ -37,7 +27,10 @@ export interface FulfilmentDependencies {
 }
 
 /** Phase 1: completes the orders whose fulfilment is due at `now`, each also entering the outbox (AWAITING_EVENT). */
-export async function completeDueOrders(now: Date, { store, hasTimeForAnotherPage }: FulfilmentDependencies): Promise<number> {
+export async function completeDueOrders(
+  now: Date,
+  { store, hasTimeForAnotherPage }: FulfilmentDependencies,
+): Promise<number> {
   const dueBy = now.toISOString();
   let completed = 0;
   let skipped = 0;

@@ -9,12 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { TireOrderStatus } from '../../shared/contracts.js';
-import {
-  COMPLETABLE_STATUS,
-  WorkState,
-  type TireOrder,
-  type TireOrderCompletion,
-} from '../domain/tire-order.js';
+import { COMPLETABLE_STATUS, WorkState, type TireOrder, type TireOrderCompletion } from '../domain/tire-order.js';
 
 /** The sparse index the fulfilment job pages through (tireOrdersService.tables.tireOrders.indexes). */
 export const WORK_STATE_INDEX = 'byWorkState';

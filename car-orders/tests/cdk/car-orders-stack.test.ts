@@ -74,13 +74,17 @@ describe('CarOrdersStack: network', () => {
     const allocations = Object.values(nats).map((nat) => nat.Properties!.AllocationId['Fn::GetAtt']);
     expect(allocations).toHaveLength(2);
     expect(allocations.map(([id, attribute]: [string, string]) => `${id}.${attribute}`).sort()).toEqual(
-      Object.keys(eips).map((id) => `${id}.AllocationId`).sort(),
+      Object.keys(eips)
+        .map((id) => `${id}.AllocationId`)
+        .sort(),
     );
   });
 
   it('has private subnets with egress in two AZs, each routed to its own NAT gateway', () => {
     expect(privateSubnetIds).toHaveLength(2);
-    expect(privateSubnetIds.map((id) => subnets[id]!.Properties!.AvailabilityZone['Fn::Select'][0]).sort()).toEqual([0, 1]);
+    expect(privateSubnetIds.map((id) => subnets[id]!.Properties!.AvailabilityZone['Fn::Select'][0]).sort()).toEqual([
+      0, 1,
+    ]);
     const routeTableOfSubnet = new Map(
       Object.values(resourcesOf(template, 'AWS::EC2::SubnetRouteTableAssociation')).map((association) => [
         association.Properties!.SubnetId.Ref as string,
@@ -116,7 +120,9 @@ describe('CarOrdersStack: network', () => {
         expect(vpcConfig).toBeUndefined();
         continue;
       }
-      expect(vpcConfig.SubnetIds.map((subnet: { Ref: string }) => subnet.Ref).sort()).toEqual([...privateSubnetIds].sort());
+      expect(vpcConfig.SubnetIds.map((subnet: { Ref: string }) => subnet.Ref).sort()).toEqual(
+        [...privateSubnetIds].sort(),
+      );
     }
   });
 });
@@ -136,7 +142,12 @@ describe('CarOrdersStack: tables', () => {
         KeySchema: [{ AttributeName: declaration.partitionKey.name, KeyType: 'HASH' }],
       });
       expect(table.Properties.TableName).toBeUndefined();
-      expect((table.Properties.GlobalSecondaryIndexes ?? []).map((index: any) => ({ name: index.IndexName, keys: index.KeySchema }))).toEqual(
+      expect(
+        (table.Properties.GlobalSecondaryIndexes ?? []).map((index: any) => ({
+          name: index.IndexName,
+          keys: index.KeySchema,
+        })),
+      ).toEqual(
         declaration.indexes.map((index) => ({
           name: index.name,
           keys: [
@@ -164,7 +175,10 @@ describe('CarOrdersStack: Cognito authorization server', () => {
   it('has the car-orders resource server with the declared scopes', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
       Identifier: 'car-orders',
-      Scopes: Object.entries(carOrdersService.scopes).map(([ScopeName, ScopeDescription]) => ({ ScopeName, ScopeDescription })),
+      Scopes: Object.entries(carOrdersService.scopes).map(([ScopeName, ScopeDescription]) => ({
+        ScopeName,
+        ScopeDescription,
+      })),
     });
   });
 
@@ -183,19 +197,26 @@ describe('CarOrdersStack: Cognito authorization server', () => {
         TokenValidityUnits: { AccessToken: 'minutes' },
       });
       expect(template.toJSON().Resources[clientId].DependsOn).toContain(logicalIdOf(stack, stack.auth.resourceServer));
-      expect(resources[logicalIdOf(stack, secret)]!.Properties.SecretString).toEqual({ 'Fn::GetAtt': [clientId, 'ClientSecret'] });
+      expect(resources[logicalIdOf(stack, secret)]!.Properties.SecretString).toEqual({
+        'Fn::GetAtt': [clientId, 'ClientSecret'],
+      });
     });
   }
 
   it('the customer may order and read; the supplier callback may only complete', () => {
-    expect(carOrdersClients.customer.scopes).toEqual([fullScope(carOrdersService, 'orders.write'), fullScope(carOrdersService, 'orders.read')]);
+    expect(carOrdersClients.customer.scopes).toEqual([
+      fullScope(carOrdersService, 'orders.write'),
+      fullScope(carOrdersService, 'orders.read'),
+    ]);
     expect(carOrdersClients.supplierCallback.scopes).toEqual([fullScope(carOrdersService, 'orders.complete')]);
   });
 
   it('has a Cognito domain (stage + account) so /oauth2/token exists', () => {
     const [, domain] = onlyResource(template, 'AWS::Cognito::UserPoolDomain');
     expect(renderString(domain.Properties!.Domain)).toBe('dev-car-orders-<AWS::AccountId>');
-    expect(renderString(stack.resolve(stack.auth.tokenUrl))).toMatch(/^https:\/\/<Ref:\w+>\.auth\.<AWS::Region>\.amazoncognito\.com\/oauth2\/token$/);
+    expect(renderString(stack.resolve(stack.auth.tokenUrl))).toMatch(
+      /^https:\/\/<Ref:\w+>\.auth\.<AWS::Region>\.amazoncognito\.com\/oauth2\/token$/,
+    );
   });
 });
 
@@ -256,7 +277,11 @@ describe('CarOrdersStack: REST API', () => {
       }),
     ]);
     const format = JSON.parse(props.AccessLogSetting.Format as string) as Record<string, string>;
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', sourceIp: '$context.identity.sourceIp' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      sourceIp: '$context.identity.sourceIp',
+    });
     const accessLogGroup = resources[props.AccessLogSetting.DestinationArn['Fn::GetAtt'][0] as string]!;
     expect(accessLogGroup.Properties.RetentionInDays).toBeGreaterThan(0);
   });
@@ -272,7 +297,14 @@ describe('CarOrdersStack: REST API', () => {
   });
 
   it('answers gateway errors as problem+json', () => {
-    for (const type of ['BAD_REQUEST_BODY', 'UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+    for (const type of [
+      'BAD_REQUEST_BODY',
+      'UNAUTHORIZED',
+      'ACCESS_DENIED',
+      'THROTTLED',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+    ]) {
       template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: type,
         ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" }),
@@ -294,9 +326,13 @@ describe('CarOrdersStack: REST API', () => {
     });
     const [, association] = onlyResource(template, 'AWS::WAFv2::WebACLAssociation');
     expect(association.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    expect(renderString(association.Properties!.ResourceArn)).toMatch(/\/restapis\/<Ref:Api\w+>\/stages\/<Ref:ApiDeploymentStagedev\w+>$/);
+    expect(renderString(association.Properties!.ResourceArn)).toMatch(
+      /\/restapis\/<Ref:Api\w+>\/stages\/<Ref:ApiDeploymentStagedev\w+>$/,
+    );
     const [, logging] = onlyResource(template, 'AWS::WAFv2::LoggingConfiguration');
-    expect(renderString(logging.Properties!.LogDestinationConfigs[0])).toMatch(/:log-group:aws-waf-logs-dev-car-orders$/);
+    expect(renderString(logging.Properties!.LogDestinationConfigs[0])).toMatch(
+      /:log-group:aws-waf-logs-dev-car-orders$/,
+    );
     expect(logging.Properties!.RedactedFields).toEqual(
       expect.arrayContaining([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'x-api-key' } }]),
     );
@@ -319,7 +355,13 @@ describe('CarOrdersStack: functions', () => {
       const logGroup = resources[fn.Properties.LoggingConfig.LogGroup.Ref as string]!;
       expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
       const expectedKeys = Object.keys(
-        carOrdersEnvironment({ ordersTableName: '', idempotencyTableName: '', supplierConnectionParameter: '', supplierTokenParameter: '', supplierTokenKeyId: '' }),
+        carOrdersEnvironment({
+          ordersTableName: '',
+          idempotencyTableName: '',
+          supplierConnectionParameter: '',
+          supplierTokenParameter: '',
+          supplierTokenKeyId: '',
+        }),
       );
       expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([...expectedKeys, 'NODE_OPTIONS'].sort());
       expect(fn.Properties.Environment.Variables).toMatchObject({
@@ -375,7 +417,8 @@ describe('CarOrdersStack: supplier token and credentials (least privilege)', () 
   it('no role may write any other parameter', () => {
     for (const policy of Object.values(resourcesOf(template, 'AWS::IAM::Policy'))) {
       for (const statement of policy.Properties!.PolicyDocument.Statement) {
-        if (actionsOf(statement).includes('ssm:PutParameter')) expect(resourcesOfStatement(statement)).toEqual([tokenParameterArn]);
+        if (actionsOf(statement).includes('ssm:PutParameter'))
+          expect(resourcesOfStatement(statement)).toEqual([tokenParameterArn]);
       }
     }
   });
@@ -384,14 +427,24 @@ describe('CarOrdersStack: supplier token and credentials (least privilege)', () 
     expect(carOrdersFunctionAccess.placePendingTireOrders.orders?.queriesIndexes).toEqual(['byWorkState']);
     const ordersTableArn = `<GetAtt:${logicalIdOf(stack, stack.tables.orders)}.Arn>`;
     const idempotencyTableArn = `<GetAtt:${logicalIdOf(stack, stack.tables.idempotency)}.Arn>`;
-    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [keyof typeof roleIds, (typeof carOrdersFunctionAccess)['createOrder']][]) {
+    for (const [name, access] of Object.entries(carOrdersFunctionAccess) as [
+      keyof typeof roleIds,
+      (typeof carOrdersFunctionAccess)['createOrder'],
+    ][]) {
       const statements = roleStatements(template, roleIds[name]);
-      const actionsOn = (arn: string) => statements.filter((s) => resourcesOfStatement(s).includes(arn)).flatMap(actionsOf);
+      const actionsOn = (arn: string) =>
+        statements.filter((s) => resourcesOfStatement(s).includes(arn)).flatMap(actionsOf);
       expect(actionsOn(ordersTableArn).includes('dynamodb:GetItem')).toBe(access.orders !== undefined);
       expect(actionsOn(idempotencyTableArn).includes('dynamodb:GetItem')).toBe(access.idempotency !== undefined);
-      expect(actionsOn(idempotencyTableArn).includes('dynamodb:PutItem')).toBe(access.idempotency?.access === 'readWrite');
-      const indexResources = statements.flatMap(resourcesOfStatement).filter((resource) => resource.includes('/index/'));
-      expect(indexResources).toEqual((access.orders?.queriesIndexes ?? []).map((index) => `${ordersTableArn}/index/${index}`));
+      expect(actionsOn(idempotencyTableArn).includes('dynamodb:PutItem')).toBe(
+        access.idempotency?.access === 'readWrite',
+      );
+      const indexResources = statements
+        .flatMap(resourcesOfStatement)
+        .filter((resource) => resource.includes('/index/'));
+      expect(indexResources).toEqual(
+        (access.orders?.queriesIndexes ?? []).map((index) => `${ordersTableArn}/index/${index}`),
+      );
       for (const statement of statements) {
         expect(actionsOf(statement)).not.toContain('dynamodb:Scan');
         expect(resourcesOfStatement(statement).filter((resource) => resource.endsWith('/index/*'))).toEqual([]);
@@ -439,7 +492,9 @@ describe('CarOrdersStack: orders table actions are exactly what each function ca
 });
 
 describe('CarOrdersStack: schedules', () => {
-  const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.ScheduleExpression);
+  const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
+    (rule) => rule.Properties!.ScheduleExpression,
+  );
 
   it('has one rule per declared schedule', () => {
     expect(scheduled).toHaveLength(carOrdersService.schedules.length);
@@ -468,8 +523,12 @@ describe('CarOrdersStack: outputs', () => {
       ['customer', 'Customer'],
       ['supplierCallback', 'SupplierCallback'],
     ] as const) {
-      expect(outputs[`${outputName}ClientId`]!.Value).toEqual({ Ref: logicalIdOf(stack, stack.auth.clients[name].client) });
-      expect(outputs[`${outputName}ClientSecretArn`]!.Value).toEqual({ Ref: logicalIdOf(stack, stack.auth.clients[name].secret) });
+      expect(outputs[`${outputName}ClientId`]!.Value).toEqual({
+        Ref: logicalIdOf(stack, stack.auth.clients[name].client),
+      });
+      expect(outputs[`${outputName}ClientSecretArn`]!.Value).toEqual({
+        Ref: logicalIdOf(stack, stack.auth.clients[name].secret),
+      });
     }
   });
 });
@@ -499,7 +558,9 @@ describe('CarOrdersStack: an outside supplier from context', () => {
       scope: SUPPLIER_SCOPE,
     });
     externalCar.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SUPPLIER_CONNECTION_PARAMETER: '/dev/car-orders/supplier-connection' }) },
+      Environment: {
+        Variables: Match.objectLike({ SUPPLIER_CONNECTION_PARAMETER: '/dev/car-orders/supplier-connection' }),
+      },
     });
     const secretResources = Object.values(resourcesOf(externalCar, 'AWS::IAM::Policy'))
       .flatMap((policy) => policy.Properties!.PolicyDocument.Statement)
@@ -519,6 +580,8 @@ describe('CarOrdersStack: an outside supplier from context', () => {
   });
 
   it('refuses a secret value in context', () => {
-    expect(() => synthesizeTestPlatform({ supplier: { ...supplier, clientSecret: 'not-allowed-here' } })).toThrow(/clientSecret/);
+    expect(() => synthesizeTestPlatform({ supplier: { ...supplier, clientSecret: 'not-allowed-here' } })).toThrow(
+      /clientSecret/,
+    );
   });
 });

@@ -15,7 +15,11 @@ import {
 
 const now = new Date('2025-03-01T12:00:00.000Z');
 const base = newCarOrder({ id: 'o1', clientId: 'client-a', carType: 'sedan', quantity: 4, correlationId: 'corr', now });
-const callback: CompletionCallback = { tireOrderId: 'tire-1', status: 'OrderCompleted', completedAt: '2025-03-01T13:00:00.000Z' };
+const callback: CompletionCallback = {
+  tireOrderId: 'tire-1',
+  status: 'OrderCompleted',
+  completedAt: '2025-03-01T13:00:00.000Z',
+};
 
 function withState(status: CarOrder['status'], tireOrderId?: string): CarOrder {
   const order: CarOrder = { ...base, status };
@@ -45,14 +49,24 @@ describe('newCarOrder', () => {
 describe('carOrderView', () => {
   it('shows the client its order without internal attributes or undefined keys', () => {
     const view = carOrderView(base);
-    expect(view).toEqual({ id: 'o1', carType: 'sedan', quantity: 4, status: 'OrderSubmitted', createdAt: now.toISOString() });
+    expect(view).toEqual({
+      id: 'o1',
+      carType: 'sedan',
+      quantity: 4,
+      status: 'OrderSubmitted',
+      createdAt: now.toISOString(),
+    });
     expect(Object.keys(view)).not.toContain('tireOrderId');
     const completed = carOrderView({
       ...withState('OrderCompleted', 'tire-1'),
       updatedAt: '2025-03-01T13:00:01.000Z',
       completedAt: '2025-03-01T13:00:00.000Z',
     });
-    expect(completed).toMatchObject({ tireOrderId: 'tire-1', updatedAt: '2025-03-01T13:00:01.000Z', completedAt: '2025-03-01T13:00:00.000Z' });
+    expect(completed).toMatchObject({
+      tireOrderId: 'tire-1',
+      updatedAt: '2025-03-01T13:00:01.000Z',
+      completedAt: '2025-03-01T13:00:00.000Z',
+    });
     expect(completed).not.toHaveProperty('clientId');
     expect(completed).not.toHaveProperty('correlationId');
     expect(completed).not.toHaveProperty('workState');

@@ -36,14 +36,22 @@ const callback = {
 };
 
 function order(status: CarOrder['status'], tireOrderId?: string): CarOrder {
-  const base = newCarOrder({ id: 'order-1', clientId: 'customer-1', carType: 'sedan', quantity: 4, correlationId: 'corr-1', now: new Date('2025-01-01T10:00:00.000Z') });
+  const base = newCarOrder({
+    id: 'order-1',
+    clientId: 'customer-1',
+    carType: 'sedan',
+    quantity: 4,
+    correlationId: 'corr-1',
+    now: new Date('2025-01-01T10:00:00.000Z'),
+  });
   const { workState: _w, dueAt: _d, ...rest } = base;
   const result: CarOrder = status === 'OrderSubmitted' ? base : { ...rest, status };
   if (tireOrderId !== undefined) result.tireOrderId = tireOrderId;
   return result;
 }
 
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 function patch(body: unknown, id = 'order-1') {
   return handler(
@@ -79,8 +87,14 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
       }),
     });
     expect(orders.commandCalls(GetCommand)).toHaveLength(0);
-    expect((await tables.storedOrders()).get('order-1')).toMatchObject({ status: 'OrderCompleted', completedAt: callback.completedAt });
-    expect(logs.entries().find((e) => e.message === 'Car order completed')).toMatchObject({ carOrderId: 'order-1', correlationId: 'corr-1' });
+    expect((await tables.storedOrders()).get('order-1')).toMatchObject({
+      status: 'OrderCompleted',
+      completedAt: callback.completedAt,
+    });
+    expect(logs.entries().find((e) => e.message === 'Car order completed')).toMatchObject({
+      carOrderId: 'order-1',
+      correlationId: 'corr-1',
+    });
     expect(metricTotals(logs.entries())).toEqual({ CompletionsApplied: 1 });
   });
 
@@ -131,7 +145,10 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
     await tables.seed(order('TiresOrdered', 'tire-other'));
     const result = await patch(callback);
     expect(result.statusCode).toBe(409);
-    expect((await tables.storedOrders()).get('order-1')).toMatchObject({ status: 'TiresOrdered', tireOrderId: 'tire-other' });
+    expect((await tables.storedOrders()).get('order-1')).toMatchObject({
+      status: 'TiresOrdered',
+      tireOrderId: 'tire-other',
+    });
     expect(problemOf(result).detail).toContain('tire-1');
   });
 

@@ -81,7 +81,10 @@ async function loadHandler(env: Record<string, string> = {}) {
   ({ handler } = (await import('../../handlers/create-order.js')) as { handler: Handler });
 }
 
-function post(body: unknown, options: { headers?: Record<string, string>; clientId?: string | null; remainingMs?: number } = {}) {
+function post(
+  body: unknown,
+  options: { headers?: Record<string, string>; clientId?: string | null; remainingMs?: number } = {},
+) {
   const { remainingMs, ...eventOptions } = options;
   return handler(apiEvent({ method: 'POST', path: '/orders', body, ...eventOptions }), lambdaContext(remainingMs));
 }
@@ -139,7 +142,10 @@ describe('POST /orders', () => {
       'x-correlation-id': 'corr-1',
     });
     const update = orders.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update).toMatchObject({ Key: { id: view.id }, ConditionExpression: expect.stringContaining('#status = :submitted') });
+    expect(update).toMatchObject({
+      Key: { id: view.id },
+      ConditionExpression: expect.stringContaining('#status = :submitted'),
+    });
     // No Idempotency-Key: the idempotency table is not touched; no token was fetched (the stored one is fresh).
     expect(idempotencyCommands.calls()).toHaveLength(0);
     expect(supplier.tokenRequests).toHaveLength(0);
@@ -149,7 +155,11 @@ describe('POST /orders', () => {
     expect(logs.text()).not.toContain(API_KEY);
     // The business figures: one EMF line for the request, in the service's namespace, with its service dimension.
     expect(emfLines(logs.entries())).toEqual([
-      { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { OrdersAccepted: 1, TireOrdersPlaced: 1 } },
+      {
+        namespace: 'CarOrders',
+        dimensions: { service: 'car-orders' },
+        values: { OrdersAccepted: 1, TireOrdersPlaced: 1 },
+      },
     ]);
   });
 
@@ -225,7 +235,7 @@ describe('POST /orders', () => {
       expect(timeouts.mock.calls[0]![0]).toBeGreaterThan(0);
     });
 
-    it('declares a timeout below API Gateway\'s 29 s integration timeout', () => {
+    it("declares a timeout below API Gateway's 29 s integration timeout", () => {
       expect(carOrdersService.functions.createOrder.timeoutSeconds).toBeLessThan(29);
     });
   });
@@ -255,13 +265,21 @@ describe('POST /orders', () => {
         attempt === 1
           ? new Response('{}', { status: 401 })
           : Response.json(
-              { ...(call.body as object), id: 'tire-7', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' },
+              {
+                ...(call.body as object),
+                id: 'tire-7',
+                status: 'OrderSubmitted',
+                createdAt: '2025-01-01T00:00:00.000Z',
+              },
               { status: 201 },
             ),
     });
     const result = await post({ carType: 'sedan' });
     expect(json(result)).toMatchObject({ status: 'TiresOrdered', tireOrderId: 'tire-7' });
-    expect(supplier.apiCalls.map((c) => c.headers.authorization)).toEqual(['Bearer stored-access-token', 'Bearer issued-token-1']);
+    expect(supplier.apiCalls.map((c) => c.headers.authorization)).toEqual([
+      'Bearer stored-access-token',
+      'Bearer issued-token-1',
+    ]);
     expect(supplier.tokenRequests).toHaveLength(1);
     expect(JSON.parse(configuration.storedTokenValue() ?? '{}')).toMatchObject({ accessToken: 'issued-token-1' });
   });
@@ -316,7 +334,10 @@ describe('POST /orders', () => {
 
   it('answers 500 (logged, nothing revealed) when the order cannot be stored', async () => {
     const supplier = mockSupplierHttp();
-    orders.fail(PutCommand, new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: {}, message: 'boom' }));
+    orders.fail(
+      PutCommand,
+      new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: {}, message: 'boom' }),
+    );
     const result = await post({ carType: 'sedan' });
     expect(result.statusCode).toBe(500);
     expect(problemOf(result).detail).not.toContain('boom');
@@ -347,7 +368,11 @@ describe('POST /orders', () => {
       const claims = idempotencyCommands.commandCalls(PutItemCommand);
       expect(claims.map((c) => c.args[0].input.TableName)).toEqual([IDEMPOTENCY_TABLE, IDEMPOTENCY_TABLE]);
       // The replay is counted as a duplicate, not as a second order.
-      expect(metricTotals(logs.entries())).toEqual({ OrdersAccepted: 1, TireOrdersPlaced: 1, DuplicateOrdersIgnored: 1 });
+      expect(metricTotals(logs.entries())).toEqual({
+        OrdersAccepted: 1,
+        TireOrdersPlaced: 1,
+        DuplicateOrdersIgnored: 1,
+      });
     });
 
     it('a key is the same key whatever the JSON formatting, but belongs to the calling client', async () => {
@@ -375,7 +400,10 @@ describe('POST /orders', () => {
       const supplier = mockSupplierHttp({
         api: async (call) => {
           await release.promise;
-          return Response.json({ ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }, { status: 201 });
+          return Response.json(
+            { ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' },
+            { status: 201 },
+          );
         },
       });
       const first = post({ carType: 'sedan' }, { headers: key });
@@ -397,7 +425,10 @@ describe('POST /orders', () => {
         api: async (call, attempt) => {
           // The first attempt hangs at the supplier, as in an invocation that then times out.
           if (attempt === 1) await release.promise;
-          return Response.json({ ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }, { status: 201 });
+          return Response.json(
+            { ...(call.body as object), id: 'tire-1', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' },
+            { status: 201 },
+          );
         },
       });
       const dying = post({ carType: 'sedan', quantity: 4 }, { headers: key });
@@ -415,7 +446,9 @@ describe('POST /orders', () => {
       expect((await storedOrders()).size).toBe(1);
       // Both attempts asked the supplier for the same car order (it is idempotent on carOrderId).
       expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual([firstId, firstId]);
-      expect(logs.entries().some((e) => e.message === 'Car order already accepted by an earlier attempt of this request')).toBe(true);
+      expect(
+        logs.entries().some((e) => e.message === 'Car order already accepted by an earlier attempt of this request'),
+      ).toBe(true);
       release.resolve();
       await dying;
       expect((await storedOrders()).size).toBe(1);

@@ -61,12 +61,15 @@ describe('GET /orders/{id}', () => {
     expect(foreign.body).not.toContain('sedan');
   });
 
-  it.each([['has spaces'], ['x'.repeat(65)], ['../etc']])('refuses a malformed id %j with 400 without reading', async (id) => {
-    const result = await get(id);
-    expect(result.statusCode).toBe(400);
-    expect(problemOf(result).detail).toContain('Order id');
-    expect(orders.calls()).toHaveLength(0);
-  });
+  it.each([['has spaces'], ['x'.repeat(65)], ['../etc']])(
+    'refuses a malformed id %j with 400 without reading',
+    async (id) => {
+      const result = await get(id);
+      expect(result.statusCode).toBe(400);
+      expect(problemOf(result).detail).toContain('Order id');
+      expect(orders.calls()).toHaveLength(0);
+    },
+  );
 
   it('answers 500 when the table cannot be read', async () => {
     orders.on(GetCommand).rejects(new Error('InternalServerError'));

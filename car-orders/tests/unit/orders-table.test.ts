@@ -27,11 +27,22 @@ beforeEach(async () => {
 });
 
 function order(id: string, createdAt = '2025-01-01T10:00:00.000Z'): CarOrder {
-  return newCarOrder({ id, clientId: 'client-a', carType: 'sedan', quantity: 4, correlationId: `c-${id}`, now: new Date(createdAt) });
+  return newCarOrder({
+    id,
+    clientId: 'client-a',
+    carType: 'sedan',
+    quantity: 4,
+    correlationId: `c-${id}`,
+    now: new Date(createdAt),
+  });
 }
 
 const later = new Date('2025-01-01T10:05:00.000Z');
-const completion = { tireOrderId: 'tire-1', status: 'OrderCompleted' as const, completedAt: '2025-01-01T11:00:00.000Z' };
+const completion = {
+  tireOrderId: 'tire-1',
+  status: 'OrderCompleted' as const,
+  completedAt: '2025-01-01T11:00:00.000Z',
+};
 
 describe('OrdersTable', () => {
   it('creates an order once and reads it back', async () => {
@@ -59,7 +70,9 @@ describe('OrdersTable', () => {
   it('completes from TiresOrdered only with the same tire order', async () => {
     await table.create(order('o1'));
     await table.recordTireOrder('o1', 'tire-1', later);
-    expect(await table.complete('o1', completionChange({ ...completion, tireOrderId: 'tire-other' }, later))).toBe(false);
+    expect(await table.complete('o1', completionChange({ ...completion, tireOrderId: 'tire-other' }, later))).toBe(
+      false,
+    );
     expect((await table.get('o1'))?.status).toBe('TiresOrdered');
     expect(await table.complete('o1', completionChange(completion, later))).toBe(true);
     expect(await table.get('o1')).toMatchObject({
@@ -104,44 +117,64 @@ describe('OrdersTable', () => {
 
   it('createOrGet stores a new order, and otherwise returns the stored one untouched', async () => {
     expect(await table.createOrGet(order('o1'))).toBeUndefined();
-    expect(await table.createOrGet({ ...order('o1'), carType: 'other', correlationId: 'c-retry' })).toEqual(order('o1'));
+    expect(await table.createOrGet({ ...order('o1'), carType: 'other', correlationId: 'c-retry' })).toEqual(
+      order('o1'),
+    );
     expect((await table.get('o1'))?.carType).toBe('sedan');
   });
 
   it('records failed placements with back-off, once per seen state, and lists a given-up order under TIRE_ORDER_FAILED', async () => {
     await table.create(order('o1'));
     const seen = (await table.get('o1'))!;
-    const first = placementFailureChange(seen, { kind: 'refused', reason: 'Supplier refused the tire order with 400' }, later);
+    const first = placementFailureChange(
+      seen,
+      { kind: 'refused', reason: 'Supplier refused the tire order with 400' },
+      later,
+    );
     expect(await table.recordPlacementFailure(seen, first)).toBe(true);
     // A second writer that read the same state loses: the count is not bumped twice.
     expect(await table.recordPlacementFailure(seen, first)).toBe(false);
     const once = (await table.get('o1'))!;
-    expect(once).toMatchObject({ refusedAttempts: 1, transientFailures: 0, dueAt: '2025-01-01T10:06:00.000Z', workState: 'AWAITING_TIRE_ORDER' });
+    expect(once).toMatchObject({
+      refusedAttempts: 1,
+      transientFailures: 0,
+      dueAt: '2025-01-01T10:06:00.000Z',
+      workState: 'AWAITING_TIRE_ORDER',
+    });
     // Backed off: not due at the next run, due after the delay.
     expect((await table.pendingPage('2025-01-01T10:05:30.000Z', 10)).orders).toEqual([]);
     expect((await table.pendingPage('2025-01-01T10:06:00.000Z', 10)).orders.map((o) => o.id)).toEqual(['o1']);
     // A transient failure on top (counts stored as 0 and 1 now).
-    expect(await table.recordPlacementFailure(once, placementFailureChange(once, { kind: 'transient', reason: '503' }, later))).toBe(true);
+    expect(
+      await table.recordPlacementFailure(
+        once,
+        placementFailureChange(once, { kind: 'transient', reason: '503' }, later),
+      ),
+    ).toBe(true);
     const twice = (await table.get('o1'))!;
     expect(twice).toMatchObject({ refusedAttempts: 1, transientFailures: 1 });
     // Given up: out of the retry partition, into the operators' one.
     const givenUp = placementFailureChange({ ...twice, refusedAttempts: 9 }, { kind: 'refused', reason: '400' }, later);
     expect(givenUp.workState).toBe('TIRE_ORDER_FAILED');
     expect(await table.recordPlacementFailure({ ...twice, refusedAttempts: 9 }, givenUp)).toBe(false); // stale count
-    await client.send(new UpdateItemCommand({
-      TableName: `orders-${tableNumber}`,
-      Key: { id: { S: 'o1' } },
-      UpdateExpression: 'SET refusedAttempts = :nine',
-      ExpressionAttributeValues: { ':nine': { N: '9' } },
-    }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: `orders-${tableNumber}`,
+        Key: { id: { S: 'o1' } },
+        UpdateExpression: 'SET refusedAttempts = :nine',
+        ExpressionAttributeValues: { ':nine': { N: '9' } },
+      }),
+    );
     expect(await table.recordPlacementFailure({ ...twice, refusedAttempts: 9 }, givenUp)).toBe(true);
     expect((await table.pendingPage('2030-01-01T00:00:00.000Z', 10)).orders).toEqual([]);
-    const failed = await DynamoDBDocumentClient.from(client).send(new QueryCommand({
-      TableName: `orders-${tableNumber}`,
-      IndexName: 'byWorkState',
-      KeyConditionExpression: 'workState = :failed',
-      ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' },
-    }));
+    const failed = await DynamoDBDocumentClient.from(client).send(
+      new QueryCommand({
+        TableName: `orders-${tableNumber}`,
+        IndexName: 'byWorkState',
+        KeyConditionExpression: 'workState = :failed',
+        ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' },
+      }),
+    );
     expect(failed.Items?.map((item) => item.id)).toEqual(['o1']);
     expect(await table.get('o1')).toMatchObject({ status: 'OrderSubmitted', refusedAttempts: 10 });
     // No longer waiting: another failure record does not apply, and neither does one for a placed order.
@@ -156,8 +189,17 @@ describe('OrdersTable', () => {
     // Drives orders to TIRE_ORDER_FAILED through the retry job's own write: MAX_REFUSALS refusals.
     async function giveUp(id: string, at: Date): Promise<void> {
       await table.create(order(id));
-      for (let stored = (await table.get(id))!; stored.workState !== 'TIRE_ORDER_FAILED'; stored = (await table.get(id))!) {
-        expect(await table.recordPlacementFailure(stored, placementFailureChange(stored, { kind: 'refused', reason: 'Supplier refused the tire order with 422' }, at))).toBe(true);
+      for (
+        let stored = (await table.get(id))!;
+        stored.workState !== 'TIRE_ORDER_FAILED';
+        stored = (await table.get(id))!
+      ) {
+        expect(
+          await table.recordPlacementFailure(
+            stored,
+            placementFailureChange(stored, { kind: 'refused', reason: 'Supplier refused the tire order with 422' }, at),
+          ),
+        ).toBe(true);
       }
     }
     await giveUp('f1', new Date('2025-01-01T12:00:00.000Z'));
@@ -178,7 +220,11 @@ describe('OrdersTable', () => {
     } while (startKey !== undefined);
     expect(pages).toBeGreaterThanOrEqual(2);
     expect(listed.map((o) => o.id)).toEqual(['f1', 'f2', 'f3']);
-    expect(listed[0]).toMatchObject({ status: 'OrderSubmitted', refusedAttempts: 10, lastPlacementError: 'Supplier refused the tire order with 422' });
+    expect(listed[0]).toMatchObject({
+      status: 'OrderSubmitted',
+      refusedAttempts: 10,
+      lastPlacementError: 'Supplier refused the tire order with 422',
+    });
 
     const now = new Date('2025-01-02T08:00:00.000Z');
     expect(await table.requeueFailed('f1', now)).toBe(true);
@@ -206,18 +252,22 @@ describe('OrdersTable', () => {
     expect(await table.requeueFailed('ghost', now)).toBe(false);
     expect(await table.get('ghost')).toBeUndefined();
     // A failed order whose tire order got recorded anyway (a late completion) is not requeued.
-    await client.send(new UpdateItemCommand({
-      TableName: `orders-${tableNumber}`,
-      Key: { id: { S: 'f2' } },
-      UpdateExpression: 'SET tireOrderId = :t',
-      ExpressionAttributeValues: { ':t': { S: 'tire-late' } },
-    }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: `orders-${tableNumber}`,
+        Key: { id: { S: 'f2' } },
+        UpdateExpression: 'SET tireOrderId = :t',
+        ExpressionAttributeValues: { ':t': { S: 'tire-late' } },
+      }),
+    );
     expect(await table.requeueFailed('f2', now)).toBe(false);
     expect((await table.get('f2'))?.workState).toBe('TIRE_ORDER_FAILED');
   });
 
   it('refuses a damaged item rather than returning it', async () => {
-    await client.send(new PutItemCommand({ TableName: `orders-${tableNumber}`, Item: { id: { S: 'bad' }, status: { S: 'Weird' } } }));
+    await client.send(
+      new PutItemCommand({ TableName: `orders-${tableNumber}`, Item: { id: { S: 'bad' }, status: { S: 'Weird' } } }),
+    );
     await expect(table.get('bad')).rejects.toThrow(/malformed/);
   });
 });

@@ -32,7 +32,14 @@ let logs: ReturnType<typeof captureLogs>;
 let configuration: ReturnType<typeof mockSupplierConfiguration>;
 
 function pending(id: string): CarOrder {
-  return newCarOrder({ id, clientId: 'customer-1', carType: 'sedan', quantity: 2, correlationId: `corr-${id}`, now: new Date('2025-01-01T10:00:00.000Z') });
+  return newCarOrder({
+    id,
+    clientId: 'customer-1',
+    carType: 'sedan',
+    quantity: 2,
+    correlationId: `corr-${id}`,
+    now: new Date('2025-01-01T10:00:00.000Z'),
+  });
 }
 
 /**
@@ -40,7 +47,10 @@ function pending(id: string): CarOrder {
  * already holds (seeded in another state) is listed as given, as a lagging index would.
  */
 async function scriptIndex(pages: CarOrder[][], options: { stored?: CarOrder[] } = {}) {
-  await tables.seed(...pages.flat().filter((order) => !options.stored?.some((s) => s.id === order.id)), ...(options.stored ?? []));
+  await tables.seed(
+    ...pages.flat().filter((order) => !options.stored?.some((s) => s.id === order.id)),
+    ...(options.stored ?? []),
+  );
   orders.answer(QueryCommand, (input) => {
     const startKey = input.ExclusiveStartKey as { id?: string } | undefined;
     const i = startKey === undefined ? 0 : Number(startKey.id?.replace('page-', ''));
@@ -49,15 +59,23 @@ async function scriptIndex(pages: CarOrder[][], options: { stored?: CarOrder[] }
   });
 }
 
-const refuseFor = (carOrderId: string, status: number): SupplierBehaviour => (call) => {
-  const body = call.body as { carOrderId: string; carType: string; quantity: number };
-  if (body.carOrderId === carOrderId) return new Response(JSON.stringify({ detail: 'refused' }), { status });
-  return Response.json({ ...body, id: `tire-${body.carOrderId}`, status: 'OrderSubmitted', createdAt: '2025-01-01T10:00:01.000Z' }, { status: 201 });
-};
+const refuseFor =
+  (carOrderId: string, status: number): SupplierBehaviour =>
+  (call) => {
+    const body = call.body as { carOrderId: string; carType: string; quantity: number };
+    if (body.carOrderId === carOrderId) return new Response(JSON.stringify({ detail: 'refused' }), { status });
+    return Response.json(
+      { ...body, id: `tire-${body.carOrderId}`, status: 'OrderSubmitted', createdAt: '2025-01-01T10:00:01.000Z' },
+      { status: 201 },
+    );
+  };
 
 const updates = () => orders.commandCalls(UpdateCommand).map((c) => c.args[0].input);
 /** The OrderSubmitted -> TiresOrdered writes, by order id. */
-const tireOrderRecords = () => updates().filter((u) => u.UpdateExpression?.includes('tireOrderId = :tireOrderId')).map((u) => u.Key?.id);
+const tireOrderRecords = () =>
+  updates()
+    .filter((u) => u.UpdateExpression?.includes('tireOrderId = :tireOrderId'))
+    .map((u) => u.Key?.id);
 const failureRecords = () => updates().filter((u) => u.UpdateExpression?.includes('refusedAttempts'));
 
 async function run(remainingMs = 60_000) {
@@ -100,10 +118,26 @@ describe('place-pending-tire-orders (scheduled)', () => {
       expect(dueBy).toBeLessThanOrEqual(Date.now() - 30_000);
       expect(dueBy).toBeGreaterThanOrEqual(before - 30_000);
     }
-    expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
+    expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual([
+      'o1',
+      'o2',
+      'o3',
+      'o4',
+      'o5',
+    ]);
     expect(supplier.apiCalls[2]?.headers['x-correlation-id']).toBe('corr-o3');
-    expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5']);
-    expect(logs.entries().find((e) => e.message === 'Pending tire orders processed')).toMatchObject({ examined: 5, placed: 5, failed: 0 });
+    expect(orders.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key?.id)).toEqual([
+      'o1',
+      'o2',
+      'o3',
+      'o4',
+      'o5',
+    ]);
+    expect(logs.entries().find((e) => e.message === 'Pending tire orders processed')).toMatchObject({
+      examined: 5,
+      placed: 5,
+      failed: 0,
+    });
     // One EMF line for the run, whatever the number of orders.
     expect(emfLines(logs.entries())).toEqual([
       { namespace: 'CarOrders', dimensions: { service: 'car-orders' }, values: { TireOrdersPlaced: 5 } },
@@ -138,10 +172,20 @@ describe('place-pending-tire-orders (scheduled)', () => {
     const [failure] = failureRecords();
     expect(failure).toMatchObject({
       Key: { id: 'o1' },
-      ConditionExpression: expect.stringMatching(/refusedAttempts = :seenRefused AND transientFailures = :seenTransient$/),
-      ExpressionAttributeValues: { ':refused': 10, ':transient': 2, ':seenRefused': 9, ':seenTransient': 2, ':workState': 'TIRE_ORDER_FAILED' },
+      ConditionExpression: expect.stringMatching(
+        /refusedAttempts = :seenRefused AND transientFailures = :seenTransient$/,
+      ),
+      ExpressionAttributeValues: {
+        ':refused': 10,
+        ':transient': 2,
+        ':seenRefused': 9,
+        ':seenTransient': 2,
+        ':workState': 'TIRE_ORDER_FAILED',
+      },
     });
-    const given = logs.entries().find((e) => e.message === 'Tire order given up after repeated refusals; the car order stays OrderSubmitted');
+    const given = logs
+      .entries()
+      .find((e) => e.message === 'Tire order given up after repeated refusals; the car order stays OrderSubmitted');
     expect(given).toMatchObject({ level: 'ERROR', carOrderId: 'o1', refusedAttempts: 10 });
     expect(String(given?.supplierAnswer)).toContain('422');
     expect(metricTotals(logs.entries())).toEqual({ TireOrdersFailed: 1, TireOrdersGivenUp: 1 });
@@ -152,16 +196,23 @@ describe('place-pending-tire-orders (scheduled)', () => {
     mockSupplierHttp({ api: refuseFor('o1', 503) });
     expect(await run()).toEqual({ examined: 1, placed: 0, failed: 1 });
     expect(failureRecords()).toMatchObject([
-      { Key: { id: 'o1' }, ExpressionAttributeValues: { ':refused': 0, ':transient': 1, ':workState': 'AWAITING_TIRE_ORDER' } },
+      {
+        Key: { id: 'o1' },
+        ExpressionAttributeValues: { ':refused': 0, ':transient': 1, ':workState': 'AWAITING_TIRE_ORDER' },
+      },
     ]);
   });
 
   it('carries on past an order whose placement cannot be recorded', async () => {
     await scriptIndex([[pending('o1'), pending('o2'), pending('o3')]]);
     mockSupplierHttp();
-    orders.fail(UpdateCommand, new Error('ProvisionedThroughputExceededException'), { when: (input) => input.Key?.id === 'o2' });
+    orders.fail(UpdateCommand, new Error('ProvisionedThroughputExceededException'), {
+      when: (input) => input.Key?.id === 'o2',
+    });
     expect(await run()).toEqual({ examined: 3, placed: 2, failed: 1 });
-    expect(logs.entries().some((e) => e.message === 'Could not record the failed placement' && e.carOrderId === 'o2')).toBe(true);
+    expect(
+      logs.entries().some((e) => e.message === 'Could not record the failed placement' && e.carOrderId === 'o2'),
+    ).toBe(true);
   });
 
   it('stops early when the supplier is down, leaving the rest for the next run', async () => {
@@ -176,7 +227,9 @@ describe('place-pending-tire-orders (scheduled)', () => {
   it('counts an order that already moved on as placed (the supplier returned the existing tire order)', async () => {
     // The table already has it completed; the index still lists it as pending.
     const { workState: _w, dueAt: _d, ...submitted } = pending('o1');
-    await scriptIndex([[pending('o1')]], { stored: [{ ...submitted, status: 'OrderCompleted', tireOrderId: 'tire-o1' }] });
+    await scriptIndex([[pending('o1')]], {
+      stored: [{ ...submitted, status: 'OrderCompleted', tireOrderId: 'tire-o1' }],
+    });
     mockSupplierHttp();
     expect(await run()).toEqual({ examined: 1, placed: 1, failed: 0 });
   });
@@ -196,7 +249,7 @@ describe('place-pending-tire-orders (scheduled)', () => {
     expect(supplier.apiCalls).toHaveLength(0);
   });
 
-  it('cuts an order\'s supplier calls to what is left of the run, so a run started in time ends in time', async () => {
+  it("cuts an order's supplier calls to what is left of the run, so a run started in time ends in time", async () => {
     await scriptIndex([[pending('o1')]]);
     // The clock the budget reads: the first POST takes 4 s and answers 401, making the exchange the worst case
     // (POST, forced token fetch, POST again).

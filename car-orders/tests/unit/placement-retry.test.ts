@@ -48,13 +48,16 @@ describe('placementFailureChange', () => {
 
   it('never gives up on transient failures, which do not count as refusals', () => {
     let current: CarOrder = order;
-    for (let i = 0; i < 100; i++) current = { ...current, ...placementFailureChange(current, { kind: 'transient', reason: '503' }, now) };
+    for (let i = 0; i < 100; i++)
+      current = { ...current, ...placementFailureChange(current, { kind: 'transient', reason: '503' }, now) };
     expect(current).toMatchObject({ transientFailures: 100, refusedAttempts: 0, workState: 'AWAITING_TIRE_ORDER' });
     expect(Date.parse(current.dueAt!) - now.getTime()).toBe(TRANSIENT_BACKOFF.capMs);
     expect(needsTireOrder(current)).toBe(true);
   });
 
   it('keeps the recorded reason short', () => {
-    expect(placementFailureChange(order, { kind: 'refused', reason: 'x'.repeat(2_000) }, now).lastPlacementError).toHaveLength(500);
+    expect(
+      placementFailureChange(order, { kind: 'refused', reason: 'x'.repeat(2_000) }, now).lastPlacementError,
+    ).toHaveLength(500);
   });
 });

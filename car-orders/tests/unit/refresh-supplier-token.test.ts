@@ -43,7 +43,9 @@ describe('refresh-supplier-token (scheduled)', () => {
     const summary = await run(undefined);
     expect(summary).toEqual({ refreshed: true, reason: 'missing', expiresAt: expect.any(String) });
     expect(supplier.tokenRequests).toHaveLength(1);
-    expect(supplier.tokenRequests[0]?.authorization).toBe(`Basic ${Buffer.from(`car-maker-client:${CLIENT_SECRET}`).toString('base64')}`);
+    expect(supplier.tokenRequests[0]?.authorization).toBe(
+      `Basic ${Buffer.from(`car-maker-client:${CLIENT_SECRET}`).toString('base64')}`,
+    );
     const body = new URLSearchParams(supplier.tokenRequests[0]?.body);
     expect(body.get('grant_type')).toBe('client_credentials');
     expect(body.get('scope')).toBe('tire-orders/orders.write tire-orders/orders.read');
@@ -55,7 +57,9 @@ describe('refresh-supplier-token (scheduled)', () => {
     expect(stored.expiresAt - stored.issuedAt).toBe(3600 * 1000);
     expect(summary.expiresAt).toBe(new Date(stored.expiresAt).toISOString());
     // The read used decryption (the mocked SSM refuses a SecureString read without it).
-    expect(configuration.ssm.commandCalls(GetParameterCommand, { Name: TOKEN_PARAMETER, WithDecryption: true })).toHaveLength(1);
+    expect(
+      configuration.ssm.commandCalls(GetParameterCommand, { Name: TOKEN_PARAMETER, WithDecryption: true }),
+    ).toHaveLength(1);
     // Neither the token nor the client secret is logged or returned.
     expect(logs.text()).toContain('Supplier token refreshed');
     expect(logs.text()).not.toContain('issued-token-1');
@@ -84,7 +88,9 @@ describe('refresh-supplier-token (scheduled)', () => {
   it('replaces an expired or unreadable token', async () => {
     mockSupplierHttp();
     const now = Date.now();
-    expect(await run({ accessToken: 'old', issuedAt: now - 2 * 60 * minute, expiresAt: now - 60 * minute })).toMatchObject({ reason: 'expired' });
+    expect(
+      await run({ accessToken: 'old', issuedAt: now - 2 * 60 * minute, expiresAt: now - 60 * minute }),
+    ).toMatchObject({ reason: 'expired' });
     configuration.ssm.restore();
     expect(await run('{not json')).toMatchObject({ refreshed: true, reason: 'missing' });
   });

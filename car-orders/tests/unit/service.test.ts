@@ -9,12 +9,17 @@ describe('ratePeriodMs', () => {
     expect(ratePeriodMs('rate(2 days)')).toBe(2 * 86_400_000);
   });
 
-  it.each(['cron(0/5 * * * ? *)', 'rate(0 minutes)', 'rate(5 minute)', 'rate(1 minutes)', 'rate(5 seconds)', 'rate(-5 minutes)', 'rate(5minutes)'])(
-    'refuses %s',
-    (expression) => {
-      expect(() => ratePeriodMs(expression)).toThrow(expression);
-    },
-  );
+  it.each([
+    'cron(0/5 * * * ? *)',
+    'rate(0 minutes)',
+    'rate(5 minute)',
+    'rate(1 minutes)',
+    'rate(5 seconds)',
+    'rate(-5 minutes)',
+    'rate(5minutes)',
+  ])('refuses %s', (expression) => {
+    expect(() => ratePeriodMs(expression)).toThrow(expression);
+  });
 });
 
 describe('TOKEN_REFRESH_PERIOD_MS', () => {

@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SupplierApi, SupplierRejectedError, SupplierUnavailableError } from '../../adapters/supplier-api.js';
 import { TimeBudget } from '../../domain/time-budget.js';
-import { API_KEY, connection, deadlinesPassAtOnce, mockSupplierHttp, neverAnswers, SUPPLIER_API_URL } from './support.js';
+import {
+  API_KEY,
+  connection,
+  deadlinesPassAtOnce,
+  mockSupplierHttp,
+  neverAnswers,
+  SUPPLIER_API_URL,
+} from './support.js';
 
 const request = { carOrderId: 'car-1', carType: 'sedan', quantity: 4 };
 
@@ -24,8 +31,7 @@ function api(options: { tokens?: ReturnType<typeof fakeTokens>; withApiKey?: boo
   const secrets: string[] = [];
   const tokens = options.tokens ?? fakeTokens();
   const supplierApi = new SupplierApi({
-    connection: async () =>
-      options.withApiKey === false ? { ...connection, apiKeySecretId: undefined } : connection,
+    connection: async () => (options.withApiKey === false ? { ...connection, apiKeySecretId: undefined } : connection),
     secret: async (id) => {
       secrets.push(id);
       return API_KEY;
@@ -80,7 +86,10 @@ describe('SupplierApi.placeTireOrder', () => {
       api: (call, attempt) =>
         attempt === 1
           ? problem(401, 'token revoked')
-          : Response.json({ ...request, id: 'tire-9', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }, { status: 201 }),
+          : Response.json(
+              { ...request, id: 'tire-9', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' },
+              { status: 201 },
+            ),
     });
     const { supplierApi, tokens } = api();
     expect((await supplierApi.placeTireOrder(request, 'c')).id).toBe('tire-9');
@@ -98,14 +107,18 @@ describe('SupplierApi.placeTireOrder', () => {
 
   it.each([500, 502, 503, 504, 429, 403, 404])('treats %i as unavailable', async (status) => {
     mockSupplierHttp({ api: () => problem(status, 'busy') });
-    const error = await api().supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
+    const error = await api()
+      .supplierApi.placeTireOrder(request, 'c')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierUnavailableError);
     expect((error as SupplierUnavailableError).status).toBe(status);
   });
 
   it.each([400, 409, 413, 422])('treats %i as a rejection of this order, with the problem detail', async (status) => {
     mockSupplierHttp({ api: () => problem(status, 'carType unknown') });
-    const error = await api().supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
+    const error = await api()
+      .supplierApi.placeTireOrder(request, 'c')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierRejectedError);
     expect((error as SupplierRejectedError).status).toBe(status);
     expect((error as Error).message).toContain('carType unknown');
@@ -119,7 +132,9 @@ describe('SupplierApi.placeTireOrder', () => {
   it('gives up at its deadline when the supplier does not answer', async () => {
     const http = mockSupplierHttp({ api: neverAnswers });
     const deadlines = deadlinesPassAtOnce();
-    const error = await api({ timeoutMs: 20 }).supplierApi.placeTireOrder(request, 'c').catch((e: unknown) => e);
+    const error = await api({ timeoutMs: 20 })
+      .supplierApi.placeTireOrder(request, 'c')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SupplierUnavailableError);
     expect((error as Error).message).toContain('no answer within 20 ms');
     expect(http.apiCalls[0]?.signal?.aborted).toBe(true);
@@ -127,7 +142,16 @@ describe('SupplierApi.placeTireOrder', () => {
   });
 
   it('treats a 2xx without a matching tire order as unavailable', async () => {
-    mockSupplierHttp({ api: () => Response.json({ ...request, carOrderId: 'someone-else', id: 't', status: 'OrderSubmitted', createdAt: '2025-01-01T00:00:00.000Z' }) });
+    mockSupplierHttp({
+      api: () =>
+        Response.json({
+          ...request,
+          carOrderId: 'someone-else',
+          id: 't',
+          status: 'OrderSubmitted',
+          createdAt: '2025-01-01T00:00:00.000Z',
+        }),
+    });
     await expect(api().supplierApi.placeTireOrder(request, 'c')).rejects.toBeInstanceOf(SupplierUnavailableError);
     mockSupplierHttp({ api: () => new Response('<html>gateway</html>', { status: 200 }) });
     await expect(api().supplierApi.placeTireOrder(request, 'c')).rejects.toBeInstanceOf(SupplierUnavailableError);
@@ -141,7 +165,9 @@ describe('SupplierApi.placeTireOrder', () => {
       tokens: { accessToken: () => Promise.reject(new Error('Token endpoint answered 500')) },
       timeoutMs: 5_000,
     });
-    await expect(supplierApi.placeTireOrder(request, 'c')).rejects.toThrow(/Cannot call the supplier: Token endpoint answered 500/);
+    await expect(supplierApi.placeTireOrder(request, 'c')).rejects.toThrow(
+      /Cannot call the supplier: Token endpoint answered 500/,
+    );
     expect(http.apiCalls).toHaveLength(0);
   });
 
@@ -177,7 +203,9 @@ describe('SupplierApi.placeTireOrder', () => {
       });
       const budget = new TimeBudget(1_003_000, () => 1_000_000); // 3 s left
       const placing = supplierApi.placeTireOrder(request, 'corr', budget);
-      const outcome = expect(placing).rejects.toThrow(/reading the supplier connection took longer than the 3000 ms left/);
+      const outcome = expect(placing).rejects.toThrow(
+        /reading the supplier connection took longer than the 3000 ms left/,
+      );
       await vi.advanceTimersByTimeAsync(3_000);
       await outcome;
       await expect(placing).rejects.toBeInstanceOf(SupplierUnavailableError);

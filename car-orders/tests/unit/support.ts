@@ -1,6 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -8,7 +12,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import type { PartnerConnection } from '../../../shared/contracts.js';
 import type { AccessToken } from '../../../shared/auth/client-credentials.js';
-import { recordCommands, recreateDeclaredTables, startDynalite, type RunningDynalite } from '../../../test/support/dynalite.js';
+import {
+  recordCommands,
+  recreateDeclaredTables,
+  startDynalite,
+  type RunningDynalite,
+} from '../../../test/support/dynalite.js';
 import { jsonLines } from '../../../test/support/metrics.js';
 import type { CarOrder } from '../../domain/car-order.js';
 import { carOrdersEnvironment, carOrdersService } from '../../service.js';
@@ -81,7 +90,8 @@ interface ApiEventOptions {
 
 export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
   const clientId = options.clientId === undefined ? 'customer-1' : options.clientId;
-  const body = options.body === undefined ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const body =
+    options.body === undefined ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   return {
     httpMethod: options.method,
     path: options.path,
@@ -108,7 +118,9 @@ export function problemOf(result: APIGatewayProxyResult): { status: number; deta
 
 function expectProblem(result: APIGatewayProxyResult): void {
   if (result.headers?.['Content-Type'] !== 'application/problem+json') {
-    throw new Error(`expected a problem+json response, got ${result.statusCode} ${String(result.headers?.['Content-Type'])}`);
+    throw new Error(
+      `expected a problem+json response, got ${result.statusCode} ${String(result.headers?.['Content-Type'])}`,
+    );
   }
 }
 
@@ -195,7 +207,11 @@ export function mockSupplierHttp(options: { api?: SupplierBehaviour; token?: () 
     if (url === SUPPLIER_TOKEN_URL) {
       tokenRequests.push({ authorization: headers.authorization ?? '', body: String(init?.body) });
       if (options.token) return options.token();
-      return Response.json({ access_token: `issued-token-${tokenRequests.length}`, token_type: 'Bearer', expires_in: 3600 });
+      return Response.json({
+        access_token: `issued-token-${tokenRequests.length}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+      });
     }
     if (url.startsWith(SUPPLIER_API_URL)) {
       const call: SupplierCall = { url, headers, body: JSON.parse(String(init?.body)), signal: init?.signal ?? null };
@@ -223,7 +239,9 @@ export const neverAnswers: SupplierBehaviour = (call) =>
 export function deadlinesPassAtOnce() {
   return vi
     .spyOn(AbortSignal, 'timeout')
-    .mockImplementation(() => AbortSignal.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')));
+    .mockImplementation(() =>
+      AbortSignal.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    );
 }
 
 /** A promise with its resolve exposed, to hold a call open until the test releases it. */
@@ -288,7 +306,9 @@ export function useDynaliteTables(): DynaliteTables {
     for (const order of orders) await tables.documents.send(new PutCommand({ TableName: ORDERS_TABLE, Item: order }));
   };
   tables.storedOrders = async () => {
-    const { Items = [] } = await tables.documents.send(new ScanCommand({ TableName: ORDERS_TABLE, ConsistentRead: true }));
+    const { Items = [] } = await tables.documents.send(
+      new ScanCommand({ TableName: ORDERS_TABLE, ConsistentRead: true }),
+    );
     return new Map(Items.map((item) => [String(item.id), item]));
   };
   return tables;

@@ -1,4 +1,10 @@
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient, ThrottlingException } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+  ThrottlingException,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccessToken } from '../../../shared/auth/client-credentials.js';
@@ -109,7 +115,11 @@ describe('SupplierTokenProvider', () => {
   });
 
   it('propagates a token endpoint failure', async () => {
-    const provider = new SupplierTokenProvider(fakeStore(undefined), { fetchToken: () => Promise.reject(new Error('token endpoint down')) }, clock);
+    const provider = new SupplierTokenProvider(
+      fakeStore(undefined),
+      { fetchToken: () => Promise.reject(new Error('token endpoint down')) },
+      clock,
+    );
     await expect(provider.accessToken()).rejects.toThrow('token endpoint down');
   });
 });
@@ -150,14 +160,18 @@ describe('SupplierTokenStore', () => {
     expect(await store().read()).toBeUndefined();
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'not-json secret-token-fragment' } });
     expect(await store().read()).toBeUndefined();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ accessToken: 'secret-token-fragment' }) } });
+    ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: JSON.stringify({ accessToken: 'secret-token-fragment' }) } });
     expect(await store().read()).toBeUndefined();
     expect(logs.text()).toContain('unreadable');
     expect(logs.text()).not.toContain('secret-token-fragment');
   });
 
   it('throws other SSM failures', async () => {
-    ssm.on(GetParameterCommand).rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
+    ssm
+      .on(GetParameterCommand)
+      .rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
     await expect(store().read()).rejects.toThrow('slow down');
   });
 });

@@ -15,15 +15,25 @@ const token = { issuedAt: 0, expiresAt: 60 * minute };
 describe('decideTokenRefresh', () => {
   it('refreshes a missing, invalid or expired token', () => {
     expect(decideTokenRefresh(undefined, 0, period)).toEqual({ refresh: true, reason: 'missing' });
-    expect(decideTokenRefresh({ issuedAt: 10, expiresAt: 10 }, 0, period)).toEqual({ refresh: true, reason: 'invalid' });
-    expect(decideTokenRefresh({ issuedAt: 10, expiresAt: Number.NaN }, 0, period)).toEqual({ refresh: true, reason: 'invalid' });
+    expect(decideTokenRefresh({ issuedAt: 10, expiresAt: 10 }, 0, period)).toEqual({
+      refresh: true,
+      reason: 'invalid',
+    });
+    expect(decideTokenRefresh({ issuedAt: 10, expiresAt: Number.NaN }, 0, period)).toEqual({
+      refresh: true,
+      reason: 'invalid',
+    });
     expect(decideTokenRefresh(token, 60 * minute, period)).toEqual({ refresh: true, reason: 'expired' });
     expect(decideTokenRefresh(token, 61 * minute, period)).toEqual({ refresh: true, reason: 'expired' });
   });
 
   it('keeps a token that will still be under 75% of its lifetime at the next run', () => {
     expect(refreshPointOf(token)).toBe(45 * minute);
-    expect(decideTokenRefresh(token, 0, period)).toEqual({ refresh: false, refreshAt: 45 * minute, expiresAt: 60 * minute });
+    expect(decideTokenRefresh(token, 0, period)).toEqual({
+      refresh: false,
+      refreshAt: 45 * minute,
+      expiresAt: 60 * minute,
+    });
     // One millisecond before the last run that can still keep it.
     expect(decideTokenRefresh(token, 40 * minute - 1, period).refresh).toBe(false);
   });

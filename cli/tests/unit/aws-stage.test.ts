@@ -10,9 +10,18 @@ import {
   GetUsagePlansCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
-import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DeleteUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  DeleteUserPoolClientCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import {
   DescribeArchiveCommand,
   DescribeEventBusCommand,
@@ -22,9 +31,21 @@ import {
   ListTargetsByRuleCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand, WAFInvalidParameterException, WAFV2Client } from '@aws-sdk/client-wafv2';
+import {
+  GetIPSetCommand,
+  ListIPSetsCommand,
+  UpdateIPSetCommand,
+  WAFInvalidParameterException,
+  WAFV2Client,
+} from '@aws-sdk/client-wafv2';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -79,7 +100,10 @@ function stacks(): void {
         StackStatus: 'UPDATE_COMPLETE',
         Outputs: [
           { OutputKey: 'UserPoolId', OutputValue: `${REGION}_CarPool01` },
-          { OutputKey: 'TokenUrl', OutputValue: 'https://dev-car-orders.auth.eu-west-1.amazoncognito.com/oauth2/token' },
+          {
+            OutputKey: 'TokenUrl',
+            OutputValue: 'https://dev-car-orders.auth.eu-west-1.amazoncognito.com/oauth2/token',
+          },
         ],
       },
     ],
@@ -92,7 +116,10 @@ function stacks(): void {
         StackStatus: 'UPDATE_COMPLETE',
         Outputs: [
           { OutputKey: 'UserPoolId', OutputValue: `${REGION}_TirePool1` },
-          { OutputKey: 'TokenUrl', OutputValue: 'https://dev-tire-orders.auth.eu-west-1.amazoncognito.com/oauth2/token' },
+          {
+            OutputKey: 'TokenUrl',
+            OutputValue: 'https://dev-tire-orders.auth.eu-west-1.amazoncognito.com/oauth2/token',
+          },
           { OutputKey: 'EventBusName', OutputValue: 'dev-tire-orders' },
         ],
       },
@@ -144,9 +171,9 @@ function stacks(): void {
       R5: { Type: 'AWS::Logs::LogGroup' },
     }),
   );
-  cloudFormation.on(GetTemplateCommand, { StackName: 'dev-TireOrders' }).resolves(
-    template({ T1: table(byWorkState), T2: fn(tireOrdersService.functions.fulfilOrders.description, 'T2') }),
-  );
+  cloudFormation
+    .on(GetTemplateCommand, { StackName: 'dev-TireOrders' })
+    .resolves(template({ T1: table(byWorkState), T2: fn(tireOrdersService.functions.fulfilOrders.description, 'T2') }));
   apiGateway.on(GetRestApisCommand).resolves({
     items: [
       { id: 'carapi0001', name: 'dev-car-orders' },
@@ -155,17 +182,25 @@ function stacks(): void {
     ],
   });
   apiGateway.on(GetStageCommand, { restApiId: 'carapi0001', stageName: 'dev' }).resolves({
-    accessLogSettings: { destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-CarOrders-ApiAccessLogs-UIO` },
+    accessLogSettings: {
+      destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-CarOrders-ApiAccessLogs-UIO`,
+    },
   });
   apiGateway.on(GetStageCommand, { restApiId: 'tireapi001', stageName: 'dev' }).resolves({
-    accessLogSettings: { destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-TireOrders-ApiAccessLogs-JKL` },
+    accessLogSettings: {
+      destinationArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:dev-TireOrders-ApiAccessLogs-JKL`,
+    },
   });
 }
 
 function bus(): void {
   const ruleArn = `arn:aws:events:${REGION}:${ACCOUNT}:rule/dev-tire-orders/TireOrderCompletedToCarMaker`;
-  events.on(DescribeEventBusCommand, { Name: 'dev-tire-orders' }).resolves({ Name: 'dev-tire-orders', Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders` });
-  events.on(ListArchivesCommand).resolves({ Archives: [{ ArchiveName: 'TireOrdersEventArchiveABC', State: 'ENABLED' }] });
+  events
+    .on(DescribeEventBusCommand, { Name: 'dev-tire-orders' })
+    .resolves({ Name: 'dev-tire-orders', Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders` });
+  events
+    .on(ListArchivesCommand)
+    .resolves({ Archives: [{ ArchiveName: 'TireOrdersEventArchiveABC', State: 'ENABLED' }] });
   events.on(DescribeArchiveCommand, { ArchiveName: 'TireOrdersEventArchiveABC' }).resolves({
     ArchiveArn: `arn:aws:events:${REGION}:${ACCOUNT}:archive/TireOrdersEventArchiveABC`,
     EventCount: 42,
@@ -196,12 +231,20 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     for (const mock of all) mock.restore();
   });
 
-  it('audit reads both API stages\' access logs (found through GetStage), filtered by client', async () => {
+  it("audit reads both API stages' access logs (found through GetStage), filtered by client", async () => {
     logs.on(FilterLogEventsCommand, { logGroupName: 'dev-CarOrders-ApiAccessLogs-UIO' }).resolves({
       events: [
         {
           timestamp: Date.parse('2026-05-01T11:58:00Z'),
-          message: JSON.stringify({ sourceIp: '198.51.100.7', httpMethod: 'POST', resourcePath: '/orders', status: '201', clientId: 'cust1', apiKeyId: '-', errorType: '-' }),
+          message: JSON.stringify({
+            sourceIp: '198.51.100.7',
+            httpMethod: 'POST',
+            resourcePath: '/orders',
+            status: '201',
+            clientId: 'cust1',
+            apiKeyId: '-',
+            errorType: '-',
+          }),
         },
       ],
     });
@@ -209,7 +252,16 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       events: [
         {
           timestamp: Date.parse('2026-05-01T11:57:00Z'),
-          message: JSON.stringify({ sourceIp: '203.0.113.9', httpMethod: 'POST', resourcePath: '/orders', status: '403', clientId: '-', apiKeyId: '-', wafResponseCode: 'WAF_BLOCK', errorType: 'WAF_FILTERED' }),
+          message: JSON.stringify({
+            sourceIp: '203.0.113.9',
+            httpMethod: 'POST',
+            resourcePath: '/orders',
+            status: '403',
+            clientId: '-',
+            apiKeyId: '-',
+            wafResponseCode: 'WAF_BLOCK',
+            errorType: 'WAF_FILTERED',
+          }),
         },
       ],
     });
@@ -218,8 +270,26 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     const result = JSON.parse(stdout) as AuditResult;
     expect(result.source).toBe('dev-CarOrders-ApiAccessLogs-UIO, dev-TireOrders-ApiAccessLogs-JKL');
     expect(result.records).toEqual([
-      { time: '2026-05-01T11:57:00.000Z', kind: 'request', company: 'tire-orders', sourceIp: '203.0.113.9', method: 'POST', path: '/orders', status: 403, detail: 'WAF_FILTERED' },
-      { time: '2026-05-01T11:58:00.000Z', kind: 'request', company: 'car-orders', clientId: 'cust1', sourceIp: '198.51.100.7', method: 'POST', path: '/orders', status: 201 },
+      {
+        time: '2026-05-01T11:57:00.000Z',
+        kind: 'request',
+        company: 'tire-orders',
+        sourceIp: '203.0.113.9',
+        method: 'POST',
+        path: '/orders',
+        status: 403,
+        detail: 'WAF_FILTERED',
+      },
+      {
+        time: '2026-05-01T11:58:00.000Z',
+        kind: 'request',
+        company: 'car-orders',
+        clientId: 'cust1',
+        sourceIp: '198.51.100.7',
+        method: 'POST',
+        path: '/orders',
+        status: 201,
+      },
     ]);
     expect(result.notes[0]).toMatch(/CloudTrail records each token endpoint request as a Token_POST event/);
     const calls = logs.commandCalls(FilterLogEventsCommand);
@@ -238,23 +308,54 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     dynamodb.on(ScanCommand).resolves({
       Items: [{ id: 't-1', carOrderId: 'c-1', completedAt: '2026-05-01T10:15:00.000Z', correlationId: 'k-1' }],
     });
-    const { code, stdout } = await cli(['replay', '--from', '2026-05-01T10:00:00Z', '--to', '2026-05-01T11:00:00Z', '--dry-run', '--json']);
+    const { code, stdout } = await cli([
+      'replay',
+      '--from',
+      '2026-05-01T10:00:00Z',
+      '--to',
+      '2026-05-01T11:00:00Z',
+      '--dry-run',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as ReplayDryRun;
-    expect(result).toMatchObject({ archive: 'TireOrdersEventArchiveABC', eventBus: 'dev-tire-orders', exact: false, archiveEventCount: 42, archiveSizeBytes: 18_000 });
+    expect(result).toMatchObject({
+      archive: 'TireOrdersEventArchiveABC',
+      eventBus: 'dev-tire-orders',
+      exact: false,
+      archiveEventCount: 42,
+      archiveSizeBytes: 18_000,
+    });
     expect(result.events).toEqual([
-      { id: '(not listed by AWS)', time: '2026-05-01T10:15:00.000Z', detailType: 'TireOrderCompleted', source: 'tire-orders', carOrderId: 'c-1', tireOrderId: 't-1', correlationId: 'k-1' },
+      {
+        id: '(not listed by AWS)',
+        time: '2026-05-01T10:15:00.000Z',
+        detailType: 'TireOrderCompleted',
+        source: 'tire-orders',
+        carOrderId: 'c-1',
+        tireOrderId: 't-1',
+        correlationId: 'k-1',
+      },
     ]);
     expect(result.notes[0]).toMatch(/EventBridge has no API to list the events in an archive/);
     const scan = dynamodb.commandCalls(ScanCommand)[0]!.args[0].input;
     expect(scan.TableName).toBe('dev-TireOrders-TireOrdersTable-ASD');
-    expect(scan.ExpressionAttributeValues).toEqual({ ':from': '2026-05-01T10:00:00.000Z', ':to': '2026-05-01T11:00:00.000Z' });
-    expect(events.commandCalls(ListArchivesCommand)[0]!.args[0].input.EventSourceArn).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders`);
+    expect(scan.ExpressionAttributeValues).toEqual({
+      ':from': '2026-05-01T10:00:00.000Z',
+      ':to': '2026-05-01T11:00:00.000Z',
+    });
+    expect(events.commandCalls(ListArchivesCommand)[0]!.args[0].input.EventSourceArn).toBe(
+      `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/dev-tire-orders`,
+    );
   });
 
   it('dlq list finds the queue through the callback rule target and releases what it read', async () => {
-    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9` });
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' } });
+    sqs.on(GetQueueUrlCommand).resolves({
+      QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`,
+    });
+    sqs
+      .on(GetQueueAttributesCommand)
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0' } });
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({
@@ -262,7 +363,13 @@ describe('b2b --stage (AWS SDK mocked)', () => {
           {
             MessageId: 'm-1',
             ReceiptHandle: 'h-1',
-            Body: JSON.stringify({ id: 'e-1', time: '2026-05-01T11:00:00Z', 'detail-type': 'TireOrderCompleted', source: 'tire-orders', detail: { carOrderId: 'c-9' } }),
+            Body: JSON.stringify({
+              id: 'e-1',
+              time: '2026-05-01T11:00:00Z',
+              'detail-type': 'TireOrderCompleted',
+              source: 'tire-orders',
+              detail: { carOrderId: 'c-9' },
+            }),
             MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' } },
           },
         ],
@@ -272,15 +379,32 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     const { code, stdout } = await cli(['dlq', 'list', '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as DeadLetterList;
-    expect(result.messages).toEqual([expect.objectContaining({ messageId: 'm-1', errorCode: 'SDK_CLIENT_ERROR', event: expect.objectContaining({ carOrderId: 'c-9' }) })]);
-    expect(sqs.commandCalls(GetQueueUrlCommand)[0]!.args[0].input).toEqual({ QueueName: 'dev-TireOrders-CallbackDeadLetterQueue-Z9', QueueOwnerAWSAccountId: ACCOUNT });
-    expect(sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({ MessageAttributeNames: ['All'], VisibilityTimeout: 30, WaitTimeSeconds: 1 });
+    expect(result.messages).toEqual([
+      expect.objectContaining({
+        messageId: 'm-1',
+        errorCode: 'SDK_CLIENT_ERROR',
+        event: expect.objectContaining({ carOrderId: 'c-9' }),
+      }),
+    ]);
+    expect(sqs.commandCalls(GetQueueUrlCommand)[0]!.args[0].input).toEqual({
+      QueueName: 'dev-TireOrders-CallbackDeadLetterQueue-Z9',
+      QueueOwnerAWSAccountId: ACCOUNT,
+    });
+    expect(sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({
+      MessageAttributeNames: ['All'],
+      VisibilityTimeout: 30,
+      WaitTimeSeconds: 1,
+    });
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input)).toEqual([
-      { QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`, ReceiptHandle: 'h-1', VisibilityTimeout: 0 },
+      {
+        QueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`,
+        ReceiptHandle: 'h-1',
+        VisibilityTimeout: 0,
+      },
     ]);
   });
 
-  it('orders failed pages the byWorkState index of the stack\'s orders table; orders retry requeues with one conditional update', async () => {
+  it("orders failed pages the byWorkState index of the stack's orders table; orders retry requeues with one conditional update", async () => {
     const table = 'dev-CarOrders-OrdersTable315BB997-1ABC';
     const failed = (id: string) => ({
       id,
@@ -296,15 +420,22 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       transientFailures: 0,
       lastPlacementError: 'Supplier refused the tire order with 422',
     });
-    dynamodb.on(QueryCommand, { TableName: table, IndexName: 'byWorkState' }).resolves({ Items: [failed('f-1')], LastEvaluatedKey: { id: 'f-1' } });
-    dynamodb.on(QueryCommand, { TableName: table, IndexName: 'byWorkState', ExclusiveStartKey: { id: 'f-1' } }).resolves({ Items: [failed('f-2')] });
+    dynamodb
+      .on(QueryCommand, { TableName: table, IndexName: 'byWorkState' })
+      .resolves({ Items: [failed('f-1')], LastEvaluatedKey: { id: 'f-1' } });
+    dynamodb
+      .on(QueryCommand, { TableName: table, IndexName: 'byWorkState', ExclusiveStartKey: { id: 'f-1' } })
+      .resolves({ Items: [failed('f-2')] });
     const listed = await cli(['orders', 'failed', '--json']);
     expect(listed.code).toBe(0);
     const list = JSON.parse(listed.stdout) as FailedOrderList;
     expect(list.orders.map((o) => o.id)).toEqual(['f-1', 'f-2']);
     expect(list.more).toBe(false);
     const queries = dynamodb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(queries[0]).toMatchObject({ KeyConditionExpression: 'workState = :failed', ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' } });
+    expect(queries[0]).toMatchObject({
+      KeyConditionExpression: 'workState = :failed',
+      ExpressionAttributeValues: { ':failed': 'TIRE_ORDER_FAILED' },
+    });
     // --max 1 stops after the first page and says more exist.
     const capped = JSON.parse((await cli(['orders', 'failed', '--max', '1', '--json'])).stdout) as FailedOrderList;
     expect(capped).toMatchObject({ orders: [{ id: 'f-1' }], more: true });
@@ -314,20 +445,38 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       .on(UpdateCommand, { TableName: table, Key: { id: 'c-9' } })
       .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     dynamodb.on(GetCommand, { TableName: table, Key: { id: 'c-9' } }).resolves({
-      Item: { id: 'c-9', clientId: 'cust1', carType: 'sedan', quantity: 4, status: 'TiresOrdered', tireOrderId: 't-9', correlationId: 'corr-9', createdAt: '2026-05-01T08:00:00.000Z' },
+      Item: {
+        id: 'c-9',
+        clientId: 'cust1',
+        carType: 'sedan',
+        quantity: 4,
+        status: 'TiresOrdered',
+        tireOrderId: 't-9',
+        correlationId: 'corr-9',
+        createdAt: '2026-05-01T08:00:00.000Z',
+      },
     });
     const retried = await cli(['orders', 'retry', 'f-1', 'c-9', '--json']);
     expect(retried.code).toBe(1);
     const result = JSON.parse(retried.stdout) as RetryResult;
     expect(result).toMatchObject({ requeued: 1, failed: 1 });
-    expect(result.items[1]).toMatchObject({ carOrderId: 'c-9', outcome: 'failed', reason: 'not a failed order (TiresOrdered, tire order t-9)' });
+    expect(result.items[1]).toMatchObject({
+      carOrderId: 'c-9',
+      outcome: 'failed',
+      reason: 'not a failed order (TiresOrdered, tire order t-9)',
+    });
     const updates = dynamodb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     expect(updates).toHaveLength(2);
     expect(updates[0]).toMatchObject({
       Key: { id: 'f-1' },
       UpdateExpression: 'SET workState = :awaiting, dueAt = :now, refusedAttempts = :zero, updatedAt = :now',
       ConditionExpression: 'workState = :failed AND #status = :submitted AND attribute_not_exists(tireOrderId)',
-      ExpressionAttributeValues: { ':awaiting': 'AWAITING_TIRE_ORDER', ':failed': 'TIRE_ORDER_FAILED', ':now': '2026-05-01T12:00:00.000Z', ':zero': 0 },
+      ExpressionAttributeValues: {
+        ':awaiting': 'AWAITING_TIRE_ORDER',
+        ':failed': 'TIRE_ORDER_FAILED',
+        ':now': '2026-05-01T12:00:00.000Z',
+        ':zero': 0,
+      },
     });
   });
 
@@ -345,11 +494,23 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       },
     });
     dynamodb.on(GetCommand, { TableName: 'dev-TireOrders-TireOrdersTable-ASD' }).resolves({
-      Item: { id: 't-1', carOrderId: 'c-1', clientId: 'carmaker', createdAt: '2026-05-01T11:00:01.000Z', completedAt: '2026-05-01T11:02:00.000Z', eventPublishedAt: '2026-05-01T11:02:00.000Z' },
+      Item: {
+        id: 't-1',
+        carOrderId: 'c-1',
+        clientId: 'carmaker',
+        createdAt: '2026-05-01T11:00:01.000Z',
+        completedAt: '2026-05-01T11:02:00.000Z',
+        eventPublishedAt: '2026-05-01T11:02:00.000Z',
+      },
     });
     logs.on(FilterLogEventsCommand).resolves({ events: [] });
     logs.on(FilterLogEventsCommand, { logGroupName: 'dev-CarOrders-CompleteOrderLogGroup-RTY' }).resolves({
-      events: [{ timestamp: Date.parse('2026-05-01T11:03:00Z'), message: JSON.stringify({ level: 'INFO', message: 'Car order completed', correlationId: 'corr-1' }) }],
+      events: [
+        {
+          timestamp: Date.parse('2026-05-01T11:03:00Z'),
+          message: JSON.stringify({ level: 'INFO', message: 'Car order completed', correlationId: 'corr-1' }),
+        },
+      ],
     });
     const { code, stdout } = await cli(['orders', 'trace', 'c-1', '--json']);
     expect(code).toBe(0);
@@ -376,7 +537,12 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     const policy = {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:tireapi001/*` },
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:tireapi001/*`,
+        },
         {
           Effect: 'Deny',
           Principal: '*',
@@ -390,7 +556,9 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     beforeEach(() => {
       ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
       ssm.on(PutParameterCommand).resolves({ Version: 1 });
-      cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'acmeclient01', ClientSecret: 'generated-secret-value' } });
+      cognito
+        .on(CreateUserPoolClientCommand)
+        .resolves({ UserPoolClient: { ClientId: 'acmeclient01', ClientSecret: 'generated-secret-value' } });
       cognito.on(DeleteUserPoolClientCommand).resolves({});
       secrets.on(CreateSecretCommand).resolves({});
       secrets.on(DeleteSecretCommand).resolves({});
@@ -399,19 +567,37 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
       apiGateway.on(DeleteApiKeyCommand).resolves({});
       // As API Gateway returns it: the policy JSON escaped once more.
-      apiGateway.on(GetRestApiCommand).resolves({ id: 'tireapi001', policy: JSON.stringify(policy).replace(/"/g, '\\"').replace(/\//g, '\\/') });
+      apiGateway
+        .on(GetRestApiCommand)
+        .resolves({ id: 'tireapi001', policy: JSON.stringify(policy).replace(/"/g, '\\"').replace(/\//g, '\\/') });
       apiGateway.on(UpdateRestApiCommand).resolves({});
       apiGateway.on(CreateDeploymentCommand).resolves({ id: 'dep01' });
-      waf.on(ListIPSetsCommand).resolves({ IPSets: [{ Name: 'dev-tire-orders-partners', Id: 'ipset01', ARN: 'arn', LockToken: 'l0' }] });
+      waf
+        .on(ListIPSetsCommand)
+        .resolves({ IPSets: [{ Name: 'dev-tire-orders-partners', Id: 'ipset01', ARN: 'arn', LockToken: 'l0' }] });
       waf.on(GetIPSetCommand).resolves({
-        IPSet: { Name: 'dev-tire-orders-partners', Id: 'ipset01', ARN: 'arn', IPAddressVersion: 'IPV4', Addresses: ['52.1.2.3/32', '52.4.5.6/32'], Description: 'Partner source addresses' },
+        IPSet: {
+          Name: 'dev-tire-orders-partners',
+          Id: 'ipset01',
+          ARN: 'arn',
+          IPAddressVersion: 'IPV4',
+          Addresses: ['52.1.2.3/32', '52.4.5.6/32'],
+          Description: 'Partner source addresses',
+        },
         LockToken: 'lock-1',
       });
     });
 
     it('creates the app client, API key and allowlist entries, deploys the policy, and prints no secret', async () => {
       waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
-      const { code, stdout, stderr } = await cli(['partners', 'onboard', 'acme', '--cidr', '203.0.113.77/28', '--json']);
+      const { code, stdout, stderr } = await cli([
+        'partners',
+        'onboard',
+        'acme',
+        '--cidr',
+        '203.0.113.77/28',
+        '--json',
+      ]);
       expect(code, stderr).toBe(0);
       const result = JSON.parse(stdout) as OnboardResult;
       expect(result).toMatchObject({
@@ -433,12 +619,21 @@ describe('b2b --stage (AWS SDK mocked)', () => {
         AllowedOAuthFlowsUserPoolClient: true,
         AllowedOAuthScopes: ['tire-orders/orders.write', 'tire-orders/orders.read'],
       });
-      expect(secrets.commandCalls(CreateSecretCommand).map((c) => [c.args[0].input.Name, c.args[0].input.SecretString])).toEqual([
+      expect(
+        secrets.commandCalls(CreateSecretCommand).map((c) => [c.args[0].input.Name, c.args[0].input.SecretString]),
+      ).toEqual([
         ['dev/tire-orders/partners/acme/client-secret', 'generated-secret-value'],
         ['dev/tire-orders/partners/acme/api-key', 'generated-api-key-value'],
       ]);
-      expect(apiGateway.commandCalls(CreateApiKeyCommand)[0]!.args[0].input).toMatchObject({ name: 'dev-partner-acme', enabled: true });
-      expect(apiGateway.commandCalls(CreateUsagePlanKeyCommand)[0]!.args[0].input).toEqual({ usagePlanId: 'plan01', keyId: 'key01', keyType: 'API_KEY' });
+      expect(apiGateway.commandCalls(CreateApiKeyCommand)[0]!.args[0].input).toMatchObject({
+        name: 'dev-partner-acme',
+        enabled: true,
+      });
+      expect(apiGateway.commandCalls(CreateUsagePlanKeyCommand)[0]!.args[0].input).toEqual({
+        usagePlanId: 'plan01',
+        keyId: 'key01',
+        keyType: 'API_KEY',
+      });
       expect(waf.commandCalls(UpdateIPSetCommand)[0]!.args[0].input).toEqual({
         Name: 'dev-tire-orders-partners',
         Id: 'ipset01',
@@ -451,11 +646,24 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       expect(patch.op).toBe('replace');
       expect(patch.path).toBe('/policy');
       const updated = JSON.parse(patch.value!) as typeof policy;
-      expect(updated.Statement[1]!.Condition!.NotIpAddress['aws:SourceIp']).toEqual(['52.1.2.3/32', '52.4.5.6/32', '203.0.113.64/28']);
+      expect(updated.Statement[1]!.Condition!.NotIpAddress['aws:SourceIp']).toEqual([
+        '52.1.2.3/32',
+        '52.4.5.6/32',
+        '203.0.113.64/28',
+      ]);
       expect(updated.Statement[0]).toEqual(policy.Statement[0]);
-      expect(apiGateway.commandCalls(CreateDeploymentCommand)[0]!.args[0].input).toMatchObject({ restApiId: 'tireapi001', stageName: 'dev' });
-      const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<string, unknown>;
-      expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({ Name: '/dev/tire-orders/partners/acmeclient01', Overwrite: false });
+      expect(apiGateway.commandCalls(CreateDeploymentCommand)[0]!.args[0].input).toMatchObject({
+        restApiId: 'tireapi001',
+        stageName: 'dev',
+      });
+      const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<
+        string,
+        unknown
+      >;
+      expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
+        Name: '/dev/tire-orders/partners/acmeclient01',
+        Overwrite: false,
+      });
       expect(record).toMatchObject({ name: 'acme', apiKeyId: 'key01', addedCidrs: ['203.0.113.64/28'] });
       expect(JSON.stringify(record)).not.toContain('generated-');
     });
@@ -470,7 +678,10 @@ describe('b2b --stage (AWS SDK mocked)', () => {
         { SecretId: 'dev/tire-orders/partners/acme/api-key', ForceDeleteWithoutRecovery: true },
         { SecretId: 'dev/tire-orders/partners/acme/client-secret', ForceDeleteWithoutRecovery: true },
       ]);
-      expect(cognito.commandCalls(DeleteUserPoolClientCommand)[0]!.args[0].input).toEqual({ UserPoolId: `${REGION}_TirePool1`, ClientId: 'acmeclient01' });
+      expect(cognito.commandCalls(DeleteUserPoolClientCommand)[0]!.args[0].input).toEqual({
+        UserPoolId: `${REGION}_TirePool1`,
+        ClientId: 'acmeclient01',
+      });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
       expect(apiGateway.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
     });

@@ -50,7 +50,11 @@ describe('arguments and help', () => {
       expect(help).toContain('--json');
       expect(help).toContain('Examples:');
       let stdout = '';
-      const code = await runCli([...command.path, '--help'], { stdout: (t) => (stdout += t), stderr: () => undefined, readStdin: async () => '' });
+      const code = await runCli([...command.path, '--help'], {
+        stdout: (t) => (stdout += t),
+        stderr: () => undefined,
+        readStdin: async () => '',
+      });
       expect(code).toBe(0);
       expect(stdout.trim()).toBe(help);
     }
@@ -63,7 +67,9 @@ describe('arguments and help', () => {
     expect(stderr).toMatch(/unknown command "frobnicate"/);
     expect(await runCli(['orders', 'trace'], io)).toBe(2);
     expect(stderr).toMatch(/missing CAR_ORDER_ID/);
-    expect(await runCli(['partners', 'onboard', 'Bad Name', '--cidr', '10.0.0.0/8', '--state-dir', '/nonexistent'], io)).toBe(2);
+    expect(
+      await runCli(['partners', 'onboard', 'Bad Name', '--cidr', '10.0.0.0/8', '--state-dir', '/nonexistent'], io),
+    ).toBe(2);
     expect(stderr).toMatch(/partner name "Bad Name"/);
   });
 });
@@ -81,7 +87,13 @@ describe('allowlist editing', () => {
     const document = {
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'AllowInvoke', Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc/*' },
+        {
+          Sid: 'AllowInvoke',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc/*',
+        },
         {
           Sid: 'DenyOutsidePartnerAllowlist',
           Effect: 'Deny',
@@ -97,7 +109,10 @@ describe('allowlist editing', () => {
     expect(parsePolicy(JSON.stringify(document))).toEqual(document);
     const { document: added, changed } = withPolicyAddresses(document, (a) => [...a, '203.0.113.0/28']);
     expect(changed).toBe(true);
-    expect((added.Statement as typeof document.Statement)[1]!.Condition!.NotIpAddress['aws:SourceIp']).toEqual(['198.51.100.7/32', '203.0.113.0/28']);
+    expect((added.Statement as typeof document.Statement)[1]!.Condition!.NotIpAddress['aws:SourceIp']).toEqual([
+      '198.51.100.7/32',
+      '203.0.113.0/28',
+    ]);
     expect((added.Statement as typeof document.Statement)[0]).toEqual(document.Statement[0]);
     expect(withPolicyAddresses(document, (a) => a).changed).toBe(false);
     expect(() => withPolicyAddresses({ Statement: [document.Statement[0]!] }, (a) => a)).toThrow(/no Deny statement/);
@@ -122,7 +137,10 @@ describe('dead letters, replay tallies and order changes', () => {
         ERROR_MESSAGE: { DataType: 'String', StringValue: 'endpoint returned HTTP status code 503' },
         RETRY_ATTEMPTS: { DataType: 'String', StringValue: '12' },
         EXHAUSTED_RETRY_CONDITION: { DataType: 'String', StringValue: 'MaximumRetryAttempts' },
-        RULE_ARN: { DataType: 'String', StringValue: 'arn:aws:events:eu-west-1:123456789012:rule/dev-tire-orders/TireOrderCompletedToCarMaker' },
+        RULE_ARN: {
+          DataType: 'String',
+          StringValue: 'arn:aws:events:eu-west-1:123456789012:rule/dev-tire-orders/TireOrderCompletedToCarMaker',
+        },
       },
     });
     expect(letter).toMatchObject({
@@ -132,23 +150,89 @@ describe('dead letters, replay tallies and order changes', () => {
       errorCode: 'SDK_CLIENT_ERROR',
       retryAttempts: 12,
       exhaustedRetryCondition: 'MaximumRetryAttempts',
-      event: { id: 'e-1', carOrderId: 'c-1', tireOrderId: 't-1', correlationId: 'k-1', detailType: 'TireOrderCompleted' },
+      event: {
+        id: 'e-1',
+        carOrderId: 'c-1',
+        tireOrderId: 't-1',
+        correlationId: 'k-1',
+        detailType: 'TireOrderCompleted',
+      },
     });
     expect(deadLetterOf({ MessageId: 'm-2', ReceiptHandle: 'r', Body: 'not json' }).unreadable).toMatch(/not JSON/);
-    expect(deadLetterOf({ MessageId: 'm-3', ReceiptHandle: 'r', Body: '{"hello":1}' }).unreadable).toMatch(/not an EventBridge event/);
+    expect(deadLetterOf({ MessageId: 'm-3', ReceiptHandle: 'r', Body: '{"hello":1}' }).unreadable).toMatch(
+      /not an EventBridge event/,
+    );
   });
 
   it('tallies a replay from the audit log by the final outcome of each delivery', () => {
     const t = '2026-05-01T11:00:00.000Z';
     const tally = tallyReplay(
       [
-        { time: t, kind: 'event', bus: 'b', eventId: 'e1', source: 's', detailType: 'd', replayName: 'r1', detail: { carOrderId: 'c1' } },
-        { time: t, kind: 'event', bus: 'b', eventId: 'e2', source: 's', detailType: 'd', replayName: 'r1', detail: { carOrderId: 'c2' } },
+        {
+          time: t,
+          kind: 'event',
+          bus: 'b',
+          eventId: 'e1',
+          source: 's',
+          detailType: 'd',
+          replayName: 'r1',
+          detail: { carOrderId: 'c1' },
+        },
+        {
+          time: t,
+          kind: 'event',
+          bus: 'b',
+          eventId: 'e2',
+          source: 's',
+          detailType: 'd',
+          replayName: 'r1',
+          detail: { carOrderId: 'c2' },
+        },
         { time: t, kind: 'event', bus: 'b', eventId: 'e3', source: 's', detailType: 'd', detail: {} },
-        { time: t, kind: 'delivery', rule: 'R', eventId: 'e1', attempt: 1, url: 'u', outcome: 'retrying', error: 'x', replayName: 'r1' },
-        { time: t, kind: 'delivery', rule: 'R', eventId: 'e1', attempt: 2, url: 'u', status: 204, outcome: 'delivered', replayName: 'r1' },
-        { time: t, kind: 'delivery', rule: 'R', eventId: 'e2', attempt: 1, url: 'u', status: 404, outcome: 'dead-lettered', error: 'gone', replayName: 'r1' },
-        { time: t, kind: 'delivery', rule: 'R', eventId: 'e3', attempt: 1, url: 'u', status: 204, outcome: 'delivered' },
+        {
+          time: t,
+          kind: 'delivery',
+          rule: 'R',
+          eventId: 'e1',
+          attempt: 1,
+          url: 'u',
+          outcome: 'retrying',
+          error: 'x',
+          replayName: 'r1',
+        },
+        {
+          time: t,
+          kind: 'delivery',
+          rule: 'R',
+          eventId: 'e1',
+          attempt: 2,
+          url: 'u',
+          status: 204,
+          outcome: 'delivered',
+          replayName: 'r1',
+        },
+        {
+          time: t,
+          kind: 'delivery',
+          rule: 'R',
+          eventId: 'e2',
+          attempt: 1,
+          url: 'u',
+          status: 404,
+          outcome: 'dead-lettered',
+          error: 'gone',
+          replayName: 'r1',
+        },
+        {
+          time: t,
+          kind: 'delivery',
+          rule: 'R',
+          eventId: 'e3',
+          attempt: 1,
+          url: 'u',
+          status: 204,
+          outcome: 'delivered',
+        },
       ],
       'r1',
     );
@@ -171,7 +255,11 @@ describe('dead letters, replay tallies and order changes', () => {
       ['c', { id: 'c', status: 'OrderSubmitted', updatedAt: '3' }],
     ]);
     expect(orderChanges(before, after, ['a', 'b', 'c', 'a'])).toEqual([
-      { carOrderId: 'b', before: { status: 'TiresOrdered', updatedAt: '1' }, after: { status: 'OrderCompleted', updatedAt: '2' } },
+      {
+        carOrderId: 'b',
+        before: { status: 'TiresOrdered', updatedAt: '1' },
+        after: { status: 'OrderCompleted', updatedAt: '2' },
+      },
       { carOrderId: 'c', before: null, after: { status: 'OrderSubmitted', updatedAt: '3' } },
     ]);
   });

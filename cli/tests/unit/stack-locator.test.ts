@@ -1,6 +1,16 @@
 import { GetRestApisCommand, APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeEventBusCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  ListStackResourcesCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  DescribeEventBusCommand,
+  EventBridgeClient,
+  ListRulesCommand,
+  ListTargetsByRuleCommand,
+} from '@aws-sdk/client-eventbridge';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { IConstruct } from 'constructs';
@@ -25,7 +35,8 @@ const apiGateway = mockClient(APIGatewayClient);
 
 let synthesized: SynthesizedPlatform;
 const physical = (stack: string, logicalId: string) => `${stack}-${logicalId}-1A2B3C4D5E6F`;
-const logicalIdOf = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+const logicalIdOf = (construct: IConstruct) =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 
 /** DescribeStacks, GetTemplate and (in pages of 20, to exercise the paginator) ListStackResources for one stack. */
 function serveStack(stackName: string, template: Record<string, any>, outputs: Record<string, string>): void {
@@ -40,18 +51,23 @@ function serveStack(stackName: string, template: Record<string, any>, outputs: R
     ],
   });
   cloudFormation.on(GetTemplateCommand, { StackName: stackName }).resolves({ TemplateBody: JSON.stringify(template) });
-  const summaries = Object.entries(template.Resources as Record<string, { Type: string }>).map(([logicalId, resource]) => ({
-    LogicalResourceId: logicalId,
-    PhysicalResourceId: physical(stackName, logicalId),
-    ResourceType: resource.Type,
-    ResourceStatus: 'CREATE_COMPLETE' as const,
-    LastUpdatedTimestamp: new Date(),
-  }));
+  const summaries = Object.entries(template.Resources as Record<string, { Type: string }>).map(
+    ([logicalId, resource]) => ({
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: physical(stackName, logicalId),
+      ResourceType: resource.Type,
+      ResourceStatus: 'CREATE_COMPLETE' as const,
+      LastUpdatedTimestamp: new Date(),
+    }),
+  );
   for (let page = 0; page * 20 < summaries.length; page++) {
     const more = (page + 1) * 20 < summaries.length;
     cloudFormation
       .on(ListStackResourcesCommand, { StackName: stackName, ...(page > 0 ? { NextToken: `page-${page}` } : {}) })
-      .resolves({ StackResourceSummaries: summaries.slice(page * 20, page * 20 + 20), ...(more ? { NextToken: `page-${page + 1}` } : {}) });
+      .resolves({
+        StackResourceSummaries: summaries.slice(page * 20, page * 20 + 20),
+        ...(more ? { NextToken: `page-${page + 1}` } : {}),
+      });
   }
 }
 
@@ -64,7 +80,10 @@ describe('StackLocator', () => {
     cloudFormation.reset();
     events.reset();
     apiGateway.reset();
-    serveStack('dev-CarOrders', synthesized.car!.toJSON(), { UserPoolId: `${REGION}_CarPool01`, TokenUrl: 'https://car.example/oauth2/token' });
+    serveStack('dev-CarOrders', synthesized.car!.toJSON(), {
+      UserPoolId: `${REGION}_CarPool01`,
+      TokenUrl: 'https://car.example/oauth2/token',
+    });
     serveStack('dev-TireOrders', synthesized.tire!.toJSON(), {
       UserPoolId: `${REGION}_TirePool1`,
       TokenUrl: 'https://tire.example/oauth2/token',
@@ -101,12 +120,18 @@ describe('StackLocator', () => {
       ...Object.keys(carOrdersService.functions).map((name) => ({
         company: 'car-orders',
         functionName: name,
-        logGroupName: physical('dev-CarOrders', logicalIdOf(car.functions[name as keyof typeof car.functions].logGroup)),
+        logGroupName: physical(
+          'dev-CarOrders',
+          logicalIdOf(car.functions[name as keyof typeof car.functions].logGroup),
+        ),
       })),
       ...Object.keys(tireOrdersService.functions).map((name) => ({
         company: 'tire-orders',
         functionName: name,
-        logGroupName: physical('dev-TireOrders', logicalIdOf(tire.functions[name as keyof typeof tire.functions].logGroup)),
+        logGroupName: physical(
+          'dev-TireOrders',
+          logicalIdOf(tire.functions[name as keyof typeof tire.functions].logGroup),
+        ),
       })),
     ];
     expect(await locator.functionLogGroups()).toEqual(expected);
@@ -114,15 +139,28 @@ describe('StackLocator', () => {
 
   it('takes the bus, user pools and dead-letter queue from the outputs', async () => {
     const locator = new StackLocator('dev', REGION);
-    events.on(DescribeEventBusCommand, { Name: 'dev-tire-orders' }).resolves({ Arn: 'arn:aws:events:eu-west-1:123456789012:event-bus/dev-tire-orders' });
+    events
+      .on(DescribeEventBusCommand, { Name: 'dev-tire-orders' })
+      .resolves({ Arn: 'arn:aws:events:eu-west-1:123456789012:event-bus/dev-tire-orders' });
     events.on(ListRulesCommand).resolves({ Rules: [{ Name: 'TireOrderCompletedToCarMaker', Arn: 'arn:rule' }] });
     // A target without DeadLetterConfig: the queue comes from the stack output.
     events.on(ListTargetsByRuleCommand).resolves({ Targets: [{ Id: 'Target0', Arn: 'arn:destination' }] });
-    expect(await locator.eventBus()).toEqual({ name: 'dev-tire-orders', arn: 'arn:aws:events:eu-west-1:123456789012:event-bus/dev-tire-orders' });
+    expect(await locator.eventBus()).toEqual({
+      name: 'dev-tire-orders',
+      arn: 'arn:aws:events:eu-west-1:123456789012:event-bus/dev-tire-orders',
+    });
     expect(await locator.deadLetterQueueUrl()).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/dlq');
     expect((await locator.userPools()).map((pool) => [pool.company, pool.issuer, pool.tokenUrl])).toEqual([
-      ['car-orders', `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_CarPool01`, 'https://car.example/oauth2/token'],
-      ['tire-orders', `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_TirePool1`, 'https://tire.example/oauth2/token'],
+      [
+        'car-orders',
+        `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_CarPool01`,
+        'https://car.example/oauth2/token',
+      ],
+      [
+        'tire-orders',
+        `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_TirePool1`,
+        'https://tire.example/oauth2/token',
+      ],
     ]);
   });
 
@@ -133,31 +171,58 @@ describe('StackLocator', () => {
     const locator = new StackLocator('dev', REGION);
     expect(await locator.companies()).toEqual(['tire-orders']);
     expect((await locator.functionLogGroups()).every((group) => group.company === 'tire-orders')).toBe(true);
-    await expect(locator.userPool('car-orders')).rejects.toThrow('Stack dev-CarOrders does not exist in this account and region.');
+    await expect(locator.userPool('car-orders')).rejects.toThrow(
+      'Stack dev-CarOrders does not exist in this account and region.',
+    );
   });
 
   it('pages through the REST APIs with the SDK paginator', async () => {
     apiGateway.on(GetRestApisCommand).resolves({ items: [{ id: 'a1', name: 'staging-tire-orders' }], position: 'p2' });
     apiGateway.on(GetRestApisCommand, { position: 'p2' }).resolves({ items: [{ id: 'a2', name: 'dev-tire-orders' }] });
     const locator = new StackLocator('dev', REGION);
-    expect(await locator.restApi('tire-orders')).toEqual({ company: 'tire-orders', id: 'a2', name: 'dev-tire-orders', stageName: 'dev' });
+    expect(await locator.restApi('tire-orders')).toEqual({
+      company: 'tire-orders',
+      id: 'a2',
+      name: 'dev-tire-orders',
+      stageName: 'dev',
+    });
     expect(apiGateway.commandCalls(GetRestApisCommand).map((call) => call.args[0].input.limit)).toEqual([500, 500]);
   });
 
   it('refuses a table the template does not tell apart, and a template that is not JSON', async () => {
     const twins = {
       Resources: {
-        A: { Type: 'AWS::DynamoDB::Table', Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], GlobalSecondaryIndexes: [{ IndexName: 'byWorkState' }] } },
-        B: { Type: 'AWS::DynamoDB::Table', Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], GlobalSecondaryIndexes: [{ IndexName: 'byWorkState' }] } },
+        A: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: {
+            KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+            GlobalSecondaryIndexes: [{ IndexName: 'byWorkState' }],
+          },
+        },
+        B: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: {
+            KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+            GlobalSecondaryIndexes: [{ IndexName: 'byWorkState' }],
+          },
+        },
       },
     };
-    cloudFormation.on(GetTemplateCommand, { StackName: 'dev-CarOrders' }).resolves({ TemplateBody: JSON.stringify(twins) });
+    cloudFormation
+      .on(GetTemplateCommand, { StackName: 'dev-CarOrders' })
+      .resolves({ TemplateBody: JSON.stringify(twins) });
     const error = await new StackLocator('dev', REGION).tables().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OperatorError);
-    expect((error as Error).message).toBe('Stack dev-CarOrders has 2 tables shaped like the declared orders table; expected one.');
+    expect((error as Error).message).toBe(
+      'Stack dev-CarOrders has 2 tables shaped like the declared orders table; expected one.',
+    );
 
-    cloudFormation.on(GetTemplateCommand, { StackName: 'dev-CarOrders' }).resolves({ TemplateBody: 'Resources:\n  A: {}' });
-    await expect(new StackLocator('dev', REGION).tables()).rejects.toThrow('GetTemplate dev-CarOrders failed: the template is not JSON (CDK deploys JSON)');
+    cloudFormation
+      .on(GetTemplateCommand, { StackName: 'dev-CarOrders' })
+      .resolves({ TemplateBody: 'Resources:\n  A: {}' });
+    await expect(new StackLocator('dev', REGION).tables()).rejects.toThrow(
+      'GetTemplate dev-CarOrders failed: the template is not JSON (CDK deploys JSON)',
+    );
   });
 
   it('refuses a stage name the stacks could not have', () => {

@@ -210,7 +210,9 @@ export class ApiDestinationInvoker {
   }
 
   private resolveUrl(event: Record<string, unknown>): string {
-    const values = (this.config.pathParameterValues ?? []).map((value) => resolveParameter(event, value, 'path parameter'));
+    const values = (this.config.pathParameterValues ?? []).map((value) =>
+      resolveParameter(event, value, 'path parameter'),
+    );
     let index = 0;
     let url = this.config.endpoint.replace(/\*/g, () => {
       const value = values[index++];
@@ -309,7 +311,10 @@ export class ApiDestinationInvoker {
         // not JSON: the status says enough
       }
       // A refused credential will not heal by retrying; an unavailable endpoint may.
-      throw new TokenRequestFailure(`authorization endpoint answered ${status}${oauthError}`, status >= 500 || status === 429);
+      throw new TokenRequestFailure(
+        `authorization endpoint answered ${status}${oauthError}`,
+        status >= 500 || status === 429,
+      );
     }
     let parsed: { access_token?: unknown; expires_in?: unknown };
     try {
@@ -330,7 +335,8 @@ export class ApiDestinationInvoker {
     const now = this.now();
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / rate;
-    if (slot > now) await (this.options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(slot - now);
+    if (slot > now)
+      await (this.options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(slot - now);
   }
 }
 

@@ -1,7 +1,14 @@
 import { AwsServiceError } from '../protocol.js';
 import { ArchiveStore, type ArchivedEvent } from './archive-store.js';
 import { EventPattern } from './event-pattern.js';
-import { DEFAULT_EVENT_BUS, archiveArn, eventBusArn, type ArchiveInfo, type ArchiveOptions, type EventBridgeEvent } from './model.js';
+import {
+  DEFAULT_EVENT_BUS,
+  archiveArn,
+  eventBusArn,
+  type ArchiveInfo,
+  type ArchiveOptions,
+  type EventBridgeEvent,
+} from './model.js';
 import { compilePattern, type EventBuses } from './rules.js';
 
 /** Archives: which events of a bus each keeps (its pattern) and their statistics, over the on-disk ArchiveStore. */

@@ -117,11 +117,13 @@ export class LocalEventBridge {
       ErrorCode: 'InvalidArgument',
       ErrorMessage: `Parameter ${field} is not valid. Reason: ${reason}`,
     });
-    if (typeof entry.Source !== 'string' || entry.Source.length === 0) return invalid('Source', 'Source is a required argument.');
+    if (typeof entry.Source !== 'string' || entry.Source.length === 0)
+      return invalid('Source', 'Source is a required argument.');
     if (typeof entry.DetailType !== 'string' || entry.DetailType.length === 0) {
       return invalid('DetailType', 'DetailType is a required argument.');
     }
-    if (typeof entry.Detail !== 'string' || entry.Detail.length === 0) return invalid('Detail', 'Detail is a required argument.');
+    if (typeof entry.Detail !== 'string' || entry.Detail.length === 0)
+      return invalid('Detail', 'Detail is a required argument.');
     if (entry.Source.startsWith('aws.')) {
       return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
     }
@@ -134,7 +136,10 @@ export class LocalEventBridge {
     if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     }
-    if (entry.Resources !== undefined && (!Array.isArray(entry.Resources) || !entry.Resources.every((r) => typeof r === 'string'))) {
+    if (
+      entry.Resources !== undefined &&
+      (!Array.isArray(entry.Resources) || !entry.Resources.every((r) => typeof r === 'string'))
+    ) {
       return invalid('Resources', 'Resources must be a list of strings.');
     }
     let time = Date.now();
@@ -251,4 +256,3 @@ function parseTime(value: number | string | Date): number | undefined {
 function formatEventTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
-

@@ -1,6 +1,14 @@
 import type { AuditEntry, AuditLog } from '../../audit.js';
 import type { InvocationOutcome } from './api-destination.js';
-import { BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, correlationIdOf, type CompiledTarget, type EventBridgeEvent, type FunctionTarget, type Rule } from './model.js';
+import {
+  BACKOFF_BASE_SECONDS,
+  BACKOFF_CAP_SECONDS,
+  correlationIdOf,
+  type CompiledTarget,
+  type EventBridgeEvent,
+  type FunctionTarget,
+  type Rule,
+} from './model.js';
 
 type Outcome = InvocationOutcome;
 
@@ -38,7 +46,12 @@ export class Delivery {
     this.track(this.deliver(rule, target, event, receivedAt));
   }
 
-  private async deliver(rule: Rule, target: CompiledTarget, event: EventBridgeEvent, receivedAt: number): Promise<void> {
+  private async deliver(
+    rule: Rule,
+    target: CompiledTarget,
+    event: EventBridgeEvent,
+    receivedAt: number,
+  ): Promise<void> {
     const correlationId = correlationIdOf(event);
     const replayName = event['replay-name'];
     const common = {
@@ -52,7 +65,13 @@ export class Delivery {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) return;
       const outcome = await this.invoke(target, event);
-      const entry = { kind: 'delivery' as const, ...common, attempt, url: outcome.url, ...(outcome.status ? { status: outcome.status } : {}) };
+      const entry = {
+        kind: 'delivery' as const,
+        ...common,
+        attempt,
+        url: outcome.url,
+        ...(outcome.status ? { status: outcome.status } : {}),
+      };
       if (outcome.ok) {
         this.audit?.append({ ...entry, outcome: 'delivered' });
         return;
@@ -69,7 +88,8 @@ export class Delivery {
           // The more conservative of the backoff and Retry-After.
           delaySeconds = Math.max(this.backoffSeconds(retriesSoFar), outcome.retryAfterSeconds ?? 0);
           const ageSeconds = (Date.now() - receivedAt) / 1000 / this.timeScale;
-          if (ageSeconds + delaySeconds > target.retryPolicy.maximumEventAgeSeconds) exhausted = 'MaximumEventAgeInSeconds';
+          if (ageSeconds + delaySeconds > target.retryPolicy.maximumEventAgeSeconds)
+            exhausted = 'MaximumEventAgeInSeconds';
         }
       }
       if (final || exhausted) {
@@ -114,7 +134,11 @@ export class Delivery {
     const sink = target.definition.deadLetter;
     if (!sink) {
       // EventBridge drops the event when no DLQ is configured; the audit trail still says so.
-      this.audit?.append({ ...entry, outcome: 'dead-lettered', error: `dropped (no dead-letter queue): ${failure.errorMessage}` });
+      this.audit?.append({
+        ...entry,
+        outcome: 'dead-lettered',
+        error: `dropped (no dead-letter queue): ${failure.errorMessage}`,
+      });
       return;
     }
     const attributes: Record<string, string> = {

@@ -142,7 +142,8 @@ function compileObject(pattern: Record<string, unknown>, path: string, wildcards
     if (key === '$or' && isOrList(value)) {
       matcher.ors.push(
         value.map((alternative) => {
-          if (Object.keys(alternative).length === 0) throw new InvalidEventPatternError('Empty objects are not allowed in $or');
+          if (Object.keys(alternative).length === 0)
+            throw new InvalidEventPatternError('Empty objects are not allowed in $or');
           return compileObject(alternative, path, wildcards);
         }),
       );
@@ -154,7 +155,12 @@ function compileObject(pattern: Record<string, unknown>, path: string, wildcards
 }
 
 /** One pattern field; a dotted key becomes the same nesting as the equivalent nested objects. */
-function compileField(segments: string[], value: unknown, path: string, wildcards: WildcardsByPath): ObjectMatcher['fields'][number] {
+function compileField(
+  segments: string[],
+  value: unknown,
+  path: string,
+  wildcards: WildcardsByPath,
+): ObjectMatcher['fields'][number] {
   const [key, ...rest] = segments as [string, ...string[]];
   const fieldPath = path ? `${path}.${key}` : key;
   if (rest.length > 0) {
@@ -165,7 +171,8 @@ function compileField(segments: string[], value: unknown, path: string, wildcard
     return { key, leaf: value.map((element) => compileValue(element, { path: fieldPath, wildcards })) };
   }
   if (isPlainObject(value)) {
-    if (Object.keys(value).length === 0) throw new InvalidEventPatternError(`Empty objects are not allowed (at ${fieldPath})`);
+    if (Object.keys(value).length === 0)
+      throw new InvalidEventPatternError(`Empty objects are not allowed (at ${fieldPath})`);
     return { key, nested: compileObject(value, fieldPath, wildcards) };
   }
   throw new InvalidEventPatternError(`Match value must be an array or an object (at ${fieldPath})`);
@@ -210,14 +217,16 @@ function compileOperator(operator: string, operand: unknown, context: CompileCon
       }
       return { kind: 'equals-ignore-case', value: operand.toLowerCase() };
     case 'wildcard':
-      if (typeof operand !== 'string') throw new InvalidEventPatternError(`wildcard match pattern must be a string (at ${path})`);
+      if (typeof operand !== 'string')
+        throw new InvalidEventPatternError(`wildcard match pattern must be a string (at ${path})`);
       return { kind: 'wildcard', test: compileWildcard(operand, context) };
     case 'anything-but':
       return { kind: 'anything-but', test: compileAnythingBut(operand, context) };
     case 'numeric':
       return { kind: 'numeric', conditions: compileNumeric(operand, path) };
     case 'exists':
-      if (typeof operand !== 'boolean') throw new InvalidEventPatternError(`exists match pattern must be either true or false (at ${path})`);
+      if (typeof operand !== 'boolean')
+        throw new InvalidEventPatternError(`exists match pattern must be either true or false (at ${path})`);
       return { kind: 'exists', exists: operand };
     case 'cidr':
       return compileCidr(operand, path);
@@ -232,7 +241,11 @@ function compileOperator(operator: string, operand: unknown, context: CompileCon
  */
 function compilePrefixOrSuffix(operator: 'prefix' | 'suffix', operand: unknown, path: string): ValueMatcher {
   if (typeof operand === 'string') return { kind: operator, value: operand, ignoreCase: false };
-  if (isPlainObject(operand) && Object.keys(operand).length === 1 && typeof operand['equals-ignore-case'] === 'string') {
+  if (
+    isPlainObject(operand) &&
+    Object.keys(operand).length === 1 &&
+    typeof operand['equals-ignore-case'] === 'string'
+  ) {
     return { kind: operator, value: operand['equals-ignore-case'].toLowerCase(), ignoreCase: true };
   }
   throw new InvalidEventPatternError(`${operator} match pattern must be a string (at ${path})`);
@@ -256,7 +269,8 @@ function compileAnythingBut(operand: unknown, context: CompileContext): (value: 
     return (value) => !scalarEquals(value, operand);
   }
   if (Array.isArray(operand)) {
-    if (operand.length === 0) throw new InvalidEventPatternError(`Empty arrays are not allowed in anything-but (at ${path})`);
+    if (operand.length === 0)
+      throw new InvalidEventPatternError(`Empty arrays are not allowed in anything-but (at ${path})`);
     const allStrings = operand.every((v) => typeof v === 'string');
     const allNumbers = operand.every((v) => typeof v === 'number' && Number.isFinite(v));
     if (!allStrings && !allNumbers) {
@@ -266,14 +280,19 @@ function compileAnythingBut(operand: unknown, context: CompileContext): (value: 
     return (value) => !excluded.some((candidate) => scalarEquals(value, candidate));
   }
   if (isPlainObject(operand)) return compileAnythingButOperator(operand, context);
-  throw new InvalidEventPatternError(`Value of anything-but must be an array, an object, a string or a number (at ${path})`);
+  throw new InvalidEventPatternError(
+    `Value of anything-but must be an array, an object, a string or a number (at ${path})`,
+  );
 }
 
 /**
  * `anything-but` with prefix / suffix / equals-ignore-case / wildcard, each a string or a list of strings. These
  * exclude strings only: any other value (a number, true/false, null) matches, as in Ruler.
  */
-function compileAnythingButOperator(operand: Record<string, unknown>, context: CompileContext): (value: Scalar) => boolean {
+function compileAnythingButOperator(
+  operand: Record<string, unknown>,
+  context: CompileContext,
+): (value: Scalar) => boolean {
   const { path } = context;
   const keys = Object.keys(operand);
   if (keys.length !== 1) throw new InvalidEventPatternError(`Only one key allowed in anything-but (at ${path})`);
@@ -316,13 +335,18 @@ function compileNumeric(operand: unknown, path: string): Array<{ op: NumericOper
   for (let i = 0; i < operand.length; i += 2) {
     const op = operand[i];
     const bound = operand[i + 1];
-    if (op !== '<' && op !== '<=' && op !== '=' && op !== '>' && op !== '>=') throw invalid(`Unrecognized numeric range operator: ${String(op)}`);
-    if (typeof bound !== 'number' || !Number.isFinite(bound)) throw invalid('Value of numeric comparison must be a number');
+    if (op !== '<' && op !== '<=' && op !== '=' && op !== '>' && op !== '>=')
+      throw invalid(`Unrecognized numeric range operator: ${String(op)}`);
+    if (typeof bound !== 'number' || !Number.isFinite(bound))
+      throw invalid('Value of numeric comparison must be a number');
     if (Math.abs(bound) > 5e9) throw invalid('Numeric values must be between -5.0e9 and +5.0e9 inclusive');
     conditions.push({ op, bound });
   }
   if (conditions.length === 2) {
-    const [lower, upper] = conditions as [{ op: NumericOperator; bound: number }, { op: NumericOperator; bound: number }];
+    const [lower, upper] = conditions as [
+      { op: NumericOperator; bound: number },
+      { op: NumericOperator; bound: number },
+    ];
     // A range is a lower bound (> or >=) followed by an upper bound (< or <=), bottom below top.
     if (!(lower.op === '>' || lower.op === '>=') || !(upper.op === '<' || upper.op === '<=')) {
       throw invalid('A numeric range must be a lower bound (> or >=) followed by an upper bound (< or <=)');
@@ -333,12 +357,14 @@ function compileNumeric(operand: unknown, path: string): Array<{ op: NumericOper
 }
 
 function compileCidr(operand: unknown, path: string): ValueMatcher {
-  if (typeof operand !== 'string') throw new InvalidEventPatternError(`cidr match pattern must be a string (at ${path})`);
+  if (typeof operand !== 'string')
+    throw new InvalidEventPatternError(`cidr match pattern must be a string (at ${path})`);
   const parts = operand.split('/');
   if (parts.length !== 2) throw new InvalidEventPatternError(`Malformed CIDR, one '/' required (at ${path})`);
   const [address, prefixText] = parts as [string, string];
   const version = isIP(address);
-  if (version === 0) throw new InvalidEventPatternError(`Malformed CIDR, nonstandard IP address: ${address} (at ${path})`);
+  if (version === 0)
+    throw new InvalidEventPatternError(`Malformed CIDR, nonstandard IP address: ${address} (at ${path})`);
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const maxPrefix = version === 4 ? 32 : 128;
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
@@ -358,7 +384,9 @@ function matchObject(matcher: ObjectMatcher, value: unknown): boolean {
   // An array of objects matches when one element satisfies the whole sub-pattern (array-consistent matching).
   if (Array.isArray(value)) {
     const objects = flatten(value).filter(isPlainObject);
-    return objects.length > 0 ? objects.some((element) => matchObject(matcher, element)) : matchObject(matcher, undefined);
+    return objects.length > 0
+      ? objects.some((element) => matchObject(matcher, element))
+      : matchObject(matcher, undefined);
   }
   const object = isPlainObject(value) ? value : undefined;
   for (const field of matcher.fields) {
@@ -397,7 +425,10 @@ function expandDottedKeys(value: unknown): unknown {
     for (const segment of segments) {
       const existing = target[segment];
       if (!isPlainObject(existing)) target[segment] = existing === undefined ? {} : mergeValues(existing, {});
-      target = (isPlainObject(target[segment]) ? target[segment] : lastObject(target[segment] as unknown[])) as Record<string, unknown>;
+      target = (isPlainObject(target[segment]) ? target[segment] : lastObject(target[segment] as unknown[])) as Record<
+        string,
+        unknown
+      >;
     }
     target[last] = Object.hasOwn(target, last) ? mergeValues(target[last], v) : v;
   }
@@ -408,7 +439,8 @@ function expandDottedKeys(value: unknown): unknown {
 function mergeValues(a: unknown, b: unknown): unknown {
   if (isPlainObject(a) && isPlainObject(b)) {
     const merged: Record<string, unknown> = { ...a };
-    for (const [key, v] of Object.entries(b)) merged[key] = Object.hasOwn(merged, key) ? mergeValues(merged[key], v) : v;
+    for (const [key, v] of Object.entries(b))
+      merged[key] = Object.hasOwn(merged, key) ? mergeValues(merged[key], v) : v;
     return merged;
   }
   return [...(Array.isArray(a) ? a : [a]), ...(Array.isArray(b) ? b : [b])];

@@ -24,7 +24,9 @@ export function eventBusArn(name: string): string {
   return `${ARN_PREFIX}:event-bus/${name}`;
 }
 export function ruleArn(eventBusName: string, ruleName: string): string {
-  return eventBusName === DEFAULT_EVENT_BUS ? `${ARN_PREFIX}:rule/${ruleName}` : `${ARN_PREFIX}:rule/${eventBusName}/${ruleName}`;
+  return eventBusName === DEFAULT_EVENT_BUS
+    ? `${ARN_PREFIX}:rule/${ruleName}`
+    : `${ARN_PREFIX}:rule/${eventBusName}/${ruleName}`;
 }
 export function archiveArn(name: string): string {
   return `${ARN_PREFIX}:archive/${name}`;
@@ -79,7 +81,9 @@ export function deadLetterSinkFromQueue(queue: {
     send: async (body, attributes) => {
       await queue.send(
         body,
-        Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+        Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
       );
     },
   };

@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import { JsonStore } from '../../state/json-store.js';
 import { AwsServiceError } from '../protocol.js';
 import type { Archives } from './archive.js';
-import { MAX_ACTIVE_REPLAYS, NAME_PATTERN, eventBusArn, type Bus, type EventBridgeEvent, type ReplayRecord, type StartReplayInput } from './model.js';
+import {
+  MAX_ACTIVE_REPLAYS,
+  NAME_PATTERN,
+  eventBusArn,
+  type Bus,
+  type EventBridgeEvent,
+  type ReplayRecord,
+  type StartReplayInput,
+} from './model.js';
 import type { EventBuses } from './rules.js';
 
 /** What a replay needs from the bus: sending an event again, tracking its work, knowing the bridge is closing. */
@@ -49,7 +57,10 @@ export class Replays {
     const archiveName = /^arn:aws:events:[^:]*:\d*:archive\/(.+)$/.exec(input.eventSourceArn)?.[1];
     const archive = archiveName ? this.archives.get(archiveName) : undefined;
     if (!archiveName || !archive) {
-      throw new AwsServiceError('ResourceNotFoundException', `Archive ${archiveName ?? input.eventSourceArn} does not exist.`);
+      throw new AwsServiceError(
+        'ResourceNotFoundException',
+        `Archive ${archiveName ?? input.eventSourceArn} does not exist.`,
+      );
     }
     const start = input.eventStartTime instanceof Date ? input.eventStartTime.getTime() : input.eventStartTime;
     const end = input.eventEndTime instanceof Date ? input.eventEndTime.getTime() : input.eventEndTime;
@@ -81,15 +92,23 @@ export class Replays {
         }),
       );
     }
-    const active = Object.values(this.store.get()).filter((r) => ['STARTING', 'RUNNING', 'CANCELLING'].includes(r.state));
+    const active = Object.values(this.store.get()).filter((r) =>
+      ['STARTING', 'RUNNING', 'CANCELLING'].includes(r.state),
+    );
     if (active.length >= MAX_ACTIVE_REPLAYS) {
-      throw new AwsServiceError('LimitExceededException', `At most ${MAX_ACTIVE_REPLAYS} replays can be active at once.`);
+      throw new AwsServiceError(
+        'LimitExceededException',
+        `At most ${MAX_ACTIVE_REPLAYS} replays can be active at once.`,
+      );
     }
     const record: ReplayRecord = {
       name: input.replayName,
       archiveName,
       eventSourceArn: input.eventSourceArn,
-      destination: { arn: input.destination.arn, ...(input.destination.filterArns ? { filterArns: input.destination.filterArns } : {}) },
+      destination: {
+        arn: input.destination.arn,
+        ...(input.destination.filterArns ? { filterArns: input.destination.filterArns } : {}),
+      },
       eventStartTime: start,
       eventEndTime: end,
       replayStartTime: Date.now(),
@@ -129,25 +148,31 @@ export class Replays {
     const replay = this.describeReplay(name);
     try {
       if (!this.cancelRequested.has(name)) this.updateReplay(name, { state: 'RUNNING' });
-      const events = this.archives
-        .events(replay.archiveName)
-        .filter((event) => {
-          const time = Date.parse(event.time);
-          return time >= replay.eventStartTime && time < replay.eventEndTime;
-        });
+      const events = this.archives.events(replay.archiveName).filter((event) => {
+        const time = Date.parse(event.time);
+        return time >= replay.eventStartTime && time < replay.eventEndTime;
+      });
       for (const archived of events) {
         if (this.cancelRequested.has(name) || this.bridge.isClosed()) break;
-        this.bridge.dispatch(bus, { ...(archived as unknown as EventBridgeEvent), 'replay-name': name }, {
-          name,
-          ...(ruleNames ? { ruleNames } : {}),
-        });
+        this.bridge.dispatch(
+          bus,
+          { ...(archived as unknown as EventBridgeEvent), 'replay-name': name },
+          {
+            name,
+            ...(ruleNames ? { ruleNames } : {}),
+          },
+        );
         this.updateReplay(name, { eventLastReplayedTime: Date.parse(archived.time) });
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (this.cancelRequested.delete(name)) {
         this.updateReplay(name, { state: 'CANCELLED', replayEndTime: Date.now() });
       } else if (this.bridge.isClosed()) {
-        this.updateReplay(name, { state: 'FAILED', stateReason: 'The local runtime stopped before the replay finished.', replayEndTime: Date.now() });
+        this.updateReplay(name, {
+          state: 'FAILED',
+          stateReason: 'The local runtime stopped before the replay finished.',
+          replayEndTime: Date.now(),
+        });
       } else {
         this.updateReplay(name, { state: 'COMPLETED', replayEndTime: Date.now() });
       }

@@ -33,7 +33,8 @@ export class EventBuses {
 
   /** Creates a bus, or returns the existing one of that name. */
   createEventBus(name: string, options: { description?: string } = {}): EventBusInfo {
-    if (!NAME_PATTERN.test(name)) throw new AwsServiceError('ValidationException', `Event bus name ${name} is not valid.`);
+    if (!NAME_PATTERN.test(name))
+      throw new AwsServiceError('ValidationException', `Event bus name ${name} is not valid.`);
     const existing = this.buses.get(name);
     if (existing) return busInfo(existing);
     const bus: Bus = {
@@ -51,7 +52,8 @@ export class EventBuses {
   putRule(definition: RuleDefinition): RuleInfo {
     const busName = definition.eventBusName ?? DEFAULT_EVENT_BUS;
     const bus = this.requireBus(busName);
-    if (!NAME_PATTERN.test(definition.name)) throw new AwsServiceError('ValidationException', `Rule name ${definition.name} is not valid.`);
+    if (!NAME_PATTERN.test(definition.name))
+      throw new AwsServiceError('ValidationException', `Rule name ${definition.name} is not valid.`);
     const pattern = compilePattern(definition.eventPattern);
     if (definition.targets.length > MAX_TARGETS_PER_RULE) {
       throw new AwsServiceError('LimitExceededException', `A rule can have at most ${MAX_TARGETS_PER_RULE} targets.`);
@@ -74,16 +76,19 @@ export class EventBuses {
     return ruleInfo(rule);
   }
 
-
   private compileTarget(ruleName: string, target: RuleTarget): CompiledTarget {
-    if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(target.id)) throw new AwsServiceError('ValidationException', `Target id ${target.id} is not valid.`);
+    if (!/^[.\-_A-Za-z0-9]{1,64}$/.test(target.id))
+      throw new AwsServiceError('ValidationException', `Target id ${target.id} is not valid.`);
     const retryPolicy = target.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const { maximumRetryAttempts: attempts, maximumEventAgeSeconds: age } = retryPolicy;
     if (!Number.isInteger(attempts) || attempts < 0 || attempts > 185) {
       throw new AwsServiceError('ValidationException', 'RetryPolicy.MaximumRetryAttempts must be between 0 and 185.');
     }
     if (!Number.isInteger(age) || age < 60 || age > 86_400) {
-      throw new AwsServiceError('ValidationException', 'RetryPolicy.MaximumEventAgeInSeconds must be between 60 and 86400.');
+      throw new AwsServiceError(
+        'ValidationException',
+        'RetryPolicy.MaximumEventAgeInSeconds must be between 60 and 86400.',
+      );
     }
     if (target.kind === 'function') {
       return { definition: target, arn: lambdaFunctionArn(target.functionName), retryPolicy };
@@ -100,7 +105,12 @@ export class EventBuses {
     }
     const invoker = new ApiDestinationInvoker(target, { timeoutMs: this.requestTimeoutMs });
     this.invokers.push(invoker);
-    return { definition: target, arn: apiDestinationArn(target.name ?? `${ruleName}-${target.id}`), retryPolicy, invoker };
+    return {
+      definition: target,
+      arn: apiDestinationArn(target.name ?? `${ruleName}-${target.id}`),
+      retryPolicy,
+      invoker,
+    };
   }
 
   describeEventBus(name = DEFAULT_EVENT_BUS): EventBusInfo {
@@ -108,13 +118,16 @@ export class EventBuses {
   }
 
   listRules(eventBusName = DEFAULT_EVENT_BUS): RuleInfo[] {
-    return [...this.requireBus(busNameOf(eventBusName)).rules.values()].map(ruleInfo).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.requireBus(busNameOf(eventBusName)).rules.values()]
+      .map(ruleInfo)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   describeRule(name: string, eventBusName = DEFAULT_EVENT_BUS): RuleInfo {
     const busName = busNameOf(eventBusName);
     const rule = this.requireBus(busName).rules.get(name);
-    if (!rule) throw new AwsServiceError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${busName}.`);
+    if (!rule)
+      throw new AwsServiceError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${busName}.`);
     return ruleInfo(rule);
   }
 
@@ -139,7 +152,8 @@ export function compilePattern(pattern: string | object): EventPattern {
   try {
     return EventPattern.compile(pattern);
   } catch (error) {
-    if (error instanceof InvalidEventPatternError) throw new AwsServiceError('InvalidEventPatternException', error.message);
+    if (error instanceof InvalidEventPatternError)
+      throw new AwsServiceError('InvalidEventPatternException', error.message);
     throw error;
   }
 }
@@ -184,4 +198,3 @@ function targetInfo(target: CompiledTarget): TargetInfo {
   }
   return info;
 }
-

@@ -19,19 +19,29 @@ export function createEventBridgeService(bridge: LocalEventBridge): AwsJsonServi
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
     operations: {
-      PutEvents: operation(input.PutEventsInput, validation, ({ Entries }) => bridge.putEvents(Entries as PutEventsRequestEntry[])),
+      PutEvents: operation(input.PutEventsInput, validation, ({ Entries }) =>
+        bridge.putEvents(Entries as PutEventsRequestEntry[]),
+      ),
       TestEventPattern: operation(input.TestEventPatternInput, validation, testEventPattern),
-      DescribeEventBus: operation(input.DescribeEventBusInput, validation, ({ Name }) => describeEventBus(bridge, Name)),
+      DescribeEventBus: operation(input.DescribeEventBusInput, validation, ({ Name }) =>
+        describeEventBus(bridge, Name),
+      ),
       ListRules: operation(input.ListRulesInput, validation, (request) => listRules(bridge, request)),
       DescribeRule: operation(input.DescribeRuleInput, validation, ({ Name, EventBusName }) => ({
         ...ruleShape(bridge.describeRule(Name, busNameOf(EventBusName))),
         CreatedBy: '000000000000',
       })),
-      ListTargetsByRule: operation(input.ListTargetsByRuleInput, validation, (request) => listTargetsByRule(bridge, request)),
+      ListTargetsByRule: operation(input.ListTargetsByRuleInput, validation, (request) =>
+        listTargetsByRule(bridge, request),
+      ),
       ListArchives: operation(input.ListArchivesInput, validation, (request) => listArchives(bridge, request)),
-      DescribeArchive: operation(input.ArchiveNameInput, validation, ({ ArchiveName }) => archiveShape(bridge.describeArchive(ArchiveName))),
+      DescribeArchive: operation(input.ArchiveNameInput, validation, ({ ArchiveName }) =>
+        archiveShape(bridge.describeArchive(ArchiveName)),
+      ),
       StartReplay: operation(input.StartReplayInput, validation, (request) => startReplay(bridge, request)),
-      DescribeReplay: operation(input.ReplayNameInput, validation, ({ ReplayName }) => describeReplay(bridge, ReplayName)),
+      DescribeReplay: operation(input.ReplayNameInput, validation, ({ ReplayName }) =>
+        describeReplay(bridge, ReplayName),
+      ),
       ListReplays: operation(input.ListReplaysInput, validation, (request) => listReplays(bridge, request)),
       CancelReplay: operation(input.ReplayNameInput, validation, ({ ReplayName }) => {
         const replay = bridge.cancelReplay(ReplayName);
@@ -45,12 +55,15 @@ function validation(message: string): AwsServiceError {
   return new AwsServiceError('ValidationException', message);
 }
 
-function testEventPattern({ EventPattern: source, Event }: z.output<typeof input.TestEventPatternInput>): { Result: boolean } {
+function testEventPattern({ EventPattern: source, Event }: z.output<typeof input.TestEventPatternInput>): {
+  Result: boolean;
+} {
   let pattern: EventPattern;
   try {
     pattern = EventPattern.compile(source);
   } catch (error) {
-    if (error instanceof InvalidEventPatternError) throw new AwsServiceError('InvalidEventPatternException', error.message);
+    if (error instanceof InvalidEventPatternError)
+      throw new AwsServiceError('InvalidEventPatternException', error.message);
     throw error;
   }
   return { Result: pattern.matches(eventObject(Event)) };
@@ -64,7 +77,8 @@ function eventObject(text: string): Record<string, unknown> {
   } catch {
     event = undefined;
   }
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw validation('Parameter Event is not valid.');
+  if (typeof event !== 'object' || event === null || Array.isArray(event))
+    throw validation('Parameter Event is not valid.');
   return event as Record<string, unknown>;
 }
 
@@ -80,7 +94,9 @@ function describeEventBus(bridge: LocalEventBridge, name: string | undefined) {
 }
 
 function listRules(bridge: LocalEventBridge, request: z.output<typeof input.ListRulesInput>) {
-  const rules = bridge.listRules(busNameOf(request.EventBusName)).filter((rule) => !request.NamePrefix || rule.name.startsWith(request.NamePrefix));
+  const rules = bridge
+    .listRules(busNameOf(request.EventBusName))
+    .filter((rule) => !request.NamePrefix || rule.name.startsWith(request.NamePrefix));
   const page = paginate(rules, request.NextToken, request.Limit);
   return { Rules: page.items.map(ruleShape), ...nextTokenOf(page) };
 }
@@ -113,7 +129,11 @@ function startReplay(bridge: LocalEventBridge, request: z.output<typeof input.St
     },
     ...(request.Description ? { description: request.Description } : {}),
   });
-  return { ReplayArn: replayArn(replay.name), State: replay.state, ReplayStartTime: epochSeconds(replay.replayStartTime) };
+  return {
+    ReplayArn: replayArn(replay.name),
+    State: replay.state,
+    ReplayStartTime: epochSeconds(replay.replayStartTime),
+  };
 }
 
 function describeReplay(bridge: LocalEventBridge, name: string) {
@@ -140,12 +160,17 @@ function listReplays(bridge: LocalEventBridge, request: z.output<typeof input.Li
 }
 
 /** Pages by offset; the token is the base64url offset this service issued. */
-function paginate<T>(items: T[], nextToken: string | undefined, limit: number | undefined): { items: T[]; nextToken?: string } {
+function paginate<T>(
+  items: T[],
+  nextToken: string | undefined,
+  limit: number | undefined,
+): { items: T[]; nextToken?: string } {
   let offset = 0;
   if (nextToken !== undefined) {
     const decoded = Buffer.from(nextToken, 'base64url').toString('utf8');
     offset = /^\d+$/.test(decoded) ? Number(decoded) : -1;
-    if (offset < 0 || offset > items.length) throw validation('1 validation error detected: The NextToken is not valid');
+    if (offset < 0 || offset > items.length)
+      throw validation('1 validation error detected: The NextToken is not valid');
   }
   const end = limit === undefined ? items.length : Math.min(items.length, offset + limit);
   return {

@@ -1,4 +1,11 @@
-import { DEFAULT_EVENT_BUS, eventBusArn, type ArchiveInfo, type ReplayRecord, type RuleInfo, type TargetInfo } from './bus.js';
+import {
+  DEFAULT_EVENT_BUS,
+  eventBusArn,
+  type ArchiveInfo,
+  type ReplayRecord,
+  type RuleInfo,
+  type TargetInfo,
+} from './bus.js';
 
 /** EventBridge API response shapes (the API reference's members; timestamps as JSON 1.1 epoch seconds). */
 
@@ -25,8 +32,12 @@ export function targetShape(target: TargetInfo): Record<string, unknown> {
     ...(target.httpParameters
       ? {
           HttpParameters: {
-            ...(target.httpParameters.pathParameterValues ? { PathParameterValues: target.httpParameters.pathParameterValues } : {}),
-            ...(target.httpParameters.headerParameters ? { HeaderParameters: target.httpParameters.headerParameters } : {}),
+            ...(target.httpParameters.pathParameterValues
+              ? { PathParameterValues: target.httpParameters.pathParameterValues }
+              : {}),
+            ...(target.httpParameters.headerParameters
+              ? { HeaderParameters: target.httpParameters.headerParameters }
+              : {}),
             ...(target.httpParameters.queryStringParameters
               ? { QueryStringParameters: target.httpParameters.queryStringParameters }
               : {}),
@@ -64,7 +75,9 @@ export function replayShape(replay: ReplayRecord): Record<string, unknown> {
     ...(replay.stateReason ? { StateReason: replay.stateReason } : {}),
     EventStartTime: epochSeconds(replay.eventStartTime),
     EventEndTime: epochSeconds(replay.eventEndTime),
-    ...(replay.eventLastReplayedTime !== undefined ? { EventLastReplayedTime: epochSeconds(replay.eventLastReplayedTime) } : {}),
+    ...(replay.eventLastReplayedTime !== undefined
+      ? { EventLastReplayedTime: epochSeconds(replay.eventLastReplayedTime) }
+      : {}),
     ReplayStartTime: epochSeconds(replay.replayStartTime),
     ...(replay.replayEndTime !== undefined ? { ReplayEndTime: epochSeconds(replay.replayEndTime) } : {}),
   };

@@ -14,7 +14,12 @@ export function integrationStep(config: StepConfig): Step {
     decider: 'integration',
     async run(request) {
       const { route } = routeOf(request).match;
-      const outcome = await invokeWithTimeout(config.options.invoke, route.function, proxyEventOf(request, config), timeoutMs);
+      const outcome = await invokeWithTimeout(
+        config.options.invoke,
+        route.function,
+        proxyEventOf(request, config),
+        timeoutMs,
+      );
       if (outcome === 'timeout') return refusal('INTEGRATION_TIMEOUT');
       const mapped = outcome === 'failed' ? undefined : mapProxyResult(outcome.result);
       if (!mapped || !mapped.ok) return refusal('INTEGRATION_FAILURE');

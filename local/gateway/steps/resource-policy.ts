@@ -17,7 +17,9 @@ export function resourcePolicyStep(config: StepConfig): Step | undefined {
     return {
       decider: 'resource-policy',
       run: (request) =>
-        allow.contains(request.sourceIp) ? undefined : refusal('ACCESS_DENIED', { message: accessDeniedMessage(arnOf(request)) }),
+        allow.contains(request.sourceIp)
+          ? undefined
+          : refusal('ACCESS_DENIED', { message: accessDeniedMessage(arnOf(request)) }),
     };
   }
   return {

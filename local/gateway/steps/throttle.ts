@@ -19,7 +19,8 @@ export function throttleStep({ options }: StepConfig): Step {
       const stageBucket = stageBuckets.bucket(`${route.method} ${route.path}`);
       if (planBucket && !planBucket.canTake(now)) return refusal('THROTTLED', { decidedBy: 'usage-plan' });
       if (!stageBucket.canTake(now)) return refusal('THROTTLED');
-      if (apiKey && quota && !quota.canUse(apiKey.id, now)) return refusal('QUOTA_EXCEEDED', { decidedBy: 'usage-plan' });
+      if (apiKey && quota && !quota.canUse(apiKey.id, now))
+        return refusal('QUOTA_EXCEEDED', { decidedBy: 'usage-plan' });
       planBucket?.take(now);
       stageBucket.take(now);
       if (apiKey) quota?.use(apiKey.id, now);

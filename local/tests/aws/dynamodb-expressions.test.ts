@@ -3,7 +3,14 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tireOrdersService } from '../../../tire-orders/service.js';
 import { ensureTables } from '../../aws/tables.js';
-import { clientConfig, makeStateDir, rawAwsRequest, removeStateDir, startLocalAws, type RunningEndpoint } from './support.js';
+import {
+  clientConfig,
+  makeStateDir,
+  rawAwsRequest,
+  removeStateDir,
+  startLocalAws,
+  type RunningEndpoint,
+} from './support.js';
 
 /**
  * dynalite's expression parser backtracks exponentially on nested parentheses: a Query whose KeyConditionExpression
@@ -35,10 +42,15 @@ describe('DynamoDB expression bounds', () => {
   });
 
   it('answers a Query with deeply nested parentheses at once with ValidationException, while other calls go on', async () => {
-    const query = rawAwsRequest(running.endpoint, 'DynamoDB_20120810.Query', {
-      TableName: TABLE,
-      KeyConditionExpression: '((((((((',
-    }, { jsonVersion: '1.0' });
+    const query = rawAwsRequest(
+      running.endpoint,
+      'DynamoDB_20120810.Query',
+      {
+        TableName: TABLE,
+        KeyConditionExpression: '((((((((',
+      },
+      { jsonVersion: '1.0' },
+    );
     const parameter = ssm.send(new GetParameterCommand({ Name: '/bounds/alive' }));
     const [reply, read] = await Promise.all([query, parameter]);
     expect([reply.status, reply.json.__type]).toEqual([400, 'com.amazon.coral.validate#ValidationException']);
@@ -55,7 +67,13 @@ describe('DynamoDB expression bounds', () => {
     ];
     for (const members of cases) {
       await expect(
-        dynamo.send(new QueryCommand({ TableName: TABLE, ExpressionAttributeValues: { ':id': { S: 'x' }, ':a': { S: 'a' } }, ...members })),
+        dynamo.send(
+          new QueryCommand({
+            TableName: TABLE,
+            ExpressionAttributeValues: { ':id': { S: 'x' }, ':a': { S: 'a' } },
+            ...members,
+          }),
+        ),
         JSON.stringify(members).slice(0, 80),
       ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
     }
@@ -69,7 +87,10 @@ describe('DynamoDB expression bounds', () => {
           ExpressionAttributeValues: { ':a': { S: 'a' } },
         }),
       ),
-    ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^Invalid ConditionExpression/) });
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringMatching(/^Invalid ConditionExpression/),
+    });
   });
 
   it("still runs the expressions the services use (nesting as deep as car-orders' complete condition)", async () => {
@@ -77,7 +98,8 @@ describe('DynamoDB expression bounds', () => {
       new QueryCommand({
         TableName: TABLE,
         KeyConditionExpression: 'id = :id',
-        FilterExpression: 'attribute_exists(#s) AND ((#s = :a AND size(#s) < :n) OR (#s = :a AND (attribute_not_exists(#s) OR size(#s) < :n)))',
+        FilterExpression:
+          'attribute_exists(#s) AND ((#s = :a AND size(#s) < :n) OR (#s = :a AND (attribute_not_exists(#s) OR size(#s) < :n)))',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':id': { S: 'none' }, ':a': { S: 'a' }, ':n': { N: '3' } },
       }),

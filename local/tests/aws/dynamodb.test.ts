@@ -8,7 +8,11 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { carOrdersService } from '../../../car-orders/service.js';
@@ -48,7 +52,9 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
       expect(Table?.TableStatus).toBe('ACTIVE');
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
       expect(Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
-      expect(Table?.GlobalSecondaryIndexes?.map((gsi) => [gsi.IndexName, gsi.KeySchema, gsi.Projection?.ProjectionType])).toEqual([
+      expect(
+        Table?.GlobalSecondaryIndexes?.map((gsi) => [gsi.IndexName, gsi.KeySchema, gsi.Projection?.ProjectionType]),
+      ).toEqual([
         [
           'byWorkState',
           [
@@ -66,30 +72,52 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
 
     it('refuses an existing table whose keys differ from its declaration', async () => {
       const other = { ...carOrdersService.tables.orders, partitionKey: { name: 'orderId', type: 'S' as const } };
-      await expect(ensureTables(client, { 'car-orders-orders': other })).rejects.toThrow(/does not match its declaration/);
+      await expect(ensureTables(client, { 'car-orders-orders': other })).rejects.toThrow(
+        /does not match its declaration/,
+      );
     });
 
     it('builds the CreateTable input from a declaration without duplicate attribute definitions', () => {
-      const input = createTableInput('x-table', { ...carOrdersService.tables.orders, sortKey: { name: 'dueAt', type: 'S' } });
+      const input = createTableInput('x-table', {
+        ...carOrdersService.tables.orders,
+        sortKey: { name: 'dueAt', type: 'S' },
+      });
       expect(input.AttributeDefinitions.map((d) => d.AttributeName)).toEqual(['id', 'dueAt', 'workState']);
-      expect(() => createTableInput('x-table', { ...carOrdersService.tables.orders, sortKey: { name: 'dueAt', type: 'N' } })).toThrow(/both N and S/);
+      expect(() =>
+        createTableInput('x-table', { ...carOrdersService.tables.orders, sortKey: { name: 'dueAt', type: 'N' } }),
+      ).toThrow(/both N and S/);
     });
   });
 
   describe('conditional writes', () => {
     it('rejects a conditional put on an existing item with ConditionalCheckFailedException, and stores nothing', async () => {
-      await documents.send(new PutCommand({ TableName: 'car-orders-orders', Item: { id: 'order-1', status: 'ACCEPTED' } }));
+      await documents.send(
+        new PutCommand({ TableName: 'car-orders-orders', Item: { id: 'order-1', status: 'ACCEPTED' } }),
+      );
       const error = await documents
-        .send(new PutCommand({ TableName: 'car-orders-orders', Item: { id: 'order-1', status: 'OVERWRITTEN' }, ConditionExpression: 'attribute_not_exists(id)' }))
+        .send(
+          new PutCommand({
+            TableName: 'car-orders-orders',
+            Item: { id: 'order-1', status: 'OVERWRITTEN' },
+            ConditionExpression: 'attribute_not_exists(id)',
+          }),
+        )
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ConditionalCheckFailedException);
       expect((error as ConditionalCheckFailedException).Item).toBeUndefined();
-      const { Item } = await client.send(new GetItemCommand({ TableName: 'car-orders-orders', Key: { id: { S: 'order-1' } } }));
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: 'car-orders-orders', Key: { id: { S: 'order-1' } } }),
+      );
       expect(Item?.status).toEqual({ S: 'ACCEPTED' });
     });
 
     it('returns the existing item in the error when ReturnValuesOnConditionCheckFailure is ALL_OLD (put and update)', async () => {
-      await client.send(new PutItemCommand({ TableName: 'car-orders-orders', Item: { id: { S: 'order-2' }, status: { S: 'ACCEPTED' }, version: { N: '1' } } }));
+      await client.send(
+        new PutItemCommand({
+          TableName: 'car-orders-orders',
+          Item: { id: { S: 'order-2' }, status: { S: 'ACCEPTED' }, version: { N: '1' } },
+        }),
+      );
       const putError = await client
         .send(
           new PutItemCommand({
@@ -101,7 +129,11 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
         )
         .catch((caught: unknown) => caught);
       expect(putError).toBeInstanceOf(ConditionalCheckFailedException);
-      expect((putError as ConditionalCheckFailedException).Item).toEqual({ id: { S: 'order-2' }, status: { S: 'ACCEPTED' }, version: { N: '1' } });
+      expect((putError as ConditionalCheckFailedException).Item).toEqual({
+        id: { S: 'order-2' },
+        status: { S: 'ACCEPTED' },
+        version: { N: '1' },
+      });
 
       const updateError = await documents
         .send(
@@ -137,11 +169,17 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
 
     it('rejects TransactWriteItems (not implemented by dynalite) rather than pretending to apply it', async () => {
       const error = await client
-        .send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'car-orders-orders', Item: { id: { S: 'tx-1' } } } }] }))
+        .send(
+          new TransactWriteItemsCommand({
+            TransactItems: [{ Put: { TableName: 'car-orders-orders', Item: { id: { S: 'tx-1' } } } }],
+          }),
+        )
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(DynamoDBServiceException);
       expect((error as Error).name).toBe('UnknownOperationException');
-      const { Item } = await client.send(new GetItemCommand({ TableName: 'car-orders-orders', Key: { id: { S: 'tx-1' } } }));
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: 'car-orders-orders', Key: { id: { S: 'tx-1' } } }),
+      );
       expect(Item).toBeUndefined();
     });
   });
@@ -154,7 +192,9 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
     }));
     for (const item of pending) await documents.send(new PutCommand({ TableName: 'tire-orders-orders', Item: item }));
     // Orders without workState are not in the sparse index.
-    await documents.send(new PutCommand({ TableName: 'tire-orders-orders', Item: { id: 'tire-done', status: 'COMPLETED' } }));
+    await documents.send(
+      new PutCommand({ TableName: 'tire-orders-orders', Item: { id: 'tire-done', status: 'COMPLETED' } }),
+    );
 
     const seen: string[] = [];
     let pages = 0;
@@ -181,9 +221,15 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
 
   describe('Powertools Idempotency against the local table', () => {
     it('runs a function once per key and answers the repeat from the stored record', async () => {
-      const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 'car-orders-idempotency', awsSdkV3Client: client });
+      const persistenceStore = new DynamoDBPersistenceLayer({
+        tableName: 'car-orders-idempotency',
+        awsSdkV3Client: client,
+      });
       const work = vi.fn(async (request: { key: string; quantity: number }) => ({ accepted: request.quantity }));
-      const once = makeIdempotent(work, { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: 'key' }) });
+      const once = makeIdempotent(work, {
+        persistenceStore,
+        config: new IdempotencyConfig({ eventKeyJmesPath: 'key' }),
+      });
 
       expect(await once({ key: 'k-1', quantity: 2 })).toEqual({ accepted: 2 });
       expect(await once({ key: 'k-1', quantity: 2 })).toEqual({ accepted: 2 });
@@ -191,7 +237,10 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
     });
 
     it('refuses a concurrent repeat while the first call is in progress, using the item returned with the failed put', async () => {
-      const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 'car-orders-idempotency', awsSdkV3Client: client });
+      const persistenceStore = new DynamoDBPersistenceLayer({
+        tableName: 'car-orders-idempotency',
+        awsSdkV3Client: client,
+      });
       let finish: (value: string) => void = () => undefined;
       const slow = makeIdempotent((_request: { key: string }) => new Promise<string>((resolve) => (finish = resolve)), {
         persistenceStore,
@@ -212,4 +261,3 @@ describe('DynamoDB through the endpoint (embedded dynalite)', () => {
     });
   });
 });
-

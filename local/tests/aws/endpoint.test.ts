@@ -11,7 +11,12 @@ const probe: AwsJsonService = {
   targetPrefix: 'Probe_1',
   jsonVersion: '1.1',
   operations: {
-    Echo: (input: unknown, context) => ({ input, origin: context.origin, accessKeyId: context.accessKeyId, requestId: context.requestId }),
+    Echo: (input: unknown, context) => ({
+      input,
+      origin: context.origin,
+      accessKeyId: context.accessKeyId,
+      requestId: context.requestId,
+    }),
     Refuse: () => {
       throw new AwsServiceError('NotAllowedException', 'no', 403);
     },
@@ -119,14 +124,19 @@ describe('AWS endpoint protocol', () => {
     expect(reply.status).toBe(500);
     expect(reply.json.__type).toBe('InternalFailure');
     expect(JSON.stringify(reply.json)).not.toContain('unexpected bug');
-    expect(unexpected).toHaveBeenCalledWith(expect.objectContaining({ message: 'unexpected bug with detail' }), 'Probe_1.Explode');
+    expect(unexpected).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'unexpected bug with detail' }),
+      'Probe_1.Explode',
+    );
   });
 
   it('refuses a second endpoint on the same state directory, and frees it on close', async () => {
     const otherDir = makeStateDir();
     try {
       const first = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] });
-      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] })).rejects.toThrow(/in use/);
+      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] })).rejects.toThrow(
+        /in use/,
+      );
       await first.close();
       const second = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] });
       await second.close();
@@ -151,7 +161,9 @@ describe('AWS endpoint protocol', () => {
   it('refuses two services with the same target prefix', async () => {
     const otherDir = makeStateDir();
     try {
-      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [probe, probe] })).rejects.toThrow(/Probe_1/);
+      await expect(
+        startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [probe, probe] }),
+      ).rejects.toThrow(/Probe_1/);
     } finally {
       removeStateDir(otherDir);
     }

@@ -2,13 +2,25 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { carOrdersService } from '../../../car-orders/service.js';
 import { AtRestCipher } from '../../aws/at-rest.js';
 import { ensureTables } from '../../aws/tables.js';
-import { clientConfig, makeStateDir, rawAwsRequest, removeStateDir, startLocalAws, type RunningEndpoint } from './support.js';
+import {
+  clientConfig,
+  makeStateDir,
+  rawAwsRequest,
+  removeStateDir,
+  startLocalAws,
+  type RunningEndpoint,
+} from './support.js';
 
 // Distinctive plain texts, searched for in every state file afterwards.
 const TOKEN = 'plain-token-7f3a9c21e4b8';
@@ -26,7 +38,9 @@ describe('state survives a restart of the endpoint on the same directory', () =>
   let stateDir: string;
   let running: RunningEndpoint;
 
-  async function withClients<T>(work: (clients: { dynamo: DynamoDBDocumentClient; ssm: SSMClient; secrets: SecretsManagerClient }) => Promise<T>) {
+  async function withClients<T>(
+    work: (clients: { dynamo: DynamoDBDocumentClient; ssm: SSMClient; secrets: SecretsManagerClient }) => Promise<T>,
+  ) {
     const dynamoClient = new DynamoDBClient(clientConfig(running.endpoint));
     const ssm = new SSMClient(clientConfig(running.endpoint));
     const secrets = new SecretsManagerClient(clientConfig(running.endpoint));
@@ -44,7 +58,12 @@ describe('state survives a restart of the endpoint on the same directory', () =>
     running = await startLocalAws(stateDir);
     await withClients(async ({ dynamo, ssm, secrets }) => {
       await ensureTables(dynamo, { 'car-orders-orders': carOrdersService.tables.orders });
-      await dynamo.send(new PutCommand({ TableName: 'car-orders-orders', Item: { id: 'kept-order', workState: 'PENDING', dueAt: '2030-01-01T00:00:00Z' } }));
+      await dynamo.send(
+        new PutCommand({
+          TableName: 'car-orders-orders',
+          Item: { id: 'kept-order', workState: 'PENDING', dueAt: '2030-01-01T00:00:00Z' },
+        }),
+      );
       await ssm.send(new PutParameterCommand({ Name: '/persist/connection', Type: 'String', Value: VISIBLE_STRING }));
       await ssm.send(new PutParameterCommand({ Name: '/persist/token', Type: 'SecureString', Value: TOKEN }));
       await secrets.send(new CreateSecretCommand({ Name: 'persist/client', SecretString: CLIENT_SECRET }));
@@ -55,7 +74,10 @@ describe('state survives a restart of the endpoint on the same directory', () =>
     dlq.send('in-flight message');
     // Receive one with a long visibility timeout: it must stay invisible after the restart.
     const queueUrl = dlq.url(running.endpoint.url);
-    const receiveOne = await rawAwsRequest(running.endpoint, 'AmazonSQS.ReceiveMessage', { QueueUrl: queueUrl, VisibilityTimeout: 3600 });
+    const receiveOne = await rawAwsRequest(running.endpoint, 'AmazonSQS.ReceiveMessage', {
+      QueueUrl: queueUrl,
+      VisibilityTimeout: 3600,
+    });
     expect((receiveOne.json.Messages as { Body: string }[])[0]?.Body).toBe('waiting message');
 
     await running.endpoint.close();
@@ -71,24 +93,41 @@ describe('state survives a restart of the endpoint on the same directory', () =>
     await withClients(async ({ dynamo }) => {
       const { Item } = await dynamo.send(new GetCommand({ TableName: 'car-orders-orders', Key: { id: 'kept-order' } }));
       expect(Item).toEqual({ id: 'kept-order', workState: 'PENDING', dueAt: '2030-01-01T00:00:00Z' });
-      expect(await ensureTables(dynamo, { 'car-orders-orders': carOrdersService.tables.orders })).toEqual({ created: [], existing: ['car-orders-orders'] });
+      expect(await ensureTables(dynamo, { 'car-orders-orders': carOrdersService.tables.orders })).toEqual({
+        created: [],
+        existing: ['car-orders-orders'],
+      });
     });
   });
 
   it('keeps parameters and secrets, readable with the same key', async () => {
     await withClients(async ({ ssm, secrets }) => {
-      expect((await ssm.send(new GetParameterCommand({ Name: '/persist/connection' }))).Parameter?.Value).toBe(VISIBLE_STRING);
-      expect((await ssm.send(new GetParameterCommand({ Name: '/persist/token', WithDecryption: true }))).Parameter?.Value).toBe(TOKEN);
-      expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'persist/client' }))).SecretString).toBe(ROTATED_SECRET);
-      expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'persist/client', VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe(CLIENT_SECRET);
+      expect((await ssm.send(new GetParameterCommand({ Name: '/persist/connection' }))).Parameter?.Value).toBe(
+        VISIBLE_STRING,
+      );
+      expect(
+        (await ssm.send(new GetParameterCommand({ Name: '/persist/token', WithDecryption: true }))).Parameter?.Value,
+      ).toBe(TOKEN);
+      expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'persist/client' }))).SecretString).toBe(
+        ROTATED_SECRET,
+      );
+      expect(
+        (await secrets.send(new GetSecretValueCommand({ SecretId: 'persist/client', VersionStage: 'AWSPREVIOUS' })))
+          .SecretString,
+      ).toBe(CLIENT_SECRET);
     });
   });
 
   it('keeps queue messages with their visibility', async () => {
     const dlq = running.sqs.queue('persist-dlq');
     expect(dlq.counts()).toEqual({ visible: 1, inFlight: 1, delayed: 0 });
-    const received = await rawAwsRequest(running.endpoint, 'AmazonSQS.ReceiveMessage', { QueueUrl: dlq.url(running.endpoint.url), MaxNumberOfMessages: 10 });
-    expect((received.json.Messages as { Body: string }[]).map((message) => message.Body)).toEqual(['in-flight message']);
+    const received = await rawAwsRequest(running.endpoint, 'AmazonSQS.ReceiveMessage', {
+      QueueUrl: dlq.url(running.endpoint.url),
+      MaxNumberOfMessages: 10,
+    });
+    expect((received.json.Messages as { Body: string }[]).map((message) => message.Body)).toEqual([
+      'in-flight message',
+    ]);
   });
 
   it('never writes a SecureString value or a secret in plain text under the state directory', () => {
@@ -98,7 +137,12 @@ describe('state survives a restart of the endpoint on the same directory', () =>
     // Control: the scan does find a plain String parameter and a DynamoDB item, so a miss below is meaningful.
     expect(contents.some(({ text }) => text.includes(VISIBLE_STRING))).toBe(true);
     for (const secret of [TOKEN, CLIENT_SECRET, ROTATED_SECRET]) {
-      expect(contents.filter(({ text }) => text.includes(secret) || text.includes(Buffer.from(secret).toString('base64'))).map(({ file }) => file), secret).toEqual([]);
+      expect(
+        contents
+          .filter(({ text }) => text.includes(secret) || text.includes(Buffer.from(secret).toString('base64')))
+          .map(({ file }) => file),
+        secret,
+      ).toEqual([]);
     }
     expect(statSync(join(stateDir, AtRestCipher.KEY_FILE)).mode & 0o777).toBe(0o600);
   });

@@ -11,19 +11,32 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { md5OfMessageAttributes } from '../../aws/sqs.js';
-import { makeStateDir, rawAwsRequest, removeStateDir, startLocalAws, TEST_CREDENTIALS, type RunningEndpoint } from './support.js';
+import {
+  makeStateDir,
+  rawAwsRequest,
+  removeStateDir,
+  startLocalAws,
+  TEST_CREDENTIALS,
+  type RunningEndpoint,
+} from './support.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 describe('md5OfMessageAttributes', () => {
   // Reference digests published with the aws-md5-of-message-attributes package (computed by SQS).
   it('matches the digests SQS computes', () => {
-    expect(md5OfMessageAttributes({ attribName1: { DataType: 'String', StringValue: 'attribValue 1' } })).toBe('19e27d4e946b072f3f58da80d94fd778');
+    expect(md5OfMessageAttributes({ attribName1: { DataType: 'String', StringValue: 'attribValue 1' } })).toBe(
+      '19e27d4e946b072f3f58da80d94fd778',
+    );
     expect(
-      md5OfMessageAttributes({ customNumberTypeAttrib: { DataType: 'Number.float', StringValue: '4563442423554324324264524243.32543234' } }),
+      md5OfMessageAttributes({
+        customNumberTypeAttrib: { DataType: 'Number.float', StringValue: '4563442423554324324264524243.32543234' },
+      }),
     ).toBe('9fe1b90bbd9965bdf77bac517c7d2495');
     expect(
-      md5OfMessageAttributes({ binaryAttribute: { DataType: 'Binary', BinaryValue: Buffer.from('Hello binary world!').toString('base64') } }),
+      md5OfMessageAttributes({
+        binaryAttribute: { DataType: 'Binary', BinaryValue: Buffer.from('Hello binary world!').toString('base64') },
+      }),
     ).toBe('31a92b15d92f8db860eda32aceb656c3');
     expect(
       md5OfMessageAttributes({
@@ -44,7 +57,11 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
   beforeAll(async () => {
     stateDir = makeStateDir();
     running = await startLocalAws(stateDir);
-    const created = await call('CreateQueue', { QueueName: 'events-dlq', Attributes: { VisibilityTimeout: '30' }, tags: { purpose: 'dlq' } });
+    const created = await call('CreateQueue', {
+      QueueName: 'events-dlq',
+      Attributes: { VisibilityTimeout: '30' },
+      tags: { purpose: 'dlq' },
+    });
     queueUrl = created.json.QueueUrl as string;
   });
 
@@ -72,7 +89,10 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
   it('answers QueueDoesNotExist with the qualified type and the query error header', async () => {
     const reply = await call('GetQueueUrl', { QueueName: 'missing' });
     expect(reply.status).toBe(400);
-    expect(reply.json).toEqual({ __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' });
+    expect(reply.json).toEqual({
+      __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+      message: 'The specified queue does not exist.',
+    });
     expect(reply.headers.get('x-amzn-query-error')).toBe('AWS.SimpleQueueService.NonExistentQueue;Sender');
   });
 
@@ -82,7 +102,11 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
       RULE_ARN: { DataType: 'String', StringValue: 'arn:aws:events:us-east-1:000000000000:rule/tire-orders/notify' },
       RETRY_ATTEMPTS: { DataType: 'Number', StringValue: '3' },
     };
-    const sent = await call('SendMessage', { QueueUrl: queueUrl, MessageBody: body, MessageAttributes: messageAttributes });
+    const sent = await call('SendMessage', {
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageAttributes: messageAttributes,
+    });
     expect(sent.status).toBe(200);
     expect(sent.json.MD5OfMessageBody).toBe(md5(body));
     expect(sent.json.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(messageAttributes));
@@ -117,7 +141,10 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
 
     // Visibility 0 makes it receivable again, with a new receipt handle; the old handle no longer deletes it.
     const firstHandle = message?.ReceiptHandle as string;
-    expect((await call('ChangeMessageVisibility', { QueueUrl: queueUrl, ReceiptHandle: firstHandle, VisibilityTimeout: 0 })).status).toBe(200);
+    expect(
+      (await call('ChangeMessageVisibility', { QueueUrl: queueUrl, ReceiptHandle: firstHandle, VisibilityTimeout: 0 }))
+        .status,
+    ).toBe(200);
     const again = await call('ReceiveMessage', { QueueUrl: queueUrl, AttributeNames: ['ApproximateReceiveCount'] });
     const second = (again.json.Messages as Record<string, unknown>[])[0];
     expect(second?.Attributes).toEqual({ ApproximateReceiveCount: '2' });
@@ -125,11 +152,17 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
     expect((await call('DeleteMessage', { QueueUrl: queueUrl, ReceiptHandle: firstHandle })).status).toBe(200);
     expect(running.sqs.queue('events-dlq').counts()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
 
-    const stale = await call('ChangeMessageVisibility', { QueueUrl: queueUrl, ReceiptHandle: firstHandle, VisibilityTimeout: 5 });
+    const stale = await call('ChangeMessageVisibility', {
+      QueueUrl: queueUrl,
+      ReceiptHandle: firstHandle,
+      VisibilityTimeout: 5,
+    });
     expect(stale.status).toBe(400);
     expect(stale.headers.get('x-amzn-query-error')).toBe('AWS.SimpleQueueService.MessageNotInflight;Sender');
 
-    expect((await call('DeleteMessage', { QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle })).status).toBe(200);
+    expect((await call('DeleteMessage', { QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle })).status).toBe(
+      200,
+    );
     expect(running.sqs.queue('events-dlq').counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
@@ -139,7 +172,11 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
     await call('SendMessage', { QueueUrl: url, MessageBody: 'later', DelaySeconds: 900 });
     expect((await call('ReceiveMessage', { QueueUrl: url })).json).toEqual({});
     const attributes = await call('GetQueueAttributes', { QueueUrl: url, AttributeNames: ['All'] });
-    expect(attributes.json.Attributes).toMatchObject({ ApproximateNumberOfMessagesDelayed: '1', ApproximateNumberOfMessages: '0', VisibilityTimeout: '30' });
+    expect(attributes.json.Attributes).toMatchObject({
+      ApproximateNumberOfMessagesDelayed: '1',
+      ApproximateNumberOfMessages: '0',
+      VisibilityTimeout: '30',
+    });
   });
 
   it('rejects bad input with 4xx errors and stores nothing', async () => {
@@ -148,8 +185,22 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
       ['SendMessage', { QueueUrl: queueUrl, MessageBody: '' }, 400, 'InvalidParameterValue'],
       ['SendMessage', { QueueUrl: queueUrl, MessageBody: 'bad \u0000 char' }, 400, 'InvalidMessageContents'],
       ['SendMessage', { QueueUrl: queueUrl, MessageBody: 'x', DelaySeconds: 901 }, 400, 'InvalidParameterValue'],
-      ['SendMessage', { QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: { 'AWS.reserved': { DataType: 'String', StringValue: 'x' } } }, 400, 'InvalidParameterValue'],
-      ['SendMessage', { QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: { n: { DataType: 'Number', StringValue: 'abc' } } }, 400, 'InvalidParameterValue'],
+      [
+        'SendMessage',
+        {
+          QueueUrl: queueUrl,
+          MessageBody: 'x',
+          MessageAttributes: { 'AWS.reserved': { DataType: 'String', StringValue: 'x' } },
+        },
+        400,
+        'InvalidParameterValue',
+      ],
+      [
+        'SendMessage',
+        { QueueUrl: queueUrl, MessageBody: 'x', MessageAttributes: { n: { DataType: 'Number', StringValue: 'abc' } } },
+        400,
+        'InvalidParameterValue',
+      ],
       ['SendMessage', { QueueUrl: queueUrl, MessageBody: 'x', MessageGroupId: 'g' }, 400, 'InvalidParameterValue'],
       ['SendMessage', { QueueUrl: 'not a url', MessageBody: 'x' }, 404, 'InvalidAddress'],
       ['ReceiveMessage', { QueueUrl: queueUrl, MaxNumberOfMessages: 11 }, 400, 'InvalidParameterValue'],
@@ -161,7 +212,10 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
     ];
     for (const [operation, body, status, type] of cases) {
       const reply = await call(operation, body);
-      expect([reply.status, reply.json.__type], `${operation} ${JSON.stringify(body)}`).toEqual([status, `com.amazonaws.sqs#${type}`]);
+      expect([reply.status, reply.json.__type], `${operation} ${JSON.stringify(body)}`).toEqual([
+        status,
+        `com.amazonaws.sqs#${type}`,
+      ]);
     }
     expect(running.sqs.queue('events-dlq').counts()).toEqual(before);
     expect((await call('ListQueues', {})).json.QueueUrls).not.toContain(`${running.endpoint.url}/000000000000/x`);
@@ -183,7 +237,11 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
     for (const name of ['page-a', 'page-b', 'page-c']) await call('CreateQueue', { QueueName: name });
     const first = await call('ListQueues', { QueueNamePrefix: 'page-', MaxResults: 2 });
     expect(first.json.QueueUrls).toHaveLength(2);
-    const second = await call('ListQueues', { QueueNamePrefix: 'page-', MaxResults: 2, NextToken: first.json.NextToken });
+    const second = await call('ListQueues', {
+      QueueNamePrefix: 'page-',
+      MaxResults: 2,
+      NextToken: first.json.NextToken,
+    });
     expect(second.json.QueueUrls).toEqual([`${running.endpoint.url}/000000000000/page-c`]);
     expect(second.json.NextToken).toBeUndefined();
   });
@@ -191,7 +249,11 @@ describe('SQS over raw AWS JSON 1.0 requests', () => {
   it('takes in-process sends (the local EventBridge dead-letter path) and serves them over HTTP', async () => {
     const dlq = running.sqs.ensureQueue('in-process-dlq');
     expect(running.sqs.queue(dlq.arn).name).toBe('in-process-dlq');
-    const sent = dlq.send('{"id":"event-1"}', { ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' } }, { senderId: 'events.amazonaws.com' });
+    const sent = dlq.send(
+      '{"id":"event-1"}',
+      { ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' } },
+      { senderId: 'events.amazonaws.com' },
+    );
     expect(sent.MD5OfMessageBody).toBe(md5('{"id":"event-1"}'));
     const received = await call('ReceiveMessage', {
       QueueUrl: dlq.url(running.endpoint.url),
@@ -240,13 +302,21 @@ describe('SQS through @aws-sdk/client-sqs configured only by AWS_ENDPOINT_URL', 
       new SendMessageCommand({
         QueueUrl,
         MessageBody: 'héllo ✓',
-        MessageAttributes: { kind: { DataType: 'String', StringValue: 'test' }, raw: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) } },
+        MessageAttributes: {
+          kind: { DataType: 'String', StringValue: 'test' },
+          raw: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) },
+        },
       }),
     );
     expect(sent.MD5OfMessageAttributes).toBe(
-      md5OfMessageAttributes({ kind: { DataType: 'String', StringValue: 'test' }, raw: { DataType: 'Binary', BinaryValue: 'AQID' } }),
+      md5OfMessageAttributes({
+        kind: { DataType: 'String', StringValue: 'test' },
+        raw: { DataType: 'Binary', BinaryValue: 'AQID' },
+      }),
     );
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MaxNumberOfMessages: 5 }));
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MaxNumberOfMessages: 5 }),
+    );
     expect(Messages).toHaveLength(1);
     expect(Messages?.[0]?.Body).toBe('héllo ✓');
     expect(Array.from(Messages?.[0]?.MessageAttributes?.raw?.BinaryValue ?? [])).toEqual([1, 2, 3]);
@@ -259,6 +329,8 @@ describe('SQS through @aws-sdk/client-sqs configured only by AWS_ENDPOINT_URL', 
   it('maps errors back to the modelled exceptions', async () => {
     await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'absent' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'sdk-dlq' }));
-    await expect(sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' }))).rejects.toBeInstanceOf(ReceiptHandleIsInvalid);
+    await expect(sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' }))).rejects.toBeInstanceOf(
+      ReceiptHandleIsInvalid,
+    );
   });
 });

@@ -13,7 +13,14 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig, makeStateDir, removeStateDir, startLocalAws, TEST_CREDENTIALS, type RunningEndpoint } from './support.js';
+import {
+  clientConfig,
+  makeStateDir,
+  removeStateDir,
+  startLocalAws,
+  TEST_CREDENTIALS,
+  type RunningEndpoint,
+} from './support.js';
 
 describe('SSM Parameter Store through the endpoint', () => {
   let stateDir: string;
@@ -34,7 +41,13 @@ describe('SSM Parameter Store through the endpoint', () => {
 
   it('stores and returns a String parameter with its version, ARN and modification date', async () => {
     const before = Date.now();
-    const put = await ssm.send(new PutParameterCommand({ Name: '/car-orders/supplier-connection', Type: 'String', Value: '{"baseUrl":"http://127.0.0.1:4512"}' }));
+    const put = await ssm.send(
+      new PutParameterCommand({
+        Name: '/car-orders/supplier-connection',
+        Type: 'String',
+        Value: '{"baseUrl":"http://127.0.0.1:4512"}',
+      }),
+    );
     expect(put).toMatchObject({ Version: 1, Tier: 'Standard' });
 
     const { Parameter } = await ssm.send(new GetParameterCommand({ Name: '/car-orders/supplier-connection' }));
@@ -53,18 +66,27 @@ describe('SSM Parameter Store through the endpoint', () => {
 
   it('returns a SecureString decrypted only WithDecryption, and an opaque value otherwise', async () => {
     await ssm.send(
-      new PutParameterCommand({ Name: '/car-orders/supplier-token', Type: 'SecureString', KeyId: 'alias/local/supplier-token', Value: 'token-value-abc' }),
+      new PutParameterCommand({
+        Name: '/car-orders/supplier-token',
+        Type: 'SecureString',
+        KeyId: 'alias/local/supplier-token',
+        Value: 'token-value-abc',
+      }),
     );
     const encrypted = await ssm.send(new GetParameterCommand({ Name: '/car-orders/supplier-token' }));
     expect(encrypted.Parameter?.Type).toBe('SecureString');
     expect(encrypted.Parameter?.Value).not.toContain('token-value-abc');
     expect(Buffer.from(encrypted.Parameter?.Value ?? '', 'base64').toString('utf8')).not.toContain('token-value-abc');
 
-    const decrypted = await ssm.send(new GetParameterCommand({ Name: '/car-orders/supplier-token', WithDecryption: true }));
+    const decrypted = await ssm.send(
+      new GetParameterCommand({ Name: '/car-orders/supplier-token', WithDecryption: true }),
+    );
     expect(decrypted.Parameter?.Value).toBe('token-value-abc');
 
     const { Parameters } = await ssm.send(
-      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/car-orders/supplier-token'] }] }),
+      new DescribeParametersCommand({
+        ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/car-orders/supplier-token'] }],
+      }),
     );
     expect(Parameters?.[0]).toMatchObject({ Type: 'SecureString', KeyId: 'alias/local/supplier-token', Version: 1 });
   });
@@ -76,19 +98,31 @@ describe('SSM Parameter Store through the endpoint', () => {
 
   it('applies the Overwrite rules: refused without it, a new version with it, the type fixed', async () => {
     await ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'String', Value: 'one' }));
-    await expect(ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'String', Value: 'two' }))).rejects.toBeInstanceOf(ParameterAlreadyExists);
+    await expect(
+      ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'String', Value: 'two' })),
+    ).rejects.toBeInstanceOf(ParameterAlreadyExists);
     expect((await ssm.send(new GetParameterCommand({ Name: 'plain-name' }))).Parameter?.Value).toBe('one');
 
     // Type may be omitted when overwriting.
-    expect(await ssm.send(new PutParameterCommand({ Name: 'plain-name', Value: 'two', Overwrite: true }))).toMatchObject({ Version: 2 });
-    expect(await ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'String', Value: 'three', Overwrite: true }))).toMatchObject({ Version: 3 });
+    expect(
+      await ssm.send(new PutParameterCommand({ Name: 'plain-name', Value: 'two', Overwrite: true })),
+    ).toMatchObject({ Version: 2 });
+    expect(
+      await ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'String', Value: 'three', Overwrite: true })),
+    ).toMatchObject({ Version: 3 });
     const latest = await ssm.send(new GetParameterCommand({ Name: 'plain-name' }));
-    expect(latest.Parameter).toMatchObject({ Value: 'three', Version: 3, ARN: 'arn:aws:ssm:us-east-1:000000000000:parameter/plain-name' });
+    expect(latest.Parameter).toMatchObject({
+      Value: 'three',
+      Version: 3,
+      ARN: 'arn:aws:ssm:us-east-1:000000000000:parameter/plain-name',
+    });
 
     // Earlier versions stay readable with a version selector.
     const first = await ssm.send(new GetParameterCommand({ Name: 'plain-name:1' }));
     expect(first.Parameter).toMatchObject({ Value: 'one', Version: 1, Selector: ':1' });
-    await expect(ssm.send(new GetParameterCommand({ Name: 'plain-name:9' }))).rejects.toBeInstanceOf(ParameterVersionNotFound);
+    await expect(ssm.send(new GetParameterCommand({ Name: 'plain-name:9' }))).rejects.toBeInstanceOf(
+      ParameterVersionNotFound,
+    );
 
     await expect(
       ssm.send(new PutParameterCommand({ Name: 'plain-name', Type: 'SecureString', Value: 'four', Overwrite: true })),
@@ -109,10 +143,16 @@ describe('SSM Parameter Store through the endpoint', () => {
     for (const input of invalid) {
       await expect(ssm.send(new PutParameterCommand(input)), input.Name).rejects.toBeInstanceOf(ValidationException);
     }
-    const { InvalidParameters } = await ssm.send(new GetParametersCommand({ Names: invalid.map((input) => input.Name) }));
+    const { InvalidParameters } = await ssm.send(
+      new GetParametersCommand({ Names: invalid.map((input) => input.Name) }),
+    );
     expect(InvalidParameters?.sort()).toEqual(invalid.map((input) => input.Name).sort());
     // An advanced parameter takes up to 8 KB.
-    expect(await ssm.send(new PutParameterCommand({ Name: '/big', Type: 'String', Value: 'x'.repeat(5000), Tier: 'Advanced' }))).toMatchObject({ Tier: 'Advanced' });
+    expect(
+      await ssm.send(
+        new PutParameterCommand({ Name: '/big', Type: 'String', Value: 'x'.repeat(5000), Tier: 'Advanced' }),
+      ),
+    ).toMatchObject({ Tier: 'Advanced' });
   });
 
   it('gets several parameters at once and reports the missing ones', async () => {
@@ -128,9 +168,13 @@ describe('SSM Parameter Store through the endpoint', () => {
 
   it('lists a path one level or recursively, page by page', async () => {
     for (let i = 0; i < 12; i += 1) {
-      await ssm.send(new PutParameterCommand({ Name: `/tree/leaf-${String(i).padStart(2, '0')}`, Type: 'String', Value: `v${i}` }));
+      await ssm.send(
+        new PutParameterCommand({ Name: `/tree/leaf-${String(i).padStart(2, '0')}`, Type: 'String', Value: `v${i}` }),
+      );
     }
-    await ssm.send(new PutParameterCommand({ Name: '/tree/deeper/secret', Type: 'SecureString', Value: 'deep-secret' }));
+    await ssm.send(
+      new PutParameterCommand({ Name: '/tree/deeper/secret', Type: 'SecureString', Value: 'deep-secret' }),
+    );
     await ssm.send(new PutParameterCommand({ Name: '/treehouse/not-under', Type: 'String', Value: 'no' }));
 
     const collect = async (recursive: boolean) => {
@@ -139,7 +183,15 @@ describe('SSM Parameter Store through the endpoint', () => {
       let token: string | undefined;
       let pages = 0;
       do {
-        const page = await ssm.send(new GetParametersByPathCommand({ Path: '/tree', Recursive: recursive, WithDecryption: true, MaxResults: 5, NextToken: token }));
+        const page = await ssm.send(
+          new GetParametersByPathCommand({
+            Path: '/tree',
+            Recursive: recursive,
+            WithDecryption: true,
+            MaxResults: 5,
+            NextToken: token,
+          }),
+        );
         names.push(...(page.Parameters ?? []).map((p) => p.Name ?? ''));
         values.push(...(page.Parameters ?? []).map((p) => p.Value ?? ''));
         token = page.NextToken;
@@ -155,7 +207,9 @@ describe('SSM Parameter Store through the endpoint', () => {
     expect(recursive.names).toContain('/tree/deeper/secret');
     expect(recursive.values).toContain('deep-secret');
 
-    await expect(ssm.send(new GetParametersByPathCommand({ Path: '/tree', MaxResults: 11 }))).rejects.toBeInstanceOf(ValidationException);
+    await expect(ssm.send(new GetParametersByPathCommand({ Path: '/tree', MaxResults: 11 }))).rejects.toBeInstanceOf(
+      ValidationException,
+    );
   });
 
   it('deletes a parameter', async () => {
@@ -192,12 +246,17 @@ describe('SSM Parameter Store through the endpoint', () => {
       const { getParameter, getParameters, setParameter } = await import('@aws-lambda-powertools/parameters/ssm');
       await ssm.send(new PutParameterCommand({ Name: '/powertools/token', Type: 'SecureString', Value: 'pt-secret' }));
       expect(await getParameter('/powertools/token', { decrypt: true })).toBe('pt-secret');
-      expect(await getParameter('/powertools/token', { decrypt: true, transform: undefined, maxAge: 0 })).toBe('pt-secret');
+      expect(await getParameter('/powertools/token', { decrypt: true, transform: undefined, maxAge: 0 })).toBe(
+        'pt-secret',
+      );
 
       await setParameter('/powertools/setting', { value: '{"limit":3}', parameterType: 'String' });
       expect(await getParameter('/powertools/setting', { transform: 'json' })).toEqual({ limit: 3 });
 
-      expect(await getParameters('/powertools', { decrypt: true })).toEqual({ token: 'pt-secret', setting: '{"limit":3}' });
+      expect(await getParameters('/powertools', { decrypt: true })).toEqual({
+        token: 'pt-secret',
+        setting: '{"limit":3}',
+      });
       await expect(getParameter('/powertools/absent')).rejects.toThrow();
     });
   });

@@ -51,7 +51,8 @@ function check(testCase: Case): void {
     expect(error, 'AWS answers InvalidEventPatternException').toBeInstanceOf(InvalidEventPatternError);
     expect((error as InvalidEventPatternError).type).toBe(testCase.error);
     // Only messages AWS itself quotes are asserted; the rest of our wording is ours.
-    if (testCase.message) expect((error as Error).message).toContain(`Event pattern is not valid. Reason: ${testCase.message}`);
+    if (testCase.message)
+      expect((error as Error).message).toContain(`Event pattern is not valid. Reason: ${testCase.message}`);
   }
 }
 

@@ -63,6 +63,8 @@ describe.each(families)('schedule-expression conformance: $family', ({ family, c
 
 afterAll(() => {
   printCounts('schedule-expression', counts);
-  const fireTimes = families.flatMap((f) => f.cases).reduce((sum, c) => sum + ('next' in c ? (c.next?.length ?? 0) : 0), 0);
+  const fireTimes = families
+    .flatMap((f) => f.cases)
+    .reduce((sum, c) => sum + ('next' in c ? (c.next?.length ?? 0) : 0), 0);
   console.log(`conformance schedule-expression: ${fireTimes} next fire times checked`);
 });

@@ -72,7 +72,11 @@ describe('REST APIs and stages', () => {
     expect(carApiId).toBe(test.runtime.car.gateway.apiId);
 
     const tire = await test.apiGateway.send(new GetRestApiCommand({ restApiId: tireApiId }));
-    expect(tire).toMatchObject({ name: 'local-tire-orders', apiKeySource: 'HEADER', endpointConfiguration: { types: ['REGIONAL'] } });
+    expect(tire).toMatchObject({
+      name: 'local-tire-orders',
+      apiKeySource: 'HEADER',
+      endpointConfiguration: { types: ['REGIONAL'] },
+    });
     // The raw value is JSON-escaped once more: \" and \/ inside the string.
     expect(tire.policy).toContain('{\\"Version\\":\\"2012-10-17\\"');
     expect(tire.policy).toContain('127.0.0.2\\/32');
@@ -80,7 +84,13 @@ describe('REST APIs and stages', () => {
     expect(await tirePolicy()).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'AllowInvoke', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: resource },
+        {
+          Sid: 'AllowInvoke',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'execute-api:Invoke',
+          Resource: resource,
+        },
         {
           Sid: 'DenyOutsidePartnerAllowlist',
           Effect: 'Deny',
@@ -100,10 +110,14 @@ describe('REST APIs and stages', () => {
       name: 'NotFoundException',
       $metadata: { httpStatusCode: 404 },
     });
-    await expect(test.apiGateway.send(new GetStageCommand({ restApiId: tireApiId, stageName: 'prod' }))).rejects.toMatchObject({
+    await expect(
+      test.apiGateway.send(new GetStageCommand({ restApiId: tireApiId, stageName: 'prod' })),
+    ).rejects.toMatchObject({
       name: 'NotFoundException',
     });
-    const raw = await fetch(`${test.runtime.description.awsEndpoint}/domainnames`, { signal: AbortSignal.timeout(10_000) });
+    const raw = await fetch(`${test.runtime.description.awsEndpoint}/domainnames`, {
+      signal: AbortSignal.timeout(10_000),
+    });
     expect(raw.status).toBe(404);
   });
 
@@ -127,20 +141,57 @@ describe('REST APIs and stages', () => {
     const before = await tirePolicy();
     const invalid = [
       'not json',
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } } }] }),
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'execute-api:Invoke', Resource: '*' }] }),
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': ['partner'] } } }] }),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } },
+          },
+        ],
+      }),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Maybe', Principal: '*', Action: 'execute-api:Invoke', Resource: '*' }],
+      }),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { NotIpAddress: { 'aws:SourceIp': ['partner'] } },
+          },
+        ],
+      }),
     ];
     for (const value of invalid) {
       await expect(
-        test.apiGateway.send(new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'replace', path: '/policy', value }] })),
+        test.apiGateway.send(
+          new UpdateRestApiCommand({
+            restApiId: tireApiId,
+            patchOperations: [{ op: 'replace', path: '/policy', value }],
+          }),
+        ),
         value,
       ).rejects.toMatchObject({ name: 'BadRequestException', $metadata: { httpStatusCode: 400 } });
     }
     await expect(
-      test.apiGateway.send(new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'replace', path: '/minimumCompressionSize', value: '0' }] })),
+      test.apiGateway.send(
+        new UpdateRestApiCommand({
+          restApiId: tireApiId,
+          patchOperations: [{ op: 'replace', path: '/minimumCompressionSize', value: '0' }],
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'BadRequestException' });
-    await expect(test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'prod' }))).rejects.toMatchObject({
+    await expect(
+      test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'prod' })),
+    ).rejects.toMatchObject({
       name: 'BadRequestException',
     });
     expect(await tirePolicy()).toEqual(before);
@@ -149,8 +200,9 @@ describe('REST APIs and stages', () => {
   it('enforces a changed resource policy only once it is deployed to the stage, as API Gateway does', async () => {
     const partner = '127.0.0.11';
     const credentials = await carMakerCredentials(test);
-    const token = (await requestToken(test.runtime.description.tireTokenUrl, credentials.clientId, credentials.clientSecret)).json
-      .access_token as string;
+    const token = (
+      await requestToken(test.runtime.description.tireTokenUrl, credentials.clientId, credentials.clientSecret)
+    ).json.access_token as string;
     const probe = () =>
       send(`${test.runtime.description.tireApiUrl}/orders/no-such-order`, {
         from: partner,
@@ -175,7 +227,10 @@ describe('REST APIs and stages', () => {
     const deny = policy.Statement.find((statement) => statement.Effect === 'Deny')!;
     (deny.Condition!.NotIpAddress!['aws:SourceIp'] as string[]).push(`${partner}/32`);
     const updated = await test.apiGateway.send(
-      new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }] }),
+      new UpdateRestApiCommand({
+        restApiId: tireApiId,
+        patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }],
+      }),
     );
     expect(JSON.parse(unescapePolicy(updated.policy!))).toEqual(policy);
     // Updated, not deployed: the stage still enforces the previous policy.
@@ -193,23 +248,33 @@ describe('REST APIs and stages', () => {
     // A policy with no Allow statement denies every caller it does not deny explicitly: implicitly.
     const denyOnly: PolicyDocument = { Version: '2012-10-17', Statement: [deny] };
     await test.apiGateway.send(
-      new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(denyOnly) }] }),
+      new UpdateRestApiCommand({
+        restApiId: tireApiId,
+        patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(denyOnly) }],
+      }),
     );
     await test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'local' }));
     const implicit = await probe();
     expect(implicit).toMatchObject({ status: 403, errorType: 'AccessDeniedException' });
-    expect(messageOf(implicit)).toMatch(/^User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:/);
+    expect(messageOf(implicit)).toMatch(
+      /^User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:/,
+    );
     expect(messageOf(implicit)).not.toMatch(/explicit deny/);
 
     // Without a policy the stage has no resource policy check at all.
-    await test.apiGateway.send(new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'remove', path: '/policy' }] }));
+    await test.apiGateway.send(
+      new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'remove', path: '/policy' }] }),
+    );
     await test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'local' }));
     expect((await test.apiGateway.send(new GetRestApiCommand({ restApiId: tireApiId }))).policy).toBeUndefined();
     expect((await probe()).status).toBe(404);
 
     // Put the stack's policy back for the other tests in this file.
     await test.apiGateway.send(
-      new UpdateRestApiCommand({ restApiId: tireApiId, patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }] }),
+      new UpdateRestApiCommand({
+        restApiId: tireApiId,
+        patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }],
+      }),
     );
     await test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'local' }));
   });
@@ -217,7 +282,9 @@ describe('REST APIs and stages', () => {
 
 describe('API keys', () => {
   it('creates a key (value returned once), reads it with and without its value, and lists by name', async () => {
-    const created = await test.apiGateway.send(new CreateApiKeyCommand({ name: 'partner-acme', description: 'ACME', enabled: true }));
+    const created = await test.apiGateway.send(
+      new CreateApiKeyCommand({ name: 'partner-acme', description: 'ACME', enabled: true }),
+    );
     expect(created).toMatchObject({ name: 'partner-acme', description: 'ACME', enabled: true });
     expect(created.id).toMatch(/^[a-z0-9]{10}$/);
     expect(created.value).toMatch(/^[A-Za-z0-9]{40}$/);
@@ -239,17 +306,23 @@ describe('API keys', () => {
     const disabled = await test.apiGateway.send(new CreateApiKeyCommand({ name: 'partner-disabled' }));
     expect(disabled.enabled).toBe(false);
     const chosen = 'Partner-chosen-key-value-0123456789';
-    const imported = await test.apiGateway.send(new CreateApiKeyCommand({ name: 'partner-imported', value: chosen, enabled: true }));
+    const imported = await test.apiGateway.send(
+      new CreateApiKeyCommand({ name: 'partner-imported', value: chosen, enabled: true }),
+    );
     expect(imported.value).toBe(chosen);
 
     await expect(test.apiGateway.send(new CreateApiKeyCommand({ name: 'dup', value: chosen }))).rejects.toMatchObject({
       name: 'ConflictException',
       $metadata: { httpStatusCode: 409 },
     });
-    await expect(test.apiGateway.send(new CreateApiKeyCommand({ name: 'short', value: 'x'.repeat(19) }))).rejects.toMatchObject({
+    await expect(
+      test.apiGateway.send(new CreateApiKeyCommand({ name: 'short', value: 'x'.repeat(19) })),
+    ).rejects.toMatchObject({
       name: 'BadRequestException',
     });
-    await expect(test.apiGateway.send(new CreateApiKeyCommand({}))).rejects.toMatchObject({ name: 'BadRequestException' });
+    await expect(test.apiGateway.send(new CreateApiKeyCommand({}))).rejects.toMatchObject({
+      name: 'BadRequestException',
+    });
     const names = (await test.apiGateway.send(new GetApiKeysCommand({}))).items!.map((key) => key.name);
     expect(names).not.toContain('dup');
     expect(names).not.toContain('short');
@@ -274,7 +347,9 @@ describe('API keys', () => {
       { op: 'replace' as const, path: '/enabled', value: 'maybe' },
       { op: 'remove' as const, path: '/name' },
     ]) {
-      await expect(test.apiGateway.send(new UpdateApiKeyCommand({ apiKey: key.id!, patchOperations: [operation] }))).rejects.toMatchObject({
+      await expect(
+        test.apiGateway.send(new UpdateApiKeyCommand({ apiKey: key.id!, patchOperations: [operation] })),
+      ).rejects.toMatchObject({
         name: 'BadRequestException',
       });
     }
@@ -284,7 +359,9 @@ describe('API keys', () => {
       $metadata: { httpStatusCode: 404 },
     });
     expect(test.runtime.apiKeys.lookup(key.value!)).toBeUndefined();
-    await expect(test.apiGateway.send(new DeleteApiKeyCommand({ apiKey: key.id! }))).rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(test.apiGateway.send(new DeleteApiKeyCommand({ apiKey: key.id! }))).rejects.toMatchObject({
+      name: 'NotFoundException',
+    });
   });
 });
 
@@ -304,13 +381,17 @@ describe('usage plans', () => {
 
   it('adds a key to the plan once, lists it, finds the plan by key, and removes it', async () => {
     const key = await test.apiGateway.send(new CreateApiKeyCommand({ name: 'partner-plan', enabled: true }));
-    const added = await test.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: key.id!, keyType: 'API_KEY' }));
+    const added = await test.apiGateway.send(
+      new CreateUsagePlanKeyCommand({ usagePlanId, keyId: key.id!, keyType: 'API_KEY' }),
+    );
     expect(added).toMatchObject({ id: key.id, type: 'API_KEY', name: 'partner-plan' });
     expect(test.runtime.apiKeys.lookup(key.value!)?.usagePlanId).toBe(usagePlanId);
 
     const listed = await test.apiGateway.send(new GetUsagePlanKeysCommand({ usagePlanId }));
     expect(listed.items?.map((item) => item.id)).toContain(key.id);
-    expect((await test.apiGateway.send(new GetUsagePlansCommand({ keyId: key.id! }))).items?.map((plan) => plan.id)).toEqual([usagePlanId]);
+    expect(
+      (await test.apiGateway.send(new GetUsagePlansCommand({ keyId: key.id! }))).items?.map((plan) => plan.id),
+    ).toEqual([usagePlanId]);
 
     await expect(
       test.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: key.id!, keyType: 'API_KEY' })),
@@ -322,13 +403,19 @@ describe('usage plans', () => {
       test.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: 'nosuchkey1', keyType: 'API_KEY' })),
     ).rejects.toMatchObject({ name: 'NotFoundException' });
     await expect(
-      test.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: 'nosuchplan', keyId: key.id!, keyType: 'API_KEY' })),
+      test.apiGateway.send(
+        new CreateUsagePlanKeyCommand({ usagePlanId: 'nosuchplan', keyId: key.id!, keyType: 'API_KEY' }),
+      ),
     ).rejects.toMatchObject({ name: 'NotFoundException' });
 
     await test.apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId: key.id! }));
-    expect((await test.apiGateway.send(new GetUsagePlanKeysCommand({ usagePlanId }))).items?.map((item) => item.id)).not.toContain(key.id);
+    expect(
+      (await test.apiGateway.send(new GetUsagePlanKeysCommand({ usagePlanId }))).items?.map((item) => item.id),
+    ).not.toContain(key.id);
     expect(test.runtime.apiKeys.lookup(key.value!)?.usagePlanId).toBeUndefined();
-    await expect(test.apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId: key.id! }))).rejects.toMatchObject({
+    await expect(
+      test.apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId: key.id! })),
+    ).rejects.toMatchObject({
       name: 'NotFoundException',
     });
   });

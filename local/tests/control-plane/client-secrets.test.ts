@@ -54,9 +54,14 @@ describe('client secrets', () => {
 
     const [original] = clients.listSecrets(client.clientId);
     clients.deleteSecret(client.clientId, original!.secretId);
-    expect(await clients.authenticate(client.clientId, client.clientSecret)).toEqual({ ok: false, reason: 'wrong-secret' });
+    expect(await clients.authenticate(client.clientId, client.clientSecret)).toEqual({
+      ok: false,
+      reason: 'wrong-secret',
+    });
     expect((await clients.authenticate(client.clientId, added.clientSecret)).ok).toBe(true);
-    expect(() => clients.deleteSecret(client.clientId, added.secretId)).toThrow(expect.objectContaining({ type: 'InvalidParameterException' }));
+    expect(() => clients.deleteSecret(client.clientId, added.secretId)).toThrow(
+      expect.objectContaining({ type: 'InvalidParameterException' }),
+    );
     expect(clients.details(client.clientId)?.secrets.map((secret) => secret.secretId)).toEqual([added.secretId]);
   });
 
@@ -65,7 +70,9 @@ describe('client secrets', () => {
     const client = await clients.create({ name: 'partner', scopes: [TIRE_READ] });
     const outcomes = await Promise.allSettled([clients.addSecret(client.clientId), clients.addSecret(client.clientId)]);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
-    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { type: 'LimitExceededException' } });
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({
+      reason: { type: 'LimitExceededException' },
+    });
     expect(clients.listSecrets(client.clientId)).toHaveLength(2);
   });
 
@@ -89,7 +96,9 @@ describe('client secrets', () => {
     const clients = registry();
     const client = await clients.create({ name: 'partner', scopes: [TIRE_READ] });
     const path = join(stateDir, 'clients.json');
-    const document = JSON.parse(readFileSync(path, 'utf8')) as { clients: Record<string, { secrets: { id?: string }[] }> };
+    const document = JSON.parse(readFileSync(path, 'utf8')) as {
+      clients: Record<string, { secrets: { id?: string }[] }>;
+    };
     for (const secret of document.clients[client.clientId]!.secrets) delete secret.id;
     writeFileSync(path, JSON.stringify(document));
 
@@ -100,22 +109,31 @@ describe('client secrets', () => {
     expect(added.secretId).toBe(`${client.clientId}--${clock.now + 1}`);
     expect(legacy.listSecrets(client.clientId).map((secret) => secret.secretId)).toEqual([derived, added.secretId]);
     legacy.deleteSecret(client.clientId, derived);
-    expect(await legacy.authenticate(client.clientId, client.clientSecret)).toEqual({ ok: false, reason: 'wrong-secret' });
+    expect(await legacy.authenticate(client.clientId, client.clientSecret)).toEqual({
+      ok: false,
+      reason: 'wrong-secret',
+    });
     expect((await legacy.authenticate(client.clientId, added.clientSecret)).ok).toBe(true);
   });
 
   it('refuses secret operations on a revoked client and a caller-chosen secret outside 24-64 of [\\w+]', async () => {
     const clients = registry();
     const client = await clients.create({ name: 'partner', scopes: [TIRE_READ] });
-    await expect(clients.addSecret(client.clientId, { clientSecret: 'has spaces in it but is long enough' })).rejects.toMatchObject({
+    await expect(
+      clients.addSecret(client.clientId, { clientSecret: 'has spaces in it but is long enough' }),
+    ).rejects.toMatchObject({
       type: 'InvalidParameterException',
     });
-    await expect(clients.create({ name: 'x', scopes: [TIRE_READ], clientSecret: 'a'.repeat(65) })).rejects.toMatchObject({
+    await expect(
+      clients.create({ name: 'x', scopes: [TIRE_READ], clientSecret: 'a'.repeat(65) }),
+    ).rejects.toMatchObject({
       type: 'InvalidParameterException',
     });
     clients.revoke(client.clientId);
     await expect(clients.addSecret(client.clientId)).rejects.toMatchObject({ type: 'ResourceNotFoundException' });
-    expect(() => clients.listSecrets(client.clientId)).toThrow(expect.objectContaining({ type: 'ResourceNotFoundException' }));
+    expect(() => clients.listSecrets(client.clientId)).toThrow(
+      expect.objectContaining({ type: 'ResourceNotFoundException' }),
+    );
   });
 
   it('records the last change of name or scopes', async () => {

@@ -96,11 +96,15 @@ describe('user pools and resource servers', () => {
   });
 
   it('answers an unknown pool with ResourceNotFoundException and a missing MaxResults with InvalidParameterException', async () => {
-    await expect(test.cognito.send(new DescribeUserPoolCommand({ UserPoolId: 'us-east-1_Nope12345' }))).rejects.toMatchObject({
+    await expect(
+      test.cognito.send(new DescribeUserPoolCommand({ UserPoolId: 'us-east-1_Nope12345' })),
+    ).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(test.cognito.send(new ListUserPoolsCommand({} as never))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(test.cognito.send(new ListUserPoolsCommand({} as never))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
   });
 
   it('describes the resource server with the declared scopes', async () => {
@@ -116,7 +120,9 @@ describe('user pools and resource servers', () => {
         ],
       },
     ]);
-    const described = await test.cognito.send(new DescribeResourceServerCommand({ UserPoolId: tirePoolId, Identifier: 'tire-orders' }));
+    const described = await test.cognito.send(
+      new DescribeResourceServerCommand({ UserPoolId: tirePoolId, Identifier: 'tire-orders' }),
+    );
     expect(described.ResourceServer?.Identifier).toBe('tire-orders');
     await expect(
       test.cognito.send(new DescribeResourceServerCommand({ UserPoolId: tirePoolId, Identifier: 'car-orders' })),
@@ -148,9 +154,15 @@ describe('app clients', () => {
     });
 
     expect(await clientIds()).toContain(client.ClientId);
-    const described = await test.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: client.ClientId }));
+    const described = await test.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: client.ClientId }),
+    );
     // DescribeUserPoolClient returns the secret, as Cognito does.
-    expect(described.UserPoolClient).toMatchObject({ ClientId: client.ClientId, ClientSecret: client.ClientSecret, ClientName: 'partner-acme' });
+    expect(described.UserPoolClient).toMatchObject({
+      ClientId: client.ClientId,
+      ClientSecret: client.ClientSecret,
+      ClientName: 'partner-acme',
+    });
   });
 
   it('refuses clients the local pool could not serve, and creates nothing', async () => {
@@ -165,7 +177,10 @@ describe('app clients', () => {
       [{ ClientSecret: 'too-short' }, 'InvalidParameterException'],
     ];
     for (const [overrides, name] of refusals) {
-      await expect(test.cognito.send(new CreateUserPoolClientCommand(partnerClient(overrides))), JSON.stringify(overrides)).rejects.toMatchObject({
+      await expect(
+        test.cognito.send(new CreateUserPoolClientCommand(partnerClient(overrides))),
+        JSON.stringify(overrides),
+      ).rejects.toMatchObject({
         name,
         $metadata: { httpStatusCode: 400 },
       });
@@ -195,8 +210,13 @@ describe('app clients', () => {
         AllowedOAuthFlowsUserPoolClient: true,
       }),
     );
-    expect(updated.UserPoolClient).toMatchObject({ ClientName: 'partner-acme-readonly', AllowedOAuthScopes: [TIRE_READ] });
-    expect(updated.UserPoolClient!.LastModifiedDate!.getTime()).toBeGreaterThanOrEqual(updated.UserPoolClient!.CreationDate!.getTime());
+    expect(updated.UserPoolClient).toMatchObject({
+      ClientName: 'partner-acme-readonly',
+      AllowedOAuthScopes: [TIRE_READ],
+    });
+    expect(updated.UserPoolClient!.LastModifiedDate!.getTime()).toBeGreaterThanOrEqual(
+      updated.UserPoolClient!.CreationDate!.getTime(),
+    );
 
     const readOnly = await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret);
     expect(claimsOf(readOnly.json.access_token as string).scope).toBe(TIRE_READ);
@@ -204,9 +224,17 @@ describe('app clients', () => {
     expect(refused).toMatchObject({ status: 400, json: { error: 'invalid_scope' } });
 
     await expect(
-      test.cognito.send(new UpdateUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId, AllowedOAuthScopes: [TIRE_WRITE] })),
+      test.cognito.send(
+        new UpdateUserPoolClientCommand({
+          UserPoolId: tirePoolId,
+          ClientId: partner.clientId,
+          AllowedOAuthScopes: [TIRE_WRITE],
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'InvalidParameterException' });
-    const unchanged = await test.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }));
+    const unchanged = await test.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+    );
     expect(unchanged.UserPoolClient?.AllowedOAuthScopes).toEqual([TIRE_READ]);
   });
 
@@ -231,11 +259,16 @@ describe('app clients', () => {
 describe('client secret rotation', () => {
   it('adds a second secret (both work), refuses a third, then deletes the old one (old refused, new works)', async () => {
     const partner = await createPartner();
-    const [original] = (await test.cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId })))
-      .ClientSecrets!;
+    const [original] = (
+      await test.cognito.send(
+        new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+      )
+    ).ClientSecrets!;
     expect(original!.ClientSecretId).toMatch(new RegExp(`^${partner.clientId}--\\d+$`));
 
-    const added = await test.cognito.send(new AddUserPoolClientSecretCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }));
+    const added = await test.cognito.send(
+      new AddUserPoolClientSecretCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+    );
     const newSecret = added.ClientSecretDescriptor!.ClientSecretValue!;
     const newSecretId = added.ClientSecretDescriptor!.ClientSecretId!;
     expect(newSecret).toMatch(/^[a-z0-9]{51}$/);
@@ -245,8 +278,13 @@ describe('client secret rotation', () => {
     expect((await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret)).status).toBe(200);
     expect((await requestToken(tireTokenUrl, partner.clientId, newSecret)).status).toBe(200);
 
-    const listed = await test.cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }));
-    expect(listed.ClientSecrets!.map((secret) => secret.ClientSecretId)).toEqual([original!.ClientSecretId, newSecretId]);
+    const listed = await test.cognito.send(
+      new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+    );
+    expect(listed.ClientSecrets!.map((secret) => secret.ClientSecretId)).toEqual([
+      original!.ClientSecretId,
+      newSecretId,
+    ]);
     // ListUserPoolClientSecrets never reveals a value.
     expect(listed.ClientSecrets!.every((secret) => secret.ClientSecretValue === undefined)).toBe(true);
 
@@ -255,29 +293,46 @@ describe('client secret rotation', () => {
     ).rejects.toMatchObject({ name: 'LimitExceededException' });
 
     await test.cognito.send(
-      new DeleteUserPoolClientSecretCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId, ClientSecretId: original!.ClientSecretId }),
+      new DeleteUserPoolClientSecretCommand({
+        UserPoolId: tirePoolId,
+        ClientId: partner.clientId,
+        ClientSecretId: original!.ClientSecretId,
+      }),
     );
     expect(await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret)).toMatchObject({
       status: 401,
       json: { error: 'invalid_client' },
     });
     expect((await requestToken(tireTokenUrl, partner.clientId, newSecret)).status).toBe(200);
-    const described = await test.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }));
+    const described = await test.cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+    );
     expect(described.UserPoolClient?.ClientSecret).toBe(newSecret);
   });
 
   it('refuses to delete the last secret or an unknown one, and returns no value for a caller-chosen secret', async () => {
     const partner = await createPartner();
-    const [only] = (await test.cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId })))
-      .ClientSecrets!;
+    const [only] = (
+      await test.cognito.send(
+        new ListUserPoolClientSecretsCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }),
+      )
+    ).ClientSecrets!;
     await expect(
       test.cognito.send(
-        new DeleteUserPoolClientSecretCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId, ClientSecretId: only!.ClientSecretId }),
+        new DeleteUserPoolClientSecretCommand({
+          UserPoolId: tirePoolId,
+          ClientId: partner.clientId,
+          ClientSecretId: only!.ClientSecretId,
+        }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidParameterException' });
     await expect(
       test.cognito.send(
-        new DeleteUserPoolClientSecretCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId, ClientSecretId: `${partner.clientId}--1` }),
+        new DeleteUserPoolClientSecretCommand({
+          UserPoolId: tirePoolId,
+          ClientId: partner.clientId,
+          ClientSecretId: `${partner.clientId}--1`,
+        }),
       ),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     expect((await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret)).status).toBe(200);

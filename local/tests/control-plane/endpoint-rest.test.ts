@@ -9,10 +9,12 @@ const probe: AwsRestJsonService = {
   name: 'probe',
   route(method, segments) {
     if (segments[0] !== 'things') return undefined;
-    if (method === 'POST' && segments.length === 1) return (request) => ({ statusCode: 201, body: { created: request.body } });
+    if (method === 'POST' && segments.length === 1)
+      return (request) => ({ statusCode: 201, body: { created: request.body } });
     if (method === 'GET' && segments.length === 2) {
       return (request) => {
-        if (segments[1] === 'missing') throw new AwsServiceError('NotFoundException', 'Invalid thing identifier specified', 404);
+        if (segments[1] === 'missing')
+          throw new AwsServiceError('NotFoundException', 'Invalid thing identifier specified', 404);
         if (segments[1] === 'broken') throw new Error('bug');
         return { statusCode: 200, body: { id: segments[1], limit: request.query.get('limit') } };
       };
@@ -34,7 +36,13 @@ const unexpected = vi.fn();
 
 beforeAll(async () => {
   stateDir = makeStateDir();
-  endpoint = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir, services: [], onUnexpectedError: unexpected });
+  endpoint = await startAwsEndpoint({
+    host: '127.0.0.1',
+    port: 0,
+    stateDir,
+    services: [],
+    onUnexpectedError: unexpected,
+  });
   // Registered after start, as the runtime registers its control-plane services once the gateways run.
   endpoint.addService(probe);
   endpoint.addService(jsonProbe);
@@ -48,12 +56,20 @@ afterAll(async () => {
 async function call(path: string, init: RequestInit = {}) {
   const response = await fetch(`${endpoint.url}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
 }
 
 describe('REST-JSON routing', () => {
   it('routes by method and path, with decoded path labels, query parameters and the JSON body', async () => {
-    const created = await call('/things', { method: 'POST', body: JSON.stringify({ name: 'a' }), headers: { 'content-type': 'application/json' } });
+    const created = await call('/things', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'a' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(created).toMatchObject({ status: 201, json: { created: { name: 'a' } } });
     expect(created.headers.get('content-type')).toBe('application/json');
     expect(created.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
@@ -93,7 +109,10 @@ describe('REST-JSON routing', () => {
     expect(targeted).toMatchObject({ status: 400, json: { __type: 'UnknownOperationException' } });
 
     expect(await call('/elsewhere')).toMatchObject({ status: 404, json: { __type: 'UnknownOperationException' } });
-    expect(await call('/', { method: 'POST', body: '{}' })).toMatchObject({ status: 400, json: { __type: 'UnknownOperationException' } });
+    expect(await call('/', { method: 'POST', body: '{}' })).toMatchObject({
+      status: 400,
+      json: { __type: 'UnknownOperationException' },
+    });
   });
 
   it('refuses a second JSON service for the same target prefix', () => {

@@ -84,7 +84,9 @@ async function onboard(name: string, cidr: string): Promise<Partner> {
   const key = await test.apiGateway.send(new CreateApiKeyCommand({ name, enabled: true }));
   const plans = await test.apiGateway.send(new GetUsagePlansCommand({}));
   const plan = plans.items!.find((candidate) => candidate.name === 'local-tire-orders-partners')!;
-  await test.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id!, keyId: key.id!, keyType: 'API_KEY' }));
+  await test.apiGateway.send(
+    new CreateUsagePlanKeyCommand({ usagePlanId: plan.id!, keyId: key.id!, keyType: 'API_KEY' }),
+  );
 
   const summary = (await test.waf.send(new ListIPSetsCommand({ Scope: 'REGIONAL' }))).IPSets!.find(
     (ipSet) => ipSet.Name === 'local-tire-orders-partners',
@@ -107,11 +109,21 @@ async function onboard(name: string, cidr: string): Promise<Partner> {
   const deny = policy.Statement.find((statement) => statement.Sid === 'DenyOutsidePartnerAllowlist')!;
   (deny.Condition!.NotIpAddress!['aws:SourceIp'] as string[]).push(cidr);
   await test.apiGateway.send(
-    new UpdateRestApiCommand({ restApiId: api.id!, patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }] }),
+    new UpdateRestApiCommand({
+      restApiId: api.id!,
+      patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(policy) }],
+    }),
   );
-  await test.apiGateway.send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'local', description: `onboard ${name}` }));
+  await test.apiGateway.send(
+    new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'local', description: `onboard ${name}` }),
+  );
 
-  return { clientId: client.UserPoolClient!.ClientId!, clientSecret: client.UserPoolClient!.ClientSecret!, apiKeyId: key.id!, apiKey: key.value! };
+  return {
+    clientId: client.UserPoolClient!.ClientId!,
+    clientSecret: client.UserPoolClient!.ClientSecret!,
+    apiKeyId: key.id!,
+    apiKey: key.value!,
+  };
 }
 
 async function tokenOf(clientId: string, clientSecret: string): Promise<string> {
@@ -150,7 +162,9 @@ describe('partner onboarding and revocation through the AWS APIs', () => {
     expect(placed.status).toBe(201);
     partnerOrderId = placed.json.id as string;
     expect(placed.json).toMatchObject({ carOrderId: 'acme-car-1', status: 'OrderSubmitted' });
-    expect((await readOrder(PARTNER_IP, token, partner.apiKey, partnerOrderId)).json).toMatchObject({ id: partnerOrderId });
+    expect((await readOrder(PARTNER_IP, token, partner.apiKey, partnerOrderId)).json).toMatchObject({
+      id: partnerOrderId,
+    });
 
     // The car maker's own order, placed from its egress with its own credentials, is not the partner's to read.
     const carMaker = await carMakerCredentials(test);
@@ -162,7 +176,10 @@ describe('partner onboarding and revocation through the AWS APIs', () => {
     expect((await readOrder(CAR_MAKER_IP, carMakerToken, carMaker.apiKey, partnerOrderId)).status).toBe(404);
 
     // The same credentials from an address that was not onboarded stop at the WAF.
-    expect(await placeOrder(OUTSIDER_IP, token, partner.apiKey, 'acme-car-2')).toMatchObject({ status: 403, errorType: 'ForbiddenException' });
+    expect(await placeOrder(OUTSIDER_IP, token, partner.apiKey, 'acme-car-2')).toMatchObject({
+      status: 403,
+      errorType: 'ForbiddenException',
+    });
   });
 
   it('keeps the onboarded partner’s WAF and policy entries across a restart', async () => {
@@ -185,7 +202,9 @@ describe('partner onboarding and revocation through the AWS APIs', () => {
     const userPoolId = test.runtime.tireAuth.userPoolId;
 
     await test.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: partner.clientId }));
-    expect(await requestToken(test.runtime.description.tireTokenUrl, partner.clientId, partner.clientSecret)).toMatchObject({
+    expect(
+      await requestToken(test.runtime.description.tireTokenUrl, partner.clientId, partner.clientSecret),
+    ).toMatchObject({
       status: 401,
       json: { error: 'invalid_client' },
     });
@@ -193,7 +212,10 @@ describe('partner onboarding and revocation through the AWS APIs', () => {
     expect((await readOrder(PARTNER_IP, issuedBefore, partner.apiKey, partnerOrderId)).status).toBe(200);
 
     await test.apiGateway.send(
-      new UpdateApiKeyCommand({ apiKey: partner.apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] }),
+      new UpdateApiKeyCommand({
+        apiKey: partner.apiKeyId,
+        patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }],
+      }),
     );
     expect(await readOrder(PARTNER_IP, issuedBefore, partner.apiKey, partnerOrderId)).toMatchObject({
       status: 403,

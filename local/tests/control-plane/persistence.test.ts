@@ -39,7 +39,10 @@ describe('WAF IP sets across restarts', () => {
   it('keeps an updated IP set (id, addresses, lock token) and its matcher serves it after a restart', async () => {
     const first = waf(['127.0.0.2/32']);
     const service = first.service();
-    const [summary] = (await call(service, 'ListIPSets', { Scope: 'REGIONAL' })).IPSets as { Id: string; LockToken: string }[];
+    const [summary] = (await call(service, 'ListIPSets', { Scope: 'REGIONAL' })).IPSets as {
+      Id: string;
+      LockToken: string;
+    }[];
     const { NextLockToken } = await call(service, 'UpdateIPSet', {
       Scope: 'REGIONAL',
       Name: IP_SET,
@@ -58,7 +61,10 @@ describe('WAF IP sets across restarts', () => {
   it('swaps the old car-maker egress for the new one when the base changes, keeping onboarded partners', async () => {
     const first = waf(['127.0.0.2/32']);
     const service = first.service();
-    const [summary] = (await call(service, 'ListIPSets', { Scope: 'REGIONAL' })).IPSets as { Id: string; LockToken: string }[];
+    const [summary] = (await call(service, 'ListIPSets', { Scope: 'REGIONAL' })).IPSets as {
+      Id: string;
+      LockToken: string;
+    }[];
     await call(service, 'UpdateIPSet', {
       Scope: 'REGIONAL',
       Name: IP_SET,
@@ -103,7 +109,9 @@ describe('REST API policies across restarts', () => {
   it('keeps the deployed policy and the undeployed one apart, and both survive a restart', async () => {
     const first = apiGateway(['127.0.0.2/32']);
     const withPartner = JSON.stringify(partnerAllowlistPolicy(['127.0.0.2/32', '127.0.0.9/32']));
-    await rest(first, 'PATCH', ['restapis', API_ID], { patchOperations: [{ op: 'replace', path: '/policy', value: withPartner }] });
+    await rest(first, 'PATCH', ['restapis', API_ID], {
+      patchOperations: [{ op: 'replace', path: '/policy', value: withPartner }],
+    });
     expect(first.deployedPolicy(API_ID)?.decide('127.0.0.9', arn)).toBe('explicit-deny');
 
     const beforeDeploy = apiGateway(['127.0.0.2/32']);
@@ -120,7 +128,9 @@ describe('REST API policies across restarts', () => {
   it('re-bases the stored and deployed policies when the car maker’s egress changes', async () => {
     const first = apiGateway(['127.0.0.2/32']);
     const withPartner = JSON.stringify(partnerAllowlistPolicy(['127.0.0.2/32', '127.0.0.9/32']));
-    await rest(first, 'PATCH', ['restapis', API_ID], { patchOperations: [{ op: 'replace', path: '/policy', value: withPartner }] });
+    await rest(first, 'PATCH', ['restapis', API_ID], {
+      patchOperations: [{ op: 'replace', path: '/policy', value: withPartner }],
+    });
     await rest(first, 'POST', ['restapis', API_ID, 'deployments'], { stageName: 'local' });
 
     const moved = apiGateway(['127.0.0.4/32']);

@@ -28,7 +28,9 @@ describe('ResourcePolicy', () => {
       'arn:aws:execute-api:us-east-1:000000000000:abcde12345/*',
       'arn:aws:execute-api:us-east-1:000000000000:abcde12345/*',
     ]);
-    expect(ResourcePolicy.parse(JSON.stringify(policy.document), CONTEXT).decide('127.0.0.2', ARN('GET/x'))).toBe('allow');
+    expect(ResourcePolicy.parse(JSON.stringify(policy.document), CONTEXT).decide('127.0.0.2', ARN('GET/x'))).toBe(
+      'allow',
+    );
   });
 
   it('denies implicitly without a matching Allow, and honours resource, action and principal', () => {
@@ -41,14 +43,27 @@ describe('ResourcePolicy', () => {
     expect(policy.decide('127.0.0.9', ARN('POST/orders'))).toBe('implicit-deny');
 
     const otherAction = ResourcePolicy.parse(
-      { Statement: [{ Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['execute-api:ManageConnections'], Resource: '*' }] },
+      {
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['execute-api:ManageConnections'], Resource: '*' },
+        ],
+      },
       CONTEXT,
     );
     expect(otherAction.decide('127.0.0.9', ARN('GET/x'))).toBe('implicit-deny');
 
     // A named IAM principal never matches a Cognito-authenticated (anonymous to IAM) caller.
     const namedPrincipal = ResourcePolicy.parse(
-      { Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'execute-api:Invoke', Resource: '*' }] },
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111111111111:root' },
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+          },
+        ],
+      },
       CONTEXT,
     );
     expect(namedPrincipal.decide('127.0.0.9', ARN('GET/x'))).toBe('implicit-deny');
@@ -59,7 +74,13 @@ describe('ResourcePolicy', () => {
       {
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.9' } } },
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.9' } },
+          },
         ],
       },
       CONTEXT,
@@ -77,9 +98,39 @@ describe('ResourcePolicy', () => {
       { Statement: [{ Effect: 'Allow', Principal: '*', NotAction: 'execute-api:Invoke', Resource: '*' }] },
       { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] },
       { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: [] }] },
-      { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { StringEquals: { 'aws:SourceVpce': 'v' } } }] },
-      { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { IpAddress: { 'aws:VpcSourceIp': '10.0.0.1' } } }] },
-      { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.1/33' } } }] },
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceVpce': 'v' } },
+          },
+        ],
+      },
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { IpAddress: { 'aws:VpcSourceIp': '10.0.0.1' } },
+          },
+        ],
+      },
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 'execute-api:Invoke',
+            Resource: '*',
+            Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.1/33' } },
+          },
+        ],
+      },
     ];
     for (const document of refused) {
       expect(() => ResourcePolicy.parse(document, CONTEXT), JSON.stringify(document)).toThrow(PolicyDocumentError);
@@ -106,7 +157,10 @@ describe('allowlists', () => {
 
   it('re-bases a stored list: unchanged base keeps it exactly, a new base replaces the old base entries only', () => {
     expect(rebaseList(['127.0.0.9/32'], ['127.0.0.2/32'], ['127.0.0.2/32'])).toEqual(['127.0.0.9/32']);
-    expect(rebaseList(['127.0.0.2/32', '127.0.0.9/32'], ['127.0.0.2/32'], ['127.0.0.4/32'])).toEqual(['127.0.0.4/32', '127.0.0.9/32']);
+    expect(rebaseList(['127.0.0.2/32', '127.0.0.9/32'], ['127.0.0.2/32'], ['127.0.0.4/32'])).toEqual([
+      '127.0.0.4/32',
+      '127.0.0.9/32',
+    ]);
     expect(rebaseList(['127.0.0.2/32', '127.0.0.4/32'], ['127.0.0.2/32'], ['127.0.0.4/32'])).toEqual(['127.0.0.4/32']);
   });
 });

@@ -32,12 +32,14 @@ export interface TestRuntime {
 /** Two free loopback ports for the authorization servers: their port is part of the issuer, so a restart reuses them. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolvePort, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolvePort(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolvePort, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolvePort(server));
+        }),
     ),
   );
   const ports = servers.map((server) => (server.address() as { port: number }).port);
@@ -53,7 +55,10 @@ export function removeStateDir(stateDir: string): void {
   rmSync(stateDir, { recursive: true, force: true });
 }
 
-export async function startTestRuntime(stateDir: string, options: Partial<LocalRuntimeOptions> = {}): Promise<TestRuntime> {
+export async function startTestRuntime(
+  stateDir: string,
+  options: Partial<LocalRuntimeOptions> = {},
+): Promise<TestRuntime> {
   const runtime = await startLocalRuntime({
     repoRoot: REPO_ROOT,
     stateDir,
@@ -142,16 +147,21 @@ export function messageOf(reply: HttpReply): string | undefined {
 }
 
 /** The car maker's credentials for the tire API, read the way its functions read them (Secrets Manager, SSM). */
-export async function carMakerCredentials(test: TestRuntime): Promise<{ clientId: string; clientSecret: string; apiKey: string }> {
+export async function carMakerCredentials(
+  test: TestRuntime,
+): Promise<{ clientId: string; clientSecret: string; apiKey: string }> {
   const { description } = test.runtime;
   const sdk = { endpoint: description.awsEndpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
   const secrets = new SecretsManagerClient(sdk);
   const ssm = new SSMClient(sdk);
   try {
     const connection = JSON.parse(
-      (await ssm.send(new GetParameterCommand({ Name: description.names.supplierConnectionParameter }))).Parameter!.Value!,
+      (await ssm.send(new GetParameterCommand({ Name: description.names.supplierConnectionParameter }))).Parameter!
+        .Value!,
     ) as { clientId: string };
-    const clientSecret = (await secrets.send(new GetSecretValueCommand({ SecretId: description.names.carMakerClientSecret }))).SecretString!;
+    const clientSecret = (
+      await secrets.send(new GetSecretValueCommand({ SecretId: description.names.carMakerClientSecret }))
+    ).SecretString!;
     return { clientId: connection.clientId, clientSecret, apiKey: description.tireApiKey };
   } finally {
     secrets.destroy();
@@ -160,7 +170,12 @@ export async function carMakerCredentials(test: TestRuntime): Promise<{ clientId
 }
 
 /** POST {tokenUrl} with HTTP Basic client credentials, as a partner's OAuth client does. */
-export async function requestToken(tokenUrl: string, clientId: string, clientSecret: string, scope?: string): Promise<HttpReply> {
+export async function requestToken(
+  tokenUrl: string,
+  clientId: string,
+  clientSecret: string,
+  scope?: string,
+): Promise<HttpReply> {
   const response = await fetch(tokenUrl, {
     method: 'POST',
     headers: {

@@ -49,7 +49,11 @@ async function partnerIpSet() {
 /** A GET of an unknown tire order with the car maker's valid token and key, from `from`. */
 async function probeFrom(from: string) {
   const credentials = await carMakerCredentials(test);
-  const token = await requestToken(test.runtime.description.tireTokenUrl, credentials.clientId, credentials.clientSecret);
+  const token = await requestToken(
+    test.runtime.description.tireTokenUrl,
+    credentials.clientId,
+    credentials.clientSecret,
+  );
   return send(`${test.runtime.description.tireApiUrl}/orders/no-such-order`, {
     from,
     headers: { Authorization: `Bearer ${token.json.access_token as string}`, 'x-api-key': credentials.apiKey },
@@ -66,16 +70,25 @@ describe('IP sets', () => {
     expect((await test.waf.send(new ListIPSetsCommand({ Scope: 'CLOUDFRONT' }))).IPSets).toEqual([]);
 
     const got = await partnerIpSet();
-    expect(got.IPSet).toMatchObject({ Name: IP_SET_NAME, Id: summary.Id, IPAddressVersion: 'IPV4', Addresses: ['127.0.0.2/32'] });
+    expect(got.IPSet).toMatchObject({
+      Name: IP_SET_NAME,
+      Id: summary.Id,
+      IPAddressVersion: 'IPV4',
+      Addresses: ['127.0.0.2/32'],
+    });
     expect(got.LockToken).toBe(summary.LockToken);
   });
 
   it('answers an unknown IP set with WAFNonexistentItemException and a bad scope with WAFInvalidParameterException', async () => {
     const { IPSet } = await partnerIpSet();
     await expect(
-      test.waf.send(new GetIPSetCommand({ Scope: 'REGIONAL', Name: IP_SET_NAME, Id: '00000000-0000-0000-0000-000000000000' })),
+      test.waf.send(
+        new GetIPSetCommand({ Scope: 'REGIONAL', Name: IP_SET_NAME, Id: '00000000-0000-0000-0000-000000000000' }),
+      ),
     ).rejects.toMatchObject({ name: 'WAFNonexistentItemException' });
-    await expect(test.waf.send(new GetIPSetCommand({ Scope: 'CLOUDFRONT', Name: IP_SET_NAME, Id: IPSet!.Id! }))).rejects.toMatchObject({
+    await expect(
+      test.waf.send(new GetIPSetCommand({ Scope: 'CLOUDFRONT', Name: IP_SET_NAME, Id: IPSet!.Id! })),
+    ).rejects.toMatchObject({
       name: 'WAFNonexistentItemException',
     });
     await expect(test.waf.send(new ListIPSetsCommand({ Scope: 'GLOBAL' as never }))).rejects.toMatchObject({
@@ -88,7 +101,13 @@ describe('IP sets', () => {
     for (const bad of ['127.0.0.9', '0.0.0.0/0', '2001:db8::/32', '300.1.1.1/32', 'partner']) {
       await expect(
         test.waf.send(
-          new UpdateIPSetCommand({ Scope: 'REGIONAL', Name: IP_SET_NAME, Id: IPSet!.Id!, LockToken, Addresses: ['127.0.0.2/32', bad] }),
+          new UpdateIPSetCommand({
+            Scope: 'REGIONAL',
+            Name: IP_SET_NAME,
+            Id: IPSet!.Id!,
+            LockToken,
+            Addresses: ['127.0.0.2/32', bad],
+          }),
         ),
         bad,
       ).rejects.toMatchObject({ name: 'WAFInvalidParameterException' });
@@ -135,17 +154,34 @@ describe('IP sets', () => {
     expect(messageOf(pastWaf)).toMatch(/not authorized to perform: execute-api:Invoke .* with an explicit deny$/);
 
     const after = await partnerIpSet();
-    expect(after.IPSet).toMatchObject({ Addresses: ['127.0.0.2/32', `${NEW_PARTNER}/32`], Description: 'Car maker and partner ACME' });
+    expect(after.IPSet).toMatchObject({
+      Addresses: ['127.0.0.2/32', `${NEW_PARTNER}/32`],
+      Description: 'Car maker and partner ACME',
+    });
     expect(after.LockToken).toBe(updated.NextLockToken);
 
     // The token used for that update is stale now.
     await expect(
-      test.waf.send(new UpdateIPSetCommand({ Scope: 'REGIONAL', Name: IP_SET_NAME, Id: IPSet!.Id!, LockToken, Addresses: ['127.0.0.2/32'] })),
+      test.waf.send(
+        new UpdateIPSetCommand({
+          Scope: 'REGIONAL',
+          Name: IP_SET_NAME,
+          Id: IPSet!.Id!,
+          LockToken,
+          Addresses: ['127.0.0.2/32'],
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'WAFOptimisticLockException' });
 
     // Taking the address out blocks it again at once.
     await test.waf.send(
-      new UpdateIPSetCommand({ Scope: 'REGIONAL', Name: IP_SET_NAME, Id: IPSet!.Id!, LockToken: after.LockToken, Addresses: ['127.0.0.2/32'] }),
+      new UpdateIPSetCommand({
+        Scope: 'REGIONAL',
+        Name: IP_SET_NAME,
+        Id: IPSet!.Id!,
+        LockToken: after.LockToken,
+        Addresses: ['127.0.0.2/32'],
+      }),
     );
     expect(await probeFrom(NEW_PARTNER)).toMatchObject({ status: 403, errorType: 'ForbiddenException' });
     // The car maker was never affected: its request reaches the function (404 for the unknown order).
@@ -166,8 +202,16 @@ describe('web ACLs', () => {
       ARN: tire.ARN,
       DefaultAction: { Block: {} },
       Rules: [
-        { Name: 'RateLimitPerIp', Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } }, Action: { Block: {} } },
-        { Name: 'AllowPartnerAddresses', Statement: { IPSetReferenceStatement: { ARN: IPSet!.ARN } }, Action: { Allow: {} } },
+        {
+          Name: 'RateLimitPerIp',
+          Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+          Action: { Block: {} },
+        },
+        {
+          Name: 'AllowPartnerAddresses',
+          Statement: { IPSetReferenceStatement: { ARN: IPSet!.ARN } },
+          Action: { Allow: {} },
+        },
       ],
     });
     const byArn = await test.waf.send(new GetWebACLCommand({ ARN: tire.ARN! }));

@@ -1,7 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiDestinationInvoker, isRetryableStatus, type ApiDestinationConfig } from '../../aws/eventbridge/api-destination.js';
+import {
+  ApiDestinationInvoker,
+  isRetryableStatus,
+  type ApiDestinationConfig,
+} from '../../aws/eventbridge/api-destination.js';
 import { startRecordingServer, startTokenServer, type RecordingServer, type Reply } from './helpers.js';
 
 const event = {
@@ -33,7 +37,10 @@ describe('API destination invoker', () => {
     return started;
   }
 
-  function invoker(config: Partial<ApiDestinationConfig> & { endpoint: string }, options: Partial<ConstructorParameters<typeof ApiDestinationInvoker>[1]> = {}) {
+  function invoker(
+    config: Partial<ApiDestinationConfig> & { endpoint: string },
+    options: Partial<ConstructorParameters<typeof ApiDestinationInvoker>[1]> = {},
+  ) {
     const created = new ApiDestinationInvoker(
       {
         httpMethod: 'POST',
@@ -74,7 +81,10 @@ describe('API destination invoker', () => {
   it('does not wait without a rate limit', async () => {
     const api = await server(() => ({ status: 204 }));
     const waits: number[] = [];
-    const unlimited = invoker({ endpoint: `${api.url}/hook` }, { now: () => 1_000_000, sleep: async (ms) => void waits.push(ms) });
+    const unlimited = invoker(
+      { endpoint: `${api.url}/hook` },
+      { now: () => 1_000_000, sleep: async (ms) => void waits.push(ms) },
+    );
     await Promise.all([unlimited.invoke(event), unlimited.invoke(event)]);
     expect(waits).toEqual([]);
   });
@@ -85,9 +95,19 @@ describe('API destination invoker', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
     const target = invoker({ endpoint: `${api.url}/hook` }, { now: () => now });
 
-    expect(await target.invoke(event)).toMatchObject({ ok: false, retryable: true, status: 503, retryAfterSeconds: 120 });
+    expect(await target.invoke(event)).toMatchObject({
+      ok: false,
+      retryable: true,
+      status: 503,
+      retryAfterSeconds: 120,
+    });
     reply = { status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:01:30 GMT' } };
-    expect(await target.invoke(event)).toMatchObject({ ok: false, retryable: true, status: 429, retryAfterSeconds: 90 });
+    expect(await target.invoke(event)).toMatchObject({
+      ok: false,
+      retryable: true,
+      status: 429,
+      retryAfterSeconds: 90,
+    });
   });
 
   it('does not follow redirects: a 3xx is a final failure', async () => {
@@ -104,7 +124,12 @@ describe('API destination invoker', () => {
     try {
       const port = (hanging.address() as AddressInfo).port;
       const target = invoker({ endpoint: `http://127.0.0.1:${port}/hook` }, { timeoutMs: 100 });
-      expect(await target.invoke(event)).toMatchObject({ ok: false, retryable: true, errorCode: 'UNKNOWN', errorMessage: expect.stringContaining('Timeout') });
+      expect(await target.invoke(event)).toMatchObject({
+        ok: false,
+        retryable: true,
+        errorCode: 'UNKNOWN',
+        errorMessage: expect.stringContaining('Timeout'),
+      });
     } finally {
       hanging.closeAllConnections();
       await new Promise<void>((resolve) => hanging.close(() => resolve()));

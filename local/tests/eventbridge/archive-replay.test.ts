@@ -39,7 +39,13 @@ describe('archives and replays', () => {
     return bridge;
   }
 
-  function put(bridge: LocalEventBridge, detailType: string, carOrderId: string, timeMs?: number, source = 'tire-orders'): string {
+  function put(
+    bridge: LocalEventBridge,
+    detailType: string,
+    carOrderId: string,
+    timeMs?: number,
+    source = 'tire-orders',
+  ): string {
     const result = bridge.putEvents([
       {
         EventBusName: BUS,
@@ -65,7 +71,12 @@ describe('archives and replays', () => {
 
   it('archives matching events as JSON lines that survive a new instance on the same directory', async () => {
     const first = newBridge();
-    first.createArchive({ name: ARCHIVE, eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, retentionDays: 30 });
+    first.createArchive({
+      name: ARCHIVE,
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      retentionDays: 30,
+    });
     const kept = [put(first, 'TireOrderCompleted', 'c-1'), put(first, 'TireOrderPlaced', 'c-2')];
     put(first, 'Other', 'c-3', undefined, 'someone-else');
     await first.close();
@@ -89,7 +100,12 @@ describe('archives and replays', () => {
     expect(second.archivedEvents(ARCHIVE).map((e) => e.id)).toEqual(kept);
 
     // Declaring it again at start (as the runtime does) keeps the events and the creation time.
-    const redeclared = second.createArchive({ name: ARCHIVE, eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, retentionDays: 30 });
+    const redeclared = second.createArchive({
+      name: ARCHIVE,
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      retentionDays: 30,
+    });
     expect(redeclared.eventCount).toBe(2);
     expect(redeclared.creationTime).toBe(archive.creationTime);
     put(second, 'TireOrderCompleted', 'c-4');
@@ -107,7 +123,11 @@ describe('archives and replays', () => {
     expect(second.archivedEvents(ARCHIVE).map((e) => e.id)).toEqual([recent]);
     expect(second.describeArchive(ARCHIVE).eventCount).toBe(1);
     // The file itself was compacted.
-    expect(readFileSync(join(dir.path, 'eventbridge', 'archives', `${ARCHIVE}.jsonl`), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(
+      readFileSync(join(dir.path, 'eventbridge', 'archives', `${ARCHIVE}.jsonl`), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 
   it('replays a time window to the filtered rule only, with replay-name, without re-archiving', async () => {
@@ -115,8 +135,18 @@ describe('archives and replays', () => {
     bridge.createArchive({ name: ARCHIVE, eventBusName: BUS, eventPattern: { source: ['tire-orders'] } });
     const toCallback: EventBridgeEvent[] = [];
     const toAnalytics: EventBridgeEvent[] = [];
-    bridge.putRule({ name: 'Callback', eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, targets: [collectingTarget('callback', toCallback)] });
-    bridge.putRule({ name: 'Analytics', eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, targets: [collectingTarget('analytics', toAnalytics)] });
+    bridge.putRule({
+      name: 'Callback',
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      targets: [collectingTarget('callback', toCallback)],
+    });
+    bridge.putRule({
+      name: 'Analytics',
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      targets: [collectingTarget('analytics', toAnalytics)],
+    });
 
     const now = Math.floor(Date.now() / 1000) * 1000;
     const t1 = now - 3 * HOUR;
@@ -196,7 +226,9 @@ describe('archives and replays', () => {
 
       expect(bridge.describeReplay('all-rules').state).toBe('COMPLETED');
       expect(callback.requests.map((r) => r.url)).toEqual(['/orders/c-9', '/orders/c-9']);
-      expect(audit.read().filter((e) => e.kind === 'delivery' && e.replayName === 'all-rules' && e.outcome === 'delivered')).toHaveLength(1);
+      expect(
+        audit.read().filter((e) => e.kind === 'delivery' && e.replayName === 'all-rules' && e.outcome === 'delivered'),
+      ).toHaveLength(1);
     } finally {
       await tokens.close();
       await callback.close();
@@ -207,7 +239,12 @@ describe('archives and replays', () => {
     const bridge = newBridge();
     bridge.createArchive({ name: ARCHIVE, eventBusName: BUS });
     const received: EventBridgeEvent[] = [];
-    bridge.putRule({ name: 'Callback', eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, targets: [collectingTarget('cb', received)] });
+    bridge.putRule({
+      name: 'Callback',
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      targets: [collectingTarget('cb', received)],
+    });
     const time = Date.now() - HOUR;
     put(bridge, 'TireOrderCompleted', 'c-1', time);
     await bridge.whenIdle();
@@ -240,17 +277,23 @@ describe('archives and replays', () => {
       destination: { arn: eventBusArn(BUS) },
     };
     expect(() => bridge.startReplay({ ...base, eventEndTime: base.eventStartTime - 1 })).toThrow(
-      expect.objectContaining({ type: 'ValidationException', message: expect.stringContaining('EventStartTime must be before EventEndTime') }),
+      expect.objectContaining({
+        type: 'ValidationException',
+        message: expect.stringContaining('EventStartTime must be before EventEndTime'),
+      }),
     );
     expect(() => bridge.startReplay({ ...base, eventSourceArn: archiveArn('missing') })).toThrow(
       expect.objectContaining({ type: 'ResourceNotFoundException', message: 'Archive missing does not exist.' }),
     );
     expect(() => bridge.startReplay({ ...base, destination: { arn: eventBusArn('other-bus') } })).toThrow(
-      expect.objectContaining({ type: 'ValidationException', message: expect.stringContaining('Cross event bus replay') }),
+      expect.objectContaining({
+        type: 'ValidationException',
+        message: expect.stringContaining('Cross event bus replay'),
+      }),
     );
-    expect(() => bridge.startReplay({ ...base, destination: { arn: eventBusArn(BUS), filterArns: [ruleArn(BUS, 'Nope')] } })).toThrow(
-      expect.objectContaining({ type: 'ValidationException' }),
-    );
+    expect(() =>
+      bridge.startReplay({ ...base, destination: { arn: eventBusArn(BUS), filterArns: [ruleArn(BUS, 'Nope')] } }),
+    ).toThrow(expect.objectContaining({ type: 'ValidationException' }));
     bridge.startReplay(base);
     expect(() => bridge.startReplay(base)).toThrow(expect.objectContaining({ type: 'ResourceAlreadyExistsException' }));
   });

@@ -110,7 +110,12 @@ describe('API destination delivery', () => {
     let calls = 0;
     const server = await callbackServer(() => (++calls <= 2 ? { status: 503 } : { status: 204 }));
     const dlq = memoryDeadLetterQueue();
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })],
+    });
 
     const eventId = publish('car-1');
     await bridge.whenIdle();
@@ -158,7 +163,12 @@ describe('API destination delivery', () => {
   it('dead-letters a 400 at once with the documented message attributes', async () => {
     const server = await callbackServer(() => ({ status: 400, body: '{"title":"bad"}' }));
     const dlq = memoryDeadLetterQueue();
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })],
+    });
 
     const eventId = publish('car-2');
     await bridge.whenIdle();
@@ -184,7 +194,12 @@ describe('API destination delivery', () => {
     let calls = 0;
     const server = await callbackServer(() => (++calls === 1 ? { status: 409 } : { status: 200 }));
     const dlq = memoryDeadLetterQueue();
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })],
+    });
 
     publish('car-3');
     await bridge.whenIdle();
@@ -195,9 +210,16 @@ describe('API destination delivery', () => {
 
   it('refreshes the OAuth token after a 401 and retries with the new token', async () => {
     // The first token is "expired" at the API: it answers 401 to it.
-    const server = await callbackServer((request) => (request.headers.authorization === 'Bearer token-1' ? { status: 401 } : { status: 204 }));
+    const server = await callbackServer((request) =>
+      request.headers.authorization === 'Bearer token-1' ? { status: 401 } : { status: 204 },
+    );
     const dlq = memoryDeadLetterQueue();
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })],
+    });
 
     publish('car-4');
     await bridge.whenIdle();
@@ -239,7 +261,12 @@ describe('API destination delivery', () => {
       name: RULE,
       eventBusName: BUS,
       eventPattern: PATTERN,
-      targets: [target(`http://127.0.0.1:${port}/orders/*`, { deadLetter: dlq, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 } })],
+      targets: [
+        target(`http://127.0.0.1:${port}/orders/*`, {
+          deadLetter: dlq,
+          retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 },
+        }),
+      ],
     });
 
     publish('car-6');
@@ -267,7 +294,12 @@ describe('API destination delivery', () => {
     const server = await callbackServer(() => ({ status: 503 }));
     const dlq = memoryDeadLetterQueue();
     const policy: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 60 };
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq, retryPolicy: policy })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq, retryPolicy: policy })],
+    });
 
     publish('car-7');
     await bridge.whenIdle();
@@ -285,13 +317,21 @@ describe('API destination delivery', () => {
   it('stops retrying when Retry-After is negative', async () => {
     const server = await callbackServer(() => ({ status: 429, headers: { 'retry-after': '-1' } }));
     const dlq = memoryDeadLetterQueue();
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq })],
+    });
 
     publish('car-8');
     await bridge.whenIdle();
 
     expect(server.requests).toHaveLength(1);
-    expect(dlq.messages[0]?.attributes).toMatchObject({ RETRY_ATTEMPTS: '0', ERROR_MESSAGE: expect.stringContaining('429') });
+    expect(dlq.messages[0]?.attributes).toMatchObject({
+      RETRY_ATTEMPTS: '0',
+      ERROR_MESSAGE: expect.stringContaining('429'),
+    });
     expect(dlq.messages[0]?.attributes).not.toHaveProperty('EXHAUSTED_RETRY_CONDITION');
   });
 
@@ -299,18 +339,31 @@ describe('API destination delivery', () => {
     const server = await callbackServer(() => ({ status: 503, headers: { 'retry-after': '100' } }));
     const dlq = memoryDeadLetterQueue();
     const policy: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 60 };
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`, { deadLetter: dlq, retryPolicy: policy })] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`, { deadLetter: dlq, retryPolicy: policy })],
+    });
 
     publish('car-8b');
     await bridge.whenIdle();
 
     expect(server.requests).toHaveLength(1);
-    expect(dlq.messages[0]?.attributes).toMatchObject({ EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds', RETRY_ATTEMPTS: '0' });
+    expect(dlq.messages[0]?.attributes).toMatchObject({
+      EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds',
+      RETRY_ATTEMPTS: '0',
+    });
   });
 
   it('leaves from the configured egress address, for the token request and the delivery', async () => {
     const server = await callbackServer(() => ({ status: 204 }));
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`)] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`)],
+    });
 
     publish('car-9');
     await bridge.whenIdle();
@@ -327,7 +380,11 @@ describe('API destination delivery', () => {
       name: RULE,
       eventBusName: BUS,
       eventPattern: PATTERN,
-      targets: [target(`${server.url}/orders/*`, { headerParameters: { 'X-Correlation-Id': '$.detail.correlationId', 'X-Static': 'fixed' } })],
+      targets: [
+        target(`${server.url}/orders/*`, {
+          headerParameters: { 'X-Correlation-Id': '$.detail.correlationId', 'X-Static': 'fixed' },
+        }),
+      ],
     });
 
     const eventId = publish('car-10', 'corr-123');
@@ -360,10 +417,25 @@ describe('API destination delivery', () => {
     // Audit: the event and its delivery, joined by the correlation id from the detail.
     const entries = audit.read();
     expect(entries).toContainEqual(
-      expect.objectContaining({ kind: 'event', bus: BUS, eventId, source: 'tire-orders', detailType: 'TireOrderCompleted', correlationId: 'corr-123' }),
+      expect.objectContaining({
+        kind: 'event',
+        bus: BUS,
+        eventId,
+        source: 'tire-orders',
+        detailType: 'TireOrderCompleted',
+        correlationId: 'corr-123',
+      }),
     );
     expect(entries).toContainEqual(
-      expect.objectContaining({ kind: 'delivery', eventId, attempt: 1, status: 200, outcome: 'delivered', correlationId: 'corr-123', url: `${server.url}/orders/car-10` }),
+      expect.objectContaining({
+        kind: 'delivery',
+        eventId,
+        attempt: 1,
+        status: 200,
+        outcome: 'delivered',
+        correlationId: 'corr-123',
+        url: `${server.url}/orders/car-10`,
+      }),
     );
   });
 
@@ -391,7 +463,12 @@ describe('API destination delivery', () => {
 
   it('only delivers events matching the rule pattern', async () => {
     const server = await callbackServer(() => ({ status: 204 }));
-    bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target(`${server.url}/orders/*`)] });
+    bridge.putRule({
+      name: RULE,
+      eventBusName: BUS,
+      eventPattern: PATTERN,
+      targets: [target(`${server.url}/orders/*`)],
+    });
     bridge.putEvents([
       { EventBusName: BUS, Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{"carOrderId":"x"}' },
       { EventBusName: BUS, Source: 'someone-else', DetailType: 'TireOrderCompleted', Detail: '{"carOrderId":"x"}' },
@@ -415,7 +492,9 @@ describe('API destination delivery', () => {
     await bridge.whenIdle();
 
     expect(server.requests).toHaveLength(0);
-    expect(dlq.messages[0]?.attributes.ERROR_MESSAGE).toMatch(/authorization endpoint answered 400 \(unsupported_grant_type\)/);
+    expect(dlq.messages[0]?.attributes.ERROR_MESSAGE).toMatch(
+      /authorization endpoint answered 400 \(unsupported_grant_type\)/,
+    );
     expect(dlq.messages[0]?.attributes.RETRY_ATTEMPTS).toBe('0');
   });
 
@@ -472,11 +551,18 @@ describe('API destination delivery', () => {
         name: RULE,
         eventBusName: BUS,
         eventPattern: PATTERN,
-        targets: [target('http://127.0.0.1:1/x', { retryPolicy: { maximumRetryAttempts: 200, maximumEventAgeSeconds: 60 } })],
+        targets: [
+          target('http://127.0.0.1:1/x', { retryPolicy: { maximumRetryAttempts: 200, maximumEventAgeSeconds: 60 } }),
+        ],
       }),
     ).toThrow(expect.objectContaining({ type: 'ValidationException' }));
     expect(() =>
-      bridge.putRule({ name: RULE, eventBusName: BUS, eventPattern: PATTERN, targets: [target('http://127.0.0.1:1/x', { invocationRateLimitPerSecond: 0 })] }),
+      bridge.putRule({
+        name: RULE,
+        eventBusName: BUS,
+        eventPattern: PATTERN,
+        targets: [target('http://127.0.0.1:1/x', { invocationRateLimitPerSecond: 0 })],
+      }),
     ).toThrow(expect.objectContaining({ type: 'ValidationException' }));
   });
 });

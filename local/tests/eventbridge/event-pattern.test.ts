@@ -33,16 +33,45 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
     matches: true,
   },
   { name: 'exact value not in the list', pattern: { detail: { state: ['stopped', 'pending'] } }, matches: false },
-  { name: 'every named field must match (AND)', pattern: { source: ['aws.ec2'], detail: { state: ['stopped'] } }, matches: false },
+  {
+    name: 'every named field must match (AND)',
+    pattern: { source: ['aws.ec2'], detail: { state: ['stopped'] } },
+    matches: false,
+  },
   { name: 'missing field does not match an exact value', pattern: { detail: { missing: ['x'] } }, matches: false },
   { name: 'nesting must match: detail.state is not top-level state', pattern: { state: ['running'] }, matches: false },
   { name: 'numbers match by value (3.018e2 == 301.8)', pattern: { detail: { 'x-limit': [3.018e2] } }, matches: true },
   { name: 'a string does not match a number', pattern: { detail: { 'c-count': ['5'] } }, matches: false },
-  { name: 'empty string matches an empty value', pattern: { detail: { name: [''] } }, event: { detail: { name: '' } }, matches: true },
-  { name: 'null matches null', pattern: { detail: { name: [null] } }, event: { detail: { name: null } }, matches: true },
-  { name: 'null does not match an absent field', pattern: { detail: { name: [null] } }, event: { detail: {} }, matches: false },
-  { name: 'booleans match literally', pattern: { detail: { on: [true] } }, event: { detail: { on: true } }, matches: true },
-  { name: 'boolean true does not match "true"', pattern: { detail: { on: [true] } }, event: { detail: { on: 'true' } }, matches: false },
+  {
+    name: 'empty string matches an empty value',
+    pattern: { detail: { name: [''] } },
+    event: { detail: { name: '' } },
+    matches: true,
+  },
+  {
+    name: 'null matches null',
+    pattern: { detail: { name: [null] } },
+    event: { detail: { name: null } },
+    matches: true,
+  },
+  {
+    name: 'null does not match an absent field',
+    pattern: { detail: { name: [null] } },
+    event: { detail: {} },
+    matches: false,
+  },
+  {
+    name: 'booleans match literally',
+    pattern: { detail: { on: [true] } },
+    event: { detail: { on: true } },
+    matches: true,
+  },
+  {
+    name: 'boolean true does not match "true"',
+    pattern: { detail: { on: [true] } },
+    event: { detail: { on: 'true' } },
+    matches: false,
+  },
 
   // Prefix / suffix / equals-ignore-case / wildcard
   { name: 'prefix on time', pattern: { time: [{ prefix: '2017-10-02' }] }, matches: true },
@@ -113,7 +142,11 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
 
   // Anything-but
   { name: 'anything-but string', pattern: { detail: { state: [{ 'anything-but': 'initializing' }] } }, matches: true },
-  { name: 'anything-but string excludes it', pattern: { detail: { state: [{ 'anything-but': 'running' }] } }, matches: false },
+  {
+    name: 'anything-but string excludes it',
+    pattern: { detail: { state: [{ 'anything-but': 'running' }] } },
+    matches: false,
+  },
   { name: 'anything-but number', pattern: { detail: { 'x-limit': [{ 'anything-but': 123 }] } }, matches: true },
   {
     name: 'anything-but list of strings',
@@ -187,13 +220,25 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
     },
     matches: true,
   },
-  { name: 'numeric upper bound is exclusive with <', pattern: { detail: { 'c-count': [{ numeric: ['>', 0, '<', 5] }] } }, matches: false },
+  {
+    name: 'numeric upper bound is exclusive with <',
+    pattern: { detail: { 'c-count': [{ numeric: ['>', 0, '<', 5] }] } },
+    matches: false,
+  },
   { name: 'numeric >= inclusive', pattern: { detail: { 'c-count': [{ numeric: ['>=', 5] }] } }, matches: true },
   { name: 'numeric only on numbers', pattern: { detail: { state: [{ numeric: ['>', 0] }] } }, matches: false },
 
   // IP address
-  { name: 'cidr 10.0.0.0/24 contains 10.0.0.33', pattern: { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } }, matches: true },
-  { name: 'cidr 10.0.1.0/24 does not', pattern: { detail: { 'source-ip': [{ cidr: '10.0.1.0/24' }] } }, matches: false },
+  {
+    name: 'cidr 10.0.0.0/24 contains 10.0.0.33',
+    pattern: { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } },
+    matches: true,
+  },
+  {
+    name: 'cidr 10.0.1.0/24 does not',
+    pattern: { detail: { 'source-ip': [{ cidr: '10.0.1.0/24' }] } },
+    matches: false,
+  },
   {
     name: 'cidr IPv6',
     pattern: { detail: { 'source-ip': [{ cidr: '2001:db8::/32' }] } },
@@ -247,7 +292,12 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
   {
     name: 'field inside an array of objects',
     pattern: { employees: { firstName: ['Anna'] } },
-    event: { employees: [{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }] },
+    event: {
+      employees: [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+      ],
+    },
     matches: true,
   },
   {
@@ -271,13 +321,19 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
   // $or (Ruler README examples)
   {
     name: '$or: source && (metricName || namespace) via namespace',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
     event: { source: 'aws.cloudwatch', metricName: 'Other', namespace: 'AWS/EC2' },
     matches: true,
   },
   {
     name: '$or: neither alternative',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
     event: { source: 'aws.cloudwatch', metricName: 'Other', namespace: 'AWS/S3' },
     matches: false,
   },
@@ -293,7 +349,11 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
       source: ['aws.cloudwatch'],
       $or: [
         { metricName: ['CPUUtilization', 'ReadLatency'] },
-        { metricType: ['MetricType'], namespace: ['AWS/EC2', 'AWS/ES'], $or: [{ metricId: [1234] }, { spaceId: [1000] }] },
+        {
+          metricType: ['MetricType'],
+          namespace: ['AWS/EC2', 'AWS/ES'],
+          $or: [{ metricId: [1234] }, { spaceId: [1000] }],
+        },
         { scope: ['Service'] },
       ],
     },
@@ -306,7 +366,11 @@ const cases: Array<{ name: string; pattern: object; event?: object; matches: boo
       source: ['aws.cloudwatch'],
       $or: [
         { metricName: ['CPUUtilization', 'ReadLatency'] },
-        { metricType: ['MetricType'], namespace: ['AWS/EC2', 'AWS/ES'], $or: [{ metricId: [1234] }, { spaceId: [1000] }] },
+        {
+          metricType: ['MetricType'],
+          namespace: ['AWS/EC2', 'AWS/ES'],
+          $or: [{ metricId: [1234] }, { spaceId: [1000] }],
+        },
       ],
     },
     event: { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/ES', spaceId: 1 },
@@ -375,16 +439,32 @@ const invalid: Array<{ name: string; pattern: string | object; reason: RegExp }>
   { name: 'empty array', pattern: { source: [] }, reason: /Empty arrays/ },
   { name: 'unknown operator', pattern: { source: [{ contains: 'x' }] }, reason: /Unrecognized match type contains/ },
   { name: 'two keys in one operator', pattern: { source: [{ prefix: 'a', suffix: 'b' }] }, reason: /Only one key/ },
-  { name: 'prefix not a string', pattern: { source: [{ prefix: 1 }] }, reason: /prefix match pattern must be a string/ },
+  {
+    name: 'prefix not a string',
+    pattern: { source: [{ prefix: 1 }] },
+    reason: /prefix match pattern must be a string/,
+  },
   { name: 'consecutive wildcards', pattern: { source: [{ wildcard: 'a**b' }] }, reason: /Consecutive wildcard/ },
   { name: 'bad escape in wildcard', pattern: { source: [{ wildcard: 'a\\b' }] }, reason: /Invalid escape/ },
-  { name: 'numeric with unknown operator', pattern: { n: [{ numeric: ['!=', 1] }] }, reason: /Unrecognized numeric range operator/ },
-  { name: 'numeric range upside down', pattern: { n: [{ numeric: ['>', 5, '<', 1] }] }, reason: /Bottom must be less than top/ },
+  {
+    name: 'numeric with unknown operator',
+    pattern: { n: [{ numeric: ['!=', 1] }] },
+    reason: /Unrecognized numeric range operator/,
+  },
+  {
+    name: 'numeric range upside down',
+    pattern: { n: [{ numeric: ['>', 5, '<', 1] }] },
+    reason: /Bottom must be less than top/,
+  },
   { name: 'numeric range in the wrong order', pattern: { n: [{ numeric: ['<', 5, '>', 1] }] }, reason: /lower bound/ },
   { name: 'numeric out of range', pattern: { n: [{ numeric: ['>', 6e9] }] }, reason: /between -5.0e9 and \+5.0e9/ },
   { name: 'anything-but mixed list', pattern: { s: [{ 'anything-but': ['a', 1] }] }, reason: /mixed types/ },
   // AWS accepts a list of prefixes in anything-but (see the conformance corpus) but no empty one.
-  { name: 'anything-but prefix list with an empty prefix', pattern: { s: [{ 'anything-but': { prefix: ['a', ''] } }] }, reason: /Null prefix\/suffix not allowed/ },
+  {
+    name: 'anything-but prefix list with an empty prefix',
+    pattern: { s: [{ 'anything-but': { prefix: ['a', ''] } }] },
+    reason: /Null prefix\/suffix not allowed/,
+  },
   { name: 'exists not boolean', pattern: { s: [{ exists: 'yes' }] }, reason: /either true or false/ },
   { name: 'malformed cidr', pattern: { ip: [{ cidr: '10.0.0.0/33' }] }, reason: /prefix length/ },
   { name: 'cidr not an address', pattern: { ip: [{ cidr: 'nope/8' }] }, reason: /Malformed CIDR/ },
@@ -410,7 +490,9 @@ describe('event pattern hardening', () => {
     expect(() => EventPattern.compile({ key: [{ wildcard: '*a*a*a*a*' }] })).toThrow(
       'Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
     );
-    expect(() => EventPattern.compile({ key: [{ wildcard: '*/bin/*.jar' }, { wildcard: '*/bin/*.class' }] })).not.toThrow();
+    expect(() =>
+      EventPattern.compile({ key: [{ wildcard: '*/bin/*.jar' }, { wildcard: '*/bin/*.class' }] }),
+    ).not.toThrow();
   });
 
   // Attack: with a regular expression (^.*a.*b.*c.*d.*e.*$) this value backtracks for hours and stalls the bus.

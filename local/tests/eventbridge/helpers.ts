@@ -70,7 +70,11 @@ export async function startTokenServer(expiresIn = 3600): Promise<RecordingServe
     }
     const form = new URLSearchParams(request.body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return { status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"unsupported_grant_type"}' };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: '{"error":"unsupported_grant_type"}',
+      };
     }
     issued++;
     return {

@@ -33,12 +33,15 @@ describe('EventBridge malformed input', () => {
 
   const call = (operation: string, body: unknown) => rawAwsRequest(running.endpoint, `AWSEvents.${operation}`, body);
 
-  it.each(['ListArchives', 'ListReplays', 'ListRules'])('%s with a NextToken that is not a string is a 400 SerializationException', async (operation) => {
-    for (const token of [{}, 7, true, ['x']]) {
-      const reply = await call(operation, { NextToken: token });
-      expect([reply.status, reply.json.__type], JSON.stringify(token)).toEqual([400, 'SerializationException']);
-    }
-  });
+  it.each(['ListArchives', 'ListReplays', 'ListRules'])(
+    '%s with a NextToken that is not a string is a 400 SerializationException',
+    async (operation) => {
+      for (const token of [{}, 7, true, ['x']]) {
+        const reply = await call(operation, { NextToken: token });
+        expect([reply.status, reply.json.__type], JSON.stringify(token)).toEqual([400, 'SerializationException']);
+      }
+    },
+  );
 
   it('ListArchives with a Limit out of range or a NextToken it did not issue is a 400 ValidationException', async () => {
     for (const body of [{ Limit: 0 }, { Limit: 101 }, { NextToken: 'not-a-token' }]) {
@@ -72,7 +75,11 @@ describe('EventBridge malformed input', () => {
   it('TestEventPattern with an Event that is not a JSON object is a ValidationException "Parameter Event is not valid."', async () => {
     for (const event of ['[1]', '"text"', '42', 'null', 'true', '{not json']) {
       const reply = await call('TestEventPattern', { EventPattern: '{"source":["x"]}', Event: event });
-      expect([reply.status, reply.json.__type, reply.json.message], event).toEqual([400, 'ValidationException', 'Parameter Event is not valid.']);
+      expect([reply.status, reply.json.__type, reply.json.message], event).toEqual([
+        400,
+        'ValidationException',
+        'Parameter Event is not valid.',
+      ]);
     }
   });
 
@@ -91,9 +98,21 @@ describe('EventBridge malformed input', () => {
 
   it('StartReplay with mistyped members is a 400 and starts nothing', async () => {
     const cases: unknown[] = [
-      { ReplayName: 'r1', EventSourceArn: 'arn', EventStartTime: 'yesterday', EventEndTime: 1, Destination: { Arn: 'x' } },
+      {
+        ReplayName: 'r1',
+        EventSourceArn: 'arn',
+        EventStartTime: 'yesterday',
+        EventEndTime: 1,
+        Destination: { Arn: 'x' },
+      },
       { ReplayName: 'r2', EventSourceArn: 'arn', EventStartTime: 0, EventEndTime: 1, Destination: 'x' },
-      { ReplayName: 'r3', EventSourceArn: 'arn', EventStartTime: 0, EventEndTime: 1, Destination: { Arn: 'x', FilterArns: [7] } },
+      {
+        ReplayName: 'r3',
+        EventSourceArn: 'arn',
+        EventStartTime: 0,
+        EventEndTime: 1,
+        Destination: { Arn: 'x', FilterArns: [7] },
+      },
       { ReplayName: {}, EventSourceArn: 'arn', EventStartTime: 0, EventEndTime: 1, Destination: { Arn: 'x' } },
     ];
     for (const body of cases) {

@@ -47,7 +47,8 @@ async function serve(service: AwsJsonService): Promise<{ url: string; close(): P
         const context = { origin: `http://${req.headers.host ?? '127.0.0.1'}`, requestId: randomUUID() };
         reply(200, (await handler(text ? JSON.parse(text) : {}, context)) ?? {});
       } catch (error) {
-        if (error instanceof AwsServiceError) return reply(error.statusCode, { __type: error.type, message: error.message });
+        if (error instanceof AwsServiceError)
+          return reply(error.statusCode, { __type: error.type, message: error.message });
         reply(500, { __type: 'InternalFailure', message: (error as Error).message });
       }
     });
@@ -71,9 +72,18 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
   let client: EventBridgeClient;
 
   beforeAll(async () => {
-    bridge = new LocalEventBridge({ stateDir: dir.path, audit: new AuditLog(join(dir.path, 'audit.jsonl')), timeScale: 0.001 });
+    bridge = new LocalEventBridge({
+      stateDir: dir.path,
+      audit: new AuditLog(join(dir.path, 'audit.jsonl')),
+      timeScale: 0.001,
+    });
     bridge.createEventBus(BUS);
-    bridge.createArchive({ name: 'tire-orders-archive', eventBusName: BUS, eventPattern: { source: ['tire-orders'] }, retentionDays: 30 });
+    bridge.createArchive({
+      name: 'tire-orders-archive',
+      eventBusName: BUS,
+      eventPattern: { source: ['tire-orders'] },
+      retentionDays: 30,
+    });
     bridge.putRule({
       name: 'TireOrderCompletedToCarMaker',
       eventBusName: BUS,
@@ -89,7 +99,11 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
           pathParameterValues: ['$.detail.carOrderId'],
           headerParameters: { 'X-Correlation-Id': '$.detail.correlationId' },
           inputPath: '$.detail',
-          connection: { authorizationEndpoint: 'http://127.0.0.1:9/oauth2/token', clientId: 'id', clientSecret: 'secret' },
+          connection: {
+            authorizationEndpoint: 'http://127.0.0.1:9/oauth2/token',
+            clientId: 'id',
+            clientSecret: 'secret',
+          },
           retryPolicy: { maximumRetryAttempts: 12, maximumEventAgeSeconds: 21_600 },
           deadLetter: memoryDeadLetterQueue('arn:aws:sqs:us-east-1:000000000000:callback-dlq'),
         },
@@ -121,18 +135,32 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
     const result = await client.send(
       new PutEventsCommand({
         Entries: [
-          { EventBusName: BUS, Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{"carOrderId":"c-1"}', Time: placedAt },
+          {
+            EventBusName: BUS,
+            Source: 'tire-orders',
+            DetailType: 'TireOrderPlaced',
+            Detail: '{"carOrderId":"c-1"}',
+            Time: placedAt,
+          },
           { EventBusName: BUS, Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{not json' },
           { EventBusName: 'no-such-bus', Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{}' },
           { EventBusName: BUS, Source: 'tire-orders', Detail: '{}' },
-          { EventBusName: eventBusArn(BUS), Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{"carOrderId":"c-2"}' },
+          {
+            EventBusName: eventBusArn(BUS),
+            Source: 'tire-orders',
+            DetailType: 'TireOrderPlaced',
+            Detail: '{"carOrderId":"c-2"}',
+          },
         ],
       }),
     );
     expect(result.FailedEntryCount).toBe(3);
     expect(result.Entries?.[0]?.EventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.Entries?.[1]).toEqual({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
-    expect(result.Entries?.[2]).toEqual({ ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Event bus no-such-bus does not exist.' });
+    expect(result.Entries?.[2]).toEqual({
+      ErrorCode: 'ResourceNotFoundException',
+      ErrorMessage: 'Event bus no-such-bus does not exist.',
+    });
     expect(result.Entries?.[3]).toEqual({
       ErrorCode: 'InvalidArgument',
       ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.',
@@ -149,7 +177,9 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
 
   it('PutEvents refuses more than 10 entries and more than 256 KB', async () => {
     const entry = { EventBusName: BUS, Source: 'tire-orders', DetailType: 'TireOrderPlaced', Detail: '{}' };
-    await expect(client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => entry) }))).rejects.toMatchObject({
+    await expect(
+      client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => entry) })),
+    ).rejects.toMatchObject({
       name: 'ValidationException',
       $metadata: { httpStatusCode: 400 },
     });
@@ -165,7 +195,9 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
     expect(bus.Name).toBe(BUS);
     expect(bus.Arn).toBe(`arn:aws:events:us-east-1:000000000000:event-bus/${BUS}`);
     expect(bus.CreationTime).toBeInstanceOf(Date);
-    expect((await client.send(new DescribeEventBusCommand({}))).Arn).toBe('arn:aws:events:us-east-1:000000000000:event-bus/default');
+    expect((await client.send(new DescribeEventBusCommand({}))).Arn).toBe(
+      'arn:aws:events:us-east-1:000000000000:event-bus/default',
+    );
 
     const rules = await client.send(new ListRulesCommand({ EventBusName: BUS }));
     expect(rules.Rules?.map((r) => r.Name)).toEqual(['TireOrderCompletedToCarMaker', 'ToLocalLambda']);
@@ -175,7 +207,9 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
     expect(next.Rules?.map((r) => r.Name)).toEqual(['ToLocalLambda']);
     expect(next.NextToken).toBeUndefined();
 
-    const rule = await client.send(new DescribeRuleCommand({ Name: 'TireOrderCompletedToCarMaker', EventBusName: BUS }));
+    const rule = await client.send(
+      new DescribeRuleCommand({ Name: 'TireOrderCompletedToCarMaker', EventBusName: BUS }),
+    );
     expect(rule).toMatchObject({
       Name: 'TireOrderCompletedToCarMaker',
       Arn: `arn:aws:events:us-east-1:000000000000:rule/${BUS}/TireOrderCompletedToCarMaker`,
@@ -185,19 +219,28 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
       EventBusName: BUS,
     });
 
-    const targets = await client.send(new ListTargetsByRuleCommand({ Rule: 'TireOrderCompletedToCarMaker', EventBusName: BUS }));
+    const targets = await client.send(
+      new ListTargetsByRuleCommand({ Rule: 'TireOrderCompletedToCarMaker', EventBusName: BUS }),
+    );
     expect(targets.Targets).toEqual([
       {
         Id: 'car-maker',
-        Arn: expect.stringMatching(/^arn:aws:events:us-east-1:000000000000:api-destination\/CarMakerOrders\/[0-9a-f-]{36}$/),
+        Arn: expect.stringMatching(
+          /^arn:aws:events:us-east-1:000000000000:api-destination\/CarMakerOrders\/[0-9a-f-]{36}$/,
+        ),
         InputPath: '$.detail',
-        HttpParameters: { PathParameterValues: ['$.detail.carOrderId'], HeaderParameters: { 'X-Correlation-Id': '$.detail.correlationId' } },
+        HttpParameters: {
+          PathParameterValues: ['$.detail.carOrderId'],
+          HeaderParameters: { 'X-Correlation-Id': '$.detail.correlationId' },
+        },
         DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:000000000000:callback-dlq' },
         RetryPolicy: { MaximumRetryAttempts: 12, MaximumEventAgeInSeconds: 21_600 },
       },
     ]);
 
-    await expect(client.send(new DescribeRuleCommand({ Name: 'Nope', EventBusName: BUS }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new DescribeRuleCommand({ Name: 'Nope', EventBusName: BUS }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('ListArchives and DescribeArchive report the archive and its events', async () => {
@@ -225,7 +268,10 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
         EventSourceArn: 'arn:aws:events:us-east-1:000000000000:archive/tire-orders-archive',
         EventStartTime: new Date(placedAt.getTime() - 60_000),
         EventEndTime: new Date(placedAt.getTime() + 60_000),
-        Destination: { Arn: eventBusArn(BUS), FilterArns: [`arn:aws:events:us-east-1:000000000000:rule/${BUS}/ToLocalLambda`] },
+        Destination: {
+          Arn: eventBusArn(BUS),
+          FilterArns: [`arn:aws:events:us-east-1:000000000000:rule/${BUS}/ToLocalLambda`],
+        },
       }),
     );
     expect(started.ReplayArn).toBe('arn:aws:events:us-east-1:000000000000:replay/sdk-replay');
@@ -240,7 +286,10 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
       EventStartTime: new Date(placedAt.getTime() - 60_000),
       EventEndTime: new Date(placedAt.getTime() + 60_000),
       EventLastReplayedTime: placedAt,
-      Destination: { Arn: eventBusArn(BUS), FilterArns: [`arn:aws:events:us-east-1:000000000000:rule/${BUS}/ToLocalLambda`] },
+      Destination: {
+        Arn: eventBusArn(BUS),
+        FilterArns: [`arn:aws:events:us-east-1:000000000000:rule/${BUS}/ToLocalLambda`],
+      },
     });
     expect(replay.ReplayEndTime).toBeInstanceOf(Date);
     // Only the event stamped an hour ago falls in the window (the other one was published just now).
@@ -249,17 +298,29 @@ describe('EventBridge API through the AWS SDK v3 client', () => {
     const listed = await client.send(new ListReplaysCommand({ State: 'COMPLETED' }));
     expect(listed.Replays?.map((r) => r.ReplayName)).toEqual(['sdk-replay']);
 
-    await expect(client.send(new CancelReplayCommand({ ReplayName: 'sdk-replay' }))).rejects.toMatchObject({ name: 'IllegalStatusException' });
-    await expect(client.send(new DescribeReplayCommand({ ReplayName: 'missing' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new CancelReplayCommand({ ReplayName: 'sdk-replay' }))).rejects.toMatchObject({
+      name: 'IllegalStatusException',
+    });
+    await expect(client.send(new DescribeReplayCommand({ ReplayName: 'missing' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('TestEventPattern evaluates a pattern and rejects an invalid one', async () => {
-    const event = JSON.stringify({ source: 'tire-orders', 'detail-type': 'TireOrderCompleted', detail: { quantity: 4 } });
-    const yes = await client.send(new TestEventPatternCommand({ EventPattern: '{"detail":{"quantity":[{"numeric":[">",2]}]}}', Event: event }));
+    const event = JSON.stringify({
+      source: 'tire-orders',
+      'detail-type': 'TireOrderCompleted',
+      detail: { quantity: 4 },
+    });
+    const yes = await client.send(
+      new TestEventPatternCommand({ EventPattern: '{"detail":{"quantity":[{"numeric":[">",2]}]}}', Event: event }),
+    );
     expect(yes.Result).toBe(true);
     const no = await client.send(new TestEventPatternCommand({ EventPattern: '{"source":["other"]}', Event: event }));
     expect(no.Result).toBe(false);
-    await expect(client.send(new TestEventPatternCommand({ EventPattern: '{"source":"x"}', Event: event }))).rejects.toMatchObject({
+    await expect(
+      client.send(new TestEventPatternCommand({ EventPattern: '{"source":"x"}', Event: event })),
+    ).rejects.toMatchObject({
       name: 'InvalidEventPatternException',
     });
   });

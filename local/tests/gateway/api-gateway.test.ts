@@ -131,7 +131,12 @@ describe('a request that passes every check', () => {
 
     const response = await send(`${gateway.url}/orders/tire-42?expand=lines&expand=events&x=1`, {
       // The raw token, without "Bearer ", is accepted too.
-      headers: { Authorization: token, 'x-api-key': partnerKey.value, 'X-Correlation-Id': 'corr-1', 'User-Agent': 'ua/1' },
+      headers: {
+        Authorization: token,
+        'x-api-key': partnerKey.value,
+        'X-Correlation-Id': 'corr-1',
+        'User-Agent': 'ua/1',
+      },
     });
 
     expect(response.status).toBe(200);
@@ -250,7 +255,10 @@ describe('resource policy', () => {
     const { gateway, invocations, partnerKey } = await startGateway({
       waf: { defaultAction: 'block', allowCidrs: [...ALLOWLIST, `${BLOCKED_IP}/32`] },
     });
-    const response = await send(`${gateway.url}/orders/tire-1`, { from: BLOCKED_IP, headers: await readHeaders(partnerKey.value) });
+    const response = await send(`${gateway.url}/orders/tire-1`, {
+      from: BLOCKED_IP,
+      headers: await readHeaders(partnerKey.value),
+    });
     expect(response.status).toBe(403);
     expect(response.headers['x-amzn-errortype']).toBe('AccessDeniedException');
     expect(JSON.parse(response.text)).toEqual({
@@ -273,13 +281,21 @@ describe('Cognito authorizer', () => {
     ['no Authorization header', async () => ({})],
     ['an empty Bearer', async () => ({ Authorization: 'Bearer ' })],
     ['a malformed token', async () => ({ Authorization: 'Bearer not.a.jwt' })],
-    ['a bad signature', async () => ({ Authorization: `Bearer ${await issuer.accessToken({ forgedSignature: true })}` })],
+    [
+      'a bad signature',
+      async () => ({ Authorization: `Bearer ${await issuer.accessToken({ forgedSignature: true })}` }),
+    ],
     ['an expired token', async () => ({ Authorization: `Bearer ${await issuer.accessToken({ expiresIn: -60 })}` })],
     [
       'another issuer',
-      async () => ({ Authorization: `Bearer ${await issuer.accessToken({ issuer: 'http://127.0.0.1:1/other-pool' })}` }),
+      async () => ({
+        Authorization: `Bearer ${await issuer.accessToken({ issuer: 'http://127.0.0.1:1/other-pool' })}`,
+      }),
     ],
-    ['no matching scope', async () => ({ Authorization: `Bearer ${await issuer.accessToken({ scope: WRITE_SCOPE })}` })],
+    [
+      'no matching scope',
+      async () => ({ Authorization: `Bearer ${await issuer.accessToken({ scope: WRITE_SCOPE })}` }),
+    ],
     ['an ID token', async () => ({ Authorization: `Bearer ${await issuer.accessToken({ tokenUse: 'id' })}` })],
   ];
 
@@ -305,7 +321,9 @@ describe('Cognito authorizer', () => {
     const { gateway } = await startGateway({
       authorizer: { issuer: issuer.issuer, jwksUri: 'http://127.0.0.1:9/pool/.well-known/jwks.json' },
     });
-    const response = await send(`${gateway.url}/orders/tire-1`, { headers: await readHeaders('unused-key-value-000000') });
+    const response = await send(`${gateway.url}/orders/tire-1`, {
+      headers: await readHeaders('unused-key-value-000000'),
+    });
     expect(response.status).toBe(500);
     expect(JSON.parse(response.text)).toEqual({ message: null });
   });
@@ -314,7 +332,9 @@ describe('Cognito authorizer', () => {
     const { gateway, partnerKey } = await startGateway();
     const before = issuer.jwksFetches();
     for (let i = 0; i < 3; i += 1) {
-      expect((await send(`${gateway.url}/orders/tire-1`, { headers: await readHeaders(partnerKey.value) })).status).toBe(200);
+      expect(
+        (await send(`${gateway.url}/orders/tire-1`, { headers: await readHeaders(partnerKey.value) })).status,
+      ).toBe(200);
     }
     expect(issuer.jwksFetches() - before).toBe(1);
   });
@@ -335,7 +355,9 @@ describe('Cognito authorizer', () => {
       headers: { Authorization: 'Bearer opaque-bad', 'x-api-key': partnerKey.value },
     });
     expect([good.status, bad.status]).toEqual([200, 401]);
-    const claims = ((invocations[0] as Invocation).event.requestContext.authorizer as { claims: Record<string, string> }).claims;
+    const claims = (
+      (invocations[0] as Invocation).event.requestContext.authorizer as { claims: Record<string, string> }
+    ).claims;
     expect(claims).toEqual({ client_id: 'injected-client', scope: READ_SCOPE, exp: 'Fri Jan 01 00:00:00 UTC 2100' });
   });
 });
@@ -363,11 +385,17 @@ describe('API key and usage plan', () => {
 
     // Revocation and onboarding take effect at run time, without a restart.
     registry.enable(partnerKey.id);
-    expect((await send(`${gateway.url}/orders/tire-1`, { headers: { ...auth, 'x-api-key': partnerKey.value } })).status).toBe(200);
+    expect(
+      (await send(`${gateway.url}/orders/tire-1`, { headers: { ...auth, 'x-api-key': partnerKey.value } })).status,
+    ).toBe(200);
   });
 
   it('does not ask for a key on a method that does not require one', async () => {
-    const { gateway, invocations } = await startGateway({ service: carOrdersService, company: 'car-orders', usagePlan: undefined });
+    const { gateway, invocations } = await startGateway({
+      service: carOrdersService,
+      company: 'car-orders',
+      usagePlan: undefined,
+    });
     const token = await issuer.accessToken({ scope: 'car-orders/orders.read' });
     const response = await send(`${gateway.url}/orders/car-1`, { headers: { Authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
@@ -388,7 +416,9 @@ describe('API key and usage plan', () => {
     expect(JSON.parse(throttled.text)).toEqual({ message: 'Too Many Requests' });
     expect(throttled.headers['x-amzn-errortype']).toBe('TooManyRequestsException');
 
-    expect((await send(`${gateway.url}/orders/tire-1`, { headers: { ...headers, 'x-api-key': other.value } })).status).toBe(200);
+    expect(
+      (await send(`${gateway.url}/orders/tire-1`, { headers: { ...headers, 'x-api-key': other.value } })).status,
+    ).toBe(200);
     clock.now += 1000;
     expect((await send(`${gateway.url}/orders/tire-1`, { headers })).status).toBe(200);
   });
@@ -489,7 +519,10 @@ describe('routing', () => {
     ['an empty path parameter', 'GET', '/prod/orders/'],
   ] as const)('answers 403 Missing Authentication Token to %s', async (_case, method, path) => {
     const { gateway, partnerKey } = await startGateway();
-    const response = await send(`http://127.0.0.1:${gateway.port}${path}`, { method, headers: await readHeaders(partnerKey.value) });
+    const response = await send(`http://127.0.0.1:${gateway.port}${path}`, {
+      method,
+      headers: await readHeaders(partnerKey.value),
+    });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.text)).toEqual({ message: 'Missing Authentication Token' });
     expect(response.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
@@ -543,7 +576,11 @@ describe('audit trail', () => {
   it('records each request with who, from where, what and which stage decided, never the token or key value', async () => {
     const { gateway, partnerKey, audit } = await startGateway();
     const token = await issuer.accessToken({ clientId: 'car-maker-client' });
-    const headers = { Authorization: `Bearer ${token}`, 'x-api-key': partnerKey.value, 'X-Correlation-Id': 'journey-7' };
+    const headers = {
+      Authorization: `Bearer ${token}`,
+      'x-api-key': partnerKey.value,
+      'X-Correlation-Id': 'journey-7',
+    };
 
     const ok = await send(`${gateway.url}/orders/tire-1`, { headers });
     await send(`${gateway.url}/orders/tire-1`, { headers, from: BLOCKED_IP });

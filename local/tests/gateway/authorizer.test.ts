@@ -71,7 +71,10 @@ describe('CognitoAuthorizer with an injected verifier', () => {
       // A scope is matched whole, not as a prefix.
       ['Bearer good', ['tire-orders/orders']],
     ] as const) {
-      await expect(authorizer.authorize(header, scopes)).resolves.toMatchObject({ ok: false, response: 'UNAUTHORIZED' });
+      await expect(authorizer.authorize(header, scopes)).resolves.toMatchObject({
+        ok: false,
+        response: 'UNAUTHORIZED',
+      });
     }
   });
 });

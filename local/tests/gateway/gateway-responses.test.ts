@@ -1,16 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { customisedGatewayResponse, gatewayResponse, type GatewayResponseCustomisations } from '../../gateway/gateway-responses.js';
+import {
+  customisedGatewayResponse,
+  gatewayResponse,
+  type GatewayResponseCustomisations,
+} from '../../gateway/gateway-responses.js';
 import { PROBLEM_GATEWAY_RESPONSES } from '../../gateway/problem-responses.js';
 
 describe('customised gateway responses', () => {
   const context = { requestId: 'req-1' };
 
   it('without customisations, answers API Gateway defaults', () => {
-    expect(customisedGatewayResponse('UNAUTHORIZED', undefined, context, undefined)).toEqual(gatewayResponse('UNAUTHORIZED'));
+    expect(customisedGatewayResponse('UNAUTHORIZED', undefined, context, undefined)).toEqual(
+      gatewayResponse('UNAUTHORIZED'),
+    );
     expect(customisedGatewayResponse('WAF_FILTERED', undefined, context, {})).toEqual(gatewayResponse('WAF_FILTERED'));
   });
 
-  it('renders the type\'s template with the quoted message and the request id, its status and headers', () => {
+  it("renders the type's template with the quoted message and the request id, its status and headers", () => {
     const response = customisedGatewayResponse('UNAUTHORIZED', undefined, context, PROBLEM_GATEWAY_RESPONSES);
     expect(response.status).toBe(401);
     expect(response.headers).toEqual({
@@ -27,7 +33,7 @@ describe('customised gateway responses', () => {
     });
   });
 
-  it('falls back to DEFAULT_4XX / DEFAULT_5XX by status class, keeping the type\'s status', () => {
+  it("falls back to DEFAULT_4XX / DEFAULT_5XX by status class, keeping the type's status", () => {
     const customisations: GatewayResponseCustomisations = {
       DEFAULT_4XX: { headers: { 'content-type': 'text/plain' }, template: '4xx $context.error.messageString' },
       DEFAULT_5XX: { template: '5xx $context.error.messageString $context.requestId' },
@@ -42,7 +48,9 @@ describe('customised gateway responses', () => {
     expect(failed.status).toBe(502);
     expect(failed.body).toBe('5xx "Internal server error" req-1');
     // A null message (authorizer configuration error) renders as JSON null, like API Gateway's default body.
-    expect(customisedGatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', undefined, context, customisations).body).toBe('5xx null req-1');
+    expect(customisedGatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', undefined, context, customisations).body).toBe(
+      '5xx null req-1',
+    );
   });
 
   it('quotes the message so it stays one JSON string, whatever it contains', () => {

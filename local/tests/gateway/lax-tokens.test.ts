@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedClient } from '../../identity/client-registry.js';
 import { startApiGateway, type RunningApiGateway } from '../../gateway/index.js';
-import { poolTokenClaims, signWithPoolKey as signWithPoolKey_, startTestPool, TIRE_READ, type TestPool } from '../identity/helpers.js';
+import {
+  poolTokenClaims,
+  signWithPoolKey as signWithPoolKey_,
+  startTestPool,
+  TIRE_READ,
+  type TestPool,
+} from '../identity/helpers.js';
 
 /**
  * Attack: tokens signed with the pool's real signing key (read from its state directory, as a process on the laptop

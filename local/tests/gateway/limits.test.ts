@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedTokenBuckets, QuotaCounter, quotaPeriodStart, SlidingWindowRateRule, TokenBucket } from '../../gateway/limits.js';
+import {
+  KeyedTokenBuckets,
+  QuotaCounter,
+  quotaPeriodStart,
+  SlidingWindowRateRule,
+  TokenBucket,
+} from '../../gateway/limits.js';
 
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
 

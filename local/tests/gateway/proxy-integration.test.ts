@@ -1,11 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { buildProxyEvent, clfTime, mapProxyResult, type ProxyContext, type ProxyRequest } from '../../gateway/proxy-integration.js';
+import {
+  buildProxyEvent,
+  clfTime,
+  mapProxyResult,
+  type ProxyContext,
+  type ProxyRequest,
+} from '../../gateway/proxy-integration.js';
 
 const request: ProxyRequest = {
   method: 'POST',
   path: '/orders',
   query: 'a=1&b=x%20y&a=2&flag',
-  rawHeaders: ['Host', '127.0.0.1:4512', 'Content-Type', 'application/json', 'X-Multi', 'one', 'X-Multi', 'two', 'x-forwarded-for', '203.0.113.9'],
+  rawHeaders: [
+    'Host',
+    '127.0.0.1:4512',
+    'Content-Type',
+    'application/json',
+    'X-Multi',
+    'one',
+    'X-Multi',
+    'two',
+    'x-forwarded-for',
+    '203.0.113.9',
+  ],
   body: Buffer.from('{"carType":"sedan"}'),
   sourceIp: '198.51.100.7',
   protocol: 'HTTP/1.1',
@@ -62,7 +79,12 @@ describe('buildProxyEvent', () => {
       domainName: '127.0.0.1:4512',
       authorizer: { claims: { client_id: 'c1', scope: 'car-orders/orders.write' } },
     });
-    expect(event.requestContext.identity).toMatchObject({ apiKey: null, apiKeyId: null, userAgent: null, caller: null });
+    expect(event.requestContext.identity).toMatchObject({
+      apiKey: null,
+      apiKeyId: null,
+      userAgent: null,
+      caller: null,
+    });
     expect(event.body).toBe('{"carType":"sedan"}');
     expect(event.isBase64Encoded).toBe(false);
   });
@@ -108,7 +130,11 @@ describe('mapProxyResult', () => {
   });
 
   it('remaps framing headers the function may not set', () => {
-    const mapped = mapProxyResult({ statusCode: 200, headers: { 'Content-Length': '999', Connection: 'close' }, body: 'x' });
+    const mapped = mapProxyResult({
+      statusCode: 200,
+      headers: { 'Content-Length': '999', Connection: 'close' },
+      body: 'x',
+    });
     expect(mapped.ok && mapped.headers).toEqual([
       ['X-Amzn-Remapped-Content-Length', '999'],
       ['X-Amzn-Remapped-Connection', 'close'],

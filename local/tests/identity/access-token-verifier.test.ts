@@ -25,7 +25,9 @@ const now = () => Math.floor(Date.now() / 1000);
 describe('the access-token verifier', () => {
   it("bounds a token's lifetime by Cognito's maximum (1 day) when the pool's validity is not given, as the CLI uses it", async () => {
     const verifier = createAccessTokenVerifier({ issuer: pool.server.issuer, jwksUri: pool.server.jwksUri });
-    await expect(verifier.verify(forged({ exp: now() + 24 * 3600 }))).resolves.toMatchObject({ client_id: client.clientId });
+    await expect(verifier.verify(forged({ exp: now() + 24 * 3600 }))).resolves.toMatchObject({
+      client_id: client.clientId,
+    });
     await expect(verifier.verify(forged({ exp: now() + 24 * 3600 + 1 }))).rejects.toThrow(/lifetime/);
   });
 
@@ -50,7 +52,11 @@ describe('the access-token verifier', () => {
   });
 
   it('refuses another client where a client is asked for', async () => {
-    const verifier = createAccessTokenVerifier({ issuer: pool.server.issuer, jwksUri: pool.server.jwksUri, clientId: 'other' });
+    const verifier = createAccessTokenVerifier({
+      issuer: pool.server.issuer,
+      jwksUri: pool.server.jwksUri,
+      clientId: 'other',
+    });
     await expect(verifier.verify(forged({}))).rejects.toThrow(/Client ID/);
     await expect(verifier.verify(forged({}), { clientId: client.clientId })).resolves.toBeTruthy();
   });

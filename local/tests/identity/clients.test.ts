@@ -39,7 +39,12 @@ describe('local authorization server: clients, secrets and persistence', () => {
       createdAt: new Date(pool.clock.now()).toISOString(),
       acceptedSecrets: [{ createdAt: new Date(pool.clock.now()).toISOString() }],
     });
-    expect(pool.server.listClients().map((client) => client.clientId).sort()).toEqual([a.clientId, b.clientId].sort());
+    expect(
+      pool.server
+        .listClients()
+        .map((client) => client.clientId)
+        .sort(),
+    ).toEqual([a.clientId, b.clientId].sort());
     expect(JSON.stringify(pool.server.listClients())).not.toMatch(/scrypt|hash/);
 
     const stored = readFileSync(poolFile('clients.json'), 'utf8');
@@ -58,7 +63,9 @@ describe('local authorization server: clients, secrets and persistence', () => {
     await expect(pool.server.createClient({ name: 'x', scopes: [] })).rejects.toMatchObject({
       type: 'InvalidParameterException',
     });
-    await expect(pool.server.createClient({ name: 'bad/name', scopes: [TIRE_READ] })).rejects.toBeInstanceOf(AwsServiceError);
+    await expect(pool.server.createClient({ name: 'bad/name', scopes: [TIRE_READ] })).rejects.toBeInstanceOf(
+      AwsServiceError,
+    );
     expect(pool.server.listClients()).toEqual([]);
     expect(() => pool.server.revokeClient('nosuchclient00000000000000')).toThrow(
       expect.objectContaining({ type: 'ResourceNotFoundException' }),
@@ -80,7 +87,9 @@ describe('local authorization server: clients, secrets and persistence', () => {
 
     // A verifier that never saw the first run still accepts the token issued before the restart.
     const verifier = createLocalAccessTokenVerifier({ issuer, jwksUri });
-    await expect(verifier.verify(before.body.access_token as string)).resolves.toMatchObject({ client_id: client.clientId });
+    await expect(verifier.verify(before.body.access_token as string)).resolves.toMatchObject({
+      client_id: client.clientId,
+    });
 
     // The same secret still works, and the new token is signed with the same persisted key.
     const after = await postToken(restarted.tokenUrl, { basic: client, form: grant });

@@ -116,7 +116,11 @@ export async function postToken(
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
@@ -129,7 +133,11 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
  * stored in its state directory (what any process of the laptop's user can read): forgeries only a strict
  * verifier can tell from the pool's own tokens.
  */
-export function signWithPoolKey(pool: TestPool, header: Record<string, unknown>, payload: Record<string, unknown>): string {
+export function signWithPoolKey(
+  pool: TestPool,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): string {
   const stored = JSON.parse(
     readFileSync(join(pool.stateDir, 'identity', pool.server.company, 'keys', 'signing-keys.json'), 'utf8'),
   ) as { keys: { kid: string; privateJwk: JWK }[] };

@@ -23,7 +23,10 @@ describe('local authorization server: signing key rotation', () => {
   });
 
   async function issue(): Promise<string> {
-    const response = await postToken(pool.server.tokenUrl, { basic: client, form: { grant_type: 'client_credentials' } });
+    const response = await postToken(pool.server.tokenUrl, {
+      basic: client,
+      form: { grant_type: 'client_credentials' },
+    });
     expect(response.status).toBe(200);
     return response.body.access_token as string;
   }

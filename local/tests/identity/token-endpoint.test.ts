@@ -94,9 +94,14 @@ describe('local authorization server: token endpoint', () => {
     expect(payload.scope).toBe(TIRE_READ);
   });
 
-  it("serves the shared requestClientCredentialsToken client (form-urlencoded Basic credentials)", async () => {
+  it('serves the shared requestClientCredentialsToken client (form-urlencoded Basic credentials)', async () => {
     const token = await requestClientCredentialsToken(
-      { tokenUrl: pool.server.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scope: `${TIRE_WRITE} ${TIRE_READ}` },
+      {
+        tokenUrl: pool.server.tokenUrl,
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        scope: `${TIRE_WRITE} ${TIRE_READ}`,
+      },
       { now: pool.clock.now },
     );
     expect(token.expiresAt - token.issuedAt).toBe(3600 * 1000);
@@ -106,7 +111,10 @@ describe('local authorization server: token endpoint', () => {
 
   it('grants every scope of the client when none is requested, as Cognito does', async () => {
     const limited = await pool.server.createClient({ name: 'reader', scopes: [TIRE_READ] });
-    const forms: Record<string, string>[] = [{ grant_type: 'client_credentials' }, { grant_type: 'client_credentials', scope: '' }];
+    const forms: Record<string, string>[] = [
+      { grant_type: 'client_credentials' },
+      { grant_type: 'client_credentials', scope: '' },
+    ];
     for (const form of forms) {
       const all = await postToken(pool.server.tokenUrl, { basic: client, form });
       expect(decodeJwt(all.body.access_token as string).scope).toBe(`${TIRE_WRITE} ${TIRE_READ}`);
@@ -131,7 +139,10 @@ describe('local authorization server: token endpoint', () => {
   it('refuses an unknown client or a wrong secret with 401 invalid_client, challenging Basic callers', async () => {
     const attempts = [
       { basic: { clientId: 'unknownclient0000000000000', clientSecret: client.clientSecret }, challenged: true },
-      { basic: { clientId: client.clientId, clientSecret: withLastCharacterChanged(client.clientSecret) }, challenged: true },
+      {
+        basic: { clientId: client.clientId, clientSecret: withLastCharacterChanged(client.clientSecret) },
+        challenged: true,
+      },
       {
         form: { client_id: client.clientId, client_secret: 'not-the-secret' },
         challenged: false,
@@ -263,19 +274,64 @@ describe('local authorization server: token endpoint', () => {
   });
 
   it('audits every token issued or refused with source IP and outcome, and never a secret or a token', async () => {
-    const issued = await postToken(pool.server.tokenUrl, { basic: client, form: { grant_type: 'client_credentials', scope: TIRE_READ } });
-    await postToken(pool.server.tokenUrl, { basic: { ...client, clientSecret: 'wrong' }, form: { grant_type: 'client_credentials' } });
+    const issued = await postToken(pool.server.tokenUrl, {
+      basic: client,
+      form: { grant_type: 'client_credentials', scope: TIRE_READ },
+    });
+    await postToken(pool.server.tokenUrl, {
+      basic: { ...client, clientSecret: 'wrong' },
+      form: { grant_type: 'client_credentials' },
+    });
     await postToken(pool.server.tokenUrl, { basic: client, form: { grant_type: 'password' } });
-    await postToken(pool.server.tokenUrl, { form: { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'tire-orders/admin' } });
+    await postToken(pool.server.tokenUrl, {
+      form: {
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        scope: 'tire-orders/admin',
+      },
+    });
     // A caller that swaps id and secret: the unknown "id" is not written down.
-    await postToken(pool.server.tokenUrl, { basic: { clientId: client.clientSecret, clientSecret: client.clientId }, form: { grant_type: 'client_credentials' } });
+    await postToken(pool.server.tokenUrl, {
+      basic: { clientId: client.clientSecret, clientSecret: client.clientId },
+      form: { grant_type: 'client_credentials' },
+    });
 
     const entries = pool.audit.read().filter((entry) => entry.kind === 'token');
     expect(entries.map(({ time: _time, ...entry }) => entry)).toEqual([
-      { kind: 'token', company: 'tire-orders', clientId: client.clientId, outcome: 'issued', scope: TIRE_READ, sourceIp: '127.0.0.1' },
-      { kind: 'token', company: 'tire-orders', clientId: client.clientId, outcome: 'refused', error: 'invalid_client', sourceIp: '127.0.0.1' },
-      { kind: 'token', company: 'tire-orders', clientId: client.clientId, outcome: 'refused', error: 'unsupported_grant_type', sourceIp: '127.0.0.1' },
-      { kind: 'token', company: 'tire-orders', clientId: client.clientId, outcome: 'refused', scope: 'tire-orders/admin', error: 'invalid_scope', sourceIp: '127.0.0.1' },
+      {
+        kind: 'token',
+        company: 'tire-orders',
+        clientId: client.clientId,
+        outcome: 'issued',
+        scope: TIRE_READ,
+        sourceIp: '127.0.0.1',
+      },
+      {
+        kind: 'token',
+        company: 'tire-orders',
+        clientId: client.clientId,
+        outcome: 'refused',
+        error: 'invalid_client',
+        sourceIp: '127.0.0.1',
+      },
+      {
+        kind: 'token',
+        company: 'tire-orders',
+        clientId: client.clientId,
+        outcome: 'refused',
+        error: 'unsupported_grant_type',
+        sourceIp: '127.0.0.1',
+      },
+      {
+        kind: 'token',
+        company: 'tire-orders',
+        clientId: client.clientId,
+        outcome: 'refused',
+        scope: 'tire-orders/admin',
+        error: 'invalid_scope',
+        sourceIp: '127.0.0.1',
+      },
       { kind: 'token', company: 'tire-orders', outcome: 'refused', error: 'invalid_client', sourceIp: '127.0.0.1' },
     ]);
 
@@ -323,7 +379,10 @@ describe('local access token verifier', () => {
     const other = await startTestPool();
     try {
       const stranger = await other.server.createClient({ name: 'stranger', scopes: [TIRE_READ] });
-      const foreign = await postToken(other.server.tokenUrl, { basic: stranger, form: { grant_type: 'client_credentials' } });
+      const foreign = await postToken(other.server.tokenUrl, {
+        basic: stranger,
+        form: { grant_type: 'client_credentials' },
+      });
       await expect(verifier.verify(foreign.body.access_token as string)).rejects.toThrow();
     } finally {
       await other.cleanup();
@@ -340,7 +399,15 @@ describe('local access token verifier', () => {
     const privateKey = await importJWK(key.privateJwk, 'RS256');
     const iat = Math.floor(Date.now() / 1000);
     const mint = (tokenUse: string) =>
-      new SignJWT({ sub: client.clientId, client_id: client.clientId, token_use: tokenUse, scope: TIRE_READ, iss: pool.server.issuer, iat, exp: iat + 300 })
+      new SignJWT({
+        sub: client.clientId,
+        client_id: client.clientId,
+        token_use: tokenUse,
+        scope: TIRE_READ,
+        iss: pool.server.issuer,
+        iat,
+        exp: iat + 300,
+      })
         .setProtectedHeader({ alg: 'RS256', kid: key.kid })
         .sign(privateKey);
 

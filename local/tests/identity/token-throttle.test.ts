@@ -17,7 +17,9 @@ describe('token endpoint throttle', () => {
       tokenThrottle: { perClient: { rateLimit: 1, burstLimit: 3 }, perSource: { rateLimit: 100, burstLimit: 100 } },
     });
     const client = await pool.server.createClient({ name: 'car-maker', scopes: [TIRE_READ] });
-    const burst = await Promise.all(Array.from({ length: 6 }, () => postToken(pool!.server.tokenUrl, { basic: client, form: grant })));
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => postToken(pool!.server.tokenUrl, { basic: client, form: grant })),
+    );
     const statuses = burst.map((response) => response.status).sort();
     expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
     const refused = burst.find((response) => response.status === 429)!;

@@ -65,7 +65,10 @@ describe('buildLambda', () => {
   it('fails with the compiler error when the source does not build', async () => {
     const repoRoot = join(workDir, 'broken');
     mkdirSync(repoRoot, { recursive: true });
-    writeFileSync(join(repoRoot, 'handler.ts'), "import { missing } from './nowhere.js';\nexport const handler = missing;\n");
+    writeFileSync(
+      join(repoRoot, 'handler.ts'),
+      "import { missing } from './nowhere.js';\nexport const handler = missing;\n",
+    );
     await expect(
       buildLambda({ entry: 'handler.ts', outfile: join(workDir, 'out', 'broken', 'index.mjs'), repoRoot }),
     ).rejects.toThrow(/Could not resolve "\.\/nowhere\.js"/);
@@ -90,7 +93,11 @@ describe("the project's own handlers", () => {
           timeoutSeconds: getOrder.timeoutSeconds,
           memoryMb: getOrder.memoryMb,
           environment: {
-            ...tireOrdersEnvironment({ tireOrdersTableName: 'tire-orders', eventBusName: 'tire-orders', fulfilmentDelaySeconds: 5 }),
+            ...tireOrdersEnvironment({
+              tireOrdersTableName: 'tire-orders',
+              eventBusName: 'tire-orders',
+              fulfilmentDelaySeconds: 5,
+            }),
             // Any AWS call goes to a closed loopback port, never to AWS.
             AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
             AWS_ACCESS_KEY_ID: 'local-test',

@@ -61,8 +61,20 @@ describe('LocalLambdaRuntime', () => {
         probe('direct'),
         probe('crashy'),
         probe('small', { memoryMb: 32 }),
-        { name: 'brokenInit', entry: 'local/tests/lambda/fixtures/init-failure-handler.ts', environment: {}, timeoutSeconds: 5, memoryMb: 128 },
-        { name: 'noHandler', entry: 'local/tests/lambda/fixtures/no-handler.ts', environment: {}, timeoutSeconds: 5, memoryMb: 128 },
+        {
+          name: 'brokenInit',
+          entry: 'local/tests/lambda/fixtures/init-failure-handler.ts',
+          environment: {},
+          timeoutSeconds: 5,
+          memoryMb: 128,
+        },
+        {
+          name: 'noHandler',
+          entry: 'local/tests/lambda/fixtures/no-handler.ts',
+          environment: {},
+          timeoutSeconds: 5,
+          memoryMb: 128,
+        },
       ],
     });
     await runtime.build();
@@ -148,7 +160,9 @@ describe('LocalLambdaRuntime', () => {
     expect(timedOut.outcome).toBe('timeout');
     if (timedOut.outcome === 'ok') return;
     expect(timedOut.error.errorType).toBe('Sandbox.Timedout');
-    expect(timedOut.error.errorMessage).toBe(`RequestId: ${timedOut.requestId} Error: Task timed out after 1.00 seconds`);
+    expect(timedOut.error.errorMessage).toBe(
+      `RequestId: ${timedOut.requestId} Error: Task timed out after 1.00 seconds`,
+    );
     expect(runtime.status('slow').environments).toBe(0);
 
     const next = await invoke('slow', { action: 'describe' });
@@ -185,7 +199,8 @@ describe('LocalLambdaRuntime', () => {
   it('reports init failures: an error at module load, a missing handler export', async () => {
     const broken = await runtime.invoke('brokenInit', {});
     expect(broken.outcome).toBe('error');
-    if (broken.outcome !== 'ok') expect(broken.error).toMatchObject({ errorType: 'Error', errorMessage: 'PROBE_TABLE_NAME is not set' });
+    if (broken.outcome !== 'ok')
+      expect(broken.error).toMatchObject({ errorType: 'Error', errorMessage: 'PROBE_TABLE_NAME is not set' });
     const missing = await runtime.invoke('noHandler', {});
     expect(missing.outcome).toBe('error');
     if (missing.outcome !== 'ok') {
@@ -285,7 +300,11 @@ describe('LocalLambdaRuntime', () => {
       expect.objectContaining({ function: 'crashy', outcome: 'error', error: 'order store unavailable' }),
     );
     expect(invocations).toContainEqual(
-      expect.objectContaining({ function: 'slow', outcome: 'timeout', error: expect.stringContaining('Task timed out') }),
+      expect.objectContaining({
+        function: 'slow',
+        outcome: 'timeout',
+        error: expect.stringContaining('Task timed out'),
+      }),
     );
     for (const entry of invocations) {
       if (entry.kind === 'invocation') expect(entry.durationMs).toBeGreaterThanOrEqual(0);
@@ -318,7 +337,14 @@ describe('LocalLambdaRuntime configuration', () => {
       { egressAddress: '127.0.0.2' },
     );
     expect(definitions).toEqual([
-      { name: 'inside', entry: 'a.ts', environment: { TABLE: 't' }, timeoutSeconds: 5, memoryMb: 256, egressAddress: '127.0.0.2' },
+      {
+        name: 'inside',
+        entry: 'a.ts',
+        environment: { TABLE: 't' },
+        timeoutSeconds: 5,
+        memoryMb: 256,
+        egressAddress: '127.0.0.2',
+      },
       { name: 'outside', entry: 'b.ts', environment: { TABLE: 't' }, timeoutSeconds: 60, memoryMb: 512 },
     ]);
   });
@@ -336,7 +362,9 @@ describe('LocalLambdaRuntime configuration', () => {
       const running = runtime.invoke('sleepy', { action: 'sleep', ms: 5_000 });
       // Settled into a value at once, so the rejection is never unhandled while the test awaits other things.
       const waiting = runtime.invoke('sleepy', { action: 'describe' }).catch((error: unknown) => error);
-      await vi.waitFor(() => expect(runtime.status('sleepy')).toMatchObject({ busy: 1, queued: 1 }), { timeout: 5_000 });
+      await vi.waitFor(() => expect(runtime.status('sleepy')).toMatchObject({ busy: 1, queued: 1 }), {
+        timeout: 5_000,
+      });
       await runtime.close();
       const ended = await running;
       expect(ended.outcome).toBe('error');

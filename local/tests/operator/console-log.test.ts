@@ -27,10 +27,20 @@ describe('levelOf', () => {
 
 describe('noticeOf', () => {
   it('turns failed deliveries, failed runs and failed invocations into a line, and ignores the rest', () => {
-    expect(noticeOf({ kind: 'delivery', outcome: 'dead-lettered', rule: 'r', eventId: 'e', attempt: 3, status: 404, error: 'gone' })).toBe(
-      'delivery dead-lettered: rule r event e attempt 3 (404): gone',
+    expect(
+      noticeOf({
+        kind: 'delivery',
+        outcome: 'dead-lettered',
+        rule: 'r',
+        eventId: 'e',
+        attempt: 3,
+        status: 404,
+        error: 'gone',
+      }),
+    ).toBe('delivery dead-lettered: rule r event e attempt 3 (404): gone');
+    expect(noticeOf({ kind: 'schedule', outcome: 'error', company: 'c', schedule: 's', error: 'x' })).toBe(
+      'schedule failed: c/s: x',
     );
-    expect(noticeOf({ kind: 'schedule', outcome: 'error', company: 'c', schedule: 's', error: 'x' })).toBe('schedule failed: c/s: x');
     expect(noticeOf({ kind: 'delivery', outcome: 'delivered' })).toBeUndefined();
     expect(noticeOf({ kind: 'request', status: 500 })).toBeUndefined();
   });

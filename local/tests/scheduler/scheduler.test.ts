@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { ScheduleDeclaration } from '../../../shared/declarations.js';
 import { AuditLog } from '../../audit.js';
 import { LocalLambdaRuntime } from '../../lambda/index.js';
-import { LocalScheduler, ScheduleExpressionError, lambdaScheduleTarget, type ScheduleTarget } from '../../scheduler/index.js';
+import {
+  LocalScheduler,
+  ScheduleExpressionError,
+  lambdaScheduleTarget,
+  type ScheduleTarget,
+} from '../../scheduler/index.js';
 
 function schedule(name: string, expression: string, fn = `${name}Function`): ScheduleDeclaration {
   return { name, description: name, expression, function: fn };
@@ -44,7 +49,14 @@ describe('LocalScheduler', () => {
   });
 
   function create(schedules: ScheduleDeclaration[], target: ScheduleTarget, timeScale = 0.01): LocalScheduler {
-    scheduler = new LocalScheduler({ company: 'car-orders', schedules, target, timeScale, audit, log: (line) => logs.push(line) });
+    scheduler = new LocalScheduler({
+      company: 'car-orders',
+      schedules,
+      target,
+      timeScale,
+      audit,
+      log: (line) => logs.push(line),
+    });
     return scheduler;
   }
 
@@ -118,7 +130,9 @@ describe('LocalScheduler', () => {
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_200);
     expect(calls).toHaveLength(1);
-    expect(logs.filter((line) => line === '[car-orders/scheduler] Job: tick skipped, the previous run is still in progress')).toHaveLength(2);
+    expect(
+      logs.filter((line) => line === '[car-orders/scheduler] Job: tick skipped, the previous run is still in progress'),
+    ).toHaveLength(2);
     expect(scheduler?.status()[0]?.running).toBe(true);
 
     calls[0]?.finish();
@@ -132,7 +146,10 @@ describe('LocalScheduler', () => {
     const instance = create([schedule('Job', 'rate(1 day)', 'fulfilOrders')], target);
 
     const first = instance.runNow('Job');
-    expect(await instance.runNow('Job')).toEqual({ outcome: 'skipped', reason: 'the previous run is still in progress' });
+    expect(await instance.runNow('Job')).toEqual({
+      outcome: 'skipped',
+      reason: 'the previous run is still in progress',
+    });
     calls[0]?.finish();
     expect(await first).toEqual({ outcome: 'ok' });
 
@@ -143,7 +160,12 @@ describe('LocalScheduler', () => {
     const entries = audit.read().filter((entry) => entry.kind === 'schedule');
     expect(entries).toEqual([
       expect.objectContaining({ schedule: 'Job', function: 'fulfilOrders', outcome: 'ok' }),
-      expect.objectContaining({ schedule: 'Job', function: 'fulfilOrders', outcome: 'error', error: 'supplier unreachable' }),
+      expect.objectContaining({
+        schedule: 'Job',
+        function: 'fulfilOrders',
+        outcome: 'error',
+        error: 'supplier unreachable',
+      }),
     ]);
     expect(logs).toContain('[car-orders/scheduler] Job: run failed: supplier unreachable');
     expect(() => instance.runNow('Nope')).toThrow(/No schedule Nope in car-orders/);
@@ -173,8 +195,12 @@ describe('LocalScheduler', () => {
 
   it('refuses an invalid declared expression, naming the problem', () => {
     expect(() => create([schedule('Bad', 'rate(1 minutes)')], async () => {})).toThrow(ScheduleExpressionError);
-    expect(() => create([schedule('Bad', 'cron(0 10 * * * *)')], async () => {})).toThrow(/exactly one of Day-of-month/);
-    expect(() => new LocalScheduler({ company: 'c', schedules: [], target: async () => {}, timeScale: 0 })).toThrow(/timeScale/);
+    expect(() => create([schedule('Bad', 'cron(0 10 * * * *)')], async () => {})).toThrow(
+      /exactly one of Day-of-month/,
+    );
+    expect(() => new LocalScheduler({ company: 'c', schedules: [], target: async () => {}, timeScale: 0 })).toThrow(
+      /timeScale/,
+    );
   });
 });
 
@@ -212,8 +238,20 @@ describe('lambdaScheduleTarget with LocalLambdaRuntime', () => {
       audit,
       logSink: () => {},
       functions: [
-        { name: 'probe', entry: 'local/tests/lambda/fixtures/probe-handler.ts', environment: {}, timeoutSeconds: 5, memoryMb: 128 },
-        { name: 'broken', entry: 'local/tests/lambda/fixtures/init-failure-handler.ts', environment: {}, timeoutSeconds: 5, memoryMb: 128 },
+        {
+          name: 'probe',
+          entry: 'local/tests/lambda/fixtures/probe-handler.ts',
+          environment: {},
+          timeoutSeconds: 5,
+          memoryMb: 128,
+        },
+        {
+          name: 'broken',
+          entry: 'local/tests/lambda/fixtures/init-failure-handler.ts',
+          environment: {},
+          timeoutSeconds: 5,
+          memoryMb: 128,
+        },
       ],
     });
   });
@@ -233,7 +271,10 @@ describe('lambdaScheduleTarget with LocalLambdaRuntime', () => {
     });
     try {
       expect(await scheduler.runNow('Probe')).toEqual({ outcome: 'ok' });
-      expect(await scheduler.runNow('Broken')).toEqual({ outcome: 'error', error: 'error: PROBE_TABLE_NAME is not set' });
+      expect(await scheduler.runNow('Broken')).toEqual({
+        outcome: 'error',
+        error: 'error: PROBE_TABLE_NAME is not set',
+      });
     } finally {
       await scheduler.close();
     }

@@ -5,7 +5,10 @@ export type RequestEntry = Extract<TimedAuditEntry, { kind: 'request' }>;
 export type DeliveryEntry = Extract<TimedAuditEntry, { kind: 'delivery' }>;
 export type EventEntry = Extract<TimedAuditEntry, { kind: 'event' }>;
 
-export function entriesOf<K extends AuditEntry['kind']>(runtime: LocalRuntime, kind: K): Extract<TimedAuditEntry, { kind: K }>[] {
+export function entriesOf<K extends AuditEntry['kind']>(
+  runtime: LocalRuntime,
+  kind: K,
+): Extract<TimedAuditEntry, { kind: K }>[] {
   return runtime.audit.read().filter((entry): entry is Extract<TimedAuditEntry, { kind: K }> => entry.kind === kind);
 }
 

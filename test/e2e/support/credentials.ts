@@ -10,7 +10,11 @@ import { agentFrom } from './http.js';
 
 /** The runtime's AWS endpoint as an SDK client configuration (the real v3 clients, dummy credentials). */
 export function sdkConfig(runtime: LocalRuntime) {
-  return { endpoint: runtime.description.awsEndpoint, region: runtime.description.region, credentials: LOCAL_CREDENTIALS };
+  return {
+    endpoint: runtime.description.awsEndpoint,
+    region: runtime.description.region,
+    credentials: LOCAL_CREDENTIALS,
+  };
 }
 
 /** A client-credentials token from a local authorization server (HTTP Basic), as any partner would get it. */
@@ -58,9 +62,12 @@ export async function carMakerCredentials(runtime: LocalRuntime): Promise<CarMak
   const ssm = new SSMClient(sdkConfig(runtime));
   const secrets = new SecretsManagerClient(sdkConfig(runtime));
   try {
-    const parameter = await ssm.send(new GetParameterCommand({ Name: runtime.description.names.supplierConnectionParameter }));
+    const parameter = await ssm.send(
+      new GetParameterCommand({ Name: runtime.description.names.supplierConnectionParameter }),
+    );
     const connection = PartnerConnection.parse(JSON.parse(parameter.Parameter?.Value ?? ''));
-    const secret = async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
+    const secret = async (id: string) =>
+      (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
     const apiKey = await secret(connection.apiKeySecretId ?? '');
     const key = runtime.apiKeys.lookup(apiKey);
     if (!key) throw new Error('the car maker API key is not registered');
@@ -102,8 +109,12 @@ export class TokenForger {
 
   private poolKey(): { kid: string; privateJwk: JWK } {
     const path = join(this.stateDir, 'identity', this.company, 'keys', 'signing-keys.json');
-    const document = JSON.parse(readFileSync(path, 'utf8')) as { keys: { kid: string; privateJwk: JWK; signingFrom: number }[] };
-    const signing = document.keys.filter((key) => key.signingFrom <= Date.now()).sort((a, b) => b.signingFrom - a.signingFrom)[0];
+    const document = JSON.parse(readFileSync(path, 'utf8')) as {
+      keys: { kid: string; privateJwk: JWK; signingFrom: number }[];
+    };
+    const signing = document.keys
+      .filter((key) => key.signingFrom <= Date.now())
+      .sort((a, b) => b.signingFrom - a.signingFrom)[0];
     if (!signing) throw new Error(`no signing key for ${this.company}`);
     return signing;
   }

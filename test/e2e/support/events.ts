@@ -27,7 +27,9 @@ export function completedDetail(carOrderId: string, correlationId = `e2e-${rando
 export async function carMakerOrderingClientId(runtime: LocalRuntime): Promise<string> {
   const ssm = new SSMClient(sdkConfig(runtime));
   try {
-    const parameter = await ssm.send(new GetParameterCommand({ Name: runtime.description.names.supplierConnectionParameter }));
+    const parameter = await ssm.send(
+      new GetParameterCommand({ Name: runtime.description.names.supplierConnectionParameter }),
+    );
     return PartnerConnection.parse(JSON.parse(parameter.Parameter?.Value ?? '')).clientId;
   } finally {
     ssm.destroy();
@@ -77,11 +79,18 @@ export interface DeadLetter {
 export async function drainDeadLetters(runtime: LocalRuntime): Promise<DeadLetter[]> {
   const client = new SQSClient(sdkConfig(runtime));
   try {
-    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: runtime.description.names.callbackDlq }));
+    const { QueueUrl } = await client.send(
+      new GetQueueUrlCommand({ QueueName: runtime.description.names.callbackDlq }),
+    );
     const letters: DeadLetter[] = [];
     for (;;) {
       const page = await client.send(
-        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 30 }),
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 30,
+        }),
       );
       const messages = page.Messages ?? [];
       if (messages.length === 0) return letters;

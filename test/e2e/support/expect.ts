@@ -27,7 +27,11 @@ export function expectGatewayRefusal(
   label = '',
 ): void {
   const entry = requestEntry(runtime, result.requestId);
-  expect({ label, status: result.status, decidedBy: entry.decidedBy }, result.text).toEqual({ label, status, decidedBy });
+  expect({ label, status: result.status, decidedBy: entry.decidedBy }, result.text).toEqual({
+    label,
+    status,
+    decidedBy,
+  });
   expect(entry.status).toBe(status);
   expect(result.headers['content-type']).toBe('application/problem+json');
   expect(result.json()).toEqual({
@@ -41,9 +45,16 @@ export function expectGatewayRefusal(
 }
 
 /** A handler answered with a problem+json error (the request passed every gateway check). */
-export function expectHandlerProblem(runtime: LocalRuntime, result: CallResult, status: number): Record<string, unknown> {
+export function expectHandlerProblem(
+  runtime: LocalRuntime,
+  result: CallResult,
+  status: number,
+): Record<string, unknown> {
   const entry = requestEntry(runtime, result.requestId);
-  expect({ status: result.status, decidedBy: entry.decidedBy }, result.text).toEqual({ status, decidedBy: 'integration' });
+  expect({ status: result.status, decidedBy: entry.decidedBy }, result.text).toEqual({
+    status,
+    decidedBy: 'integration',
+  });
   expect(result.headers['content-type']).toBe('application/problem+json');
   const problem = result.json();
   expect(problem).toMatchObject({ type: 'about:blank', title: TITLES[status], status, detail: expect.any(String) });

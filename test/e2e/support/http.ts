@@ -45,7 +45,12 @@ export interface CallResult {
 }
 
 export async function call(url: string, options: CallOptions = {}): Promise<CallResult> {
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
   const headers: Record<string, string> = {
     accept: 'application/json',
     ...(body !== undefined ? { 'content-type': 'application/json' } : {}),

@@ -1,7 +1,13 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PartnerConnection, SUPPLIER_SCOPE, TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../../shared/contracts.js';
+import {
+  PartnerConnection,
+  SUPPLIER_SCOPE,
+  TIRE_ORDER_COMPLETED,
+  TIRE_ORDERS_EVENT_SOURCE,
+  tireOrderClientResource,
+} from '../../../shared/contracts.js';
 import {
   actionsOf,
   apiMethod,
@@ -13,7 +19,13 @@ import {
   roleStatements,
   synthesizeTestPlatform,
 } from '../../../test/support/platform.js';
-import { tireOrdersClients, tireOrdersEnvironment, tireOrdersEvents, tireOrdersService, tireOrdersUsagePlan } from '../../service.js';
+import {
+  tireOrdersClients,
+  tireOrdersEnvironment,
+  tireOrdersEvents,
+  tireOrdersService,
+  tireOrdersUsagePlan,
+} from '../../service.js';
 import { tireOrdersFunctionAccess } from '../../stack.js';
 
 const EXTRA_CIDRS = ['198.51.100.0/24', '203.0.113.7/32'];
@@ -22,7 +34,10 @@ const stack = platform.tireOrders!;
 const carStack = platform.carOrders!;
 const template = tire!;
 const carTemplate = car!;
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }>;
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, any>; DependsOn?: string[] }
+>;
 
 const functionIds = Object.fromEntries(
   Object.entries(stack.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn.lambda)]),
@@ -31,7 +46,9 @@ const functionIds = Object.fromEntries(
 /** The export name under which the car stack publishes exactly this value. */
 function carExportOf(value: unknown, carOrdersTemplate: Template = carTemplate): string {
   const outputs = carOrdersTemplate.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
-  const matches = Object.values(outputs).filter((output) => output.Export && JSON.stringify(output.Value) === JSON.stringify(value));
+  const matches = Object.values(outputs).filter(
+    (output) => output.Export && JSON.stringify(output.Value) === JSON.stringify(value),
+  );
   if (matches.length !== 1) throw new Error(`expected one export of ${JSON.stringify(value)}, found ${matches.length}`);
   return matches[0]!.Export!.Name;
 }
@@ -133,7 +150,9 @@ describe('TireOrdersStack: one partner allowlist for WAF and resource policy', (
       OverrideAction: { None: {} },
       Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
     });
-    expect(rules[1]).toMatchObject({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' } } });
+    expect(rules[1]).toMatchObject({
+      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' } },
+    });
     expect(rules[2]).toMatchObject({
       Action: { Block: {} },
       Statement: { RateBasedStatement: { Limit: tireOrdersService.wafRateLimitPer5Minutes, AggregateKeyType: 'IP' } },
@@ -144,11 +163,18 @@ describe('TireOrdersStack: one partner allowlist for WAF and resource policy', (
     });
     const [, association] = onlyResource(template, 'AWS::WAFv2::WebACLAssociation');
     expect(association.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    expect(renderString(association.Properties!.ResourceArn)).toMatch(/\/restapis\/<Ref:Api\w+>\/stages\/<Ref:ApiDeploymentStagedev\w+>$/);
+    expect(renderString(association.Properties!.ResourceArn)).toMatch(
+      /\/restapis\/<Ref:Api\w+>\/stages\/<Ref:ApiDeploymentStagedev\w+>$/,
+    );
     const [, logging] = onlyResource(template, 'AWS::WAFv2::LoggingConfiguration');
     expect(logging.Properties!.ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    expect(renderString(logging.Properties!.LogDestinationConfigs[0])).toMatch(/:log-group:aws-waf-logs-dev-tire-orders$/);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-dev-tire-orders', RetentionInDays: Match.anyValue() });
+    expect(renderString(logging.Properties!.LogDestinationConfigs[0])).toMatch(
+      /:log-group:aws-waf-logs-dev-tire-orders$/,
+    );
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: 'aws-waf-logs-dev-tire-orders',
+      RetentionInDays: Match.anyValue(),
+    });
   });
 });
 
@@ -213,7 +239,10 @@ describe('TireOrdersStack: REST API', () => {
     const [stageId] = onlyResource(template, 'AWS::ApiGateway::Stage');
     const [restApiId] = onlyResource(template, 'AWS::ApiGateway::RestApi');
     expect(plan.Properties).toMatchObject({
-      Throttle: { RateLimit: tireOrdersUsagePlan.throttle.rateLimit, BurstLimit: tireOrdersUsagePlan.throttle.burstLimit },
+      Throttle: {
+        RateLimit: tireOrdersUsagePlan.throttle.rateLimit,
+        BurstLimit: tireOrdersUsagePlan.throttle.burstLimit,
+      },
       Quota: { Limit: tireOrdersUsagePlan.quota.limit, Period: tireOrdersUsagePlan.quota.period },
       ApiStages: [{ ApiId: { Ref: restApiId }, Stage: { Ref: stageId } }],
     });
@@ -235,7 +264,10 @@ describe('TireOrdersStack: Cognito authorization server', () => {
   it('has the tire-orders resource server and the carMaker client with its secret in Secrets Manager', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
       Identifier: 'tire-orders',
-      Scopes: Object.entries(tireOrdersService.scopes).map(([ScopeName, ScopeDescription]) => ({ ScopeName, ScopeDescription })),
+      Scopes: Object.entries(tireOrdersService.scopes).map(([ScopeName, ScopeDescription]) => ({
+        ScopeName,
+        ScopeDescription,
+      })),
     });
     const { client, secret } = stack.auth.clients.carMaker;
     const clientId = logicalIdOf(stack, client);
@@ -251,7 +283,9 @@ describe('TireOrdersStack: Cognito authorization server', () => {
       SecretString: { 'Fn::GetAtt': [clientId, 'ClientSecret'] },
     });
     template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
-    template.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
   });
 });
 
@@ -295,15 +329,22 @@ describe('TireOrdersStack: events', () => {
 
   it('API destination PATCH {carApi}/orders/* with the declared rate limit', () => {
     const [, destination] = onlyResource(template, 'AWS::Events::ApiDestination');
-    expect(destination.Properties).toMatchObject({ HttpMethod: callback.httpMethod, InvocationRateLimitPerSecond: callback.invocationRateLimitPerSecond });
+    expect(destination.Properties).toMatchObject({
+      HttpMethod: callback.httpMethod,
+      InvocationRateLimitPerSecond: callback.invocationRateLimitPerSecond,
+    });
     const endpoint = renderString(destination.Properties!.InvocationEndpoint);
-    expect(endpoint).toMatch(/^https:\/\/<Import:dev-CarOrders:[^>]+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/<Import:dev-CarOrders:[^>]+>\/orders\/\*$/);
+    expect(endpoint).toMatch(
+      /^https:\/\/<Import:dev-CarOrders:[^>]+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/<Import:dev-CarOrders:[^>]+>\/orders\/\*$/,
+    );
     expect(endpoint).toContain(`<Import:${carExportOf({ Ref: logicalIdOf(carStack, carStack.api.restApi) })}>`);
   });
 
   it('rule -> destination: path parameter, detail as body, correlation header, retry policy, DLQ', () => {
     const [destinationId] = onlyResource(template, 'AWS::Events::ApiDestination');
-    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.EventPattern);
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
+      (rule) => rule.Properties!.EventPattern,
+    );
     expect(rules).toHaveLength(1);
     const rule = rules[0]!;
     expect(rule.Properties).toMatchObject({ Name: callback.ruleName, EventBusName: { Ref: busId } });
@@ -311,7 +352,10 @@ describe('TireOrdersStack: events', () => {
       expect.objectContaining({
         Arn: { 'Fn::GetAtt': [destinationId, 'Arn'] },
         InputPath: callback.inputPath,
-        HttpParameters: { PathParameterValues: callback.pathParameterValues, HeaderParameters: callback.headerParameters },
+        HttpParameters: {
+          PathParameterValues: callback.pathParameterValues,
+          HeaderParameters: callback.headerParameters,
+        },
         RetryPolicy: {
           MaximumRetryAttempts: callback.retryPolicy.maximumRetryAttempts,
           MaximumEventAgeInSeconds: callback.retryPolicy.maximumEventAgeSeconds,
@@ -322,7 +366,9 @@ describe('TireOrdersStack: events', () => {
   });
 
   it("rule pattern: only TireOrderCompleted events of orders the car maker's app client placed (their resource)", () => {
-    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.EventPattern);
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
+      (rule) => rule.Properties!.EventPattern,
+    );
     const pattern = rules[0]!.Properties!.EventPattern as Record<string, unknown[]>;
     expect(Object.keys(pattern).sort()).toEqual(['detail-type', 'resources', 'source']);
     expect(pattern.source).toEqual([TIRE_ORDERS_EVENT_SOURCE]);
@@ -346,7 +392,9 @@ describe('TireOrdersStack: events', () => {
     );
     const send = statements.find((statement) => statement.Effect === 'Allow');
     expect(send).toMatchObject({ Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' } });
-    expect(renderString(send.Condition.ArnEquals['aws:SourceArn'])).toMatch(/^<GetAtt:CompletionCallbackRule\w+\.Arn>$/);
+    expect(renderString(send.Condition.ArnEquals['aws:SourceArn'])).toMatch(
+      /^<GetAtt:CompletionCallbackRule\w+\.Arn>$/,
+    );
     const [, alarm] = onlyResource(template, 'AWS::CloudWatch::Alarm');
     expect(alarm.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
@@ -368,8 +416,12 @@ describe('TireOrdersStack: the connection the car maker reads at run time', () =
     expect(parameter.Properties).toMatchObject({ Name: '/dev/tire-orders/connection', Type: 'String' });
     expect(Object.keys(connection).sort()).toEqual(Object.keys(PartnerConnection.shape).sort());
     expect(connection).toEqual({
-      apiUrl: expect.stringMatching(/^https:\/\/<Ref:Api\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/<Ref:ApiDeploymentStagedev\w+>\/$/),
-      tokenUrl: expect.stringMatching(/^https:\/\/<Ref:AuthUserPoolDomain\w+>\.auth\.<AWS::Region>\.amazoncognito\.com\/oauth2\/token$/),
+      apiUrl: expect.stringMatching(
+        /^https:\/\/<Ref:Api\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/<Ref:ApiDeploymentStagedev\w+>\/$/,
+      ),
+      tokenUrl: expect.stringMatching(
+        /^https:\/\/<Ref:AuthUserPoolDomain\w+>\.auth\.<AWS::Region>\.amazoncognito\.com\/oauth2\/token$/,
+      ),
       clientId: `<Ref:${logicalIdOf(stack, stack.auth.clients.carMaker.client)}>`,
       clientSecretId: `<Ref:${logicalIdOf(stack, stack.auth.clients.carMaker.secret)}>`,
       apiKeySecretId: `<Ref:${logicalIdOf(stack, stack.apiKeySecret)}>`,
@@ -385,7 +437,9 @@ describe('TireOrdersStack: the connection the car maker reads at run time', () =
       .flatMap(resourcesOfStatement);
     for (const secret of [stack.auth.clients.carMaker.secret, stack.apiKeySecret]) {
       const name = resources[logicalIdOf(stack, secret)]!.Properties.Name as string;
-      expect(grantedSecretPatterns).toContain(`arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`);
+      expect(grantedSecretPatterns).toContain(
+        `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????`,
+      );
     }
   });
 });
@@ -402,8 +456,12 @@ describe('TireOrdersStack: functions', () => {
         Timeout: declaration.timeoutSeconds,
       });
       expect(fn.Properties.VpcConfig).toBeUndefined();
-      expect(resources[fn.Properties.LoggingConfig.LogGroup.Ref as string]!.Properties.RetentionInDays).toBeGreaterThan(0);
-      const expectedKeys = Object.keys(tireOrdersEnvironment({ tireOrdersTableName: '', eventBusName: '', fulfilmentDelaySeconds: 0 }));
+      expect(resources[fn.Properties.LoggingConfig.LogGroup.Ref as string]!.Properties.RetentionInDays).toBeGreaterThan(
+        0,
+      );
+      const expectedKeys = Object.keys(
+        tireOrdersEnvironment({ tireOrdersTableName: '', eventBusName: '', fulfilmentDelaySeconds: 0 }),
+      );
       expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([...expectedKeys, 'NODE_OPTIONS'].sort());
       expect(fn.Properties.Environment.Variables).toMatchObject({
         TIRE_ORDERS_TABLE_NAME: { Ref: logicalIdOf(stack, stack.table) },
@@ -424,18 +482,28 @@ describe('TireOrdersStack: functions', () => {
     expect(tireOrdersFunctionAccess.fulfilOrders.tireOrders.queriesIndexes).toEqual(['byWorkState']);
     const tableArn = `<GetAtt:${logicalIdOf(stack, stack.table)}.Arn>`;
     for (const [name, access] of Object.entries(tireOrdersFunctionAccess)) {
-      const statements = roleStatements(template, logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role));
+      const statements = roleStatements(
+        template,
+        logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role),
+      );
       const onTable = statements.filter((s) => resourcesOfStatement(s).includes(tableArn)).flatMap(actionsOf);
       expect(onTable).toContain('dynamodb:GetItem');
       expect(onTable.includes('dynamodb:PutItem')).toBe(access.tireOrders.access === 'readWrite');
-      const indexResources = statements.flatMap(resourcesOfStatement).filter((resource) => resource.includes('/index/'));
-      expect(indexResources).toEqual((access.tireOrders.queriesIndexes ?? []).map((index) => `${tableArn}/index/${index}`));
+      const indexResources = statements
+        .flatMap(resourcesOfStatement)
+        .filter((resource) => resource.includes('/index/'));
+      expect(indexResources).toEqual(
+        (access.tireOrders.queriesIndexes ?? []).map((index) => `${tableArn}/index/${index}`),
+      );
     }
   });
 
   it('only the fulfilment function may publish events, and only to the bus', () => {
     for (const [name, access] of Object.entries(tireOrdersFunctionAccess)) {
-      const statements = roleStatements(template, logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role));
+      const statements = roleStatements(
+        template,
+        logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role),
+      );
       const publish = statements.filter((statement) => actionsOf(statement).includes('events:PutEvents'));
       if (!access.publishesEvents) {
         expect(publish).toEqual([]);
@@ -447,7 +515,9 @@ describe('TireOrdersStack: functions', () => {
 });
 
 describe('TireOrdersStack: schedules', () => {
-  const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties!.ScheduleExpression);
+  const scheduled = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
+    (rule) => rule.Properties!.ScheduleExpression,
+  );
 
   it('has one rule per declared schedule, with its expression and function', () => {
     expect(scheduled).toHaveLength(tireOrdersService.schedules.length);
@@ -469,7 +539,9 @@ describe('TireOrdersStack: outputs', () => {
     expect(renderString(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/<Ref:Api\w+>\.execute-api\./);
     expect(renderString(outputs.TokenUrl!.Value)).toMatch(/\/oauth2\/token$/);
     expect(outputs.CarMakerClientId!.Value).toEqual({ Ref: logicalIdOf(stack, stack.auth.clients.carMaker.client) });
-    expect(outputs.CarMakerClientSecretArn!.Value).toEqual({ Ref: logicalIdOf(stack, stack.auth.clients.carMaker.secret) });
+    expect(outputs.CarMakerClientSecretArn!.Value).toEqual({
+      Ref: logicalIdOf(stack, stack.auth.clients.carMaker.secret),
+    });
     expect(outputs.CarMakerApiKeySecretArn!.Value).toEqual({ Ref: logicalIdOf(stack, stack.apiKeySecret) });
     expect(outputs.UserPoolId!.Value).toEqual({ Ref: logicalIdOf(stack, stack.auth.userPool) });
   });
@@ -494,13 +566,20 @@ describe('TireOrdersStack: a car maker outside this app (context)', () => {
       ClientID: carMaker.clientId,
       ClientSecret: `{{resolve:secretsmanager:${carMaker.clientSecretArn}:SecretString:::}}`,
     });
-    externalTire.hasResourceProperties('AWS::Events::ApiDestination', { InvocationEndpoint: 'https://cars.example.com/api/orders/*' });
+    externalTire.hasResourceProperties('AWS::Events::ApiDestination', {
+      InvocationEndpoint: 'https://cars.example.com/api/orders/*',
+    });
     // The outside car maker still places tire orders with this supplier's carMaker app client; the context
     // clientId is the client the car maker issued for the callback, so it is not what the rule matches.
-    const patternRules = Object.values(resourcesOf(externalTire, 'AWS::Events::Rule')).filter((r) => r.Properties!.EventPattern);
+    const patternRules = Object.values(resourcesOf(externalTire, 'AWS::Events::Rule')).filter(
+      (r) => r.Properties!.EventPattern,
+    );
     expect(patternRules).toHaveLength(1);
     const rule = patternRules[0]!;
-    const ordering = logicalIdOf(external.platform.tireOrders!, external.platform.tireOrders!.auth.clients.carMaker.client);
+    const ordering = logicalIdOf(
+      external.platform.tireOrders!,
+      external.platform.tireOrders!.auth.clients.carMaker.client,
+    );
     expect((rule.Properties!.EventPattern.resources as unknown[]).map(renderString)).toEqual([
       tireOrderClientResource(`<Ref:${ordering}>`),
     ]);
@@ -516,8 +595,11 @@ describe('TireOrdersStack: a car maker outside this app (context)', () => {
 
   it('refuses malformed partner CIDRs and a car maker secret given as a value', () => {
     expect(() => synthesizeTestPlatform({ partnerCidrs: ['10.0.0.300/32'] })).toThrow(/IPv4 CIDR/);
-    expect(() => synthesizeTestPlatform({ carMaker: { ...carMaker, clientSecretArn: 'hunter2-plain-value' }, partnerCidrs: ['192.0.2.1/32'] })).toThrow(
-      /Secrets Manager secret ARN/,
-    );
+    expect(() =>
+      synthesizeTestPlatform({
+        carMaker: { ...carMaker, clientSecretArn: 'hunter2-plain-value' },
+        partnerCidrs: ['192.0.2.1/32'],
+      }),
+    ).toThrow(/Secrets Manager secret ARN/);
   });
 });

@@ -146,7 +146,10 @@ describe('phase 1: completing due orders', () => {
       Limit: QUERY_PAGE_SIZE,
     });
     expect(queries[0]!.ExclusiveStartKey).toBeUndefined();
-    for (const [page, lastOfPrevious] of [[1, byDue[2]!], [2, byDue[5]!]] as const) {
+    for (const [page, lastOfPrevious] of [
+      [1, byDue[2]!],
+      [2, byDue[5]!],
+    ] as const) {
       expect(queries[page]!.ExclusiveStartKey).toEqual({
         id: lastOfPrevious.id,
         workState: 'AWAITING_FULFILMENT',
@@ -223,7 +226,10 @@ describe('phase 1: completing due orders', () => {
 
   it('does not even try to complete an order the index still lists as awaiting fulfilment but is completed', async () => {
     // A GSI is eventually consistent: an order may be listed under its old work state for a moment.
-    const stale = { ...completeTireOrder(due(1), new Date('2025-03-01T11:59:00.000Z')), workState: 'AWAITING_FULFILMENT' };
+    const stale = {
+      ...completeTireOrder(due(1), new Date('2025-03-01T11:59:00.000Z')),
+      workState: 'AWAITING_FULFILMENT',
+    };
     await table.seed(stale);
 
     const summary = await run();
@@ -256,7 +262,11 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
         Resources: [tireOrderClientResource(CAR_MAKER_CLIENT)],
       });
     }
-    expect(publishedDetails().map((detail) => detail.tireOrderId).sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(
+      publishedDetails()
+        .map((detail) => detail.tireOrderId)
+        .sort(),
+    ).toEqual(orders.map((o) => o.id).sort());
     for (const order of orders) {
       const item = await table.item(order.id);
       expect(item).not.toHaveProperty('workState');
@@ -384,7 +394,11 @@ describe('phase 2: publishing TireOrderCompleted (the outbox)', () => {
     const second = await run();
 
     expect(second).toEqual({ completed: 0, published: 4, failed: 0 });
-    expect(publishedDetails().map((detail) => detail.tireOrderId).sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(
+      publishedDetails()
+        .map((detail) => detail.tireOrderId)
+        .sort(),
+    ).toEqual(orders.map((o) => o.id).sort());
     for (const order of orders) expect(await table.item(order.id)).not.toHaveProperty('workState');
   });
 

@@ -28,7 +28,13 @@ function storedOrder(clientId: string, carOrderId: string): TireOrder {
 
 function get(id: string, clientId: string | null = 'client-a') {
   return handler(
-    apiEvent({ method: 'GET', path: `/orders/${id}`, clientId, scope: 'tire-orders/orders.read', pathParameters: { id } }),
+    apiEvent({
+      method: 'GET',
+      path: `/orders/${id}`,
+      clientId,
+      scope: 'tire-orders/orders.read',
+      pathParameters: { id },
+    }),
     lambdaContext(),
   );
 }

@@ -55,7 +55,9 @@ const order = { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 };
 
 describe('POST /orders: a new order', () => {
   it('creates the order with one conditional put and answers 201 with the view and its Location', async () => {
-    const result = await post(order, { headers: { 'content-type': 'application/json', 'X-Correlation-Id': 'journey-42' } });
+    const result = await post(order, {
+      headers: { 'content-type': 'application/json', 'X-Correlation-Id': 'journey-42' },
+    });
 
     const id = tireOrderIdFor(CAR_MAKER, 'car-order-1');
     expect(result.statusCode).toBe(201);
@@ -134,7 +136,10 @@ describe('POST /orders: repeats (idempotent on client + carOrderId)', () => {
     const first = await post(order);
     const stored = await table.item(json(first).id as string);
 
-    for (const different of [{ ...order, carType: 'Van' }, { ...order, quantity: 8 }]) {
+    for (const different of [
+      { ...order, carType: 'Van' },
+      { ...order, quantity: 8 },
+    ]) {
       const result = await post(different);
       expect(result.statusCode).toBe(422);
       expect(result.headers?.['Content-Type']).toBe('application/problem+json');
@@ -226,7 +231,12 @@ describe('POST /orders: bad input is refused with problem+json and stores nothin
 
 describe('POST /orders: failures of the table', () => {
   it('answers 500 without details when DynamoDB fails', async () => {
-    ddb.fail(PutCommand, Object.assign(new Error('Rate exceeded for table tire-orders'), { name: 'ProvisionedThroughputExceededException' }));
+    ddb.fail(
+      PutCommand,
+      Object.assign(new Error('Rate exceeded for table tire-orders'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
     const result = await post(order);
     expect(result.statusCode).toBe(500);
     expect(result.headers?.['Content-Type']).toBe('application/problem+json');

@@ -59,7 +59,12 @@ async function allInWorkState(workState: WorkState, options: { dueBy?: string; l
   const pageSizes: number[] = [];
   let startKey: StartKey | undefined;
   do {
-    const page = await store.pageByWorkState({ workState, dueBy: options.dueBy, startKey, limit: options.limit ?? 100 });
+    const page = await store.pageByWorkState({
+      workState,
+      dueBy: options.dueBy,
+      startKey,
+      limit: options.limit ?? 100,
+    });
     ids.push(...page.orders.map((order) => order.id));
     pageSizes.push(page.orders.length);
     startKey = page.nextKey;
@@ -69,7 +74,9 @@ async function allInWorkState(workState: WorkState, options: { dueBy?: string; l
 
 /** The raw item, read past the store's shape check (so an item the store would refuse is still visible). */
 async function rawItem(id: string, table = tableName) {
-  const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }));
+  const { Item } = await client.send(
+    new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }),
+  );
   return Item;
 }
 
@@ -111,7 +118,11 @@ describe('TireOrderStore on dynalite', () => {
     expect(await store.markCompleted(order.id, completion)).toBe(true);
     const completed = await store.find(order.id);
     expect(completed).toEqual({ ...order, ...completion });
-    expect(completed).toMatchObject({ status: 'OrderCompleted', workState: 'AWAITING_EVENT', dueAt: completion.completedAt });
+    expect(completed).toMatchObject({
+      status: 'OrderCompleted',
+      workState: 'AWAITING_EVENT',
+      dueAt: completion.completedAt,
+    });
     expect((await allInWorkState(WorkState.AwaitingFulfilment)).ids).toEqual([]);
     expect((await allInWorkState(WorkState.AwaitingEvent)).ids).toEqual([order.id]);
 
@@ -149,7 +160,11 @@ describe('TireOrderStore on dynalite', () => {
     const stored = await rawItem(order.id);
     expect(stored).not.toHaveProperty('workState');
     expect(stored).not.toHaveProperty('dueAt');
-    expect(stored).toMatchObject({ status: { S: 'OrderCompleted' }, updatedAt: { S: publishedAt }, eventPublishedAt: { S: publishedAt } });
+    expect(stored).toMatchObject({
+      status: { S: 'OrderCompleted' },
+      updatedAt: { S: publishedAt },
+      eventPublishedAt: { S: publishedAt },
+    });
     expect((await allInWorkState(WorkState.AwaitingEvent)).ids).toEqual([]);
 
     expect(await store.markEventPublished(order.id, at(DELAY + 99).toISOString())).toBe(false);
@@ -217,7 +232,12 @@ describe('TireOrderStore on dynalite', () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { id: { S: 'damaged' }, workState: { S: WorkState.AwaitingFulfilment }, dueAt: { S: order.dueAt! }, status: { S: 'Weird' } },
+        Item: {
+          id: { S: 'damaged' },
+          workState: { S: WorkState.AwaitingFulfilment },
+          dueAt: { S: order.dueAt! },
+          status: { S: 'Weird' },
+        },
       }),
     );
     const page = await store.pageByWorkState({ workState: WorkState.AwaitingFulfilment, limit: 10 });
@@ -241,7 +261,11 @@ describe('fulfil-orders handler on dynalite (EventBridge mocked)', () => {
     });
     // The handler builds its clients from the environment, as in Lambda and the local runtime: only the endpoint
     // and placeholder credentials point it at dynalite. Set before the module (and its clients) loads.
-    Object.assign(process.env, { AWS_ENDPOINT_URL: dynamo.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: dynamo.endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
     await createDeclaredTable(client, TEST_TABLE_NAME, tireOrdersService.tables.tireOrders);
     ({ handler } = await import('../../handlers/fulfil-orders.js'));
   });

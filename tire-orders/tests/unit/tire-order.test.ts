@@ -111,17 +111,27 @@ describe('isSameTireOrder', () => {
   const existing = submittedOrder();
 
   it('is true for the same carType and quantity', () => {
-    expect(isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 })).toBe(true);
+    expect(
+      isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 }),
+    ).toBe(true);
   });
 
   it('is false when carType or quantity differ', () => {
-    expect(isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Van', quantity: 4 })).toBe(false);
-    expect(isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 5 })).toBe(false);
+    expect(
+      isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Van', quantity: 4 }),
+    ).toBe(false);
+    expect(
+      isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 5 }),
+    ).toBe(false);
   });
 
   it('treats an order of another client or car order under the id as a broken invariant', () => {
-    expect(() => isSameTireOrder(existing, 'other-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 })).toThrow(/collision/);
-    expect(() => isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-2', carType: 'Roadster', quantity: 4 })).toThrow(/collision/);
+    expect(() =>
+      isSameTireOrder(existing, 'other-client', { carOrderId: 'car-order-1', carType: 'Roadster', quantity: 4 }),
+    ).toThrow(/collision/);
+    expect(() =>
+      isSameTireOrder(existing, 'car-maker-client', { carOrderId: 'car-order-2', carType: 'Roadster', quantity: 4 }),
+    ).toThrow(/collision/);
   });
 });
 
@@ -142,7 +152,11 @@ describe('completion', () => {
       dueAt: '2025-03-01T10:02:00.000Z',
     });
     const completed = completeTireOrder(submittedOrder(), completedAt);
-    expect(completed).toMatchObject({ status: 'OrderCompleted', workState: 'AWAITING_EVENT', createdAt: placedAt.toISOString() });
+    expect(completed).toMatchObject({
+      status: 'OrderCompleted',
+      workState: 'AWAITING_EVENT',
+      createdAt: placedAt.toISOString(),
+    });
   });
 
   it('refuses to complete an order twice', () => {

@@ -14,7 +14,8 @@ describe('API key step', () => {
   const partner = apiKeys.create({ name: 'partner', usagePlanId: 'partners' });
   const stray = apiKeys.create({ name: 'stray' });
   const step = apiKeyStep(stepConfig({ apiKeys, usagePlan: { id: 'partners' } }));
-  const post = (key?: string) => fakeRequest({ method: 'POST', path: '/prod/orders', headers: key ? { 'x-api-key': key } : {} });
+  const post = (key?: string) =>
+    fakeRequest({ method: 'POST', path: '/prod/orders', headers: key ? { 'x-api-key': key } : {} });
 
   it('asks nothing of a method that does not require a key', () => {
     expect(step.run(fakeRequest())).toBeUndefined();

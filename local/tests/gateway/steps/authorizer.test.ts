@@ -26,7 +26,9 @@ describe('authorizer step', () => {
 
   it('answers Unauthorized to no token, an invalid one, and a valid one without the scope', async () => {
     expect(await step.run(fakeRequest())).toEqual({ refuse: 'UNAUTHORIZED' });
-    expect(await step.run(fakeRequest({ headers: { Authorization: 'Bearer bad' } }))).toEqual({ refuse: 'UNAUTHORIZED' });
+    expect(await step.run(fakeRequest({ headers: { Authorization: 'Bearer bad' } }))).toEqual({
+      refuse: 'UNAUTHORIZED',
+    });
     const write = fakeRequest({ method: 'POST', path: '/prod/orders', headers: { Authorization: 'good' } });
     expect(await step.run(write)).toEqual({ refuse: 'UNAUTHORIZED' });
     expect(write.clientId).toBeUndefined();

@@ -5,7 +5,7 @@ import { integrationStep } from '../../../gateway/steps/integration.js';
 import { fakeRequest, stepConfig } from './support.js';
 
 describe('integration step', () => {
-  it('invokes the route\'s function with the proxy event and answers its result', async () => {
+  it("invokes the route's function with the proxy event and answers its result", async () => {
     const events: [string, APIGatewayProxyEvent][] = [];
     const invoke: InvokeFunction = async (name, event) => {
       events.push([name, event]);
@@ -15,12 +15,21 @@ describe('integration step', () => {
     request.claims = { client_id: 'c1', iat: 0 };
     request.apiKey = { id: 'k1', value: 'secret' };
     expect(await integrationStep(stepConfig({ invoke })).run(request)).toEqual({
-      answer: { statusCode: 201, headers: [['X-Order', '1'], ['Content-Type', 'application/json']], body: '{"ok":true}' },
+      answer: {
+        statusCode: 201,
+        headers: [
+          ['X-Order', '1'],
+          ['Content-Type', 'application/json'],
+        ],
+        body: '{"ok":true}',
+      },
     });
     const [name, event] = events[0]!;
     expect(name).toBe('getOrder');
     expect(event.pathParameters).toEqual({ id: 'o-1' });
-    expect(event.requestContext.authorizer).toEqual({ claims: { client_id: 'c1', iat: 'Thu Jan 01 00:00:00 UTC 1970' } });
+    expect(event.requestContext.authorizer).toEqual({
+      claims: { client_id: 'c1', iat: 'Thu Jan 01 00:00:00 UTC 1970' },
+    });
     expect(event.requestContext.identity).toMatchObject({ apiKey: 'secret', apiKeyId: 'k1', sourceIp: '127.0.0.2' });
     expect(event.requestContext.domainName).toBe('api.example');
   });

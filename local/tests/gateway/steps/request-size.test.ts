@@ -18,7 +18,12 @@ describe('request size step', () => {
   });
 
   it('drops, without an answer, a request declaring a body beyond four times the limit', async () => {
-    const request = fakeRequest({ method: 'POST', path: '/prod/orders', headers: { 'Content-Length': '41' }, body: 'x' });
+    const request = fakeRequest({
+      method: 'POST',
+      path: '/prod/orders',
+      headers: { 'Content-Length': '41' },
+      body: 'x',
+    });
     let destroyed = false;
     request.req.destroy = (() => {
       destroyed = true;

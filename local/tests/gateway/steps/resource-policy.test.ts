@@ -20,7 +20,7 @@ describe('resource policy step', () => {
     });
   });
 
-  it("evaluates the deployed policy on every request: none, the partner allow-list, then one that allows nothing", () => {
+  it('evaluates the deployed policy on every request: none, the partner allow-list, then one that allows nothing', () => {
     let deployed: ResourcePolicy | undefined;
     const step = resourcePolicyStep(stepConfig({ resourcePolicy: { deployedPolicy: () => deployed } }))!;
     expect(step.run(fakeRequest({ sourceIp: '127.0.0.5' }))).toBeUndefined();
@@ -28,7 +28,11 @@ describe('resource policy step', () => {
     expect(step.run(fakeRequest({ sourceIp: '127.0.0.2' }))).toBeUndefined();
     expect(step.run(fakeRequest({ sourceIp: '127.0.0.5' }))).toMatchObject({ refuse: 'ACCESS_DENIED' });
     deployed = ResourcePolicy.parse(
-      { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/POST/*' }] },
+      {
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/POST/*' },
+        ],
+      },
       CONTEXT,
     );
     expect(step.run(fakeRequest({ sourceIp: '127.0.0.2' }))).toEqual({

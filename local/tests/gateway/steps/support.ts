@@ -61,7 +61,9 @@ export interface FakeRequest {
 export function fakeRequest(input: FakeRequest = {}): GatewayRequest {
   const method = input.method ?? 'GET';
   const path = input.path ?? '/prod/orders/o-1';
-  const headers = Object.fromEntries(Object.entries(input.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const headers = Object.fromEntries(
+    Object.entries(input.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   const body = input.body === undefined ? [] : [Buffer.from(input.body)];
   const req = Object.assign(Readable.from(body), {
     method,

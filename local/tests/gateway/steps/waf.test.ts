@@ -17,7 +17,8 @@ describe('WAF step', () => {
   it('lets any source through with the allow default action, until the rate-based rule trips', () => {
     const step = wafStep(stepConfig({ waf: { defaultAction: 'allow', allowCidrs: [] } }))!;
     // SERVICE allows 3 requests per 5 minutes from one source.
-    for (let n = 0; n < 3; n += 1) expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + n }))).toBeUndefined();
+    for (let n = 0; n < 3; n += 1)
+      expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + n }))).toBeUndefined();
     expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + 3 }))).toEqual({ refuse: 'WAF_FILTERED' });
     expect(step.run(fakeRequest({ sourceIp: '10.0.0.2', now: START + 3 }))).toBeUndefined();
     expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + 5 * 60_000 + 10 }))).toBeUndefined();

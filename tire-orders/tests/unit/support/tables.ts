@@ -1,6 +1,11 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
-import { recordCommands, recreateDeclaredTables, startDynalite, type RunningDynalite } from '../../../../test/support/dynalite.js';
+import {
+  recordCommands,
+  recreateDeclaredTables,
+  startDynalite,
+  type RunningDynalite,
+} from '../../../../test/support/dynalite.js';
 import { tireOrdersService } from '../../../service.js';
 import { TEST_TABLE_NAME } from './environment.js';
 
