@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { acquireStateLock } from './state-lock.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
 import {
   AwsServiceError,
@@ -52,48 +52,6 @@ export interface AwsEndpoint {
 export const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810';
 /** dynalite's own request limit; every other service's requests are far smaller. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-const LOCK_FILE = 'aws-endpoint.lock';
-
-/**
- * One endpoint per state directory: LevelDB allows one opener, and the JSON stores would overwrite each other.
- * A lock left by a process that no longer runs is taken over.
- */
-function acquireStateLock(stateDir: string): () => void {
-  mkdirSync(stateDir, { recursive: true });
-  const path = join(stateDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new Error(
-        `The state directory ${stateDir} is in use by ${holder === process.pid ? 'another endpoint in this process' : `process ${holder}`}; ` +
-          'stop it first or use another state directory.',
-      );
-    }
-    unlinkSync(path);
-  }
-  throw new Error(`Could not lock the state directory ${stateDir}.`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 class RequestTooLarge extends Error {}
 
@@ -420,7 +378,7 @@ function defaultReporter(error: unknown, target: string): void {
 }
 
 async function startDynamoDbLocked(stateDir: string): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {
-  const releaseLock = acquireStateLock(stateDir);
+  const releaseLock = await acquireStateLock(stateDir);
   try {
     return { dynamoDb: await startEmbeddedDynamoDb(join(stateDir, 'dynamodb')), releaseLock };
   } catch (error) {
