@@ -1,3 +1,4 @@
+import type { EventBridgeEvent } from '../../../client/events.js';
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../../audit.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../protocol.js';
@@ -44,21 +45,8 @@ export function lambdaFunctionArn(functionName: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${functionName}`;
 }
 
-/** An event as EventBridge delivers it to targets. */
-export interface EventBridgeEvent {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  /** ISO 8601, whole seconds, UTC: 2017-10-02T16:24:49Z. */
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-  /** Present on replayed events only. */
-  'replay-name'?: string;
-}
+/** An event as EventBridge delivers it to targets: the shape operators' tools read too (client/events.ts). */
+export type { EventBridgeEvent };
 
 /** Where a target's undeliverable events go: the in-process API of a local SQS queue. */
 export interface DeadLetterSink {
