@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { synthesizeTestPlatform, type Resource } from './support/platform.js';
+import { PLATFORM_CONFIGURATIONS, synthesizeTestPlatform, type Resource } from './support/platform.js';
 
 /**
  * Deploy safety: a `cdk deploy` over an existing stage replaces a resource whose logical id changes, and renames one
@@ -15,29 +15,6 @@ import { synthesizeTestPlatform, type Resource } from './support/platform.js';
  */
 
 const SNAPSHOT = join(import.meta.dirname, 'snapshots', 'deploy-identity.json');
-
-const CONFIGS: Record<string, Record<string, unknown>> = {
-  default: {},
-  'stage prod with partner CIDRs': { stage: 'prod', partnerCidrs: ['198.51.100.0/24'] },
-  'outside supplier': {
-    supplier: {
-      apiUrl: 'https://tires.example.com/',
-      tokenUrl: 'https://auth.tires.example.com/oauth2/token',
-      clientId: 'car-maker',
-      clientSecretName: 'partners/tires/client-secret',
-      apiKeySecretName: 'partners/tires/api-key',
-    },
-  },
-  'outside car maker': {
-    carMaker: {
-      apiUrl: 'https://cars.example.com/',
-      tokenUrl: 'https://auth.cars.example.com/oauth2/token',
-      clientId: 'tire-supplier',
-      clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partners/cars/client-secret-AbCdEf',
-    },
-    partnerCidrs: ['192.0.2.10/32'],
-  },
-};
 
 /** Top-level properties that set a resource's physical name (or, like a Cognito domain, an identity users see). */
 const NAME_PROPERTY = /(^|[a-z])Name$|^Domain$|^Alias$/;
@@ -75,7 +52,7 @@ function identityOf(template: { toJSON(): Record<string, any> }): StackIdentity 
 
 function currentIdentity(): Record<string, Record<string, StackIdentity>> {
   return Object.fromEntries(
-    Object.entries(CONFIGS).map(([name, context]) => {
+    Object.entries(PLATFORM_CONFIGURATIONS).map(([name, context]) => {
       const { car, tire } = synthesizeTestPlatform(context);
       return [
         name,
@@ -93,7 +70,7 @@ describe('deploy identity (logical ids and physical names)', () => {
     }
     expect(existsSync(SNAPSHOT), `${SNAPSHOT} is missing`).toBe(true);
     const committed = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as typeof current;
-    for (const config of Object.keys(CONFIGS)) {
+    for (const config of Object.keys(PLATFORM_CONFIGURATIONS)) {
       expect(current[config], `configuration "${config}"`).toEqual(committed[config]);
     }
     expect(Object.keys(current).sort()).toEqual(Object.keys(committed).sort());

@@ -7,36 +7,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestPlatform } from './support/platform.js';
+import { buildTestPlatform, PLATFORM_CONFIGURATIONS } from './support/platform.js';
 
 /**
  * cdk-nag 3 is a policy-validation plugin: findings are not annotations but violations in the plugin's report, and
  * an acknowledgement is `Validations.of(construct).acknowledge({ id, reason })` metadata that the pack honours on
  * the resource and its ancestors. validateScope() is the pack's own entry point for tests.
  */
-
-const PARTNER_CONFIGS: Record<string, Record<string, unknown>> = {
-  'both companies (default)': {},
-  'stage prod with extra partner CIDRs': { stage: 'prod', partnerCidrs: ['198.51.100.0/24'] },
-  'an outside supplier': {
-    supplier: {
-      apiUrl: 'https://tires.example.com/',
-      tokenUrl: 'https://auth.tires.example.com/oauth2/token',
-      clientId: 'car-maker',
-      clientSecretName: 'partners/tires/client-secret',
-      apiKeySecretName: 'partners/tires/api-key',
-    },
-  },
-  'an outside car maker': {
-    carMaker: {
-      apiUrl: 'https://cars.example.com/',
-      tokenUrl: 'https://auth.cars.example.com/oauth2/token',
-      clientId: 'tire-supplier',
-      clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partners/cars/client-secret-AbCdEf',
-    },
-    partnerCidrs: ['192.0.2.10/32'],
-  },
-};
 
 const NAG_ACK_PREFIX = 'Annotation::AwsSolutions-';
 
@@ -104,7 +81,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
   });
 
-  for (const [name, context] of Object.entries(PARTNER_CONFIGS)) {
+  for (const [name, context] of Object.entries(PLATFORM_CONFIGURATIONS)) {
     describe(name, () => {
       const { platform } = buildTestPlatform(context);
       const stacks = [platform.carOrders, platform.tireOrders].filter(

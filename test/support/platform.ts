@@ -19,6 +19,30 @@ export function buildTestPlatform(
   return { app, platform };
 }
 
+/** The configurations the platform supports (CDK context), by name: the nag and deploy-identity tests cover each. */
+export const PLATFORM_CONFIGURATIONS: Record<string, Record<string, unknown>> = {
+  default: {},
+  'stage prod with partner CIDRs': { stage: 'prod', partnerCidrs: ['198.51.100.0/24'] },
+  'outside supplier': {
+    supplier: {
+      apiUrl: 'https://tires.example.com/',
+      tokenUrl: 'https://auth.tires.example.com/oauth2/token',
+      clientId: 'car-maker',
+      clientSecretName: 'partners/tires/client-secret',
+      apiKeySecretName: 'partners/tires/api-key',
+    },
+  },
+  'outside car maker': {
+    carMaker: {
+      apiUrl: 'https://cars.example.com/',
+      tokenUrl: 'https://auth.cars.example.com/oauth2/token',
+      clientId: 'tire-supplier',
+      clientSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partners/cars/client-secret-AbCdEf',
+    },
+    partnerCidrs: ['192.0.2.10/32'],
+  },
+};
+
 export interface SynthesizedPlatform {
   app: App;
   platform: Platform;
