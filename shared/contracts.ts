@@ -14,7 +14,26 @@ export type TireOrderStatus = z.infer<typeof TireOrderStatus>;
 /** Shared identifier shape: opaque ids of 1..64 URL-safe characters. */
 export const OrderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 
-export const CarType = z.string().trim().min(1).max(100);
+/**
+ * Text a person reads (on a screen, in a log, in an operator's terminal): no control characters (C0, DEL, C1: NUL,
+ * ESC sequences, newlines), no bidirectional overrides or isolates, no lone surrogates. ECMA 262 without flags, as
+ * API Gateway's model validator reads a `pattern`: a surrogate is allowed only as half of a pair.
+ */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const PLAIN_TEXT =
+  /^(?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+/** A free-text field of the APIs: plain text, checked before trimming (the gateway's model sees the raw value). */
+export function plainText(maxLength: number) {
+  return z
+    .string()
+    .regex(PLAIN_TEXT, 'must not contain control characters, bidirectional overrides or lone surrogates')
+    .trim()
+    .min(1)
+    .max(maxLength);
+}
+
+export const CarType = plainText(100);
 export const Quantity = z.number().int().min(1).max(100);
 
 /** POST {tireApi}/orders request body. */

@@ -10,10 +10,12 @@ export interface GatewayProblem {
   status?: number;
   title: string;
   headers?: Record<string, string>;
+  /** Adds the request validator's detail ($context.error.validationErrorString): it names the failing field. */
+  validationErrors?: true;
 }
 
 export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
-  { responseType: 'BAD_REQUEST_BODY', status: 400, title: 'Bad Request' },
+  { responseType: 'BAD_REQUEST_BODY', status: 400, title: 'Bad Request', validationErrors: true },
   { responseType: 'BAD_REQUEST_PARAMETERS', status: 400, title: 'Bad Request' },
   { responseType: 'UNAUTHORIZED', status: 401, title: 'Unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } },
   { responseType: 'ACCESS_DENIED', status: 403, title: 'Forbidden' },
@@ -29,22 +31,18 @@ export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
 ];
 
 /**
- * The response body template (Velocity): API Gateway substitutes $context variables only, and
- * $context.error.messageString is already a quoted JSON string.
+ * The response body template: API Gateway substitutes $context variables only (no VTL in gateway responses).
+ * $context.error.messageString is already a quoted JSON string; $context.error.validationErrorString is not, so it
+ * is quoted here (API Gateway escapes the quotes inside it).
  */
 export function gatewayProblemTemplate(problem: GatewayProblem): string {
   return (
     `{"type":"about:blank","title":"${problem.title}",` +
     (problem.status === undefined ? '' : `"status":${problem.status},`) +
-    '"detail":$context.error.messageString,"requestId":"$context.requestId"}'
+    '"detail":$context.error.messageString,' +
+    (problem.validationErrors ? '"validationErrors":"$context.error.validationErrorString",' : '') +
+    '"requestId":"$context.requestId"}'
   );
-}
-
-/** What the template renders to for one refusal: the local gateway's body. */
-export function renderGatewayProblem(problem: GatewayProblem, message: string | null, requestId: string): string {
-  return gatewayProblemTemplate(problem)
-    .replace('$context.error.messageString', JSON.stringify(message ?? ''))
-    .replace('$context.requestId', requestId);
 }
 
 /** The entry that applies to a response type: its own, else DEFAULT_4XX / DEFAULT_5XX by status. */

@@ -103,7 +103,8 @@ class ApiGatewayEmulator {
 
   private refuse(res: ServerResponse, request: GatewayRequest, refusal: Refusal, decidedBy: RequestDecider): void {
     if (refusal.closeConnection) res.setHeader('Connection', 'close');
-    const response = customisedGatewayResponse(refusal.refuse, refusal.message, request, this.options.gatewayResponses);
+    const context = { requestId: request.requestId, validationErrors: refusal.validationErrors };
+    const response = customisedGatewayResponse(refusal.refuse, refusal.message, context, this.options.gatewayResponses);
     writeGatewayResponse(res, response, request.requestId, request.extendedRequestId);
     this.record(request, response.status, decidedBy);
   }

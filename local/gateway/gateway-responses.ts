@@ -96,8 +96,8 @@ export function missingParametersMessage(names: string[]): string {
  * DEFAULT_4XX / DEFAULT_5XX fallbacks: API Gateway answers a type with its own customisation, else with the
  * fallback of its status class, else with the default above (docs: "Gateway response types for API Gateway").
  * A customisation may set the status code, adds (or replaces) headers, and renders its body from a template in
- * which `$context.error.messageString` (the message as a quoted JSON string) and `$context.requestId` are
- * substituted; x-amzn-ErrorType is sent whatever the customisation.
+ * which `$context.error.messageString` (the message as a quoted JSON string), `$context.error.validationErrorString`
+ * (the request validator's detail, unquoted) and `$context.requestId` are substituted; x-amzn-ErrorType is sent whatever the customisation.
  */
 export interface GatewayResponseCustomisation {
   statusCode?: number;
@@ -113,7 +113,7 @@ export type GatewayResponseCustomisations = Partial<
 export function customisedGatewayResponse(
   type: GatewayResponseType,
   message: string | null | undefined,
-  context: { requestId: string },
+  context: { requestId: string; validationErrors?: string },
   customisations: GatewayResponseCustomisations | undefined,
 ): GatewayResponse {
   const standard = gatewayResponse(type, message);
@@ -125,9 +125,11 @@ export function customisedGatewayResponse(
   const values: Record<string, string> = {
     '$context.error.messageString': messageString,
     '$context.requestId': context.requestId,
+    // Not quoted, unlike messageString: the template quotes it, and the quotes inside are escaped.
+    '$context.error.validationErrorString': JSON.stringify(context.validationErrors ?? '').slice(1, -1),
   };
   const body = custom.template.replace(
-    /\$context\.error\.messageString|\$context\.requestId/g,
+    /\$context\.error\.(?:messageString|validationErrorString)|\$context\.requestId/g,
     (variable) => values[variable]!,
   );
   // Header names are case-insensitive: a customised Content-Type replaces the default one.

@@ -99,6 +99,52 @@ describe('end to end: what each API refuses, and with which status', () => {
   );
 
   it(
+    'free text: control characters, bidi overrides and lone surrogates in carType are 400 naming the field, and nothing is stored',
+    { timeout: 20_000 },
+    async () => {
+      const { runtime } = e2e;
+      const { names } = runtime.description;
+      const carOrders = async () => (await scanAll(runtime, names.carOrdersTable)).length;
+      const tireOrders = async () => (await scanAll(runtime, names.tireOrdersTable)).length;
+      const before = { car: await carOrders(), tire: await tireOrders() };
+      const hostile = {
+        'terminal title escape': 'roadster\u001b]0;pwned\u0007',
+        'clear screen': '\u001b[2Jroadster',
+        NUL: 'road\u0000ster',
+        newline: 'roadster\nINFO forged log line',
+        'bidi override': 'roadster\u202etxt.exe',
+        'lone surrogate': 'roadster\ud800',
+      };
+      for (const [name, carType] of Object.entries(hostile)) {
+        const car = await call(`${carApi}/orders`, {
+          token: customer,
+          headers: { 'Idempotency-Key': randomUUID() },
+          body: { carType, quantity: 1 },
+        });
+        expectGatewayRefusal(runtime, car, 400, 'validation', `car API, ${name}`);
+        expect(car.json<{ validationErrors: string }>().validationErrors, name).toMatch(/^\[Path '\/carType'\] /);
+        const tire = await call(`${tireApi}/orders`, {
+          token: carMakerFull,
+          // Each case its own key: the suite's quota is small, and the usage plan counts refused bodies too.
+          apiKey: partnerKey(`free-text-${name.replace(/\W/g, '-')}`),
+          from: fromCarMaker,
+          body: { carOrderId: `hostile-${randomUUID()}`, carType, quantity: 1 },
+        });
+        expectGatewayRefusal(runtime, tire, 400, 'validation', `tire API, ${name}`);
+        expect(tire.json<{ validationErrors: string }>().validationErrors, name).toMatch(/^\[Path '\/carType'\] /);
+      }
+      expect({ car: await carOrders(), tire: await tireOrders() }).toEqual(before);
+      const plain = await call(`${carApi}/orders`, {
+        token: customer,
+        headers: { 'Idempotency-Key': randomUUID() },
+        body: { carType: 'roadster \u00e9 \ud83d\ude97', quantity: 1 },
+      });
+      expect(plain.status, plain.text).toBe(201);
+      expect(await carOrders()).toBe(before.car + 1);
+    },
+  );
+
+  it(
     'API key: missing, unknown, disabled or outside the usage plan is 403 even with a valid token',
     { timeout: 20_000 },
     async () => {

@@ -252,9 +252,10 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
           'AWS::ApiGateway::GatewayResponse',
           (p) => p.ResponseType === type,
         );
-        const detail = result.json<{ detail: unknown }>().detail;
+        const { detail, validationErrors } = result.json<{ detail: unknown; validationErrors?: string }>();
         const rendered = (properties.ResponseTemplates['application/json'] as string)
           .replaceAll('$context.error.messageString', JSON.stringify(detail))
+          .replaceAll('$context.error.validationErrorString', JSON.stringify(validationErrors ?? '').slice(1, -1))
           .replaceAll('$context.requestId', result.requestId ?? '');
         expect({ company, type, status: result.status, body: result.json() }).toEqual({
           company,

@@ -23,6 +23,8 @@ export interface Refusal {
   message?: string | null;
   /** A finer decider than the step's (the throttle step tells the usage plan from the stage throttle). */
   decidedBy?: RequestDecider;
+  /** The request validator's detail ($context.error.validationErrorString): which field failed and why. */
+  validationErrors?: string;
   /** Close the connection after answering (an oversized body is not read further). */
   closeConnection?: boolean;
 }

@@ -34,11 +34,14 @@ export function expectGatewayRefusal(
   });
   expect(entry.status).toBe(status);
   expect(result.headers['content-type']).toBe('application/problem+json');
-  expect(result.json()).toEqual({
+  const body = result.json<Record<string, unknown>>();
+  expect(body).toEqual({
     type: 'about:blank',
     title: TITLES[status],
     status,
     detail: expect.any(String),
+    // An invalid body's refusal also says which field failed.
+    ...('validationErrors' in body ? { validationErrors: expect.any(String) } : {}),
     requestId: result.requestId,
   });
   if (status === 401) expect(result.headers['www-authenticate']).toBe('Bearer');

@@ -25,6 +25,21 @@ describe('validation step', () => {
     ['a field of the wrong type', '{"quantity":"4"}'],
     ['an unknown field', '{"quantity":4,"extra":1}'],
   ])('answers Invalid request body to %s', (_, body) => {
-    expect(step.run(post({ 'Idempotency-Key': 'k' }, body))).toEqual({ refuse: 'BAD_REQUEST_BODY' });
+    expect(step.run(post({ 'Idempotency-Key': 'k' }, body))).toMatchObject({ refuse: 'BAD_REQUEST_BODY' });
+  });
+
+  it('names the failing field and why, as $context.error.validationErrorString does', () => {
+    expect(step.run(post({ 'Idempotency-Key': 'k' }, '{"quantity":"4"}'))).toEqual({
+      refuse: 'BAD_REQUEST_BODY',
+      validationErrors: "[Path '/quantity'] Invalid input: expected number, received string",
+    });
+    expect(step.run(post({ 'Idempotency-Key': 'k' }, '{"quantity":4,"extra":1}'))).toEqual({
+      refuse: 'BAD_REQUEST_BODY',
+      validationErrors: "[Path ''] properties not allowed: extra",
+    });
+    expect(step.run(post({ 'Idempotency-Key': 'k' }, '{"quantity":'))).toEqual({
+      refuse: 'BAD_REQUEST_BODY',
+      validationErrors: "[Path ''] the body is not JSON",
+    });
   });
 });
