@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { gatewayProblemTemplate, type GatewayProblem } from '../shared/gateway-problems.js';
 import type { ServiceDeclaration, UsagePlanDeclaration } from '../shared/declarations.js';
 import { apiName, type PlatformNames } from '../shared/names.js';
 import type { AuditLog } from './audit.js';
@@ -7,12 +6,11 @@ import type { LocalApiGateway, LocalRestApiDeclaration, LocalUsagePlanDeclaratio
 import type { LocalIpSetDeclaration, LocalWaf, LocalWebAclDeclaration } from './aws/wafv2.js';
 import {
   apiIdOf,
-  GATEWAY_RESPONSES,
+  localGatewayResponses,
   partnerAllowlistPolicy,
   startApiGateway,
   type ApiGatewayOptions,
   type ApiKeyRegistry,
-  type GatewayResponseCustomisations,
   type RunningApiGateway,
   type UsagePlanConfig,
 } from './gateway/index.js';
@@ -179,24 +177,4 @@ function gatewayOptionsOf(
     audit: bindings.audit,
     gatewayResponses: localGatewayResponses(service.api.gatewayResponses),
   };
-}
-
-/**
- * The declared gateway responses as the local gateway takes them. Types it never produces (UNSUPPORTED_MEDIA_TYPE:
- * the handlers answer 415 themselves) are left out.
- */
-export function localGatewayResponses(problems: readonly GatewayProblem[]): GatewayResponseCustomisations {
-  const produced = new Set<string>([...Object.keys(GATEWAY_RESPONSES), 'DEFAULT_4XX', 'DEFAULT_5XX']);
-  return Object.fromEntries(
-    problems
-      .filter((problem) => produced.has(problem.responseType))
-      .map((problem) => [
-        problem.responseType,
-        {
-          ...(problem.status === undefined ? {} : { statusCode: problem.status }),
-          headers: { 'Content-Type': 'application/problem+json', ...problem.headers },
-          template: gatewayProblemTemplate(problem),
-        },
-      ]),
-  ) as GatewayResponseCustomisations;
 }

@@ -1,3 +1,4 @@
+import { gatewayProblemTemplate, type GatewayProblem } from '../../shared/gateway-problems.js';
 /**
  * API Gateway's default gateway responses, as a REST API without customised gateway responses sends them: the
  * default status code of each type (docs: "Gateway response types for API Gateway"), the body of the default
@@ -140,4 +141,24 @@ export function customisedGatewayResponse(
     headers[name] = value;
   }
   return { status: custom.statusCode ?? standard.status, headers, body };
+}
+
+/**
+ * The declared gateway responses as the local gateway takes them. Types it never produces (UNSUPPORTED_MEDIA_TYPE:
+ * the handlers answer 415 themselves) are left out.
+ */
+export function localGatewayResponses(problems: readonly GatewayProblem[]): GatewayResponseCustomisations {
+  const produced = new Set<string>([...Object.keys(GATEWAY_RESPONSES), 'DEFAULT_4XX', 'DEFAULT_5XX']);
+  return Object.fromEntries(
+    problems
+      .filter((problem) => produced.has(problem.responseType))
+      .map((problem) => [
+        problem.responseType,
+        {
+          ...(problem.status === undefined ? {} : { statusCode: problem.status }),
+          headers: { 'Content-Type': 'application/problem+json', ...problem.headers },
+          template: gatewayProblemTemplate(problem),
+        },
+      ]),
+  ) as GatewayResponseCustomisations;
 }

@@ -37,6 +37,7 @@ export {
 } from './resource-policy.js';
 export {
   customisedGatewayResponse,
+  localGatewayResponses,
   GATEWAY_RESPONSES,
   gatewayResponse,
   type GatewayResponseCustomisation,

@@ -1,10 +1,13 @@
+import { GATEWAY_PROBLEMS } from '../../../shared/gateway-problems.js';
 import { describe, expect, it } from 'vitest';
 import {
   customisedGatewayResponse,
   gatewayResponse,
+  localGatewayResponses,
   type GatewayResponseCustomisations,
 } from '../../gateway/gateway-responses.js';
-import { PROBLEM_GATEWAY_RESPONSES } from '../../gateway/problem-responses.js';
+
+const PROBLEM_GATEWAY_RESPONSES = localGatewayResponses(GATEWAY_PROBLEMS);
 
 describe('customised gateway responses', () => {
   const context = { requestId: 'req-1' };
@@ -57,5 +60,23 @@ describe('customised gateway responses', () => {
     const message = 'User: anonymous is not authorized "quoted" \\ $context.requestId';
     const response = customisedGatewayResponse('ACCESS_DENIED', message, context, PROBLEM_GATEWAY_RESPONSES);
     expect(JSON.parse(response.body)).toMatchObject({ status: 403, detail: message, requestId: 'req-1' });
+  });
+
+  it("adds the validator's detail to an invalid body's refusal, escaped so the body stays JSON", () => {
+    const validationErrors = `[Path '/carType'] "bad" \u001b value`;
+    const response = customisedGatewayResponse(
+      'BAD_REQUEST_BODY',
+      undefined,
+      { ...context, validationErrors },
+      PROBLEM_GATEWAY_RESPONSES,
+    );
+    expect(JSON.parse(response.body)).toEqual({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'Invalid request body',
+      validationErrors,
+      requestId: 'req-1',
+    });
   });
 });
