@@ -243,17 +243,10 @@ export async function runSmoke(
     let hop: SmokeHop;
     try {
       const outcome = await step(run);
-      hop = { name, ok: true, latencyMs: elapsedMs(hopStarted), ids: {}, detail: '', ...outcome };
+      hop = hopOf(name, true, hopStarted, outcome.httpStatus, outcome.ids ?? {}, outcome.detail ?? '');
     } catch (error) {
       const failure = error instanceof HopFailure ? error : new HopFailure((error as Error).message);
-      hop = {
-        name,
-        ok: false,
-        ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
-        latencyMs: elapsedMs(hopStarted),
-        ids: failure.ids,
-        detail: failure.message,
-      };
+      hop = hopOf(name, false, hopStarted, failure.httpStatus, failure.ids, failure.message);
     }
     hops.push(hop);
     options.progress?.(hop);
@@ -274,12 +267,25 @@ export async function runSmoke(
   };
 }
 
+function hopOf(
+  name: SmokeHopName,
+  ok: boolean,
+  started: number,
+  httpStatus: number | undefined,
+  ids: Record<string, string>,
+  detail: string,
+): SmokeHop {
+  return { name, ok, ...(httpStatus !== undefined ? { httpStatus } : {}), latencyMs: elapsedMs(started), ids, detail };
+}
+
 function elapsedMs(since: number): number {
   return Math.round(performance.now() - since);
 }
 
+/** The correlation id is in the heading, so the table leaves it out. */
 const formatIds = (ids: Record<string, string>) =>
   Object.entries(ids)
+    .filter(([key]) => key !== 'correlationId')
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
 
