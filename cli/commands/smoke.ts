@@ -291,7 +291,7 @@ const formatIds = (ids: Record<string, string>) =>
 
 export function smokeLines(result: SmokeResult): string[] {
   return [
-    `Smoke test of ${result.target} (correlation id ${result.correlationId})`,
+    `Smoke test of ${result.target}, correlation id ${result.correlationId}`,
     '',
     ...table(result.hops, [
       { header: 'HOP', value: (hop) => hop.name },

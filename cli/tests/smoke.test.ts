@@ -46,7 +46,7 @@ describe('b2b smoke (local runtime)', () => {
     const { code, stdout, stderr } = await platform.cli(['smoke', '--timeout', '60']);
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^Smoke test of local runtime \(.+\) \(correlation id smoke-[0-9a-f-]+\)$/);
+    expect(lines[0]).toMatch(/^Smoke test of local runtime \(.+\), correlation id smoke-[0-9a-f-]+$/);
     expect(lines[2]).toMatch(/^HOP\s+RESULT\s+HTTP\s+LATENCY\s+IDS\s+DETAIL$/);
     const hopLines = lines.slice(3, 8);
     expect(hopLines.map((line) => line.split(/\s{2,}/).slice(0, 3))).toEqual([
