@@ -18,6 +18,7 @@ import {
   partnersRotateSecretCommand,
 } from './commands/partners.js';
 import { replayCommand } from './commands/replay.js';
+import { smokeCommand } from './commands/smoke.js';
 import { tokenInspectCommand } from './commands/token.js';
 import { resolveTarget, type Target } from './target.js';
 
@@ -41,6 +42,7 @@ export const COMMANDS: CommandSpec[] = [
   keysListCommand,
   tokenInspectCommand,
   auditCommand,
+  smokeCommand,
 ];
 
 export interface CliIo {

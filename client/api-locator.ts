@@ -17,6 +17,7 @@ import { OperatorError } from './errors.js';
 import {
   type ArchiveHandle,
   type Company,
+  type CustomerAccess,
   type EventBusHandle,
   type FunctionLogGroup,
   type IpSetHandle,
@@ -54,6 +55,7 @@ export abstract class ApiLocator implements ResourceLocator {
   abstract tables(): Promise<{ carOrders: string; tireOrders: string }>;
   abstract userPool(company: Company): Promise<UserPoolHandle>;
   abstract functionLogGroups(): Promise<FunctionLogGroup[]>;
+  abstract customerAccess(): Promise<CustomerAccess>;
 
   protected once<T>(key: string, resolveValue: () => Promise<T>): Promise<T> {
     let cached = this.cache.get(key) as Promise<T> | undefined;

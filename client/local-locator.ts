@@ -5,6 +5,7 @@ import { OperatorError } from './errors.js';
 import {
   COMPANIES,
   type Company,
+  type CustomerAccess,
   type FunctionLogGroup,
   type LocalRuntimeInfo,
   type RuleHandle,
@@ -83,6 +84,12 @@ export class LocalLocator extends ApiLocator {
       jwksUri: `${issuer}/.well-known/jwks.json`,
       tokenUrl: company === 'car-orders' ? d.carTokenUrl : d.tireTokenUrl,
     };
+  }
+
+  /** The demo customer the runtime creates and publishes in runtime.json. */
+  async customerAccess(): Promise<CustomerAccess> {
+    const d = this.local.description;
+    return { apiUrl: d.carApiUrl, tokenUrl: d.carTokenUrl, ...d.customer, secretSource: RUNTIME_FILE };
   }
 
   /** Locally the audit log records what the functions did; their output goes to the runtime's log. */

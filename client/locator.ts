@@ -40,6 +40,8 @@ export interface ResourceLocator {
   accessLogGroup(company: Company): Promise<string>;
   /** AWS: each declared function's log group; none locally (the audit log records what they did). */
   functionLogGroups(): Promise<FunctionLogGroup[]>;
+  /** What a customer of the car maker orders with: the car API, its token endpoint and the customer app client. */
+  customerAccess(): Promise<CustomerAccess>;
   close(): void;
 }
 
@@ -98,4 +100,15 @@ export interface FunctionLogGroup {
   company: Company;
   functionName: string;
   logGroupName: string;
+}
+
+/** The customer app client's credentials and where it calls (holds a secret: never print it). */
+export interface CustomerAccess {
+  /** The car API's stage URL (orders are POSTed to `${apiUrl}/orders`). */
+  apiUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Where the secret was read from, for messages: "runtime.json" or the secret's ARN. */
+  secretSource: string;
 }

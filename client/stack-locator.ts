@@ -5,6 +5,7 @@ import {
   type CloudFormationClient,
   type StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { carOrdersService } from '../car-orders/service.js';
 import type { ServiceDeclaration } from '../shared/declarations.js';
 import { assertStage, stackNames } from '../shared/names.js';
@@ -12,7 +13,13 @@ import { tireOrdersEvents, tireOrdersService } from '../tire-orders/service.js';
 import { ApiLocator } from './api-locator.js';
 import { stageClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
-import { COMPANIES, type Company, type FunctionLogGroup, type UserPoolHandle } from './locator.js';
+import {
+  COMPANIES,
+  type Company,
+  type CustomerAccess,
+  type FunctionLogGroup,
+  type UserPoolHandle,
+} from './locator.js';
 import { declaredTableIds, functionLogGroupId, type StackTemplate } from './stack-template.js';
 
 const SERVICES: Record<Company, ServiceDeclaration<string>> = {
@@ -84,6 +91,26 @@ export class StackLocator extends ApiLocator {
       const region = await this.clients.cognito.config.region();
       const issuer = `https://cognito-idp.${region}.amazonaws.com/${id}`;
       return { company, id, issuer, jwksUri: `${issuer}/.well-known/jwks.json`, tokenUrl };
+    });
+  }
+
+  /** The car stack's outputs ApiUrl, TokenUrl, CustomerClientId and the secret CustomerClientSecretArn names. */
+  customerAccess(): Promise<CustomerAccess> {
+    return this.once('customerAccess', async () => {
+      const [apiUrl, tokenUrl, clientId, secretArn] = await Promise.all(
+        ['ApiUrl', 'TokenUrl', 'CustomerClientId', 'CustomerClientSecretArn'].map((key) =>
+          this.stacks.output('car-orders', key),
+        ),
+      );
+      let clientSecret: string | undefined;
+      try {
+        clientSecret = (await this.clients.secrets.send(new GetSecretValueCommand({ SecretId: secretArn })))
+          .SecretString;
+      } catch (error) {
+        throw new OperatorError(`GetSecretValue ${secretArn} failed: ${(error as Error).message}`);
+      }
+      if (!clientSecret) throw new OperatorError(`Secret ${secretArn} has no SecretString.`);
+      return { apiUrl: apiUrl!, tokenUrl: tokenUrl!, clientId: clientId!, clientSecret, secretSource: secretArn! };
     });
   }
 
