@@ -8,8 +8,8 @@ import { CidrSet } from './cidr.js';
  * IAM sees an anonymous principal, so only statements whose Principal is "*" (or {"AWS": "*"}) apply.
  *
  * The local runtime evaluates the part of the policy language the platform's policies use: Effect, Principal,
- * Action, Resource (with * and ? wildcards and the `execute-api:/...` shorthand), and conditions on aws:SourceIp
- * with IpAddress / NotIpAddress. A policy using anything else (NotAction, NotResource, NotPrincipal, other condition
+ * Action, Resource or NotResource (with * and ? wildcards and the `execute-api:/...` shorthand), and conditions on
+ * aws:SourceIp with IpAddress / NotIpAddress. A policy using anything else (NotAction, NotPrincipal, other condition
  * keys or operators) is refused with a PolicyDocumentError instead of being evaluated wrongly.
  */
 
@@ -27,6 +27,8 @@ export interface PolicyStatement {
   Principal?: unknown;
   Action?: string | string[];
   Resource?: string | string[];
+  /** Every resource except these (IAM's NotResource); a statement has Resource or NotResource, never both. */
+  NotResource?: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -40,7 +42,7 @@ export class PolicyDocumentError extends Error {}
 
 const SOURCE_IP_KEY = 'aws:sourceip';
 const SUPPORTED_OPERATORS = new Set(['IpAddress', 'NotIpAddress']);
-const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'Condition']);
+const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'NotResource', 'Condition']);
 const INVOKE_ACTION = 'execute-api:invoke';
 
 interface CompiledStatement {
@@ -48,6 +50,8 @@ interface CompiledStatement {
   appliesToAnonymous: boolean;
   coversInvoke: boolean;
   resources: RegExp[];
+  /** True for NotResource: the statement covers every resource that matches none of `resources`. */
+  resourcesNegated: boolean;
   conditions: ((sourceIp: string) => boolean)[];
 }
 
@@ -98,7 +102,8 @@ export class ResourcePolicy {
     let allowed = false;
     for (const statement of this.statements) {
       if (!statement.appliesToAnonymous || !statement.coversInvoke) continue;
-      if (!statement.resources.some((pattern) => pattern.test(resourceArn))) continue;
+      const named = statement.resources.some((pattern) => pattern.test(resourceArn));
+      if (named === statement.resourcesNegated) continue;
       if (!statement.conditions.every((condition) => condition(sourceIp))) continue;
       if (statement.effect === 'Deny') return 'explicit-deny';
       allowed = true;
@@ -179,7 +184,11 @@ function normalizeStatement(raw: unknown, index: number, context: PolicyContext)
   if (statement.Principal === undefined)
     throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal.`);
   const actions = stringList(statement.Action, `${where}: Action`);
-  const resources = stringList(statement.Resource, `${where}: Resource`).map((resource) =>
+  // IAM: a statement names its resources with exactly one of Resource and NotResource.
+  if ((statement.Resource === undefined) === (statement.NotResource === undefined))
+    throw new PolicyDocumentError(`${where}: give exactly one of Resource and NotResource.`);
+  const field = statement.Resource === undefined ? 'NotResource' : 'Resource';
+  const resources = stringList(statement[field], `${where}: ${field}`).map((resource) =>
     expandResource(resource, context),
   );
   const normalized: PolicyStatement = {
@@ -187,7 +196,7 @@ function normalizeStatement(raw: unknown, index: number, context: PolicyContext)
     Effect: statement.Effect,
     Principal: statement.Principal,
     Action: typeof statement.Action === 'string' ? actions[0]! : actions,
-    Resource: typeof statement.Resource === 'string' ? resources[0]! : resources,
+    [field]: typeof statement[field] === 'string' ? resources[0]! : resources,
   };
   if (statement.Condition !== undefined) normalized.Condition = normalizeCondition(statement.Condition, where);
   return normalized;
@@ -251,7 +260,8 @@ function toCidr(address: string, where: string): string {
 
 function compileStatement(statement: PolicyStatement): CompiledStatement {
   const actions = typeof statement.Action === 'string' ? [statement.Action] : (statement.Action ?? []);
-  const resources = typeof statement.Resource === 'string' ? [statement.Resource] : (statement.Resource ?? []);
+  const named = statement.Resource ?? statement.NotResource ?? [];
+  const resources = typeof named === 'string' ? [named] : named;
   const conditions: ((sourceIp: string) => boolean)[] = [];
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const value of Object.values(keys)) {
@@ -264,6 +274,7 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
     appliesToAnonymous: isEveryone(statement.Principal),
     coversInvoke: actions.some((action) => wildcard(action.toLowerCase(), false).test(INVOKE_ACTION)),
     resources: resources.map((resource) => wildcard(resource, true)),
+    resourcesNegated: statement.Resource === undefined,
     conditions,
   };
 }
