@@ -5,12 +5,13 @@ import { CidrSet } from './cidr.js';
  * An API Gateway resource policy, evaluated the way API Gateway evaluates one for a caller authenticated by a
  * Cognito authorizer (docs: "How API Gateway resource policies affect authorization workflow"): an explicit Deny
  * wins, otherwise an explicit Allow lets the request through, otherwise it is implicitly denied. For such a caller
- * IAM sees an anonymous principal, so only statements whose Principal is "*" (or {"AWS": "*"}) apply.
+ * IAM sees an anonymous principal, so only statements whose Principal is "*" (or {"AWS": "*"}) apply, and those
+ * whose NotPrincipal does not name "*" (every principal but the ones named).
  *
- * The local runtime evaluates the part of the policy language the platform's policies use: Effect, Principal,
- * Action, Resource or NotResource (with * and ? wildcards and the `execute-api:/...` shorthand), and conditions on
- * aws:SourceIp with IpAddress / NotIpAddress. A policy using anything else (NotAction, NotPrincipal, other condition
- * keys or operators) is refused with a PolicyDocumentError instead of being evaluated wrongly.
+ * The local runtime evaluates the part of the policy language the platform's policies use: Effect, Principal or
+ * NotPrincipal, Action, Resource or NotResource (with * and ? wildcards and the `execute-api:/...` shorthand), and
+ * conditions on aws:SourceIp with IpAddress / NotIpAddress. A policy using anything else (NotAction, other
+ * condition keys or operators) is refused with a PolicyDocumentError instead of being evaluated wrongly.
  */
 
 export interface PolicyContext {
@@ -25,6 +26,8 @@ export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Principal?: unknown;
+  /** Every principal except these (IAM's NotPrincipal); a statement has Principal or NotPrincipal, never both. */
+  NotPrincipal?: unknown;
   Action?: string | string[];
   Resource?: string | string[];
   /** Every resource except these (IAM's NotResource); a statement has Resource or NotResource, never both. */
@@ -42,7 +45,16 @@ export class PolicyDocumentError extends Error {}
 
 const SOURCE_IP_KEY = 'aws:sourceip';
 const SUPPORTED_OPERATORS = new Set(['IpAddress', 'NotIpAddress']);
-const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'NotResource', 'Condition']);
+const STATEMENT_FIELDS = new Set([
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'Resource',
+  'NotResource',
+  'Condition',
+]);
 const INVOKE_ACTION = 'execute-api:invoke';
 
 interface CompiledStatement {
@@ -181,8 +193,9 @@ function normalizeStatement(raw: unknown, index: number, context: PolicyContext)
   }
   if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
     throw new PolicyDocumentError(`${where}: Effect must be Allow or Deny.`);
-  if (statement.Principal === undefined)
-    throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal.`);
+  if ((statement.Principal === undefined) === (statement.NotPrincipal === undefined))
+    throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal (or a NotPrincipal).`);
+  const principalField = statement.Principal === undefined ? 'NotPrincipal' : 'Principal';
   const actions = stringList(statement.Action, `${where}: Action`);
   // IAM: a statement names its resources with exactly one of Resource and NotResource.
   if ((statement.Resource === undefined) === (statement.NotResource === undefined))
@@ -194,7 +207,7 @@ function normalizeStatement(raw: unknown, index: number, context: PolicyContext)
   const normalized: PolicyStatement = {
     ...(typeof statement.Sid === 'string' ? { Sid: statement.Sid } : {}),
     Effect: statement.Effect,
-    Principal: statement.Principal,
+    [principalField]: statement[principalField],
     Action: typeof statement.Action === 'string' ? actions[0]! : actions,
     [field]: typeof statement[field] === 'string' ? resources[0]! : resources,
   };
@@ -271,7 +284,9 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
   }
   return {
     effect: statement.Effect,
-    appliesToAnonymous: isEveryone(statement.Principal),
+    // NotPrincipal: everyone but those named, so an anonymous caller unless "*" is named.
+    appliesToAnonymous:
+      statement.NotPrincipal === undefined ? isEveryone(statement.Principal) : !isEveryone(statement.NotPrincipal),
     coversInvoke: actions.some((action) => wildcard(action.toLowerCase(), false).test(INVOKE_ACTION)),
     resources: resources.map((resource) => wildcard(resource, true)),
     resourcesNegated: statement.Resource === undefined,
