@@ -98,7 +98,9 @@ export function missingParametersMessage(names: string[]): string {
  * fallback of its status class, else with the default above (docs: "Gateway response types for API Gateway").
  * A customisation may set the status code, adds (or replaces) headers, and renders its body from a template in
  * which `$context.error.messageString` (the message as a quoted JSON string), `$context.error.validationErrorString`
- * (the request validator's detail, unquoted) and `$context.requestId` are substituted; x-amzn-ErrorType is sent whatever the customisation.
+ * (the request validator's detail, unquoted), `$context.error.responseType` (the type, e.g. THROTTLED, also when a
+ * DEFAULT_4XX/5XX template renders it) and `$context.requestId` are substituted; x-amzn-ErrorType is sent whatever
+ * the customisation.
  */
 export interface GatewayResponseCustomisation {
   statusCode?: number;
@@ -128,9 +130,10 @@ export function customisedGatewayResponse(
     '$context.requestId': context.requestId,
     // Not quoted, unlike messageString: the template quotes it, and the quotes inside are escaped.
     '$context.error.validationErrorString': JSON.stringify(context.validationErrors ?? '').slice(1, -1),
+    '$context.error.responseType': type,
   };
   const body = custom.template.replace(
-    /\$context\.error\.(?:messageString|validationErrorString)|\$context\.requestId/g,
+    /\$context\.error\.(?:messageString|validationErrorString|responseType)|\$context\.requestId/g,
     (variable) => values[variable]!,
   );
   // Header names are case-insensitive: a customised Content-Type replaces the default one.

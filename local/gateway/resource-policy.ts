@@ -5,12 +5,13 @@ import { CidrSet } from './cidr.js';
  * An API Gateway resource policy, evaluated the way API Gateway evaluates one for a caller authenticated by a
  * Cognito authorizer (docs: "How API Gateway resource policies affect authorization workflow"): an explicit Deny
  * wins, otherwise an explicit Allow lets the request through, otherwise it is implicitly denied. For such a caller
- * IAM sees an anonymous principal, so only statements whose Principal is "*" (or {"AWS": "*"}) apply.
+ * IAM sees an anonymous principal, so only statements whose Principal is "*" (or {"AWS": "*"}) apply, and those
+ * whose NotPrincipal does not name "*" (every principal but the ones named).
  *
- * The local runtime evaluates the part of the policy language the platform's policies use: Effect, Principal,
- * Action, Resource (with * and ? wildcards and the `execute-api:/...` shorthand), and conditions on aws:SourceIp
- * with IpAddress / NotIpAddress. A policy using anything else (NotAction, NotResource, NotPrincipal, other condition
- * keys or operators) is refused with a PolicyDocumentError instead of being evaluated wrongly.
+ * The local runtime evaluates the part of the policy language the platform's policies use: Effect, Principal or
+ * NotPrincipal, Action, Resource or NotResource (with * and ? wildcards and the `execute-api:/...` shorthand), and
+ * conditions on aws:SourceIp with IpAddress / NotIpAddress. A policy using anything else (NotAction, other
+ * condition keys or operators) is refused with a PolicyDocumentError instead of being evaluated wrongly.
  */
 
 export interface PolicyContext {
@@ -25,8 +26,12 @@ export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Principal?: unknown;
+  /** Every principal except these (IAM's NotPrincipal); a statement has Principal or NotPrincipal, never both. */
+  NotPrincipal?: unknown;
   Action?: string | string[];
   Resource?: string | string[];
+  /** Every resource except these (IAM's NotResource); a statement has Resource or NotResource, never both. */
+  NotResource?: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -40,7 +45,16 @@ export class PolicyDocumentError extends Error {}
 
 const SOURCE_IP_KEY = 'aws:sourceip';
 const SUPPORTED_OPERATORS = new Set(['IpAddress', 'NotIpAddress']);
-const STATEMENT_FIELDS = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'Condition']);
+const STATEMENT_FIELDS = new Set([
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'Resource',
+  'NotResource',
+  'Condition',
+]);
 const INVOKE_ACTION = 'execute-api:invoke';
 
 interface CompiledStatement {
@@ -48,6 +62,8 @@ interface CompiledStatement {
   appliesToAnonymous: boolean;
   coversInvoke: boolean;
   resources: RegExp[];
+  /** True for NotResource: the statement covers every resource that matches none of `resources`. */
+  resourcesNegated: boolean;
   conditions: ((sourceIp: string) => boolean)[];
 }
 
@@ -98,7 +114,8 @@ export class ResourcePolicy {
     let allowed = false;
     for (const statement of this.statements) {
       if (!statement.appliesToAnonymous || !statement.coversInvoke) continue;
-      if (!statement.resources.some((pattern) => pattern.test(resourceArn))) continue;
+      const named = statement.resources.some((pattern) => pattern.test(resourceArn));
+      if (named === statement.resourcesNegated) continue;
       if (!statement.conditions.every((condition) => condition(sourceIp))) continue;
       if (statement.effect === 'Deny') return 'explicit-deny';
       allowed = true;
@@ -176,18 +193,23 @@ function normalizeStatement(raw: unknown, index: number, context: PolicyContext)
   }
   if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
     throw new PolicyDocumentError(`${where}: Effect must be Allow or Deny.`);
-  if (statement.Principal === undefined)
-    throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal.`);
+  if ((statement.Principal === undefined) === (statement.NotPrincipal === undefined))
+    throw new PolicyDocumentError(`${where}: a resource policy statement needs a Principal (or a NotPrincipal).`);
+  const principalField = statement.Principal === undefined ? 'NotPrincipal' : 'Principal';
   const actions = stringList(statement.Action, `${where}: Action`);
-  const resources = stringList(statement.Resource, `${where}: Resource`).map((resource) =>
+  // IAM: a statement names its resources with exactly one of Resource and NotResource.
+  if ((statement.Resource === undefined) === (statement.NotResource === undefined))
+    throw new PolicyDocumentError(`${where}: give exactly one of Resource and NotResource.`);
+  const field = statement.Resource === undefined ? 'NotResource' : 'Resource';
+  const resources = stringList(statement[field], `${where}: ${field}`).map((resource) =>
     expandResource(resource, context),
   );
   const normalized: PolicyStatement = {
     ...(typeof statement.Sid === 'string' ? { Sid: statement.Sid } : {}),
     Effect: statement.Effect,
-    Principal: statement.Principal,
+    [principalField]: statement[principalField],
     Action: typeof statement.Action === 'string' ? actions[0]! : actions,
-    Resource: typeof statement.Resource === 'string' ? resources[0]! : resources,
+    [field]: typeof statement[field] === 'string' ? resources[0]! : resources,
   };
   if (statement.Condition !== undefined) normalized.Condition = normalizeCondition(statement.Condition, where);
   return normalized;
@@ -251,7 +273,8 @@ function toCidr(address: string, where: string): string {
 
 function compileStatement(statement: PolicyStatement): CompiledStatement {
   const actions = typeof statement.Action === 'string' ? [statement.Action] : (statement.Action ?? []);
-  const resources = typeof statement.Resource === 'string' ? [statement.Resource] : (statement.Resource ?? []);
+  const named = statement.Resource ?? statement.NotResource ?? [];
+  const resources = typeof named === 'string' ? [named] : named;
   const conditions: ((sourceIp: string) => boolean)[] = [];
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const value of Object.values(keys)) {
@@ -261,9 +284,12 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
   }
   return {
     effect: statement.Effect,
-    appliesToAnonymous: isEveryone(statement.Principal),
+    // NotPrincipal: everyone but those named, so an anonymous caller unless "*" is named.
+    appliesToAnonymous:
+      statement.NotPrincipal === undefined ? isEveryone(statement.Principal) : !isEveryone(statement.NotPrincipal),
     coversInvoke: actions.some((action) => wildcard(action.toLowerCase(), false).test(INVOKE_ACTION)),
     resources: resources.map((resource) => wildcard(resource, true)),
+    resourcesNegated: statement.Resource === undefined,
     conditions,
   };
 }

@@ -20,7 +20,23 @@ const MAX_BODY_BYTES = 16 * 1024;
 const SINGLE_VALUED_PARAMETERS = ['grant_type', 'scope', 'client_id', 'client_secret'] as const;
 
 type OAuthErrorCode =
-  'invalid_request' | 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type' | 'server_error';
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'server_error';
+
+/**
+ * The grants Cognito's token endpoint knows, with the parameters each requires. Cognito answers
+ * unsupported_grant_type only for other grant types, and invalid_request when a required parameter is missing
+ * ("grant_type is refresh_token but refresh_token is not included").
+ */
+const GRANT_PARAMETERS: Record<string, readonly string[]> = {
+  client_credentials: [],
+  authorization_code: ['code', 'redirect_uri'],
+  refresh_token: ['refresh_token'],
+};
 
 export class OAuthError extends Error {
   constructor(
@@ -165,11 +181,7 @@ async function authorizedGrant(
   const credentials = clientCredentialsOf(request, params, challenge);
   attempt.clientId = credentials.clientId;
 
-  const grantType = params.get('grant_type');
-  if (grantType === null || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
-  if (grantType !== 'client_credentials') {
-    throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported');
-  }
+  const grantType = checkedGrantType(params);
   if (clients.get(credentials.clientId)) throttle.admitClient(credentials.clientId);
   const authentication = await clients.authenticate(credentials.clientId, credentials.clientSecret);
   if (!authentication.ok) {
@@ -183,7 +195,24 @@ async function authorizedGrant(
     );
   }
   const client = authentication.client;
+  // Every client here is a machine client: Cognito's answer to a code or refresh grant from a client not allowed it.
+  if (grantType !== 'client_credentials') {
+    throw new OAuthError('unauthorized_client', 'This client is allowed the client_credentials grant only');
+  }
   return { client, scope: grantedScopes(client, requestedScope).join(' ') };
+}
+
+/** grant_type, checked as Cognito checks it: required, one of its three grants, with that grant's parameters. */
+function checkedGrantType(params: URLSearchParams): string {
+  const grantType = params.get('grant_type');
+  if (grantType === null || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
+  const required = Object.hasOwn(GRANT_PARAMETERS, grantType) ? GRANT_PARAMETERS[grantType] : undefined;
+  if (required === undefined) {
+    throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
+  }
+  const missing = required.find((name) => !params.get(name));
+  if (missing !== undefined) throw new OAuthError('invalid_request', `${missing} is required for ${grantType}`);
+  return grantType;
 }
 
 async function signAccessToken(

@@ -186,7 +186,7 @@ describe('local authorization server: token endpoint', () => {
   });
 
   it('refuses other grants with unsupported_grant_type and a missing grant_type with invalid_request', async () => {
-    for (const grantType of ['authorization_code', 'refresh_token', 'password', 'CLIENT_CREDENTIALS']) {
+    for (const grantType of ['password', 'CLIENT_CREDENTIALS']) {
       const response = await postToken(pool.server.tokenUrl, { basic: client, form: { grant_type: grantType } });
       expect(response.status, grantType).toBe(400);
       expect(response.body.error, grantType).toBe('unsupported_grant_type');
@@ -194,6 +194,26 @@ describe('local authorization server: token endpoint', () => {
     const missing = await postToken(pool.server.tokenUrl, { basic: client, form: { scope: TIRE_READ } });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toBe('invalid_request');
+  });
+
+  it('answers code and refresh grants as Cognito does: invalid_request without their parameters, else unauthorized_client', async () => {
+    for (const grantType of ['authorization_code', 'refresh_token']) {
+      const response = await postToken(pool.server.tokenUrl, { basic: client, form: { grant_type: grantType } });
+      expect(response.status, grantType).toBe(400);
+      expect(response.body.error, grantType).toBe('invalid_request');
+    }
+    const code = await postToken(pool.server.tokenUrl, {
+      basic: client,
+      form: { grant_type: 'authorization_code', code: 'c0de', redirect_uri: 'https://example.com/cb' },
+    });
+    expect(code.status).toBe(400);
+    expect(code.body.error).toBe('unauthorized_client');
+    const refresh = await postToken(pool.server.tokenUrl, {
+      basic: client,
+      form: { grant_type: 'refresh_token', refresh_token: 'r3fresh' },
+    });
+    expect(refresh.status).toBe(400);
+    expect(refresh.body.error).toBe('unauthorized_client');
   });
 
   it('accepts only application/x-www-form-urlencoded bodies', async () => {
