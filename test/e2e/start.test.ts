@@ -1,36 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { EPHEMERAL, startRuntimeProcess as start } from './support/npm-start.js';
 
-/** `npm start` as a user runs it: the real entry point in a child process, its output read as the user sees it. */
-
-const REPO = resolve(import.meta.dirname, '../..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const EPHEMERAL = ['--car-api-port', '0', '--tire-api-port', '0', '--car-auth-port', '0', '--tire-auth-port', '0'];
-
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[]): Started {
-  const child = spawn(process.execPath, [TSX, 'local/main.ts', ...args], {
-    cwd: REPO,
-    env: { ...process.env, B2B_LOG_LEVEL: '', B2B_VERBOSE: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+/** `npm start` as a user runs it (support/npm-start.ts). */
 
 const scratch = mkdtempSync(join(tmpdir(), 'b2b-start-'));
 const children: ChildProcess[] = [];
