@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
+import type { AlarmView } from './alarms.js';
 import { ApiLocator } from './api-locator.js';
 import { localClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
+import { describeLocalAlarms } from './local-operations.js';
 import {
   COMPANIES,
   type Company,
@@ -83,6 +85,11 @@ export class LocalLocator extends ApiLocator {
       jwksUri: `${issuer}/.well-known/jwks.json`,
       tokenUrl: company === 'car-orders' ? d.carTokenUrl : d.tireTokenUrl,
     };
+  }
+
+  /** The runtime evaluates the declared alarms itself, over what it counts. */
+  alarms(): Promise<AlarmView[]> {
+    return describeLocalAlarms(this.local);
   }
 
   /** Locally the audit log records what the functions did; their output goes to the runtime's log. */

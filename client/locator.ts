@@ -1,3 +1,4 @@
+import type { AlarmView } from './alarms.js';
 import type { Clients } from './aws-clients.js';
 import type { RuntimeDescription } from './runtime-description.js';
 
@@ -40,6 +41,8 @@ export interface ResourceLocator {
   accessLogGroup(company: Company): Promise<string>;
   /** AWS: each declared function's log group; none locally (the audit log records what they did). */
   functionLogGroups(): Promise<FunctionLogGroup[]>;
+  /** The declared alarms' states: CloudWatch's on AWS, the runtime's own evaluation locally. */
+  alarms(): Promise<AlarmView[]>;
   close(): void;
 }
 

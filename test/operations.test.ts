@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { carOrdersService } from '../car-orders/service.js';
-import { ALARM_METRICS, alarmConstructId, CONNECTION_LOST_DETAIL_TYPES } from '../shared/alarms.js';
+import { ALARM_METRICS, alarmConstructId, CONNECTION_LOST_DETAIL_TYPES, type AlarmDeclaration } from '../shared/alarms.js';
 import { tireOrdersService } from '../tire-orders/service.js';
 import { renderString, resourcesOf, synthesizeTestPlatform, type Resource } from './support/platform.js';
 
@@ -40,7 +40,7 @@ describe('alarms that reach someone', () => {
       const [topicId] = topicOf(template);
       const alarms = alarmsOf(template);
       expect(alarms).toHaveLength(Object.keys(declared[company]).length);
-      for (const [key, declaration] of Object.entries(declared[company])) {
+      for (const [key, declaration] of Object.entries(declared[company]) as [string, AlarmDeclaration][]) {
         const match = alarms.find(([id]) => new RegExp(`^${alarmConstructId(key)}[0-9A-F]{8}$`).test(id));
         expect(match, key).toBeDefined();
         const { namespace, metricName } = ALARM_METRICS[declaration.metric.kind];
