@@ -93,8 +93,6 @@ export interface LocalRuntime {
   apiKeys: ApiKeyRegistry;
   /** The control plane behind the AWS endpoint's WAFv2 and API Gateway operations (IP sets, resource policies). */
   controlPlane: { waf: LocalWaf; apiGateway: LocalApiGateway };
-  /** The declared alarms, evaluated over what the runtime counts (local/alarms.ts). */
-  alarms: LocalAlarms;
   /** Each company's functions, scheduler and gateway (and what the gateway was started with). */
   car: RunningCompany;
   tire: RunningCompany;
@@ -222,8 +220,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url) },
     }),
   ]);
-  const alarms = startAlarms(settings, audit, aws.sqs, closers);
-  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, alarms);
+  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
 
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options });
   if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
@@ -238,18 +235,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     supplierAllowlist,
   });
   writeRuntimeFile(stateDir, description, closers);
-  return {
-    description,
-    audit,
-    ...auth,
-    bridge: aws.bridge,
-    apiKeys,
-    controlPlane,
-    alarms,
-    car,
-    tire,
-    close: closers.close,
-  };
+  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, close: closers.close };
 }
 
 /**
