@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { carOrdersService } from '../car-orders/service.js';
 import { alarmCondition, CONNECTION_LOST_ALARM, type AlarmState, type AlarmView } from '../client/alarms.js';
 import type { TimedAuditEntry } from '../client/audit.js';
@@ -64,15 +65,18 @@ export class LocalAlarms {
   private readonly states = new Map<string, { state: AlarmState; since: string }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly trail: AuditTail;
 
   constructor(private readonly sources: LocalAlarmSources) {
     this.now = sources.now ?? Date.now;
+    const longestMinutes = Math.max(...DECLARED.map(({ declaration: d }) => d.periodMinutes * d.evaluationPeriods));
+    this.trail = new AuditTail(sources.audit.path, longestMinutes * 60_000 * sources.timeScale, sources.callbackRule);
   }
 
   /** Every alarm's state now; a change of state since the last evaluation is recorded in the audit trail. */
   evaluate(): AlarmView[] {
-    const entries = this.sources.audit.read();
-    const views = [...DECLARED.map((declared) => this.metricAlarm(declared, entries)), this.connectionAlarm(entries)];
+    const entries = this.trail.read(this.now());
+    const views = [...DECLARED.map((declared) => this.metricAlarm(declared, entries)), this.connectionAlarm()];
     for (const view of views) this.record(view);
     return views.map((view) => ({ ...view, stateUpdatedAt: this.states.get(this.idOf(view))!.since }));
   }
@@ -182,11 +186,8 @@ export class LocalAlarms {
     }
   }
 
-  private connectionAlarm(entries: TimedAuditEntry[]): AlarmView {
-    const latest = entries.findLast(
-      (entry): entry is Extract<TimedAuditEntry, { kind: 'delivery' }> =>
-        entry.kind === 'delivery' && entry.rule === this.sources.callbackRule,
-    );
+  private connectionAlarm(): AlarmView {
+    const latest = this.trail.latestCallbackDelivery;
     const refused = latest !== undefined && latest.outcome !== 'delivered' && AUTHORIZATION_REFUSED.test(latest.error ?? '');
     const declared = tireOrdersEvents.completionCallback.connectionLost;
     return {
@@ -203,5 +204,62 @@ export class LocalAlarms {
       actions: [],
       stateUpdatedAt: '',
     };
+  }
+}
+
+type DeliveryEntry = Extract<TimedAuditEntry, { kind: 'delivery' }>;
+
+/**
+ * The audit trail as the alarms need it, read incrementally (a long-running runtime's file grows without bound): the
+ * entries of the longest evaluated window, and the callback rule's latest delivery attempt however old.
+ */
+class AuditTail {
+  private offset = 0;
+  private partial = '';
+  private recent: TimedAuditEntry[] = [];
+  latestCallbackDelivery: DeliveryEntry | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly windowMs: number,
+    private readonly callbackRule: string,
+  ) {}
+
+  read(now: number): TimedAuditEntry[] {
+    for (const line of this.newLines()) {
+      let entry: TimedAuditEntry;
+      try {
+        entry = JSON.parse(line) as TimedAuditEntry;
+      } catch {
+        continue; // a line being written; the audit log appends whole lines
+      }
+      if (entry.kind === 'alarm') continue;
+      if (entry.kind === 'delivery' && entry.rule === this.callbackRule) this.latestCallbackDelivery = entry;
+      this.recent.push(entry);
+    }
+    this.recent = this.recent.filter((entry) => Date.parse(entry.time) > now - this.windowMs);
+    return this.recent;
+  }
+
+  private newLines(): string[] {
+    let size: number;
+    try {
+      size = statSync(this.path).size;
+    } catch {
+      return [];
+    }
+    if (size < this.offset) this.offset = 0; // replaced (a fresh state directory)
+    if (size === this.offset) return [];
+    const buffer = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.path, 'r');
+    try {
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.partial + buffer.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    return lines.filter(Boolean);
   }
 }
