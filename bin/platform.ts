@@ -56,14 +56,51 @@ const Cidrs = z.preprocess(
   fromJsonString(z.array(z.string().refine(isIpv4Cidr, 'must be an IPv4 CIDR such as 203.0.113.10/32'))),
 );
 
-export const PlatformContext = z.object({
-  stage: z.string().default('dev'),
-  supplier: fromJsonString(SupplierContext).optional(),
-  carMaker: fromJsonString(CarMakerContext).optional(),
-  partnerCidrs: Cidrs.default([]),
-  fulfilmentDelaySeconds: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_FULFILMENT_DELAY_SECONDS),
-  archiveRetentionDays: z.coerce.number().int().min(1).max(3650).default(tireOrdersEvents.archive.defaultRetentionDays),
-});
+/** `-c flag=true` arrives as the string "true": accept it and real booleans, nothing else. */
+const Flag = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean({ error: 'must be true or false' }),
+);
+
+/** The widest partner CIDR accepted without `allowWideCidrs`: a /16 is 65,536 addresses, already a whole network. */
+export const WIDEST_PARTNER_PREFIX = 16;
+
+const prefixOf = (cidr: string): number => Number(cidr.split('/')[1]);
+
+/** Context `alarmEmail`: where each stack's alarm topic sends (optional: without it the topic exists with no subscriber). */
+const AlarmEmail = z.email({ error: 'must be an e-mail address' });
+
+export const PlatformContext = z
+  .object({
+    stage: z.string().default('dev'),
+    supplier: fromJsonString(SupplierContext).optional(),
+    carMaker: fromJsonString(CarMakerContext).optional(),
+    partnerCidrs: Cidrs.default([]),
+    /** Lets partnerCidrs hold prefixes shorter than /16 (e.g. 0.0.0.0/0): an explicit, reviewable decision. */
+    allowWideCidrs: Flag.default(false),
+    alarmEmail: AlarmEmail.optional(),
+    fulfilmentDelaySeconds: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_FULFILMENT_DELAY_SECONDS),
+    archiveRetentionDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(tireOrdersEvents.archive.defaultRetentionDays),
+  })
+  .superRefine((context, issues) => {
+    if (context.allowWideCidrs) return;
+    context.partnerCidrs.forEach((cidr, index) => {
+      if (prefixOf(cidr) < WIDEST_PARTNER_PREFIX) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['partnerCidrs', index],
+          message:
+            `${cidr} allowlists ${2 ** (32 - prefixOf(cidr))} addresses; partner CIDRs may be at most ` +
+            `/${WIDEST_PARTNER_PREFIX} wide unless context allowWideCidrs=true says this is intended`,
+        });
+      }
+    });
+  });
 export type PlatformContext = z.infer<typeof PlatformContext>;
 
 const CONTEXT_KEYS = [
@@ -71,6 +108,8 @@ const CONTEXT_KEYS = [
   'supplier',
   'carMaker',
   'partnerCidrs',
+  'allowWideCidrs',
+  'alarmEmail',
   'fulfilmentDelaySeconds',
   'archiveRetentionDays',
 ] as const;
@@ -117,6 +156,7 @@ export function buildPlatform(app: App, options: { nag?: boolean } = {}): Platfo
       description: `Car maker: orders API, VPC with NAT Elastic IPs, supplier integration (${stage})`,
       stage,
       ...(context.supplier ? { supplier: context.supplier } : {}),
+      ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
     });
   }
   if (!context.supplier) {
@@ -131,6 +171,7 @@ export function buildPlatform(app: App, options: { nag?: boolean } = {}): Platfo
       partnerCidrs: context.partnerCidrs,
       fulfilmentDelaySeconds: context.fulfilmentDelaySeconds,
       archiveRetentionDays: context.archiveRetentionDays,
+      ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
     });
   }
 

@@ -78,7 +78,8 @@ export const carOrdersService = {
       description: "GET /orders/{id}: the calling client's car order",
       timeoutSeconds: 5,
       memoryMb: 256,
-      inVpc: true,
+      // Reads the orders table only and never calls the supplier: no VPC cold start, no NAT in its path.
+      inVpc: false,
     },
     completeOrder: {
       entry: 'car-orders/handlers/complete-order.ts',
@@ -158,6 +159,34 @@ export const carOrdersService = {
   stageThrottle: { rateLimit: 100, burstLimit: 200 },
   wafRateLimitPer5Minutes: 2000,
   accessTokenValidityMinutes: 60,
+  alarms: {
+    supplierTokenRefreshErrors: {
+      description:
+        'The supplier token refresh failed: orders keep the cached token until it expires, then cannot reach the supplier',
+      metric: { kind: 'functionErrors', function: 'refreshSupplierToken' },
+      statistic: 'Sum',
+      // One scheduled run per period (RefreshSupplierToken, rate(5 minutes)).
+      periodMinutes: 5,
+      threshold: 1,
+      evaluationPeriods: 1,
+    },
+    carApi5xx: {
+      description: 'The car orders API answered 5xx repeatedly (customers and supplier callbacks fail)',
+      metric: { kind: 'api5xx' },
+      statistic: 'Sum',
+      periodMinutes: 5,
+      threshold: 5,
+      evaluationPeriods: 1,
+    },
+    carApi429: {
+      description: 'The car orders API throttled callers (429): traffic above the stage throttle',
+      metric: { kind: 'api429' },
+      statistic: 'Sum',
+      periodMinutes: 5,
+      threshold: 10,
+      evaluationPeriods: 1,
+    },
+  },
 } as const satisfies ServiceDeclaration<CarOrdersFunction, CarOrdersScope>;
 
 /** The car maker's app clients and the scopes each may request (the declaration's). */

@@ -1,10 +1,16 @@
 import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { AlarmMetric } from '../shared/alarms.js';
 import {
+  AlarmTopic,
+  api429Metric,
   assertStage,
+  declaredAlarms,
+  declaredMetric,
   DeclaredSchedules,
   DeclaredTable,
   DEFAULT_LOG_RETENTION,
@@ -34,6 +40,8 @@ export interface CarOrdersStackProps extends StackProps {
   stage: string;
   /** Absent: the supplier is this app's TireOrdersStack, which writes the connection parameter for this stage. */
   supplier?: ExternalSupplier;
+  /** Context `alarmEmail`: subscribed to the stack's alarm topic. */
+  alarmEmail?: string;
   logRetention?: logs.RetentionDays;
 }
 
@@ -101,6 +109,7 @@ export class CarOrdersStack extends Stack {
   readonly supplierConnectionParameterName: string;
   readonly supplierTokenParameterName: string;
   readonly carMakerEndpoint: CarMakerEndpoint;
+  readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: CarOrdersStackProps) {
     super(scope, id, props);
@@ -130,6 +139,16 @@ export class CarOrdersStack extends Stack {
       logRetention,
     }));
     new DeclaredSchedules(this, 'Schedules', { schedules: carOrdersService.schedules, functions: lambdas });
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      stage,
+      service: carOrdersService.name,
+      ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
+    });
+    declaredAlarms(this, {
+      alarms: carOrdersService.alarms,
+      metricOf: (metric) => this.alarmMetric(metric, names.carApi),
+      topic: this.alarmTopic.topic,
+    });
 
     const callback = this.auth.clients.supplierCallback;
     this.carMakerEndpoint = {
@@ -172,6 +191,20 @@ export class CarOrdersStack extends Stack {
     return functions;
   }
 
+  /** A declared alarm metric bound to this stack's function or API. */
+  private alarmMetric(metric: AlarmMetric, apiName: string): cloudwatch.IMetric {
+    switch (metric.kind) {
+      case 'functionErrors':
+        return this.functions[metric.function as CarOrdersFunction].lambda.metricErrors();
+      case 'api5xx':
+        return declaredMetric('api5xx', { ApiName: apiName, Stage: this.stage });
+      case 'api429':
+        return api429Metric(this, this.api.accessLogGroup, apiName);
+      default:
+        throw new Error(`the car orders stack has no ${metric.kind} metric`);
+    }
+  }
+
   private addOutputs(): void {
     const callback = this.auth.clients.supplierCallback;
     const outputs: Record<string, { value: string; description: string }> = {
@@ -206,6 +239,7 @@ export class CarOrdersStack extends Stack {
         value: this.supplierTokenParameterName,
         description: 'SecureString with the supplier access token',
       },
+      AlarmTopicArn: { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies' },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

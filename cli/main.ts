@@ -7,6 +7,7 @@ import {
   type CommandContext,
   type CommandSpec,
 } from './command.js';
+import { alarmsCommand } from './commands/alarms.js';
 import { auditCommand } from './commands/audit.js';
 import { dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
@@ -43,6 +44,7 @@ export const COMMANDS: CommandSpec[] = [
   tokenInspectCommand,
   auditCommand,
   smokeCommand,
+  alarmsCommand,
 ];
 
 export interface CliIo {

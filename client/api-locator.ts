@@ -12,6 +12,7 @@ import { ListIPSetsCommand } from '@aws-sdk/client-wafv2';
 import { carOrdersService } from '../car-orders/service.js';
 import { apiName, partnerAllowlistName, partnerUsagePlanName } from '../shared/names.js';
 import { tireOrdersService } from '../tire-orders/service.js';
+import type { AlarmView } from './alarms.js';
 import { destroyClients, type Clients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
 import {
@@ -56,6 +57,7 @@ export abstract class ApiLocator implements ResourceLocator {
   abstract userPool(company: Company): Promise<UserPoolHandle>;
   abstract functionLogGroups(): Promise<FunctionLogGroup[]>;
   abstract customerAccess(): Promise<CustomerAccess>;
+  abstract alarms(): Promise<AlarmView[]>;
 
   protected once<T>(key: string, resolveValue: () => Promise<T>): Promise<T> {
     let cached = this.cache.get(key) as Promise<T> | undefined;

@@ -55,6 +55,15 @@ export type AuditEntry =
     }
   | { kind: 'schedule'; company: string; schedule: string; function: string; outcome: 'ok' | 'error'; error?: string }
   | {
+      /** A declared alarm changed state (local/alarms.ts). */
+      kind: 'alarm';
+      company: string;
+      alarm: string;
+      state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+      previousState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+      reason: string;
+    }
+  | {
       kind: 'invocation';
       company: string;
       function: string;

@@ -1,5 +1,6 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,6 +27,8 @@ export interface Clients {
   /** AWS only: the API access logs and function logs. */
   logs?: CloudWatchLogsClient;
   cloudFormation?: CloudFormationClient;
+  /** AWS only: the stacks' alarms (locally the runtime evaluates them). */
+  cloudWatch?: CloudWatchClient;
 }
 
 /** What every client here is configured with (the subset of each client's config these callers set). */
@@ -48,6 +51,7 @@ export function stageClients(region: string | undefined): Clients {
     ...dataPlaneClients(config),
     logs: new CloudWatchLogsClient(config),
     cloudFormation: new CloudFormationClient(config),
+    cloudWatch: new CloudWatchClient(config),
   };
 }
 

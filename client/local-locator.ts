@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
+import type { AlarmView } from './alarms.js';
 import { ApiLocator } from './api-locator.js';
 import { localClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
+import { describeLocalAlarms } from './local-operations.js';
 import {
   COMPANIES,
   type Company,
@@ -90,6 +92,11 @@ export class LocalLocator extends ApiLocator {
   async customerAccess(): Promise<CustomerAccess> {
     const d = this.local.description;
     return { apiUrl: d.carApiUrl, tokenUrl: d.carTokenUrl, ...d.customer, secretSource: RUNTIME_FILE };
+  }
+
+  /** The runtime evaluates the declared alarms itself, over what it counts. */
+  alarms(): Promise<AlarmView[]> {
+    return describeLocalAlarms(this.local);
   }
 
   /** Locally the audit log records what the functions did; their output goes to the runtime's log. */

@@ -1,3 +1,4 @@
+import type { AlarmView } from './alarms.js';
 import type { EventBridgeEvent } from './events.js';
 import { OperatorError } from './errors.js';
 
@@ -93,4 +94,9 @@ export async function listArchivedEvents(
   if (result.Truncated)
     throw new OperatorError('The window holds more archived events than can be listed at once; narrow --from/--to.');
   return result.Events;
+}
+
+/** The runtime's evaluation of the declared alarms, now (local/alarms.ts). */
+export async function describeLocalAlarms(local: LocalOperationsEndpoint): Promise<AlarmView[]> {
+  return (await call<{ Alarms: AlarmView[] }>(local, 'DescribeAlarms', {})).Alarms;
 }

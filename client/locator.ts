@@ -1,3 +1,4 @@
+import type { AlarmView } from './alarms.js';
 import type { Clients } from './aws-clients.js';
 import type { RuntimeDescription } from './runtime-description.js';
 
@@ -42,6 +43,8 @@ export interface ResourceLocator {
   functionLogGroups(): Promise<FunctionLogGroup[]>;
   /** What a customer of the car maker orders with: the car API, its token endpoint and the customer app client. */
   customerAccess(): Promise<CustomerAccess>;
+  /** The declared alarms' states: CloudWatch's on AWS, the runtime's own evaluation locally. */
+  alarms(): Promise<AlarmView[]>;
   close(): void;
 }
 

@@ -10,6 +10,7 @@ import { carOrdersService } from '../car-orders/service.js';
 import type { ServiceDeclaration } from '../shared/declarations.js';
 import { assertStage, stackNames } from '../shared/names.js';
 import { tireOrdersEvents, tireOrdersService } from '../tire-orders/service.js';
+import { stageAlarms, type AlarmView } from './alarms.js';
 import { ApiLocator } from './api-locator.js';
 import { stageClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
@@ -114,6 +115,13 @@ export class StackLocator extends ApiLocator {
     });
   }
 
+  async alarms(): Promise<AlarmView[]> {
+    return stageAlarms(await this.companies(), this.stacks, {
+      cloudWatch: this.clients.cloudWatch!,
+      events: this.clients.events,
+    });
+  }
+
   functionLogGroups(): Promise<FunctionLogGroup[]> {
     return this.once('functionLogs', async () => {
       const groups: FunctionLogGroup[] = [];
@@ -203,6 +211,16 @@ export class Stacks {
         throw new OperatorError(`GetTemplate ${stackName} failed: ${reason}`);
       }
     });
+  }
+
+  /** The physical id of the one resource of a type whose logical id matches, if the stack has it. */
+  async physicalIdMatching(company: Company, logicalId: RegExp, type: string): Promise<string | undefined> {
+    const matches = (await this.resources(company)).filter(
+      (resource) => resource.ResourceType === type && logicalId.test(resource.LogicalResourceId ?? ''),
+    );
+    if (matches.length > 1)
+      throw new OperatorError(`Stack ${this.stackName(company)} has ${matches.length} ${type} matching ${logicalId}.`);
+    return matches[0]?.PhysicalResourceId;
   }
 
   /** The physical id of a resource the template names. */

@@ -7,6 +7,7 @@ import { carOrdersEnvironment, carOrdersService } from '../car-orders/service.js
 import { partnerAllowlistCidrs } from '../shared/allowlist.js';
 import type { UsagePlanDeclaration } from '../shared/declarations.js';
 import { tireOrdersEnvironment, tireOrdersService } from '../tire-orders/service.js';
+import { LocalAlarms } from './alarms.js';
 import { AuditLog } from './audit.js';
 import { LocalApiGateway } from './aws/api-gateway.js';
 import { AtRestCipher } from './aws/at-rest.js';
@@ -219,7 +220,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url) },
     }),
   ]);
-  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge);
+  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
 
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options });
   if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
@@ -235,6 +236,29 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   });
   writeRuntimeFile(stateDir, description, closers);
   return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, close: closers.close };
+}
+
+/**
+ * The declared alarms, evaluated every emulated minute (the shortest declared period) and on every DescribeAlarms;
+ * each change of state goes to the audit trail, which `npm start` prints.
+ */
+function startAlarms(
+  settings: Settings,
+  audit: AuditLog,
+  sqs: Awaited<ReturnType<typeof startAwsServices>>['sqs'],
+  closers: Closers,
+): LocalAlarms {
+  const dlq = sqs.ensureQueue(settings.names.callbackDlq);
+  const alarms = new LocalAlarms({
+    audit,
+    deadLetterQueueDepth: () => dlq.counts().visible,
+    callbackRule: settings.names.callbackRule,
+    stage: LOCAL_STAGE,
+    timeScale: settings.timeScale,
+  });
+  alarms.start(60_000 * settings.timeScale);
+  closers.add(() => alarms.stop());
+  return alarms;
 }
 
 /** As the stacks link them: the supplier writes where its API is for the car maker, and calls the car maker back. */
@@ -360,6 +384,7 @@ function addControlPlaneServices(
   auth: { carAuth: AuthorizationServer; tireAuth: AuthorizationServer },
   controlPlane: { waf: LocalWaf; apiGateway: LocalApiGateway },
   bridge: LocalEventBridge,
+  alarms: LocalAlarms,
 ): void {
   const pools = [
     { server: auth.carAuth, service: carOrdersService as CompanyService },
@@ -378,7 +403,7 @@ function addControlPlaneServices(
   endpoint.addService(controlPlane.waf.service());
   endpoint.addService(controlPlane.apiGateway.service());
   // Operator actions without an AWS API (signing-key rotation, reading an archive), for the CLI.
-  endpoint.addService(createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge }));
+  endpoint.addService(createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge, alarms }));
 }
 
 /** The car maker's functions' environment, bound to the local names (the stack binds CDK tokens). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AlarmDeclaration } from './alarms.js';
 import type { GatewayProblem } from './gateway-problems.js';
 
 /**
@@ -125,6 +126,8 @@ export interface ServiceDeclaration<F extends string, Scope extends string = str
   wafRateLimitPer5Minutes: number;
   /** Lifetime of the access tokens this company's authorization server issues. */
   accessTokenValidityMinutes: number;
+  /** CloudWatch alarms (shared/alarms.ts), each with the stack's alarm topic as its action; evaluated locally too. */
+  alarms: Record<string, AlarmDeclaration<F>>;
 }
 
 /** `scope` of a resource server as Cognito writes it in tokens: identifier/scope-name. */

@@ -13,10 +13,23 @@
 /** A stage is part of stack names, Cognito domain prefixes and resource names: keep it short, lowercase and DNS-safe. */
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
+/**
+ * Words the services reserve in the names a stage is written into: a Cognito domain prefix
+ * (`${stage}-${service}-${account}`) may not contain `aws`, `amazon` or `cognito`; a KMS alias
+ * (`alias/${stage}/...`) may not begin with `alias/aws/`; an SSM parameter name (`/${stage}/...`) may not begin with
+ * `aws` or `ssm`. (Stack, API, pool, bus, rule, secret and log group names reserve nothing a stage could hit.)
+ */
+const STAGE_RESERVED: { test: (stage: string) => boolean; why: string }[] = [
+  { test: (stage) => /aws|amazon|cognito/.test(stage), why: 'a Cognito domain prefix may not contain aws, amazon or cognito' },
+  { test: (stage) => /^ssm/.test(stage), why: 'an SSM parameter name may not begin with ssm (or aws)' },
+];
+
 export function assertStage(stage: string): string {
   if (!STAGE_PATTERN.test(stage)) {
     throw new Error(`stage "${stage}" must match ${STAGE_PATTERN} (lowercase letters, digits and hyphens, at most 20)`);
   }
+  const reserved = STAGE_RESERVED.find((rule) => rule.test(stage));
+  if (reserved) throw new Error(`stage "${stage}" uses a reserved word: ${reserved.why}`);
   return stage;
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../shared/contracts.js';
 import type { FullScope, ServiceDeclaration, UsagePlanDeclaration } from '../shared/declarations.js';
 import { GATEWAY_PROBLEMS } from '../shared/gateway-problems.js';
+import { CONNECTION_LOST_DETAIL_TYPES } from '../shared/alarms.js';
 import { COMPLETION_CALLBACK_RULE_NAME } from '../shared/names.js';
 
 /**
@@ -119,6 +120,50 @@ export const tireOrdersService = {
   stageThrottle: { rateLimit: 100, burstLimit: 200 },
   wafRateLimitPer5Minutes: 2000,
   accessTokenValidityMinutes: 60,
+  alarms: {
+    callbackDeadLetter: {
+      description: 'A completion callback to the car maker was given up and is in the dead-letter queue',
+      metric: { kind: 'deadLetterQueueDepth' },
+      statistic: 'Maximum',
+      periodMinutes: 1,
+      threshold: 1,
+      evaluationPeriods: 1,
+    },
+    callbackFailedInvocations: {
+      description: 'The completion callback rule failed to deliver an event for good (FailedInvocations)',
+      metric: { kind: 'callbackFailedInvocations' },
+      statistic: 'Sum',
+      periodMinutes: 1,
+      threshold: 1,
+      evaluationPeriods: 1,
+    },
+    callbackEventsLost: {
+      description:
+        'A given-up completion callback could not be written to the dead-letter queue: the event is lost ' +
+        '(InvocationsFailedToBeSentToDlq); replay it from the archive',
+      metric: { kind: 'callbackInvocationsFailedToBeSentToDlq' },
+      statistic: 'Sum',
+      periodMinutes: 1,
+      threshold: 1,
+      evaluationPeriods: 1,
+    },
+    tireApi5xx: {
+      description: 'The tire orders API answered 5xx repeatedly (partners cannot place or read tire orders)',
+      metric: { kind: 'api5xx' },
+      statistic: 'Sum',
+      periodMinutes: 5,
+      threshold: 5,
+      evaluationPeriods: 1,
+    },
+    tireApi429: {
+      description: 'The tire orders API throttled partners (429): stage throttle or usage plan reached',
+      metric: { kind: 'api429' },
+      statistic: 'Sum',
+      periodMinutes: 5,
+      threshold: 10,
+      evaluationPeriods: 1,
+    },
+  },
 } as const satisfies ServiceDeclaration<TireOrdersFunction, TireOrdersScope>;
 
 /** The supplier's app clients (the declaration's). */
@@ -163,15 +208,16 @@ export const tireOrdersEvents = {
     scope: COMPLETION_CALLBACK.scope,
     invocationRateLimitPerSecond: 10,
     retryPolicy: { maximumRetryAttempts: 12, maximumEventAgeSeconds: 6 * 60 * 60 },
-    /** Where given-up callbacks go, and the alarm that says one is there. */
-    deadLetter: {
-      retentionDays: 14,
-      alarm: {
-        description: 'A completion callback to the car maker was given up and is in the dead-letter queue',
-        periodMinutes: 1,
-        threshold: 1,
-        evaluationPeriods: 1,
-      },
+    /** Where given-up callbacks go (tireOrdersService.alarms.callbackDeadLetter says when one is there). */
+    deadLetter: { retentionDays: 14 },
+    /**
+     * The connection losing its authorization (e.g. the car maker's client secret was rotated or deleted): every
+     * callback would then fail. EventBridge has no metric for it but publishes the state change on the default bus;
+     * a rule sends these to the alarm topic, and the local runtime raises the same alarm.
+     */
+    connectionLost: {
+      description: "The completion callback's connection lost its authorization: callbacks will fail until it is fixed",
+      detailTypes: CONNECTION_LOST_DETAIL_TYPES,
     },
   },
 };

@@ -6,9 +6,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { partnerAllowlistCidrs } from '../shared/allowlist.js';
+import type { AlarmMetric } from '../shared/alarms.js';
 import {
+  AlarmTopic,
+  api429Metric,
   assertStage,
+  declaredAlarms,
+  declaredMetric,
   DeclaredSchedules,
   DeclaredTable,
   DEFAULT_LOG_RETENTION,
@@ -23,7 +29,11 @@ import {
   type TableAccess,
 } from '../shared/constructs/index.js';
 import { platformNames, type PlatformNames } from '../shared/names.js';
-import { completionCallback, type CarMakerPartner } from './infrastructure/completion-callback.js';
+import {
+  completionCallback,
+  connectionLostAlert,
+  type CarMakerPartner,
+} from './infrastructure/completion-callback.js';
 import {
   connectionForCarMaker,
   tireOrdersClients,
@@ -43,6 +53,8 @@ export interface TireOrdersStackProps extends StackProps {
   fulfilmentDelaySeconds?: number;
   /** Event archive retention (context `archiveRetentionDays`, default 30). */
   archiveRetentionDays?: number;
+  /** Context `alarmEmail`: subscribed to the stack's alarm topic. */
+  alarmEmail?: string;
   logRetention?: logs.RetentionDays;
 }
 
@@ -75,6 +87,7 @@ export class TireOrdersStack extends Stack {
   readonly callbackDeadLetterQueue: sqs.Queue;
   readonly apiKeySecret: secretsmanager.Secret;
   readonly connectionParameter: ssm.StringParameter;
+  readonly alarmTopic: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: TireOrdersStackProps) {
     super(scope, id, props);
@@ -91,12 +104,13 @@ export class TireOrdersStack extends Stack {
       clientSecretNames: { carMaker: names.carMakerClientSecret },
     });
     this.apiKeySecret = carMakerApiKeySecret(this, stage, names);
-    ({ eventBus: this.eventBus, deadLetterQueue: this.callbackDeadLetterQueue } = completionCallback(this, {
+    const callback = completionCallback(this, {
       names,
       carMaker: props.carMaker,
       orderingClientId: this.auth.clients.carMaker.client.userPoolClientId,
       ...(props.archiveRetentionDays !== undefined ? { archiveRetentionDays: props.archiveRetentionDays } : {}),
-    }));
+    });
+    ({ eventBus: this.eventBus, deadLetterQueue: this.callbackDeadLetterQueue } = callback);
     this.functions = this.declaredFunctions(
       props.fulfilmentDelaySeconds ?? DEFAULT_FULFILMENT_DELAY_SECONDS,
       logRetention,
@@ -135,7 +149,35 @@ export class TireOrdersStack extends Stack {
         }),
       ),
     });
+    this.alarmTopic = this.alarms(stage, names, props.alarmEmail);
+    connectionLostAlert(this, callback.connection, this.alarmTopic.topic);
     this.addOutputs(carMakerApiKey);
+  }
+
+  /** The alarm topic and the declared alarms, each bound to this stack's queue, rule or API. */
+  private alarms(stage: string, names: PlatformNames, email: string | undefined): AlarmTopic {
+    const topic = new AlarmTopic(this, 'AlarmTopic', {
+      stage,
+      service: tireOrdersService.name,
+      ...(email ? { email } : {}),
+    });
+    const metricOf = (metric: AlarmMetric): cloudwatch.IMetric => {
+      switch (metric.kind) {
+        case 'deadLetterQueueDepth':
+          return this.callbackDeadLetterQueue.metricApproximateNumberOfMessagesVisible();
+        case 'callbackFailedInvocations':
+        case 'callbackInvocationsFailedToBeSentToDlq':
+          return declaredMetric(metric.kind, { EventBusName: names.eventBus, RuleName: names.callbackRule });
+        case 'api5xx':
+          return declaredMetric('api5xx', { ApiName: names.tireApi, Stage: stage });
+        case 'api429':
+          return api429Metric(this, this.api.accessLogGroup, names.tireApi);
+        default:
+          throw new Error(`the tire orders stack has no ${metric.kind} metric`);
+      }
+    };
+    declaredAlarms(this, { alarms: tireOrdersService.alarms, metricOf, topic: topic.topic });
+    return topic;
   }
 
   private declaredFunctions(
@@ -209,6 +251,7 @@ export class TireOrdersStack extends Stack {
         value: this.callbackDeadLetterQueue.queueUrl,
         description: 'Undeliverable completion callbacks',
       },
+      AlarmTopicArn: { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies' },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

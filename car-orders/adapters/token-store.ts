@@ -11,6 +11,19 @@ const StoredToken = z.object({
 });
 
 /**
+ * Whether a GetParameter WithDecryption failed because KMS could not decrypt the value with the key it was written
+ * under: SSM answers InvalidKeyId when that key is gone, disabled or pending deletion (its message carries KMS's
+ * NotFoundException / KMSInvalidStateException / DisabledException), and AccessDeniedException naming kms:Decrypt
+ * (or the AWSKMS service) when this role may not use it, as with a key of an earlier deployment. An SSM refusal of
+ * the parameter itself (ssm:GetParameter denied) is not this and is thrown.
+ */
+function isUndecryptable(error: unknown): boolean {
+  const { name, message } = error as { name?: string; message?: string };
+  if (name === 'InvalidKeyId') return true;
+  return name === 'AccessDeniedException' && /kms:Decrypt|AWSKMS|KMS key/i.test(message ?? '');
+}
+
+/**
  * The supplier access token in an SSM SecureString parameter, encrypted with the service's KMS key. The token
  * refresher writes it; the order functions read it (WithDecryption) so they share one token instead of each
  * asking the supplier's authorization server for its own.
@@ -23,8 +36,9 @@ export class SupplierTokenStore {
   ) {}
 
   /**
-   * The stored token, or undefined when there is none or its value cannot be read as a token (both mean: get a
-   * new one). SSM failures (throttling, permissions) are thrown.
+   * The stored token, or undefined when there is none, it cannot be decrypted, or its value cannot be read as a
+   * token (all mean: get a new one, which write() stores under the current key). Other SSM failures (throttling,
+   * permissions on the parameter) are thrown.
    */
   async read(): Promise<AccessToken | undefined> {
     let value: string | undefined;
@@ -33,6 +47,14 @@ export class SupplierTokenStore {
       value = result.Parameter?.Value;
     } catch (error) {
       if (error instanceof ParameterNotFound) return undefined;
+      if (isUndecryptable(error)) {
+        // E.g. after `cdk destroy` and a redeploy: the parameter survived, the key that encrypted it did not.
+        logger.warn('Stored supplier token cannot be decrypted; it will be replaced', {
+          parameter: this.parameterName,
+          error: (error as Error).name,
+        });
+        return undefined;
+      }
       throw error;
     }
     if (value === undefined) return undefined;

@@ -87,5 +87,15 @@ export const handler = httpHandler(powertools, async (event, { correlationId, la
       throw error;
     }
   }
-  return jsonResponse(201, view, { Location: `/orders/${view.id}` });
+  return jsonResponse(201, view, { Location: orderLocation(event.requestContext, view.id) });
 });
+
+/**
+ * Where the new order is, as a path the caller can follow: the request's own path with the id appended. API Gateway's
+ * `requestContext.path` carries the stage (`/dev/orders` on the execute-api endpoint; the local gateway writes the same),
+ * whereas the event's `path` does not; without it a stage path is built from `requestContext.stage`.
+ */
+function orderLocation(requestContext: { path?: string; stage?: string }, orderId: string): string {
+  const collection = requestContext.path ?? (requestContext.stage ? `/${requestContext.stage}/orders` : '/orders');
+  return `${collection.replace(/\/+$/, '')}/${encodeURIComponent(orderId)}`;
+}

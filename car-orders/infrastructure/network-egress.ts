@@ -14,7 +14,8 @@ export interface NetworkEgress {
 
 /**
  * Network and egress: a two-AZ VPC whose private subnets leave through NAT gateways on the car maker's own Elastic
- * IPs, with flow logs. Created in `scope` (the stack) under the ids it always had (NatEip1, Vpc, VpcFlowLogs).
+ * IPs, with flow logs. Created in `scope` (the stack) under the ids it always had (NatEip1, Vpc, VpcFlowLogs); the DynamoDB gateway
+ * endpoint is the VPC's child DynamoDbEndpoint.
  */
 export function networkEgress(
   scope: Construct,
@@ -38,6 +39,12 @@ export function networkEgress(
     ],
     // Stripping the default security group needs a custom-resource Lambda; nothing is placed in that group.
     restrictDefaultSecurityGroup: false,
+  });
+  // The functions in the VPC reach DynamoDB through a gateway endpoint (free, no NAT data charge, no NAT in the
+  // path of an order write); only their calls to the supplier leave through the NAT Elastic IPs.
+  vpc.addGatewayEndpoint('DynamoDbEndpoint', {
+    service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+    subnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
   });
   if (vpc.availabilityZones.length !== AVAILABILITY_ZONES) {
     throw new Error(`expected ${AVAILABILITY_ZONES} availability zones, got ${vpc.availabilityZones.length}`);

@@ -1,3 +1,4 @@
+import type { AlarmView } from '../../client/alarms.js';
 import type { AuthorizationServer } from '../identity/authorization-server.js';
 import type { LocalEventBridge } from './eventbridge/bus.js';
 import { inputObject, optionalInteger, optionalString, requiredString } from './input.js';
@@ -15,6 +16,8 @@ import { AwsServiceError, type AwsJsonService } from './protocol.js';
  * - ListArchivedEvents { ArchiveName, StartTime?, EndTime?, Limit? }: the events an archive holds in a time window
  *   (epoch seconds, [StartTime, EndTime)), as a replay of that window would send them. EventBridge offers no API to
  *   read an archive; the CLI's `replay --dry-run` uses this locally and says so on AWS.
+ * - DescribeAlarms {}: the declared alarms as the runtime evaluates them now (`b2b alarms`); on AWS the CLI calls
+ *   CloudWatch's DescribeAlarms instead.
  */
 
 export const LOCAL_OPERATIONS_TARGET_PREFIX = 'B2BLocalOperations';
@@ -25,6 +28,8 @@ const MAX_LISTED_EVENTS = 10_000;
 export interface LocalOperationsOptions {
   userPools: readonly AuthorizationServer[];
   bridge: LocalEventBridge;
+  /** The runtime's evaluation of the declared alarms (local/alarms.ts). */
+  alarms?: { evaluate(): AlarmView[] };
 }
 
 export function createLocalOperationsService(options: LocalOperationsOptions): AwsJsonService {
@@ -59,6 +64,11 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
           AccessTokenValidityMinutes: pool.accessTokenValidityMinutes,
           Keys: pool.signingKeys(),
         };
+      },
+
+      DescribeAlarms() {
+        if (!options.alarms) throw new AwsServiceError('ResourceNotFoundException', 'This runtime evaluates no alarms.');
+        return { Alarms: options.alarms.evaluate() };
       },
 
       ListArchivedEvents(raw: unknown) {

@@ -107,6 +107,9 @@ export function noticeOf(entry: AuditLine): string | undefined {
   if (entry.kind === 'schedule' && entry.outcome === 'error') {
     return `schedule failed: ${String(entry.company)}/${String(entry.schedule)}: ${String(entry.error ?? '')}`;
   }
+  if (entry.kind === 'alarm') {
+    return `alarm ${String(entry.state)}: ${String(entry.company)}/${String(entry.alarm)} (was ${String(entry.previousState)}): ${String(entry.reason ?? '')}`;
+  }
   if (entry.kind === 'invocation' && entry.outcome !== 'ok') {
     return `function ${entry.outcome}: ${String(entry.company)}/${String(entry.function)}: ${String(entry.error ?? '')}`;
   }

@@ -1,3 +1,4 @@
+export * from './alarm-topic.js';
 export * from './api-firewall.js';
 export * from './declared-schedules.js';
 export * from './declared-table.js';

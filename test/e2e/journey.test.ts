@@ -53,13 +53,15 @@ describe('end to end: one order, customer to supplier and back', () => {
     const order = created.json<{ id: string; status: string; tireOrderId?: string }>();
     expect(order.status).toBe('TiresOrdered');
     expect(order.tireOrderId).toEqual(expect.any(String));
-    expect(created.headers.location).toBe(`/orders/${order.id}`);
+    // The stage path is in Location (API Gateway's requestContext.path), so following it reaches the order.
+    expect(created.headers.location).toBe(`/${runtime.description.stage}/orders/${order.id}`);
+    const orderUrl = new URL(String(created.headers.location), carApiUrl).href;
 
     // The supplier's schedule completes the tire order and publishes the event; the bus delivers it.
     expect(await runtime.tire.scheduler.runNow('FulfilTireOrders')).toEqual({ outcome: 'ok' });
     await runtime.bridge.whenIdle();
 
-    const read = await call(`${carApiUrl}/orders/${order.id}`, { token });
+    const read = await call(orderUrl, { token });
     expect(read.status, read.text).toBe(200);
     expect(read.json()).toMatchObject({
       id: order.id,

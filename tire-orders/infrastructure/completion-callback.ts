@@ -1,7 +1,7 @@
 import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { PlatformNames } from '../../shared/names.js';
@@ -22,6 +22,7 @@ export interface CarMakerPartner {
 export interface CompletionCallback {
   eventBus: events.EventBus;
   deadLetterQueue: sqs.Queue;
+  connection: events.Connection;
 }
 
 /** `{ 'detail-type': [...] }` (the declaration's event-pattern JSON) -> events.EventPattern. */
@@ -34,7 +35,7 @@ function eventPattern(pattern: Record<string, unknown>): events.EventPattern {
 /**
  * The completion callback, all from tireOrdersEvents: the supplier's bus and its archive, the rule that sends the
  * car maker's TireOrderCompleted events to its API through an API destination with an OAuth client-credentials
- * connection, the dead-letter queue of that target and the alarm on it. Created in `scope` (the stack) under the
+ * connection and the dead-letter queue of that target. Created in `scope` (the stack) under the
  * ids it always had.
  */
 export function completionCallback(
@@ -43,13 +44,16 @@ export function completionCallback(
 ): CompletionCallback {
   const declared = tireOrdersEvents;
   const eventBus = new events.EventBus(scope, 'EventBus', { eventBusName: props.names.eventBus });
-  new events.Archive(scope, 'EventArchive', {
+  const archive = new events.Archive(scope, 'EventArchive', {
     sourceEventBus: eventBus,
     description: declared.archive.description,
     eventPattern: eventPattern(declared.archive.eventPattern),
     retention: Duration.days(props.archiveRetentionDays ?? declared.archive.defaultRetentionDays),
   });
-  const destination = carMakerDestination(scope, props.carMaker);
+  // CDK writes KmsKeyIdentifier: "" for an archive without a customer managed key, which CloudFormation rejects in
+  // some regions (aws/aws-cdk#37847); absent means the same AWS owned key.
+  (archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
+  const { destination, connection } = carMakerDestination(scope, props.carMaker);
   const deadLetterQueue = callbackDeadLetterQueue(scope);
   const callback = declared.completionCallback;
   new events.Rule(scope, 'CompletionCallbackRule', {
@@ -70,11 +74,31 @@ export function completionCallback(
       }),
     ],
   });
-  return { eventBus, deadLetterQueue };
+  return { eventBus, deadLetterQueue, connection };
+}
+
+/**
+ * The alert for the connection losing its authorization: EventBridge publishes the connection's state changes on the
+ * default bus (source aws.events); a rule there sends the declared ones, for this connection only, to the topic.
+ */
+export function connectionLostAlert(scope: Construct, connection: events.Connection, topic: sns.ITopic): events.Rule {
+  const declared = tireOrdersEvents.completionCallback.connectionLost;
+  return new events.Rule(scope, 'CallbackConnectionLostRule', {
+    description: declared.description,
+    eventPattern: {
+      source: ['aws.events'],
+      detailType: [...declared.detailTypes],
+      detail: { ConnectionName: [connection.connectionName] },
+    },
+    targets: [new targets.SnsTopic(topic)],
+  });
 }
 
 /** PATCH {carApi}/orders/{carOrderId} with OAuth client credentials for the declared scope. */
-function carMakerDestination(scope: Construct, carMaker: CarMakerPartner): events.ApiDestination {
+function carMakerDestination(
+  scope: Construct,
+  carMaker: CarMakerPartner,
+): { destination: events.ApiDestination; connection: events.Connection } {
   const callback = tireOrdersEvents.completionCallback;
   const connection = new events.Connection(scope, 'CarMakerConnection', {
     description: "OAuth client credentials for the car maker's API",
@@ -90,16 +114,17 @@ function carMakerDestination(scope: Construct, carMaker: CarMakerPartner): event
       },
     }),
   });
-  return new events.ApiDestination(scope, 'CarMakerCallback', {
+  const destination = new events.ApiDestination(scope, 'CarMakerCallback', {
     description: 'Car maker order completion endpoint',
     connection,
     endpoint: `${carMaker.apiUrl}${callback.pathTemplate}`,
     httpMethod: events.HttpMethod[callback.httpMethod],
     rateLimitPerSecond: callback.invocationRateLimitPerSecond,
   });
+  return { destination, connection };
 }
 
-/** The rule target's dead-letter queue, and the declared alarm when anything is in it. */
+/** The rule target's dead-letter queue (its alarm is the service's callbackDeadLetter declaration). */
 function callbackDeadLetterQueue(scope: Construct): sqs.Queue {
   const declared = tireOrdersEvents.completionCallback.deadLetter;
   const queue = new sqs.Queue(scope, 'CallbackDeadLetterQueue', {
@@ -112,17 +137,6 @@ function callbackDeadLetterQueue(scope: Construct): sqs.Queue {
     reason:
       'This queue is itself the dead-letter queue of the completion-callback rule target (EventBridge writes to ' +
       'it); events in it are inspected and replayed from the archive, not redriven to a further queue.',
-  });
-  new cloudwatch.Alarm(scope, 'CallbackDeadLetterAlarm', {
-    alarmDescription: declared.alarm.description,
-    metric: queue.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(declared.alarm.periodMinutes),
-      statistic: cloudwatch.Stats.MAXIMUM,
-    }),
-    threshold: declared.alarm.threshold,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: declared.alarm.evaluationPeriods,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   return queue;
 }

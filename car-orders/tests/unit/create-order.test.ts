@@ -119,7 +119,7 @@ describe('POST /orders', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    expect(result.headers).toMatchObject({ Location: `/orders/${String(view.id)}`, 'X-Correlation-Id': 'corr-1' });
+    expect(result.headers).toMatchObject({ Location: `/dev/orders/${String(view.id)}`, 'X-Correlation-Id': 'corr-1' });
 
     const put = orders.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put).toMatchObject({ TableName: ORDERS_TABLE, ConditionExpression: 'attribute_not_exists(id)' });
@@ -161,6 +161,22 @@ describe('POST /orders', () => {
         values: { OrdersAccepted: 1, TireOrdersPlaced: 1 },
       },
     ]);
+  });
+
+  it('answers a Location the caller can follow: the request path with its stage, as API Gateway reports it', async () => {
+    mockSupplierHttp();
+    const event = apiEvent({ method: 'POST', path: '/orders', body: { carType: 'sedan' } });
+    // The stage is in requestContext.path (/prod/orders) but not in the event's path (/orders).
+    event.requestContext = { ...event.requestContext, stage: 'prod', path: '/prod/orders' };
+    const result = await handler(event, lambdaContext());
+    expect(result.statusCode).toBe(201);
+    expect(result.headers?.Location).toBe(`/prod/orders/${String(json(result).id)}`);
+
+    // Without requestContext.path the stage still leads the path.
+    const bare = apiEvent({ method: 'POST', path: '/orders', body: { carType: 'coupe' } });
+    bare.requestContext = { ...bare.requestContext, stage: 'test', path: undefined as unknown as string };
+    const second = await handler(bare, lambdaContext());
+    expect(second.headers?.Location).toBe(`/test/orders/${String(json(second).id)}`);
   });
 
   it('defaults quantity to 1', async () => {
@@ -442,7 +458,7 @@ describe('POST /orders', () => {
       const retried = await post({ carType: 'sedan', quantity: 4 }, { headers: key });
       expect(retried.statusCode).toBe(201);
       expect(json(retried)).toMatchObject({ id: firstId, status: 'TiresOrdered', tireOrderId: 'tire-1' });
-      expect(retried.headers?.Location).toBe(`/orders/${firstId}`);
+      expect(retried.headers?.Location).toBe(`/dev/orders/${firstId}`);
       expect((await storedOrders()).size).toBe(1);
       // Both attempts asked the supplier for the same car order (it is idempotent on carOrderId).
       expect(supplier.apiCalls.map((c) => (c.body as { carOrderId: string }).carOrderId)).toEqual([firstId, firstId]);

@@ -1,4 +1,4 @@
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, InvalidKeyId, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TokenRefreshSummary } from '../../handlers/refresh-supplier-token.js';
@@ -20,8 +20,12 @@ const minute = 60_000;
 let logs: ReturnType<typeof captureLogs>;
 let configuration: ReturnType<typeof mockSupplierConfiguration>;
 
-async function run(storedToken?: NonNullable<Parameters<typeof mockSupplierConfiguration>[0]>['storedToken']) {
+async function run(
+  storedToken?: NonNullable<Parameters<typeof mockSupplierConfiguration>[0]>['storedToken'],
+  tokenReadFails?: Error,
+) {
   configuration = mockSupplierConfiguration({ storedToken });
+  if (tokenReadFails) configuration.ssm.on(GetParameterCommand, { Name: TOKEN_PARAMETER }).rejects(tokenReadFails);
   setCarOrdersEnvironment();
   vi.resetModules();
   const { handler } = (await import('../../handlers/refresh-supplier-token.js')) as { handler: Handler };
@@ -100,5 +104,47 @@ describe('refresh-supplier-token (scheduled)', () => {
     await expect(run(undefined)).rejects.toThrow(/401 \(invalid_client\)/);
     expect(configuration.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     expect(logs.entries().some((e) => e.level === 'ERROR')).toBe(true);
+  });
+
+  describe('a cached token it cannot decrypt (the key of an earlier deployment is gone)', () => {
+    /** SSM has no modelled AccessDeniedException: the SDK raises a service error of that name. */
+    const accessDenied = (message: string) =>
+      Object.assign(new Error(message), { name: 'AccessDeniedException', $fault: 'client', $metadata: {} });
+    const undecryptable = {
+      'InvalidKeyId (key pending deletion)': new InvalidKeyId({
+        message:
+          'arn:aws:kms:eu-west-1:123456789012:key/0f9b04ee is pending deletion. (Service: AWSKMS; Status Code: 400; ' +
+          'Error Code: KMSInvalidStateException)',
+        $metadata: {},
+      }),
+      'InvalidKeyId (key does not exist)': new InvalidKeyId({
+        message: "Key 'arn:aws:kms:eu-west-1:123456789012:key/0f9b04ee' does not exist (Service: AWSKMS)",
+        $metadata: {},
+      }),
+      'AccessDeniedException on kms:Decrypt': accessDenied(
+'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: kms:Decrypt on ' +
+            'the resource associated with this ciphertext because the resource does not exist in this Region',
+),
+    };
+    for (const [name, error] of Object.entries(undecryptable)) {
+      it(`treats ${name} as no token, and overwrites it under the current key`, async () => {
+        const supplier = mockSupplierHttp();
+        const summary = await run(freshToken(Date.now()), error);
+        expect(summary).toMatchObject({ refreshed: true, reason: 'missing' });
+        expect(supplier.tokenRequests).toHaveLength(1);
+        const put = configuration.ssm.commandCalls(PutParameterCommand)[0]?.args[0].input;
+        expect(put).toMatchObject({ Name: TOKEN_PARAMETER, Type: 'SecureString', KeyId: TOKEN_KEY_ID, Overwrite: true });
+        expect(logs.text()).toContain('cannot be decrypted');
+      });
+    }
+
+    it('still fails on an SSM refusal of the parameter itself (not a decryption failure)', async () => {
+      mockSupplierHttp();
+      const denied = accessDenied(
+'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: ssm:GetParameter',
+);
+      await expect(run(freshToken(Date.now()), denied)).rejects.toThrow(/ssm:GetParameter/);
+      expect(configuration.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    });
   });
 });

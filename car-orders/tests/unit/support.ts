@@ -106,6 +106,9 @@ export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
     stageVariables: null,
     requestContext: {
       requestId: 'api-req-1',
+      // As API Gateway sends it on the execute-api endpoint: the path with the stage in front.
+      stage: 'dev',
+      path: `/dev${options.path}`,
       authorizer: clientId === null ? null : { claims: { client_id: clientId, scope: 'car-orders/orders.write' } },
     } as unknown as APIGatewayProxyEvent['requestContext'],
   };

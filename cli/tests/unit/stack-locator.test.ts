@@ -5,7 +5,9 @@ import {
   GetTemplateCommand,
   ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeConnectionCommand,
   DescribeEventBusCommand,
   EventBridgeClient,
   ListRulesCommand,
@@ -16,6 +18,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { carOrdersService } from '../../../car-orders/service.js';
+import type { AlarmsResult } from '../../commands/alarms.js';
+import { runCli } from '../../main.js';
 import { OperatorError } from '../../../client/errors.js';
 import { StackLocator } from '../../../client/stack-locator.js';
 import { tireOrdersService } from '../../../tire-orders/service.js';
@@ -32,6 +36,7 @@ const REGION = 'eu-west-1';
 const cloudFormation = mockClient(CloudFormationClient);
 const events = mockClient(EventBridgeClient);
 const apiGateway = mockClient(APIGatewayClient);
+const cloudWatch = mockClient(CloudWatchClient);
 
 let synthesized: SynthesizedPlatform;
 const physical = (stack: string, logicalId: string) => `${stack}-${logicalId}-1A2B3C4D5E6F`;
@@ -80,6 +85,7 @@ describe('StackLocator', () => {
     cloudFormation.reset();
     events.reset();
     apiGateway.reset();
+    cloudWatch.reset();
     serveStack('dev-CarOrders', synthesized.car!.toJSON(), {
       UserPoolId: `${REGION}_CarPool01`,
       TokenUrl: 'https://car.example/oauth2/token',
@@ -96,6 +102,7 @@ describe('StackLocator', () => {
     cloudFormation.restore();
     events.restore();
     apiGateway.restore();
+    cloudWatch.restore();
   });
 
   it('finds the declared tables in the synthesized templates', async () => {
@@ -162,6 +169,62 @@ describe('StackLocator', () => {
         'https://tire.example/oauth2/token',
       ],
     ]);
+  });
+
+  it('b2b alarms --stage: DescribeAlarms on the alarms the stacks created, and the connection state', async () => {
+    const tireIds = Object.keys(synthesized.tire!.toJSON().Resources as Record<string, unknown>);
+    const idMatching = (pattern: RegExp) => tireIds.find((id) => pattern.test(id))!;
+    const dlqAlarm = physical('dev-TireOrders', idMatching(/^CallbackDeadLetterAlarm[0-9A-F]{8}$/));
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:dev-TireOrders-AlarmTopic';
+    cloudWatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+      MetricAlarms: input.AlarmNames.map(
+        (AlarmName): MetricAlarm => ({
+          AlarmName,
+          StateValue: AlarmName === dlqAlarm ? 'ALARM' : 'OK',
+          StateReason: AlarmName === dlqAlarm ? 'Threshold Crossed: 1 datapoint [2.0] was >= 1.0' : 'ok',
+          StateUpdatedTimestamp: new Date('2026-01-01T00:00:00Z'),
+          Namespace: 'AWS/X',
+          MetricName: 'M',
+          AlarmActions: [topicArn],
+        }),
+      ),
+    }));
+    const connectionName = physical('dev-TireOrders', idMatching(/^CarMakerConnection[0-9A-F]{8}$/));
+    events.on(DescribeConnectionCommand, { Name: connectionName }).resolves({
+      ConnectionState: 'DEAUTHORIZED',
+      StateReason: 'The OAuth token could not be refreshed',
+    });
+
+    let stdout = '';
+    const code = await runCli(['alarms', '--stage', 'dev', '--region', REGION, '--json'], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: () => undefined,
+      readStdin: async () => '',
+    });
+    const result = JSON.parse(stdout) as AlarmsResult;
+    expect(code).toBe(1);
+    // Every declared alarm was asked for by the name CloudFormation gave it, one call per stack.
+    const asked = cloudWatch.commandCalls(DescribeAlarmsCommand).flatMap((call) => call.args[0].input.AlarmNames ?? []);
+    expect(asked).toHaveLength(Object.keys(carOrdersService.alarms).length + Object.keys(tireOrdersService.alarms).length);
+    expect(asked).toContain(dlqAlarm);
+    expect(asked.every((name) => /^dev-(Car|Tire)Orders-\w+Alarm[0-9A-F]{8}-1A2B3C4D5E6F$/.test(name))).toBe(true);
+    const byName = Object.fromEntries(result.alarms.map((alarm) => [alarm.name, alarm]));
+    expect(byName.callbackDeadLetter).toMatchObject({
+      state: 'ALARM',
+      alarmName: dlqAlarm,
+      reason: expect.stringContaining('Threshold Crossed'),
+      actions: [topicArn],
+      condition: 'Maximum >= 1 in 1 of 1 period(s) of 1 min',
+    });
+    expect(byName.supplierTokenRefreshErrors!.state).toBe('OK');
+    expect(byName.callbackConnectionLost).toMatchObject({
+      state: 'ALARM',
+      alarmName: connectionName,
+      reason: 'DEAUTHORIZED: The OAuth token could not be refreshed',
+    });
+    expect(result.inAlarm).toBe(2);
   });
 
   it('runs only the companies whose stack exists in the account', async () => {

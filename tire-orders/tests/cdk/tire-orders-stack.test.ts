@@ -342,8 +342,9 @@ describe('TireOrdersStack: events', () => {
 
   it('rule -> destination: path parameter, detail as body, correlation header, retry policy, DLQ', () => {
     const [destinationId] = onlyResource(template, 'AWS::Events::ApiDestination');
+    // Pattern rules on the supplier's bus (the connection-lost alert is on the default bus).
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter(
-      (rule) => rule.Properties!.EventPattern,
+      (rule) => rule.Properties!.EventPattern && rule.Properties!.EventBusName,
     );
     expect(rules).toHaveLength(1);
     const rule = rules[0]!;
@@ -395,7 +396,9 @@ describe('TireOrdersStack: events', () => {
     expect(renderString(send.Condition.ArnEquals['aws:SourceArn'])).toMatch(
       /^<GetAtt:CompletionCallbackRule\w+\.Arn>$/,
     );
-    const [, alarm] = onlyResource(template, 'AWS::CloudWatch::Alarm');
+    const [, alarm] = Object.entries(resourcesOf(template, 'AWS::CloudWatch::Alarm')).find(([id]) =>
+      /^CallbackDeadLetterAlarm[0-9A-F]{8}$/.test(id),
+    )!;
     expect(alarm.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -572,7 +575,7 @@ describe('TireOrdersStack: a car maker outside this app (context)', () => {
     // The outside car maker still places tire orders with this supplier's carMaker app client; the context
     // clientId is the client the car maker issued for the callback, so it is not what the rule matches.
     const patternRules = Object.values(resourcesOf(externalTire, 'AWS::Events::Rule')).filter(
-      (r) => r.Properties!.EventPattern,
+      (r) => r.Properties!.EventPattern && r.Properties!.EventBusName,
     );
     expect(patternRules).toHaveLength(1);
     const rule = patternRules[0]!;
