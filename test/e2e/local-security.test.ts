@@ -145,8 +145,13 @@ describe('local runtime security', () => {
 
     it('refuses a Referer from another site and a cross-site Sec-Fetch-Site', async () => {
       const { carApiUrl } = e2e.runtime.description;
-      expect((await raw(`${carApiUrl}/orders`, { headers: { referer: `${EVIL_ORIGIN}/page` } })).status).toBe(403);
-      expect((await raw(`${carApiUrl}/orders`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+      const authorization = `Bearer ${await customerToken(e2e.runtime)}`;
+      const url = `${carApiUrl}/orders/${randomUUID()}`;
+      expect((await raw(url, { headers: { authorization } })).status).toBe(404);
+      expect((await raw(url, { headers: { authorization, referer: `${EVIL_ORIGIN}/page` } })).status).toBe(403);
+      expect((await raw(url, { headers: { authorization, 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+      const reasons = refusals(e2e.runtime).map((entry) => entry.reason);
+      expect(reasons).toEqual(expect.arrayContaining(['referer', 'fetch-site']));
     });
 
     it('refuses a DNS-rebinding Host on every listener, and audits it', async () => {
