@@ -112,4 +112,28 @@ describe('SigV4 verification', () => {
     delete undated['x-amz-date'];
     expect(await verify({ ...request, headers: undated })).toMatchObject({ problem: 'incomplete' });
   });
+
+  it('accepts a request signed by botocore (the AWS CLI), which signs no x-amz-content-sha256', async () => {
+    // Captured from `aws dynamodb list-tables` (aws-cli 1.45.11, botocore 1.43.11) with these test-only credentials.
+    const botocore = { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'secretsecret' };
+    const request = {
+      method: 'POST',
+      url: '/',
+      headers: {
+        host: '127.0.0.1:47111',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-date': '20261202T075607Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAAAAAAAAAAAAAAAAA/20261202/us-east-1/dynamodb/aws4_request, ' +
+          'SignedHeaders=content-type;host;x-amz-date;x-amz-target, ' +
+          'Signature=d479ab0320520a44a9dcb56c340c143d87c4a690e34fcbd55f5f9c581328965e',
+        'amz-sdk-invocation-id': 'bc664ef8-f8d2-4f08-a734-a319452e37b9',
+        'content-length': '2',
+      },
+    };
+    const signedAt = Date.UTC(2026, 11, 2, 7, 56, 7);
+    expect(await verifySigV4(request, Buffer.from('{}'), botocore, signedAt)).toBeUndefined();
+    expect(await verifySigV4(request, Buffer.from('{ }'), botocore, signedAt)).toMatchObject({ problem: 'bad-signature' });
+  });
 });
