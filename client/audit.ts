@@ -64,6 +64,21 @@ export type AuditEntry =
       reason: string;
     }
   | {
+      /** A request a listener refused before serving it: wrong Host/Origin/Referer, no valid signature, limits. */
+      kind: 'refused';
+      listener: string;
+      /** host, origin, referer, fetch-site, connection-cap, timeout, malformed, or signature. */
+      reason: string;
+      status: number;
+      sourceIp: string;
+      method?: string;
+      path?: string;
+      host?: string;
+      origin?: string;
+      /** The AWS error type of a signature refusal, e.g. InvalidSignatureException. */
+      error?: string;
+    }
+  | {
       kind: 'invocation';
       company: string;
       function: string;

@@ -13,7 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * The real AWS SDK v3 clients every operation uses, against a deployed stage (default credential chain) or the
- * local runtime's AWS endpoint (dummy credentials: it does not check signatures, but the SDK signs every request).
+ * local runtime's AWS endpoint (with the access key the runtime publishes in its runtime.json; it verifies SigV4).
  */
 export interface Clients {
   events: EventBridgeClient;
@@ -39,10 +39,12 @@ interface ClientConfig {
   maxAttempts?: number;
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-export function localClients(endpoint: string, region: string): Clients {
-  return dataPlaneClients({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+export function localClients(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Clients {
+  return dataPlaneClients({ endpoint, region, credentials, maxAttempts: 2 });
 }
 
 export function stageClients(region: string | undefined): Clients {

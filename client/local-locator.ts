@@ -21,6 +21,16 @@ import {
   type RuntimeDescription,
 } from './runtime-description.js';
 
+/** The runtime's access key; a runtime.json without one was written by a version that did not check signatures. */
+function credentialsOf(description: RuntimeDescription): RuntimeDescription['awsCredentials'] {
+  if (!description.awsCredentials?.accessKeyId || !description.awsCredentials.secretAccessKey) {
+    throw new OperatorError(
+      `The local runtime in ${description.stateDir} publishes no AWS credentials; restart it with "npm start".`,
+    );
+  }
+  return description.awsCredentials;
+}
+
 /**
  * A running local runtime, located by its <state-dir>/runtime.json: the names and issuers it publishes there, and
  * the rest through its AWS endpoint like on AWS. It runs both companies.
@@ -31,7 +41,7 @@ export class LocalLocator extends ApiLocator {
   override readonly local: LocalRuntimeInfo;
 
   constructor(stateDir: string, description: RuntimeDescription) {
-    super(description.stage, localClients(description.awsEndpoint, description.region));
+    super(description.stage, localClients(description.awsEndpoint, description.region, credentialsOf(description)));
     this.label = `local runtime (${stateDir}, pid ${description.pid})`;
     this.local = { stateDir, description, auditPath: join(stateDir, AUDIT_FILE), awsEndpoint: description.awsEndpoint };
   }

@@ -1,11 +1,15 @@
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { AlarmView } from './alarms.js';
 import type { EventBridgeEvent } from './events.js';
 import { OperatorError } from './errors.js';
+import type { AwsCredentials } from './runtime-description.js';
 
 /**
  * The local runtime's operator operations (local/aws/local-operations.ts) that have no AWS API and so no SDK client:
- * the same AWS JSON 1.1 request the SDK clients send to the runtime's AWS endpoint, with a plain fetch. The types
- * are the operations' response shapes; the runtime answers with them.
+ * the same AWS JSON 1.1 request the SDK clients send to the runtime's AWS endpoint, signed the same way (SigV4 with
+ * the runtime's access key, which the endpoint verifies), with a plain fetch. The types are the operations'
+ * response shapes; the runtime answers with them.
  */
 
 const TARGET_PREFIX = 'B2BLocalOperations';
@@ -13,6 +17,7 @@ const TARGET_PREFIX = 'B2BLocalOperations';
 /** Where the operations are served: the local runtime's AWS endpoint. */
 export interface LocalOperationsEndpoint {
   awsEndpoint: string;
+  description: { region: string; awsCredentials: AwsCredentials };
 }
 
 export interface SigningKeyState {
@@ -48,10 +53,11 @@ export interface SigningKeysView {
 async function call<T>(local: LocalOperationsEndpoint, operation: string, input: Record<string, unknown>): Promise<T> {
   let response: Response;
   try {
+    const body = JSON.stringify(input);
     response = await fetch(local.awsEndpoint, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `${TARGET_PREFIX}.${operation}` },
-      body: JSON.stringify(input),
+      headers: await signedHeaders(local, operation, body),
+      body,
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
@@ -66,6 +72,58 @@ async function call<T>(local: LocalOperationsEndpoint, operation: string, input:
     );
   }
   return body as T;
+}
+
+async function signedHeaders(
+  local: LocalOperationsEndpoint,
+  operation: string,
+  body: string,
+): Promise<Record<string, string>> {
+  const url = new URL(local.awsEndpoint);
+  const signer = new SignatureV4({
+    credentials: local.description.awsCredentials,
+    region: local.description.region,
+    service: 'b2b-local',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    path: '/',
+    query: {},
+    headers: {
+      host: url.host,
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `${TARGET_PREFIX}.${operation}`,
+    },
+    body,
+  });
+  // fetch sets Host itself, from the URL.
+  const { host: _host, ...headers } = signed.headers;
+  return headers;
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: SourceData) =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
+/** SHA-256 / HMAC-SHA256 from node:crypto, in the shape the signer expects. */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
 }
 
 export function rotateSigningKeys(

@@ -20,11 +20,21 @@ export interface RuntimeDescription {
   tireIssuer: string;
   customer: { clientId: string; clientSecret: string };
   tireApiKey: string;
+  /**
+   * The access key the runtime's AWS endpoint and store accept (SigV4, verified), generated once per state
+   * directory: the CLI signs with it, and so can a user's AWS CLI/SDK (`aws --endpoint-url <awsEndpoint> ...`).
+   */
+  awsCredentials: AwsCredentials;
   egress: { carMaker: string; supplierEvents: string };
   supplierAllowlist: string[];
   names: RuntimeNames;
   pid: number;
   startedAt: string;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 /** The runtime's physical resource names (local/names.ts gives them; the stacks' generated ones differ). */

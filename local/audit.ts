@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state/file-modes.js';
 import { readAuditEntries, type AuditEntry, type TimedAuditEntry } from '../client/audit.js';
 
 /**
@@ -10,11 +11,13 @@ export type { AuditEntry, TimedAuditEntry };
 
 export class AuditLog {
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   append(entry: AuditEntry): void {
-    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, {
+      mode: PRIVATE_FILE_MODE,
+    });
   }
 
   read(): TimedAuditEntry[] {

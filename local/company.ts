@@ -15,6 +15,7 @@ import {
   type UsagePlanConfig,
 } from './gateway/index.js';
 import type { AuthorizationServer } from './identity/authorization-server.js';
+import type { ListenerLimits } from './http/guard.js';
 import { functionDefinitionsOf, LocalLambdaRuntime, type LambdaLogSink } from './lambda/index.js';
 import { lambdaScheduleTarget, LocalScheduler } from './scheduler/index.js';
 
@@ -105,6 +106,8 @@ export interface CompanyBindings {
   logSink?: LambdaLogSink;
   /** Registers what to close when the runtime stops (closed in reverse order). */
   onClose: (closer: () => Promise<void> | void) => void;
+  /** The gateway listener's limits (LISTENER_LIMITS by default). */
+  listenerLimits?: Partial<ListenerLimits>;
 }
 
 export interface RunningCompany {
@@ -175,6 +178,7 @@ function gatewayOptionsOf(
     ...(plane.usagePlan ? { usagePlan: plane.usagePlan, apiKeys: bindings.apiKeys } : {}),
     invoke,
     audit: bindings.audit,
+    ...(bindings.listenerLimits ? { listenerLimits: bindings.listenerLimits } : {}),
     gatewayResponses: localGatewayResponses(service.api.gatewayResponses),
   };
 }

@@ -12,6 +12,7 @@ import { AuditLog } from './audit.js';
 import { LocalApiGateway } from './aws/api-gateway.js';
 import { AtRestCipher } from './aws/at-rest.js';
 import { createCognitoIdentityProviderService } from './aws/cognito-idp.js';
+import { stateDirCredentials, type AwsCredentials } from './aws/credentials.js';
 import { startAwsEndpoint, type AwsEndpoint } from './aws/endpoint.js';
 import { LocalEventBridge } from './aws/eventbridge/bus.js';
 import { createEventBridgeService } from './aws/eventbridge/service.js';
@@ -32,10 +33,12 @@ import {
 } from './company.js';
 import { LOCAL_DEFAULTS } from './config.js';
 import { ApiKeyRegistry } from './gateway/index.js';
+import type { ListenerLimits } from './http/guard.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
 import type { LambdaLogSink } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
 import { writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
+import { PRIVATE_FILE_MODE, restrictUmask, tightenStateDir } from './state/file-modes.js';
 import type { RuntimeDescription } from '../client/runtime-description.js';
 
 /**
@@ -79,6 +82,8 @@ export interface LocalRuntimeOptions {
   callbackApiUrl?: string;
   logSink?: LambdaLogSink;
   log?: (line: string) => void;
+  /** Header/request timeouts and connection cap of every listener (local/http/guard.ts LISTENER_LIMITS by default). */
+  listenerLimits?: Partial<ListenerLimits>;
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
@@ -96,6 +101,8 @@ export interface LocalRuntime {
   /** Each company's functions, scheduler and gateway (and what the gateway was started with). */
   car: RunningCompany;
   tire: RunningCompany;
+  /** The DynamoDB store's own listener (guarded and signed; clients use the AWS endpoint). */
+  storeUrl: string;
   close(): Promise<void>;
 }
 
@@ -111,6 +118,7 @@ interface Settings {
   timeScale: number;
   log: (line: string) => void;
   names: LocalNames;
+  listenerLimits?: Partial<ListenerLimits>;
 }
 
 function settingsOf(options: LocalRuntimeOptions): Settings {
@@ -125,6 +133,7 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
     timeScale: options.timeScale ?? 0.05,
     log: options.log ?? ((line: string) => console.log(line)),
     names: localNames(LOCAL_STAGE),
+    ...(options.listenerLimits ? { listenerLimits: options.listenerLimits } : {}),
   };
 }
 
@@ -152,6 +161,9 @@ class Closers {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const settings = settingsOf(options);
   if (options.fresh) rmSync(settings.stateDir, { recursive: true, force: true });
+  // Private from here on: what the runtime and its libraries create, and what an older version left.
+  restrictUmask();
+  tightenStateDir(settings.stateDir);
   const closers = new Closers(settings.log);
   try {
     return await assemble(settings, options, closers);
@@ -165,7 +177,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 async function assemble(settings: Settings, options: LocalRuntimeOptions, closers: Closers): Promise<LocalRuntime> {
   const { stateDir, names } = settings;
   const audit = new AuditLog(join(stateDir, 'audit.jsonl'));
-  const aws = await startAwsServices(settings, audit, closers);
+  const credentials = stateDirCredentials(stateDir);
+  const aws = await startAwsServices(settings, { audit, credentials }, closers);
   await ensureTables(aws.dynamodb, {
     [names.carOrdersTable]: carOrdersService.tables.orders,
     [names.idempotencyTable]: carOrdersService.tables.idempotency,
@@ -201,6 +214,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     log: settings.log,
     onClose: closers.add,
     ...(options.logSink ? { logSink: options.logSink } : {}),
+    ...(settings.listenerLimits ? { listenerLimits: settings.listenerLimits } : {}),
   };
   // Side by side (the bundles build in parallel); both settle before a failure is thrown, so close() finds both.
   const [car, tire] = await allSettledOrThrow([
@@ -209,7 +223,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.carApi,
       auth: auth.carAuth,
       plane: planes.car,
-      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url) },
+      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
       egressAddress: settings.carEgress,
     }),
     startCompany(tireOrdersService, {
@@ -217,7 +231,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.tireApi,
       auth: auth.tireAuth,
       plane: planes.tire,
-      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url) },
+      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
     }),
   ]);
   addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
@@ -232,10 +246,12 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     ...auth,
     customer: state.customer,
     tireApiKey: apiKeys.revealValue(state.tireApiKeyId),
+    awsCredentials: credentials,
     supplierAllowlist,
   });
   writeRuntimeFile(stateDir, description, closers);
-  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, close: closers.close };
+  const storeUrl = aws.endpoint.storeUrl;
+  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, storeUrl, close: closers.close };
 }
 
 /**
@@ -290,10 +306,12 @@ async function linkCompanies(input: {
   });
 }
 
-/** .local/runtime.json (0600: it holds the demo customer's secret), removed again on close. */
+/** .local/runtime.json (0600: it holds the demo customer's secret and the AWS access key), removed again on close. */
 function writeRuntimeFile(stateDir: string, description: RuntimeDescription, closers: Closers): void {
   const runtimeFile = join(stateDir, 'runtime.json');
-  writeFileSync(runtimeFile, JSON.stringify(description, null, 2), { mode: 0o600 });
+  // A file left by a crashed run keeps its mode on overwrite: remove it first so the new one is created 0600.
+  rmSync(runtimeFile, { force: true });
+  writeFileSync(runtimeFile, JSON.stringify(description, null, 2), { mode: PRIVATE_FILE_MODE });
   closers.first(() => rmSync(runtimeFile, { force: true }));
 }
 
@@ -305,7 +323,11 @@ async function allSettledOrThrow<T>(promises: [Promise<T>, Promise<T>]): Promise
 }
 
 /** AWS-protocol endpoint: DynamoDB (dynalite), SSM, Secrets Manager, SQS, EventBridge on one port, and SDK clients. */
-async function startAwsServices(settings: Settings, audit: AuditLog, closers: Closers) {
+async function startAwsServices(
+  settings: Settings,
+  { audit, credentials }: { audit: AuditLog; credentials: AwsCredentials },
+  closers: Closers,
+) {
   const { stateDir } = settings;
   const bridge = new LocalEventBridge({ stateDir, audit, timeScale: settings.timeScale });
   closers.add(() => bridge.close());
@@ -314,6 +336,9 @@ async function startAwsServices(settings: Settings, audit: AuditLog, closers: Cl
     host: settings.host,
     port: settings.ports.aws,
     stateDir,
+    credentials,
+    audit,
+    ...(settings.listenerLimits ? { limits: settings.listenerLimits } : {}),
     services: [
       createSsmService(stateDir),
       createSecretsManagerService(stateDir),
@@ -322,7 +347,7 @@ async function startAwsServices(settings: Settings, audit: AuditLog, closers: Cl
     ],
   });
   closers.add(() => endpoint.close());
-  const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials };
   const clients = {
     dynamodb: new DynamoDBClient(sdk),
     ssm: new SSMClient(sdk),
@@ -355,6 +380,7 @@ async function startAuthorizationServers(
       audit,
       keyPublishLeadSeconds: options.keyPublishLeadSeconds ?? 60,
       secretCipher,
+      ...(settings.listenerLimits ? { listenerLimits: settings.listenerLimits } : {}),
     });
     closers.add(() => server.close());
     return server;
@@ -440,6 +466,7 @@ function describeRuntime(
     tireAuth: AuthorizationServer;
     customer: { clientId: string; clientSecret: string };
     tireApiKey: string;
+    awsCredentials: AwsCredentials;
     supplierAllowlist: string[];
   },
 ): RuntimeDescription {
@@ -456,6 +483,7 @@ function describeRuntime(
     tireIssuer: running.tireAuth.issuer,
     customer: running.customer,
     tireApiKey: running.tireApiKey,
+    awsCredentials: running.awsCredentials,
     egress: { carMaker: settings.carEgress, supplierEvents: settings.supplierEventsEgress },
     supplierAllowlist: running.supplierAllowlist,
     names: settings.names,
@@ -464,15 +492,15 @@ function describeRuntime(
   };
 }
 
-/** Dummy credentials: the local endpoint does not check signatures, but the SDK insists on signing. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/** The only difference between a function's AWS and local environment: where the SDK sends its calls. */
-function lambdaAwsEnvironment(endpointUrl: string): Record<string, string> {
+/**
+ * What differs between a function's AWS and local environment: where the SDK sends its calls, and the credentials
+ * (in AWS the execution role's; here the state directory's access key, which the local endpoint verifies).
+ */
+function lambdaAwsEnvironment(endpointUrl: string, credentials: AwsCredentials): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: endpointUrl,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
     // The functions run on Node 24 in Lambda; only the local workers run on this machine's Node 20.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

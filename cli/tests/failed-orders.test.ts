@@ -29,7 +29,7 @@ describe('b2b orders failed / retry', () => {
     dynamo = new DynamoDBClient({
       endpoint: d.awsEndpoint,
       region: d.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: d.awsCredentials,
     });
     orders = new OrdersTable(DynamoDBDocumentClient.from(dynamo), d.names.carOrdersTable);
     await orders.create(

@@ -39,7 +39,7 @@ describe('b2b partners', () => {
     const config = {
       endpoint: platform.runtime.description.awsEndpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: platform.runtime.description.awsCredentials,
     };
     secrets = new SecretsManagerClient(config);
     waf = new WAFV2Client(config);

@@ -187,7 +187,7 @@ describe('b2b replay / orders trace / audit against the local runtime', () => {
     const dynamodb = new DynamoDBClient({
       endpoint: platform.runtime.description.awsEndpoint,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: platform.runtime.description.awsCredentials,
     });
     try {
       // As if the car maker had lost the callback's write: the order is back to TiresOrdered.

@@ -17,7 +17,7 @@ export class AtRestCipher {
 
   /** Loads the state directory's key, creating it on first use (exclusive create: two starters agree on one key). */
   static forStateDir(stateDir: string): AtRestCipher {
-    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const path = join(stateDir, AtRestCipher.KEY_FILE);
     try {
       writeFileSync(path, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });

@@ -1,13 +1,20 @@
-import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import type { AuditEntry } from '../audit.js';
+import { guardListener, type ListenerLimits, type ListenerRefusal } from '../http/guard.js';
+import type { AwsCredentials } from './credentials.js';
 import { expressionProblem } from './dynamodb-expressions.js';
+import { LOCAL_REGION } from './protocol.js';
+import { signRequest, SIGV4_MESSAGES, verifySigV4, type SigV4Failure } from './sigv4.js';
 
 /**
  * DynamoDB for the local runtime: an embedded dynalite (DynamoDB API on LevelDB, persisted under the given path)
  * listening on an internal ephemeral loopback port, with the one AWS endpoint proxying `DynamoDB_20120810.*` requests
- * to it byte for byte. Running dynalite's own server (rather than calling its request listener with fake
- * request/response objects) uses only its public API, and its close() is what releases the LevelDB lock.
+ * to it (re-signed for the store). dynalite's own server listens (its close() is what releases the LevelDB lock),
+ * but its request listener runs behind the same guard as every listener (local/http/guard.ts) and a SigV4 check
+ * with the runtime's access key: no local process reaches the store without the credentials the endpoint wants.
  *
  * Known dynalite limits (the handlers are written not to need them): no TransactWriteItems/TransactGetItems, no
  * streams, no TTL (UpdateTimeToLive is an UnknownOperationException; items never expire — Powertools Idempotency
@@ -59,11 +66,21 @@ const HOP_HEADERS = new Set([
   'upgrade',
 ]);
 
-/** dynalite's internal listener: requests go to it over a keep-alive agent. */
+/** dynalite's internal listener: requests go to it over a keep-alive agent, signed with the runtime's key. */
 interface Upstream {
   port: number;
   agent: Agent;
+  credentials: AwsCredentials;
 }
+
+export interface StoreOptions {
+  credentials: AwsCredentials;
+  audit?: { append(entry: AuditEntry): void };
+  limits?: Partial<ListenerLimits>;
+}
+
+/** Headers of the client's own signature: the proxy signs its request to the store itself. */
+const CLIENT_SIGNATURE_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
 
 function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const copied: Record<string, string> = {};
@@ -74,8 +91,15 @@ function copyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return copied;
 }
 
-function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
-  const outgoing = { ...copyHeaders(headers), 'content-length': String(body.length) };
+async function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer): Promise<RawReply> {
+  const unsigned = copyHeaders(headers);
+  for (const name of CLIENT_SIGNATURE_HEADERS) delete unsigned[name];
+  const signed = await signRequest(
+    { method: 'POST', url: new URL(`http://127.0.0.1:${upstream.port}/`), headers: unsigned, body },
+    upstream.credentials,
+    { region: LOCAL_REGION, service: 'dynamodb' },
+  );
+  const outgoing = { ...signed, 'content-length': String(body.length) };
   return new Promise((resolve, reject) => {
     const options = {
       host: '127.0.0.1',
@@ -102,7 +126,7 @@ function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: Buffer)
   });
 }
 
-/** Sends an internal DynamoDB call with the client's (unverified) signature headers. */
+/** Sends an internal DynamoDB call (the client's headers, signed by the proxy). */
 async function call(
   upstream: Upstream,
   headers: IncomingHttpHeaders,
@@ -169,8 +193,9 @@ async function withOldItem(
   return { statusCode: reply.statusCode, headers: replyHeaders, body: replyBody };
 }
 
-export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynamoDb> {
+export async function startEmbeddedDynamoDb(path: string, options: StoreOptions): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardStore(server, options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -181,6 +206,7 @@ export async function startEmbeddedDynamoDb(path: string): Promise<EmbeddedDynam
   const upstream: Upstream = {
     port: (server.address() as AddressInfo).port,
     agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    credentials: options.credentials,
   };
   return {
     internalUrl: `http://127.0.0.1:${upstream.port}`,
@@ -215,4 +241,88 @@ function boundsRefusal(body: Buffer): RawReply | undefined {
     headers: { 'content-type': 'application/x-amz-json-1.0' },
     body: Buffer.from(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: problem })),
   };
+}
+
+/** dynalite's request listener, moved behind the listener guard and a signature check. */
+function guardStore(server: Server, options: StoreOptions): void {
+  const dynaliteListener = server.listeners('request')[0] as RequestListener;
+  server.removeAllListeners('request');
+  guardListener(server, signedOnly(dynaliteListener, options), {
+    listener: 'dynamodb-store',
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    refuse: (_req, res, refusal: ListenerRefusal) =>
+      sendDynamoError(res, refusal.status, refusal.status === 503 ? 'ServiceUnavailableException' : 'AccessDeniedException', refusal.detail),
+  });
+}
+
+/** DynamoDB's answers to a missing, unknown or wrong signature (JSON 1.0, 400). */
+const STORE_SIGNATURE_ERRORS: Record<SigV4Failure['problem'], string> = {
+  missing: 'MissingAuthenticationTokenException',
+  incomplete: 'IncompleteSignatureException',
+  'unknown-key': 'UnrecognizedClientException',
+  'bad-signature': 'InvalidSignatureException',
+  expired: 'InvalidSignatureException',
+};
+
+function signedOnly(dynaliteListener: RequestListener, options: StoreOptions): RequestListener {
+  return (req, res) => {
+    void readWhole(req).then(async (body) => {
+      if (body === undefined) {
+        sendDynamoError(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
+        return;
+      }
+      const failure = await verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body, options.credentials);
+      if (failure) {
+        const type = STORE_SIGNATURE_ERRORS[failure.problem];
+        options.audit?.append({
+          kind: 'refused',
+          listener: 'dynamodb-store',
+          reason: 'signature',
+          error: type,
+          status: 400,
+          sourceIp: req.socket.remoteAddress ?? '',
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0]!.slice(0, 200),
+        });
+        sendDynamoError(res, 400, type, failure.problem === 'missing' ? SIGV4_MESSAGES.missing : failure.message);
+        return;
+      }
+      dynaliteListener(replayOf(req, body), res);
+    }, () => res.destroy());
+  };
+}
+
+/** The request again, body included, for dynalite's listener (it reads headers, method, url and the body stream). */
+function replayOf(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const replay = Readable.from(body.length > 0 ? [body] : []);
+  return Object.assign(replay, { headers: req.headers, method: req.method, url: req.url, socket: req.socket }) as unknown as IncomingMessage;
+}
+
+/** dynalite's own request limit. */
+const STORE_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > STORE_MAX_REQUEST_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendDynamoError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
 }

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { AuditEntry } from '../audit.js';
+import { guardListener, type ListenerLimits, type ListenerRefusal } from '../http/guard.js';
+import type { AwsCredentials } from './credentials.js';
 import { acquireStateLock } from './state-lock.js';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
+import { verifySigV4, type SigV4Failure } from './sigv4.js';
 import {
   AwsServiceError,
   type AwsJsonService,
@@ -18,8 +22,9 @@ import {
  * speak: POST with `X-Amz-Target: <prefix>.<Operation>` and a JSON body (AWS JSON 1.0 / 1.1), dispatched by prefix
  * to the registered services; `DynamoDB_20120810.*` goes to the embedded dynalite. A request without X-Amz-Target
  * is a REST-JSON one (API Gateway's control plane: `GET /restapis`, `POST /apikeys`, ...), routed by method and
- * path to the registered REST services. Signatures are not verified (the endpoint listens on loopback only and
- * every caller is local).
+ * path to the registered REST services. Every request must be signed (SigV4, verified: sigv4.ts) with the
+ * runtime's access key, and pass the listener guard (local/http/guard.ts: own Host and Origin only, timeouts, a
+ * connection cap); refusals answer in AWS's error shape for the request's protocol and are audited.
  */
 
 export interface AwsEndpointOptions {
@@ -32,6 +37,12 @@ export interface AwsEndpointOptions {
   services: AwsJsonService[];
   /** REST-JSON services (no X-Amz-Target), tried in order by method and path. */
   restServices?: AwsRestJsonService[];
+  /** The one access key accepted (stateDirCredentials); the store behind the endpoint accepts it too. */
+  credentials: AwsCredentials;
+  /** Where refused requests are recorded. */
+  audit?: { append(entry: AuditEntry): void };
+  /** Listener limits for the endpoint and the store (LISTENER_LIMITS by default). */
+  limits?: Partial<ListenerLimits>;
   /** Where unexpected (500 InternalFailure) errors are reported; stderr by default. */
   onUnexpectedError?: (error: unknown, target: string) => void;
 }
@@ -40,6 +51,8 @@ export interface AwsEndpoint {
   /** http://host:port, the value for AWS_ENDPOINT_URL. */
   url: string;
   port: number;
+  /** The DynamoDB store's own listener (guarded and signed like the endpoint; clients use the endpoint). */
+  storeUrl: string;
   /**
    * Registers one more service after start (the control-plane services need the gateways, which need the endpoint
    * for their functions' SDK calls). Same rules as at start: one service per X-Amz-Target prefix.
@@ -173,6 +186,8 @@ function sendRestReply(res: ServerResponse, reply: AwsRestResponse, requestId: s
 interface Dispatch {
   services: ServiceRegistry;
   dynamoDb: EmbeddedDynamoDb;
+  credentials: AwsCredentials;
+  audit?: { append(entry: AuditEntry): void };
   reportUnexpected: (error: unknown, target: string) => void;
   fallbackOrigin: () => string;
 }
@@ -313,6 +328,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
     res.destroy();
     return;
   }
+  const failure = await verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body, dispatch.credentials);
+  if (failure) {
+    refuseSignature(req, res, failure, { requestId, dispatch });
+    return;
+  }
   if (!hasTarget && (await handleRest(req, res, body, requestId, dispatch))) return;
   if (req.method !== 'POST') {
     sendError(
@@ -332,8 +352,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
   await handleJsonOperation(req, res, body, requestId, dispatch);
 }
 
-function createEndpointServer(dispatch: Dispatch): Server {
-  return createServer((req, res) => {
+function createEndpointServer(dispatch: Dispatch, limits: Partial<ListenerLimits> | undefined): Server {
+  const server = createServer();
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, dispatch).catch((error: unknown) => {
       dispatch.reportUnexpected(error, String(req.headers['x-amz-target'] ?? ''));
       if (!res.headersSent) {
@@ -343,7 +364,89 @@ function createEndpointServer(dispatch: Dispatch): Server {
         res.destroy();
       }
     });
+  };
+  guardListener(server, handler, {
+    listener: 'aws-endpoint',
+    ...(dispatch.audit ? { audit: dispatch.audit } : {}),
+    ...(limits ? { limits } : {}),
+    refuse: (req, res, refusal) => sendRefusal(req, res, refusal, dispatch),
   });
+  return server;
+}
+
+/** A request the listener guard refused, answered as the AWS protocol it was made in. */
+function sendRefusal(req: IncomingMessage, res: ServerResponse, refusal: ListenerRefusal, dispatch: Dispatch): void {
+  const type = refusal.status === 503 ? 'ServiceUnavailableException' : 'AccessDeniedException';
+  const error = new AwsServiceError(type, refusal.detail, refusal.status);
+  const requestId = randomUUID();
+  const target = req.headers['x-amz-target'];
+  if (target === undefined) sendRestError(res, error, requestId);
+  else sendError(res, parseTarget(String(target), dispatch.services).service, error, requestId);
+}
+
+/**
+ * How each protocol answers a missing or bad signature: JSON services 400 (UnrecognizedClientException,
+ * InvalidSignatureException, MissingAuthenticationTokenException), SQS with its query-protocol codes and 403, API
+ * Gateway's REST control plane 403 with x-amzn-ErrorType.
+ */
+const SIGNATURE_ERRORS: Record<'json' | 'query' | 'rest', Record<SigV4Failure['problem'], [string, number]>> = {
+  json: {
+    missing: ['MissingAuthenticationTokenException', 400],
+    incomplete: ['IncompleteSignatureException', 400],
+    'unknown-key': ['UnrecognizedClientException', 400],
+    'bad-signature': ['InvalidSignatureException', 400],
+    expired: ['InvalidSignatureException', 400],
+  },
+  query: {
+    missing: ['MissingAuthenticationToken', 403],
+    incomplete: ['IncompleteSignature', 400],
+    'unknown-key': ['InvalidClientTokenId', 403],
+    'bad-signature': ['SignatureDoesNotMatch', 403],
+    expired: ['SignatureDoesNotMatch', 403],
+  },
+  rest: {
+    missing: ['MissingAuthenticationTokenException', 403],
+    incomplete: ['IncompleteSignatureException', 403],
+    'unknown-key': ['UnrecognizedClientException', 403],
+    'bad-signature': ['InvalidSignatureException', 403],
+    expired: ['InvalidSignatureException', 403],
+  },
+};
+
+export function signatureError(failure: SigV4Failure, style: keyof typeof SIGNATURE_ERRORS): AwsServiceError {
+  const [type, status] = SIGNATURE_ERRORS[style][failure.problem];
+  const message = failure.problem === 'missing' && style === 'rest' ? 'Missing Authentication Token' : failure.message;
+  return new AwsServiceError(type, message, status);
+}
+
+function refuseSignature(
+  req: IncomingMessage,
+  res: ServerResponse,
+  failure: SigV4Failure,
+  { requestId, dispatch }: { requestId: string; dispatch: Dispatch },
+): void {
+  const target = req.headers['x-amz-target'];
+  const { prefix, service } = parseTarget(String(target ?? ''), dispatch.services);
+  const style = target === undefined ? 'rest' : service?.queryErrorCode ? 'query' : 'json';
+  const error = signatureError(failure, style);
+  dispatch.audit?.append({
+    kind: 'refused',
+    listener: 'aws-endpoint',
+    reason: 'signature',
+    error: error.type,
+    status: error.statusCode,
+    sourceIp: req.socket.remoteAddress ?? '',
+    method: req.method ?? '',
+    path: (req.url ?? '').split('?')[0]!.slice(0, 200),
+    ...(target !== undefined ? { host: String(req.headers.host ?? '') } : {}),
+  });
+  if (style === 'rest') {
+    sendRestError(res, error, requestId);
+  } else if (prefix === DYNAMODB_TARGET_PREFIX) {
+    sendJson(res, error.statusCode, '1.0', { __type: `com.amazon.coral.service#${error.type}`, message: error.message }, requestId);
+  } else {
+    sendError(res, service, error, requestId);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -377,10 +480,14 @@ function defaultReporter(error: unknown, target: string): void {
   );
 }
 
-async function startDynamoDbLocked(stateDir: string): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {
+async function startDynamoDbLocked(
+  options: AwsEndpointOptions,
+): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {
+  const { stateDir, credentials, audit, limits } = options;
   const releaseLock = await acquireStateLock(stateDir);
   try {
-    return { dynamoDb: await startEmbeddedDynamoDb(join(stateDir, 'dynamodb')), releaseLock };
+    const store = { credentials, ...(audit ? { audit } : {}), ...(limits ? { limits } : {}) };
+    return { dynamoDb: await startEmbeddedDynamoDb(join(stateDir, 'dynamodb'), store), releaseLock };
   } catch (error) {
     releaseLock();
     throw error;
@@ -390,15 +497,17 @@ async function startDynamoDbLocked(stateDir: string): Promise<{ dynamoDb: Embedd
 export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
   const services = new ServiceRegistry();
   for (const service of [...options.services, ...(options.restServices ?? [])]) services.add(service);
-  const { dynamoDb, releaseLock } = await startDynamoDbLocked(options.stateDir);
+  const { dynamoDb, releaseLock } = await startDynamoDbLocked(options);
   let port = options.port;
   const dispatch: Dispatch = {
     services,
     dynamoDb,
+    credentials: options.credentials,
+    ...(options.audit ? { audit: options.audit } : {}),
     reportUnexpected: options.onUnexpectedError ?? defaultReporter,
     fallbackOrigin: () => `http://${options.host}:${port}`,
   };
-  const server = createEndpointServer(dispatch);
+  const server = createEndpointServer(dispatch, options.limits);
   try {
     port = await listen(server, options.port, options.host);
   } catch (error) {
@@ -410,6 +519,7 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     port,
+    storeUrl: dynamoDb.internalUrl,
     addService: (service) => services.add(service),
     close() {
       closing ??= (async () => {

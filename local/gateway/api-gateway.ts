@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LOCAL_DEFAULTS } from '../config.js';
+import { guardListener } from '../http/guard.js';
 import { normalizeAddress } from './cidr.js';
 import { customisedGatewayResponse, type GatewayResponse, gatewayResponse } from './gateway-responses.js';
 import type { ApiGatewayOptions, RequestDecider, RunningApiGateway } from './options.js';
@@ -35,7 +36,8 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
 export async function startApiGateway(options: ApiGatewayOptions): Promise<RunningApiGateway> {
   const gateway = new ApiGatewayEmulator(options);
-  const server = createServer((req, res) => {
+  const server = createServer();
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     gateway.handle(req, res).catch((error: unknown) => {
       // A bug in the emulator, not a behaviour of API Gateway: answer as its 5XX default and keep serving.
       if (!res.headersSent) {
@@ -44,6 +46,12 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Runni
         res.destroy(error as Error);
       }
     });
+  };
+  // Own Host/Origin only, timeouts and a connection cap, as on every local listener (problem+json refusals).
+  guardListener(server, handler, {
+    listener: `${options.company}-api`,
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.listenerLimits ? { limits: options.listenerLimits } : {}),
   });
   const host = options.host ?? LOCAL_DEFAULTS.host;
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditEntry } from '../audit.js';
+import type { ListenerLimits } from '../http/guard.js';
 import type { RouteDeclaration, ThrottleDeclaration } from '../../shared/declarations.js';
 import type { ApiKeyIdentity } from './api-keys.js';
 import type { AuthorizerConfig } from './authorizer.js';
@@ -96,6 +97,8 @@ export interface ApiGatewayOptions {
   apiKeys?: ApiKeyLookup;
   invoke: InvokeFunction;
   audit?: AuditSink;
+  /** Header/request timeouts and connection cap of the listener (local/http/guard.ts LISTENER_LIMITS by default). */
+  listenerLimits?: Partial<ListenerLimits>;
   /** Clock (epoch ms) for throttles, quotas, the WAF rate window and request times. */
   now?: () => number;
   accountId?: string;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AuditLog } from '../audit.js';
 import { LOCAL_REGION } from '../aws/protocol.js';
 import { LOCAL_DEFAULTS } from '../config.js';
+import { guardListener, type ListenerLimits } from '../http/guard.js';
 import { JsonStore } from '../state/json-store.js';
 import {
   ClientRegistry,
@@ -81,6 +82,8 @@ export interface AuthorizationServerOptions {
   secretCipher?: SecretCipher;
   /** Token buckets per source address and per client on the token endpoint (429 past them). */
   tokenThrottle?: TokenThrottleLimits;
+  /** Header/request timeouts and connection cap of the listener (local/http/guard.ts LISTENER_LIMITS by default). */
+  listenerLimits?: Partial<ListenerLimits>;
 }
 
 export interface AuthorizationServer {
@@ -142,8 +145,15 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const { company, accessTokenValidityMinutes, host, now } = settings;
   const { pool, clients, keys } = await openPoolState(options, settings);
   const server = createServer();
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 10_000;
+  // The endpoints need the listening port (it is part of the issuer); until then nothing is served.
+  let serve: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) =>
+    response.destroy();
+  // Own Host/Origin only, timeouts and a connection cap, as on every local listener (problem+json refusals).
+  guardListener(server, (request, response) => serve(request, response), {
+    listener: `${company}-auth`,
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.listenerLimits ? { limits: options.listenerLimits } : {}),
+  });
   await listen(server, options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -160,7 +170,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     throttle,
   });
   const jwksPaths = new Set([`/${pool.userPoolId}/.well-known/jwks.json`, '/.well-known/jwks.json']);
-  server.on('request', requestHandler(company, { tokenEndpoint, jwksPaths, jwks: () => keys.jwks() }));
+  serve = requestHandler(company, { tokenEndpoint, jwksPaths, jwks: () => keys.jwks() });
   return {
     company,
     userPoolId: pool.userPoolId,

@@ -92,7 +92,7 @@ export async function buildLambda(request: LambdaBuildRequest): Promise<LambdaBu
   const optionsKey = optionsKeyOf(options);
   if (isUpToDate(request, optionsKey)) return { outfile: request.outfile, rebuilt: false, warnings: [] };
 
-  mkdirSync(dirname(request.outfile), { recursive: true });
+  mkdirSync(dirname(request.outfile), { recursive: true, mode: 0o700 });
   const result = await build(options);
   const inputs: Record<string, string> = {};
   for (const input of Object.keys(result.metafile?.inputs ?? {})) {
@@ -101,7 +101,7 @@ export async function buildLambda(request: LambdaBuildRequest): Promise<LambdaBu
     inputs[input] = existsSync(path) ? sha256(readFileSync(path)) : 'virtual';
   }
   const record: BuildRecord = { optionsKey, inputs };
-  writeFileSync(recordPathOf(request.outfile), JSON.stringify(record));
+  writeFileSync(recordPathOf(request.outfile), JSON.stringify(record), { mode: 0o600 });
   return {
     outfile: request.outfile,
     rebuilt: true,

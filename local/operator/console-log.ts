@@ -113,6 +113,13 @@ export function noticeOf(entry: AuditLine): string | undefined {
   if (entry.kind === 'invocation' && entry.outcome !== 'ok') {
     return `function ${entry.outcome}: ${String(entry.company)}/${String(entry.function)}: ${String(entry.error ?? '')}`;
   }
+  // Host/Origin/signature refusals: someone other than the user's own tools tried a listener.
+  if (entry.kind === 'refused' && entry.reason !== 'timeout' && entry.reason !== 'connection-cap') {
+    const origin = entry.origin === undefined ? '' : ` origin ${String(entry.origin)}`;
+    const error = entry.error === undefined ? '' : ` ${String(entry.error)}`;
+    // Host, Origin and path are the client's to write: escaped, so they cannot drive the operator's terminal.
+    return printable(`refused ${String(entry.listener)} ${String(entry.method ?? '')} ${String(entry.path ?? '')} from ${String(entry.sourceIp)}: ${String(entry.reason)}${error} (host ${String(entry.host ?? '')}${origin})`);
+  }
   return undefined;
 }
 

@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './file-modes.js';
 
 /**
  * A small JSON document persisted under .local/: read once at start, written atomically (temp file + rename) on
- * every change, so state survives a restart and a crash never leaves half a file.
+ * every change, so state survives a restart and a crash never leaves half a file. Private: 0600 in 0700 directories.
  */
 export class JsonStore<T> {
   private value: T;
@@ -12,7 +13,7 @@ export class JsonStore<T> {
     readonly path: string,
     initial: () => T,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
     try {
       this.value = JSON.parse(readFileSync(path, 'utf8')) as T;
     } catch (error) {
@@ -35,7 +36,7 @@ export class JsonStore<T> {
 
   private flush(): void {
     const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(this.value, null, 2));
+    writeFileSync(temp, JSON.stringify(this.value, null, 2), { mode: PRIVATE_FILE_MODE });
     renameSync(temp, this.path);
   }
 }

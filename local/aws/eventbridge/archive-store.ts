@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonStore } from '../../state/json-store.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../state/file-modes.js';
 
 /**
  * Event archives on disk, so they survive a restart: the definitions (bus, pattern, retention) in
@@ -41,7 +42,7 @@ export class ArchiveStore {
     private readonly dir: string,
     private readonly now: () => number = Date.now,
   ) {
-    mkdirSync(join(dir, 'archives'), { recursive: true });
+    mkdirSync(join(dir, 'archives'), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.definitions = new JsonStore(join(dir, 'archives.json'), () => ({}));
     for (const name of Object.keys(this.definitions.get())) this.readEvents(name);
   }
@@ -74,7 +75,7 @@ export class ArchiveStore {
 
   append(name: string, event: ArchivedEvent): void {
     const line = `${JSON.stringify(event)}\n`;
-    appendFileSync(this.fileOf(name), line);
+    appendFileSync(this.fileOf(name), line, { mode: PRIVATE_FILE_MODE });
     const stats = this.statsOf(name);
     this.stats.set(name, { eventCount: stats.eventCount + 1, sizeBytes: stats.sizeBytes + Buffer.byteLength(line) });
   }
@@ -115,7 +116,7 @@ export class ArchiveStore {
   private rewrite(name: string, lines: string[]): void {
     const file = this.fileOf(name);
     const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, lines.map((line) => `${line}\n`).join(''));
+    writeFileSync(temp, lines.map((line) => `${line}\n`).join(''), { mode: PRIVATE_FILE_MODE });
     renameSync(temp, file);
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAwsEndpoint, type AwsEndpoint } from '../../aws/endpoint.js';
 import { AwsServiceError, type AwsJsonService } from '../../aws/protocol.js';
-import { makeStateDir, rawAwsRequest, removeStateDir } from './support.js';
+import { makeStateDir, rawAwsRequest, removeStateDir, signedFetch, TEST_CREDENTIALS } from './support.js';
 
 /** A probe service: one operation per endpoint behaviour under test. */
 const probe: AwsJsonService = {
@@ -53,6 +53,7 @@ describe('AWS endpoint protocol', () => {
       host: '127.0.0.1',
       port: 0,
       stateDir,
+      credentials: TEST_CREDENTIALS,
       services: [probe, queryCompatibleProbe],
       onUnexpectedError: unexpected,
     });
@@ -93,7 +94,7 @@ describe('AWS endpoint protocol', () => {
   });
 
   it('answers a request that is not a POST with 404 UnknownOperationException', async () => {
-    const response = await fetch(`${endpoint.url}/`, { signal: AbortSignal.timeout(10_000) });
+    const response = await signedFetch(`${endpoint.url}/`);
     expect(response.status).toBe(404);
     expect(((await response.json()) as { __type: string }).__type).toBe('UnknownOperationException');
   });
@@ -133,12 +134,12 @@ describe('AWS endpoint protocol', () => {
   it('refuses a second endpoint on the same state directory, and frees it on close', async () => {
     const otherDir = makeStateDir();
     try {
-      const first = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] });
-      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] })).rejects.toThrow(
+      const first = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
+      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] })).rejects.toThrow(
         /in use/,
       );
       await first.close();
-      const second = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] });
+      const second = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
       await second.close();
     } finally {
       removeStateDir(otherDir);
@@ -151,7 +152,7 @@ describe('AWS endpoint protocol', () => {
       const exited = spawnSync(process.execPath, ['-e', ''], { timeout: 10_000 });
       expect(exited.status).toBe(0);
       writeFileSync(join(otherDir, 'aws-endpoint.lock'), String(exited.pid));
-      const taken = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [] });
+      const taken = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
       await taken.close();
     } finally {
       removeStateDir(otherDir);
@@ -162,7 +163,7 @@ describe('AWS endpoint protocol', () => {
     const otherDir = makeStateDir();
     try {
       await expect(
-        startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, services: [probe, probe] }),
+        startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [probe, probe] }),
       ).rejects.toThrow(/Probe_1/);
     } finally {
       removeStateDir(otherDir);

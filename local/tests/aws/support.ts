@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEndpoint, type AwsEndpoint } from '../../aws/endpoint.js';
 import type { AwsJsonService } from '../../aws/protocol.js';
+import { signRequest } from '../../aws/sigv4.js';
 import { createSecretsManagerService } from '../../aws/secrets-manager.js';
 import { createSqsService, type LocalSqsService } from '../../aws/sqs.js';
 import { createSsmService } from '../../aws/ssm.js';
@@ -35,6 +36,7 @@ export async function startLocalAws(stateDir: string, extra: AwsJsonService[] = 
     host: '127.0.0.1',
     port: 0,
     stateDir,
+    credentials: TEST_CREDENTIALS,
     services: [createSsmService(stateDir), createSecretsManagerService(stateDir), sqs, ...extra],
   });
   return { endpoint, sqs };
@@ -47,8 +49,8 @@ export interface RawReply {
 }
 
 /**
- * A request shaped as the SDK v3 sends it over AWS JSON: POST /, X-Amz-Target, the JSON content type, a SigV4-style
- * Authorization header (not verified locally) and, for awsQueryCompatible SQS, x-amzn-query-mode.
+ * A request shaped as the SDK v3 sends it over AWS JSON: POST /, X-Amz-Target, the JSON content type, signed with
+ * SigV4 (TEST_CREDENTIALS, verified by the endpoint) and, for awsQueryCompatible SQS, x-amzn-query-mode.
  */
 export async function rawAwsRequest(
   endpoint: AwsEndpoint,
@@ -57,16 +59,26 @@ export async function rawAwsRequest(
   options: { jsonVersion?: '1.0' | '1.1'; rawBody?: string } = {},
 ): Promise<RawReply> {
   const isSqs = target.startsWith('AmazonSQS.');
-  const response = await fetch(`${endpoint.url}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': `application/x-amz-json-${options.jsonVersion ?? (isSqs ? '1.0' : '1.1')}`,
-      'x-amz-target': target,
-      'x-amz-date': '20250101T000000Z',
-      authorization: `AWS4-HMAC-SHA256 Credential=${TEST_CREDENTIALS.accessKeyId}/20250101/us-east-1/sqs/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
-      ...(isSqs ? { 'x-amzn-query-mode': 'true' } : {}),
+  const payload = options.rawBody ?? JSON.stringify(body);
+  const url = new URL(`${endpoint.url}/`);
+  const { host: _host, ...headers } = await signRequest(
+    {
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': `application/x-amz-json-${options.jsonVersion ?? (isSqs ? '1.0' : '1.1')}`,
+        'x-amz-target': target,
+        ...(isSqs ? { 'x-amzn-query-mode': 'true' } : {}),
+      },
+      body: payload,
     },
-    body: options.rawBody ?? JSON.stringify(body),
+    TEST_CREDENTIALS,
+    { region: 'us-east-1', service: isSqs ? 'sqs' : 'ssm' },
+  );
+  const response = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: payload,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
@@ -75,4 +87,24 @@ export async function rawAwsRequest(
     headers: response.headers,
     json: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/** fetch with the request signed (SigV4) as an SDK client signs it, with TEST_CREDENTIALS or the given key. */
+export async function signedFetch(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  credentials: { accessKeyId: string; secretAccessKey: string } = TEST_CREDENTIALS,
+): Promise<Response> {
+  const target = new URL(url);
+  const { host: _host, ...headers } = await signRequest(
+    { method: init.method ?? 'GET', url: target, headers: init.headers ?? {}, body: init.body ?? '' },
+    credentials,
+    { region: 'us-east-1', service: 'apigateway' },
+  );
+  return fetch(target, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    signal: AbortSignal.timeout(10_000),
+  });
 }

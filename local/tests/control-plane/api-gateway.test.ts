@@ -19,6 +19,7 @@ import {
 import { GetIPSetCommand, ListIPSetsCommand, ListWebACLsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapePolicy, unescapePolicy } from '../../aws/api-gateway.js';
+import { signedFetch } from '../aws/support.js';
 import type { PolicyDocument } from '../../gateway/resource-policy.js';
 import {
   carMakerCredentials,
@@ -115,9 +116,7 @@ describe('REST APIs and stages', () => {
     ).rejects.toMatchObject({
       name: 'NotFoundException',
     });
-    const raw = await fetch(`${test.runtime.description.awsEndpoint}/domainnames`, {
-      signal: AbortSignal.timeout(10_000),
-    });
+    const raw = await signedFetch(`${test.runtime.description.awsEndpoint}/domainnames`, {}, test.runtime.description.awsCredentials);
     expect(raw.status).toBe(404);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAwsEndpoint, type AwsEndpoint } from '../../aws/endpoint.js';
 import { AwsServiceError, type AwsJsonService, type AwsRestJsonService } from '../../aws/protocol.js';
+import { signedFetch, TEST_CREDENTIALS } from '../aws/support.js';
 import { makeStateDir, removeStateDir } from './support.js';
 
 /** The AWS endpoint's REST-JSON routing (requests without X-Amz-Target), beside its JSON-protocol dispatch. */
@@ -40,6 +41,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     stateDir,
+    credentials: TEST_CREDENTIALS,
     services: [],
     onUnexpectedError: unexpected,
   });
@@ -53,8 +55,8 @@ afterAll(async () => {
   removeStateDir(stateDir);
 });
 
-async function call(path: string, init: RequestInit = {}) {
-  const response = await fetch(`${endpoint.url}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+async function call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const response = await signedFetch(`${endpoint.url}${path}`, init);
   const text = await response.text();
   return {
     status: response.status,

@@ -8,7 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { Agent, request } from 'undici';
-import { LOCAL_CREDENTIALS, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../runtime.js';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../runtime.js';
 
 /**
  * A whole local runtime for control-plane tests: temp state directory, loopback ports, no timers, and the real SDK
@@ -71,7 +71,7 @@ export async function startTestRuntime(
   const config = {
     endpoint: runtime.description.awsEndpoint,
     region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
+    credentials: runtime.description.awsCredentials,
     maxAttempts: 1,
   };
   const cognito = new CognitoIdentityProviderClient(config);
@@ -151,7 +151,7 @@ export async function carMakerCredentials(
   test: TestRuntime,
 ): Promise<{ clientId: string; clientSecret: string; apiKey: string }> {
   const { description } = test.runtime;
-  const sdk = { endpoint: description.awsEndpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
+  const sdk = { endpoint: description.awsEndpoint, region: 'us-east-1', credentials: description.awsCredentials };
   const secrets = new SecretsManagerClient(sdk);
   const ssm = new SSMClient(sdk);
   try {

@@ -43,6 +43,19 @@ describe('noticeOf', () => {
     );
     expect(noticeOf({ kind: 'delivery', outcome: 'delivered' })).toBeUndefined();
     expect(noticeOf({ kind: 'request', status: 500 })).toBeUndefined();
+    const refused = noticeOf({
+      kind: 'refused',
+      listener: 'aws-endpoint',
+      reason: 'origin',
+      method: 'POST',
+      path: '/apikeys',
+      sourceIp: '127.0.0.1',
+      host: '127.0.0.1:4510',
+      origin: 'http://evil.example\u001b[2J',
+    });
+    expect(refused).toMatch(/^refused aws-endpoint POST \/apikeys from 127\.0\.0\.1: origin \(host 127\.0\.0\.1:4510 origin http:\/\/evil\.example/);
+    expect(refused).not.toContain('\u001b');
+    expect(noticeOf({ kind: 'refused', reason: 'timeout', listener: 'x' })).toBeUndefined();
   });
 });
 

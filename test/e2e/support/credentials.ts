@@ -4,16 +4,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { decodeJwt, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { request } from 'undici';
-import { LOCAL_CREDENTIALS, type LocalRuntime } from '../../../local/runtime.js';
+import type { LocalRuntime } from '../../../local/runtime.js';
 import { PartnerConnection } from '../../../shared/contracts.js';
 import { agentFrom } from './http.js';
 
-/** The runtime's AWS endpoint as an SDK client configuration (the real v3 clients, dummy credentials). */
+/** The runtime's AWS endpoint as an SDK client configuration (the real v3 clients, the runtime's access key). */
 export function sdkConfig(runtime: LocalRuntime) {
   return {
     endpoint: runtime.description.awsEndpoint,
     region: runtime.description.region,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: runtime.description.awsCredentials,
   };
 }
 
