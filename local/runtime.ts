@@ -34,7 +34,7 @@ import { ApiKeyRegistry } from './gateway/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
 import type { LambdaLogSink } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
-import { writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
+import { writeCarMakerPartnerRecord, writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
 import type { RuntimeDescription } from '../client/runtime-description.js';
 
 /**
@@ -254,6 +254,11 @@ async function linkCompanies(input: {
     tokenUrl: auth.tireAuth.tokenUrl,
     clientId: state.carMakerClientId,
   });
+  await writeCarMakerPartnerRecord(aws.ssm, names, {
+    clientId: state.carMakerClientId,
+    apiKeyId: state.tireApiKeyId,
+    egressAddress: settings.carEgress,
+  });
   await wireCompletionCallback({
     ...aws,
     names,
@@ -402,6 +407,7 @@ function localTireEnvironment(names: LocalNames, options: LocalRuntimeOptions): 
     tireOrdersTableName: names.tireOrdersTable,
     eventBusName: names.eventBus,
     fulfilmentDelaySeconds: options.fulfilmentDelaySeconds ?? 5,
+    partnerRecordPath: names.partnerRecordPath,
   });
 }
 

@@ -100,6 +100,8 @@ export function stackNamedResources(stage: string) {
     usagePlan: partnerUsagePlanName(stage),
     eventBus: supplierEventBusName(stage),
     callbackRule: COMPLETION_CALLBACK_RULE_NAME,
+    /** Where the partner records are (the handlers' PARTNER_RECORD_PATH; the car maker's record is under it). */
+    partnerRecordPath: partnerRecordPath(stage),
   };
 }
 
