@@ -69,7 +69,8 @@ describe('end to end: partner binding and verified completions', () => {
       clientSecret: await secret(runtime.description.names.supplierCallbackClientSecret),
     });
     secrets.destroy();
-  });
+    // Booting builds every function's bundle: slow on a busy machine.
+  }, 180_000);
 
   afterEach((context) => showLogsIfFailed(context, e2e));
 
