@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressInCidrs, parsePartnerRecord, PartnerRecord } from '../../../shared/partners.js';
+import { addressInCidrs, parsePartnerRecord, type PartnerRecord } from '../../../shared/partners.js';
 import { bindingRefusal } from '../../domain/partner-binding.js';
 
 const record: PartnerRecord = {
