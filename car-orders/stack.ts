@@ -74,10 +74,10 @@ export const carOrdersFunctionAccess: Record<
     callsSupplier: true,
   },
   getOrder: { orders: { access: 'actions', actions: ['dynamodb:GetItem'] }, callsSupplier: false },
-  // complete (UpdateItem), get (GetItem).
+  // complete (UpdateItem), get (GetItem); verifies a completion it has no tire order for with the supplier (GET).
   completeOrder: {
     orders: { access: 'actions', actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
-    callsSupplier: false,
+    callsSupplier: true,
   },
   refreshSupplierToken: { callsSupplier: true },
   // pendingPage (Query on byWorkState only), recordTireOrder / recordPlacementFailure (UpdateItem), get (GetItem).

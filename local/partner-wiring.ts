@@ -1,13 +1,15 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { PlatformNames } from '../shared/names.js';
-import { connectionForCarMaker, tireOrdersEvents } from '../tire-orders/service.js';
+import { partnerAllowlistCidrs } from '../shared/allowlist.js';
+import { partnerRecordName, type PlatformNames } from '../shared/names.js';
+import type { PartnerRecord } from '../shared/partners.js';
+import { connectionForCarMaker, tireOrdersClients, tireOrdersEvents } from '../tire-orders/service.js';
 import { deadLetterSinkFromQueue, type LocalEventBridge } from './aws/eventbridge/bus.js';
 import type { LocalSqsService } from './aws/sqs.js';
 
 /**
  * What connects the two companies, as TireOrdersStack connects them: the PartnerConnection parameter the supplier
- * writes for the car maker, and the completion callback (bus, archive, rule, API destination, dead-letter queue),
+ * writes for the car maker, the car maker's partner record (its API key and egress), and the completion callback (bus, archive, rule, API destination, dead-letter queue),
  * each from the supplier's declaration (tire-orders/service.ts) and named by shared/names.ts.
  */
 
@@ -27,6 +29,33 @@ export async function writeConnectionForCarMaker(
       Name: names.supplierConnectionParameter,
       Type: 'String',
       Value: JSON.stringify(connection),
+      Overwrite: true,
+    }),
+  );
+}
+
+/**
+ * The car maker's partner record, which the supplier's handlers bind its requests to, written on every boot as the
+ * stack writes it on every deploy: the bootstrapped API key and the car maker's egress address.
+ */
+export async function writeCarMakerPartnerRecord(
+  ssm: SSMClient,
+  names: PlatformNames,
+  carMaker: { clientId: string; apiKeyId: string; egressAddress: string },
+): Promise<void> {
+  const record: PartnerRecord = {
+    name: 'car-maker',
+    clientId: carMaker.clientId,
+    apiKeyIds: [carMaker.apiKeyId],
+    cidrs: partnerAllowlistCidrs([carMaker.egressAddress], []),
+    scopes: [...tireOrdersClients.carMaker.scopes],
+    managedBy: 'stack',
+  };
+  await ssm.send(
+    new PutParameterCommand({
+      Name: partnerRecordName(names.partnerRecordPath, carMaker.clientId),
+      Type: 'String',
+      Value: JSON.stringify(record),
       Overwrite: true,
     }),
   );

@@ -37,7 +37,7 @@ import type { ListenerLimits } from './http/guard.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
 import type { LambdaLogSink } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
-import { writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
+import { writeCarMakerPartnerRecord, writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
 import { PRIVATE_FILE_MODE, restrictUmask, tightenStateDir } from './state/file-modes.js';
 import type { RuntimeDescription } from '../client/runtime-description.js';
 
@@ -294,6 +294,11 @@ async function linkCompanies(input: {
     tokenUrl: auth.tireAuth.tokenUrl,
     clientId: state.carMakerClientId,
   });
+  await writeCarMakerPartnerRecord(aws.ssm, names, {
+    clientId: state.carMakerClientId,
+    apiKeyId: state.tireApiKeyId,
+    egressAddress: settings.carEgress,
+  });
   await wireCompletionCallback({
     ...aws,
     names,
@@ -453,6 +458,7 @@ function localTireEnvironment(names: LocalNames, options: LocalRuntimeOptions): 
     tireOrdersTableName: names.tireOrdersTable,
     eventBusName: names.eventBus,
     fulfilmentDelaySeconds: options.fulfilmentDelaySeconds ?? 5,
+    partnerRecordPath: names.partnerRecordPath,
   });
 }
 

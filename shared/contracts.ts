@@ -44,7 +44,19 @@ export const PlaceTireOrderRequest = z.strictObject({
 });
 export type PlaceTireOrderRequest = z.infer<typeof PlaceTireOrderRequest>;
 
-/** A tire order as the supplier API returns it. */
+/**
+ * The tire order resource: GET {tireApi}/orders/{id} answers the calling client's tire order as a TireOrderView
+ * (200), or 404 for an id it does not know for that client (another client's order included). The car maker reads
+ * it to verify a completion it has no record of (car-orders/handlers/complete-order.ts).
+ */
+export const TIRE_ORDER_RESOURCE = { httpMethod: 'GET', routePath: '/orders/{id}' } as const;
+
+/** The tire order resource's path below the API's base URL, e.g. `orders/abc`. */
+export function tireOrderPath(tireOrderId: string): string {
+  return `orders/${encodeURIComponent(tireOrderId)}`;
+}
+
+/** A tire order as the supplier API returns it (POST /orders and the tire order resource). */
 export const TireOrderView = z.object({
   id: OrderId,
   carOrderId: OrderId,

@@ -113,6 +113,8 @@ export function stackNamedResources(stage: string) {
     usagePlan: partnerUsagePlanName(stage),
     eventBus: supplierEventBusName(stage),
     callbackRule: COMPLETION_CALLBACK_RULE_NAME,
+    /** Where the partner records are (the handlers' PARTNER_RECORD_PATH; the car maker's record is under it). */
+    partnerRecordPath: partnerRecordPath(stage),
   };
 }
 
@@ -132,13 +134,27 @@ export function cfnNamedResources(stage: string) {
 }
 
 /**
+ * The SSM path of the supplier's partner records (shared/partners.ts): one String parameter per app client, named
+ * path + client id. The tire-orders handlers read them (granted on this path only), the stack writes the car
+ * maker's, the CLI those of the partners it onboards.
+ */
+export function partnerRecordPath(stage: string): string {
+  return `/${stage}/tire-orders/partners/`;
+}
+
+/** A partner record's parameter name: the path and the client id (SSM names allow a-z, A-Z, 0-9, _ . - /). */
+export function partnerRecordName(recordPath: string, clientId: string): string {
+  return `${recordPath}${clientId}`;
+}
+
+/**
  * What the operator CLI creates per onboarded partner (`b2b partners onboard`), in both the local runtime and a
  * deployed stage: the partner's record (an SSM String parameter per app client), its secrets and its API key.
  */
 export function partnerResourceNames(stage: string) {
   return {
-    partnerRecordPath: `/${stage}/tire-orders/partners/`,
-    partnerRecord: (clientId: string) => `/${stage}/tire-orders/partners/${clientId}`,
+    partnerRecordPath: partnerRecordPath(stage),
+    partnerRecord: (clientId: string) => partnerRecordName(partnerRecordPath(stage), clientId),
     partnerClientSecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/client-secret`,
     partnerApiKeySecret: (partner: string) => `${stage}/tire-orders/partners/${partner}/api-key`,
     partnerApiKey: (partner: string) => `${stage}-partner-${partner}`,

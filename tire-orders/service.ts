@@ -226,6 +226,8 @@ export interface TireOrdersBindings {
   tireOrdersTableName: string;
   eventBusName: string;
   fulfilmentDelaySeconds: number;
+  /** The SSM path of the partner records the handlers check each request against (shared/names.ts). */
+  partnerRecordPath: string;
   logLevel?: string;
 }
 
@@ -239,5 +241,6 @@ export function tireOrdersEnvironment(b: TireOrdersBindings): Record<string, str
     EVENT_BUS_NAME: b.eventBusName,
     EVENT_SOURCE: TIRE_ORDERS_EVENT_SOURCE,
     FULFILMENT_DELAY_SECONDS: String(b.fulfilmentDelaySeconds),
+    PARTNER_RECORD_PATH: b.partnerRecordPath,
   };
 }

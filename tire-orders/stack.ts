@@ -28,12 +28,13 @@ import {
   ServiceFunction,
   type TableAccess,
 } from '../shared/constructs/index.js';
-import { platformNames, type PlatformNames } from '../shared/names.js';
+import { partnerRecordPath, platformNames, type PlatformNames } from '../shared/names.js';
 import {
   completionCallback,
   connectionLostAlert,
   type CarMakerPartner,
 } from './infrastructure/completion-callback.js';
+import { carMakerPartnerRecord, grantPartnerRecordsRead } from './infrastructure/partner-records.js';
 import {
   connectionForCarMaker,
   tireOrdersClients,
@@ -62,12 +63,17 @@ export const DEFAULT_FULFILMENT_DELAY_SECONDS = 120;
 
 export const tireOrdersFunctionAccess: Record<
   TireOrdersFunction,
-  { tireOrders: TableAccess; publishesEvents: boolean }
+  { tireOrders: TableAccess; publishesEvents: boolean; readsPartnerRecords: boolean }
 > = {
-  placeOrder: { tireOrders: { access: 'readWrite' }, publishesEvents: false },
-  getOrder: { tireOrders: { access: 'read' }, publishesEvents: false },
+  // The request handlers check each request against its client's partner record (shared/partners.ts).
+  placeOrder: { tireOrders: { access: 'readWrite' }, publishesEvents: false, readsPartnerRecords: true },
+  getOrder: { tireOrders: { access: 'read' }, publishesEvents: false, readsPartnerRecords: true },
   // Pages through the orders awaiting fulfilment or their completion event.
-  fulfilOrders: { tireOrders: { access: 'readWrite', queriesIndexes: ['byWorkState'] }, publishesEvents: true },
+  fulfilOrders: {
+    tireOrders: { access: 'readWrite', queriesIndexes: ['byWorkState'] },
+    publishesEvents: true,
+    readsPartnerRecords: false,
+  },
 };
 
 /**
@@ -88,6 +94,8 @@ export class TireOrdersStack extends Stack {
   readonly apiKeySecret: secretsmanager.Secret;
   readonly connectionParameter: ssm.StringParameter;
   readonly alarmTopic: AlarmTopic;
+  /** The car maker's partner record: its API key id and CIDRs, which the handlers bind its requests to. */
+  readonly carMakerRecord: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: TireOrdersStackProps) {
     super(scope, id, props);
@@ -132,6 +140,17 @@ export class TireOrdersStack extends Stack {
       logRetention,
     }));
     const carMakerApiKey = this.partnerUsagePlan(names);
+    this.carMakerRecord = carMakerPartnerRecord(this, {
+      stage,
+      clientId: this.auth.clients.carMaker.client.userPoolClientId,
+      apiKeyId: carMakerApiKey.keyId,
+      // Its NAT egress; an outside car maker (no egress known here) calls from the partner CIDRs of the context.
+      cidrs:
+        props.carMaker.egressIps.length > 0
+          ? partnerAllowlistCidrs(props.carMaker.egressIps, [])
+          : [...(props.partnerCidrs ?? [])],
+      scopes: tireOrdersClients.carMaker.scopes,
+    });
     new DeclaredSchedules(this, 'Schedules', { schedules: tireOrdersService.schedules, functions: lambdas });
 
     // How the car maker reaches this API; read by its functions at run time.
@@ -188,6 +207,7 @@ export class TireOrdersStack extends Stack {
       tireOrdersTableName: this.table.tableName,
       eventBusName: this.eventBus.eventBusName,
       fulfilmentDelaySeconds,
+      partnerRecordPath: partnerRecordPath(this.stage),
     });
     const functions = mapRecord(
       tireOrdersService.functions,
@@ -200,6 +220,7 @@ export class TireOrdersStack extends Stack {
       const fn = functions[name];
       grantTableAccess(fn.role, this.table, tireOrdersService.tables.tireOrders, access.tireOrders);
       if (access.publishesEvents) this.eventBus.grantPutEventsTo(fn.role);
+      if (access.readsPartnerRecords) grantPartnerRecordsRead(this, fn.role, this.stage);
     }
     return functions;
   }

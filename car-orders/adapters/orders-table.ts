@@ -133,11 +133,22 @@ export class OrdersTable {
   }
 
   /**
-   * Applies a completion in one conditional write. The condition is decideCompletion's 'complete' rule: from
-   * TiresOrdered with the same tire order, or from OrderSubmitted with no other tire order recorded.
+   * Applies a completion in one conditional write, only to an order created no later than `latestCreatedAt` (the
+   * completion cannot precede the order) and:
+   *  - holding this tire order (TiresOrdered, or OrderSubmitted with it recorded), or
+   *  - with `confirmedBySupplier` (the supplier said the tire order is this order's and completed), OrderSubmitted
+   *    with no tire order recorded: our TiresOrdered write was lost.
    * @returns false when the condition failed (unknown order, already completed, other tire order): nothing written.
    */
-  async complete(id: string, change: CompletionChange): Promise<boolean> {
+  async complete(
+    id: string,
+    change: CompletionChange,
+    options: { latestCreatedAt: string; confirmedBySupplier: boolean },
+  ): Promise<boolean> {
+    const fromState = options.confirmedBySupplier
+      ? '((#status = :tiresOrdered AND tireOrderId = :tireOrderId) OR ' +
+        '(#status = :submitted AND (attribute_not_exists(tireOrderId) OR tireOrderId = :tireOrderId)))'
+      : '((#status = :tiresOrdered OR #status = :submitted) AND tireOrderId = :tireOrderId)';
     try {
       await this.client.send(
         new UpdateCommand({
@@ -146,9 +157,7 @@ export class OrdersTable {
           UpdateExpression:
             'SET #status = :completed, tireOrderId = :tireOrderId, completedAt = :completedAt, updatedAt = :updatedAt ' +
             'REMOVE workState, dueAt',
-          ConditionExpression:
-            'attribute_exists(id) AND ((#status = :tiresOrdered AND tireOrderId = :tireOrderId) OR ' +
-            '(#status = :submitted AND (attribute_not_exists(tireOrderId) OR tireOrderId = :tireOrderId)))',
+          ConditionExpression: `attribute_exists(id) AND createdAt <= :latestCreatedAt AND ${fromState}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':completed': change.status,
@@ -157,6 +166,7 @@ export class OrdersTable {
             ':tireOrderId': change.tireOrderId,
             ':completedAt': change.completedAt,
             ':updatedAt': change.updatedAt,
+            ':latestCreatedAt': options.latestCreatedAt,
           },
         }),
       );

@@ -18,7 +18,11 @@ type CarOrdersMetric =
   /** A supplier completion callback completed its car order. */
   | 'CompletionsApplied'
   /** A repeated completion callback (at-least-once delivery) found the order already completed: nothing changed. */
-  | 'DuplicateCompletionsIgnored';
+  | 'DuplicateCompletionsIgnored'
+  /** A completion callback the supplier did not confirm, or with an impossible time, was refused (422, dead-lettered). */
+  | 'CompletionsRefused'
+  /** A completion could not be verified with the supplier now (503): EventBridge delivers it again. */
+  | 'CompletionChecksDeferred';
 
 /**
  * The car maker's one Powertools setup: every handler and adapter logs through this Logger, so keys appended for a

@@ -1,4 +1,9 @@
-import { TireOrderView, type PartnerConnection, type PlaceTireOrderRequest } from '../../shared/contracts.js';
+import {
+  tireOrderPath,
+  TireOrderView,
+  type PartnerConnection,
+  type PlaceTireOrderRequest,
+} from '../../shared/contracts.js';
 import { CORRELATION_ID_HEADER } from '../../shared/observability.js';
 import { MIN_CALL_MS, type TimeBudget } from '../domain/time-budget.js';
 
@@ -23,6 +28,24 @@ export class SupplierRejectedError extends Error {
     super(message);
     this.name = 'SupplierRejectedError';
   }
+}
+
+/** One request to the supplier's API, below its base URL. */
+interface SupplierCall {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+interface SupplierAnswer {
+  status: number;
+  text: string;
+}
+
+interface SupplierCredentials {
+  connection: PartnerConnection;
+  apiKey: string | undefined;
+  token: string;
 }
 
 interface SupplierApiDependencies {
@@ -71,29 +94,43 @@ export class SupplierApi {
     correlationId: string,
     budget?: TimeBudget,
   ): Promise<TireOrderView> {
-    let connection: PartnerConnection;
-    let apiKey: string | undefined;
-    let token: string;
+    const response = await this.#exchange({ method: 'POST', path: 'orders', body: request }, correlationId, budget);
+    return this.#tireOrderFrom(response, request);
+  }
+
+  /**
+   * GET {supplierApi}/orders/{id} with the car maker's token and API key: the tire order as the supplier holds it,
+   * or undefined when the supplier has none of that id for the car maker (its handler answers another client's
+   * order like an unknown one: 404).
+   * @throws SupplierUnavailableError when the supplier cannot answer now (network, timeout, 5xx, 429, 403, ...)
+   */
+  async findTireOrder(tireOrderId: string, correlationId: string, budget?: TimeBudget): Promise<TireOrderView | undefined> {
+    const path = tireOrderPath(tireOrderId);
+    const { status, text } = await this.#exchange({ method: 'GET', path }, correlationId, budget);
+    if (status === 404) return undefined;
+    if (status !== 200) throw new SupplierUnavailableError(`Supplier answered ${status} to GET ${path}`, status);
+    const parsed = TireOrderView.safeParse(parseJson(text));
+    if (!parsed.success || parsed.data.id !== tireOrderId) {
+      throw new SupplierUnavailableError(`Supplier answered 200 to GET ${path} without that tire order`, status);
+    }
+    return parsed.data;
+  }
+
+  /** Reads the connection and credentials, calls, and on a 401 gets a fresh token and calls once more. */
+  async #exchange(call: SupplierCall, correlationId: string, budget: TimeBudget | undefined): Promise<SupplierAnswer> {
+    let credentials: SupplierCredentials;
     try {
-      connection = await withinBudget('reading the supplier connection', budget, () => this.deps.connection());
-      const apiKeySecretId = connection.apiKeySecretId;
-      apiKey =
-        apiKeySecretId === undefined
-          ? undefined
-          : await withinBudget('reading the supplier API key', budget, () => this.deps.secret(apiKeySecretId));
-      token = await withinBudget('getting a supplier token', budget, () =>
-        this.deps.tokens.accessToken(this.#tokenOptions(budget, false)),
-      );
+      credentials = await this.#credentials(budget);
     } catch (error) {
       throw new SupplierUnavailableError(`Cannot call the supplier: ${(error as Error).message}`, undefined, {
         cause: error,
       });
     }
-    let response = await this.#post(connection, apiKey, token, request, correlationId, budget);
+    let response = await this.#call(credentials, call, correlationId, budget);
     if (response.status === 401) {
       // The token was revoked or rotated early: get a new one (bypassing every cache) and try once more.
       try {
-        token = await withinBudget('refreshing the supplier token', budget, () =>
+        credentials.token = await withinBudget('refreshing the supplier token', budget, () =>
           this.deps.tokens.accessToken(this.#tokenOptions(budget, true)),
         );
       } catch (error) {
@@ -101,12 +138,25 @@ export class SupplierApi {
           cause: error,
         });
       }
-      response = await this.#post(connection, apiKey, token, request, correlationId, budget);
+      response = await this.#call(credentials, call, correlationId, budget);
       if (response.status === 401) {
         throw new SupplierUnavailableError('The supplier refused a freshly issued token (401)', 401);
       }
     }
-    return this.#tireOrderFrom(response, request);
+    return response;
+  }
+
+  async #credentials(budget: TimeBudget | undefined): Promise<SupplierCredentials> {
+    const connection = await withinBudget('reading the supplier connection', budget, () => this.deps.connection());
+    const apiKeySecretId = connection.apiKeySecretId;
+    const apiKey =
+      apiKeySecretId === undefined
+        ? undefined
+        : await withinBudget('reading the supplier API key', budget, () => this.deps.secret(apiKeySecretId));
+    const token = await withinBudget('getting a supplier token', budget, () =>
+      this.deps.tokens.accessToken(this.#tokenOptions(budget, false)),
+    );
+    return { connection, apiKey, token };
   }
 
   #tokenOptions(budget: TimeBudget | undefined, forceRefresh: boolean): { forceRefresh?: boolean; timeoutMs?: number } {
@@ -116,32 +166,30 @@ export class SupplierApi {
     return options;
   }
 
-  async #post(
-    connection: PartnerConnection,
-    apiKey: string | undefined,
-    token: string,
-    request: PlaceTireOrderRequest,
+  async #call(
+    credentials: SupplierCredentials,
+    call: SupplierCall,
     correlationId: string,
     budget: TimeBudget | undefined,
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<SupplierAnswer> {
     const timeoutMs =
       budget === undefined ? this.deps.timeoutMs : budget.callTimeoutMs(this.deps.timeoutMs, MIN_CALL_MS);
     if (timeoutMs === undefined) {
       throw new SupplierUnavailableError('Not calling the supplier: no time left in this invocation');
     }
     const headers: Record<string, string> = {
-      Authorization: `Bearer ${token}`,
-      'Content-Type': 'application/json',
+      Authorization: `Bearer ${credentials.token}`,
       Accept: 'application/json',
       [CORRELATION_ID_HEADER]: correlationId,
     };
-    if (apiKey !== undefined) headers['x-api-key'] = apiKey;
+    if (call.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (credentials.apiKey !== undefined) headers['x-api-key'] = credentials.apiKey;
     try {
       // One deadline for the whole exchange, body included.
-      const response = await fetch(`${connection.apiUrl.replace(/\/+$/, '')}/orders`, {
-        method: 'POST',
+      const response = await fetch(`${credentials.connection.apiUrl.replace(/\/+$/, '')}/${call.path}`, {
+        method: call.method,
         headers,
-        body: JSON.stringify(request),
+        ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
       return { status: response.status, text: await response.text() };
@@ -166,13 +214,7 @@ export class SupplierApi {
         status,
       );
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const parsed = TireOrderView.safeParse(body);
+    const parsed = TireOrderView.safeParse(parseJson(text));
     if (!parsed.success || parsed.data.carOrderId !== request.carOrderId) {
       // A supplier answering 2xx with something else is failing; treat it like an outage and try again later.
       throw new SupplierUnavailableError(
@@ -181,6 +223,14 @@ export class SupplierApi {
       );
     }
     return parsed.data;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

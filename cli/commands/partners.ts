@@ -211,7 +211,7 @@ function onboardResult(target: Target, record: PartnerRecord, tokenUrl: string |
     userPoolId: record.userPoolId,
     scopes: record.scopes,
     clientSecretStoredIn: record.clientSecretName,
-    apiKeyId: record.apiKeyId,
+    apiKeyId: record.apiKeyIds[0]!,
     apiKeyStoredIn: record.apiKeySecretName,
     usagePlanId: record.usagePlanId,
     cidrs: record.cidrs,
@@ -272,13 +272,15 @@ export async function onboardPartner(
       clientId,
       userPoolId: pool.id,
       scopes,
-      apiKeyId: apiKey.id,
+      // The tire API serves this client only with these keys and from these CIDRs (partner binding).
+      apiKeyIds: [apiKey.id],
       usagePlanId: usagePlan.id,
       cidrs,
       addedCidrs,
       clientSecretName,
       apiKeySecretName,
-      onboardedAt: iso(now()),
+      managedBy: 'cli',
+      createdAt: iso(now()),
     };
     await writePartner(target, record, { create: true });
     return onboardResult(target, record, pool.tokenUrl);
@@ -428,7 +430,9 @@ export async function rotatePartnerSecret(
 export interface RevokeResult {
   clientId: string;
   partner: string;
+  /** The first of apiKeyIds (every one of them is disabled). */
   apiKeyId: string;
+  apiKeyIds: string[];
   apiKeyDisabled: boolean;
   appClientDeleted: boolean;
   allowlistRemoved: string[];
@@ -453,13 +457,15 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  // First the API key: every tire API method requires it, so the partner's calls are refused (403) from now on.
-  await target.clients.apiGateway.send(
-    new UpdateApiKeyCommand({
-      apiKey: record.apiKeyId,
-      patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }],
-    }),
-  );
+  // First the API keys: every tire API method requires one, so the partner's calls are refused (403) from now on.
+  for (const apiKeyId of record.apiKeyIds) {
+    await target.clients.apiGateway.send(
+      new UpdateApiKeyCommand({
+        apiKey: apiKeyId,
+        patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }],
+      }),
+    );
+  }
   // Then the app client: the token endpoint refuses it from the next request.
   let appClientDeleted = false;
   if (client) {
@@ -490,12 +496,14 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
         throw error;
     }
   }
+  // The handlers refuse the client from its record too (partner-revoked), within their cache's max age.
   await writePartner(target, { ...record, revokedAt: iso(revokedAt) }, { create: false });
   const validUntil = iso(revokedAt.getTime() + lifetimeMs);
   return {
     clientId,
     partner: record.name,
-    apiKeyId: record.apiKeyId,
+    apiKeyId: record.apiKeyIds[0]!,
+    apiKeyIds: record.apiKeyIds,
     apiKeyDisabled: true,
     appClientDeleted,
     allowlistRemoved: allowlist ? [...new Set([...allowlist.ipSetChanged, ...allowlist.policyChanged])] : [],
@@ -503,7 +511,7 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
     issuedTokensValidUntil: validUntil,
     accessTokenLifetimeMinutes: Math.round(lifetimeMs / 60_000),
     notes: [
-      `API key ${record.apiKeyId} is disabled: the partner's next call to the tire API is refused with 403.`,
+      `API key ${record.apiKeyIds.join(', ')} disabled: the partner's next call to the tire API is refused with 403.`,
       `App client ${clientId} is deleted: no token can be issued to it any more.`,
       `Access tokens issued before now cannot be recalled (they are self-contained JWTs) and stay valid until their exp, ` +
         `at the latest ${validUntil} (${Math.round(lifetimeMs / 60_000)} min from now); they are useless without the API key.`,
@@ -650,7 +658,7 @@ export const partnersRevokeCommand: CommandSpec = {
       human: [
         `Partner ${result.partner} (${result.clientId}) revoked.`,
         ...keyValues([
-          ['API key', `${result.apiKeyId} disabled`],
+          ['API key', `${result.apiKeyIds.join(', ')} disabled`],
           ['app client', result.appClientDeleted ? 'deleted' : 'was already gone'],
           ['allowlist removed', result.allowlistRemoved.join(', ') || 'nothing (shared or not added by onboarding)'],
           ['secrets', result.secretsScheduledForDeletion.join(', ') || '-'],
@@ -680,9 +688,9 @@ export const partnersListCommand: CommandSpec = {
           : table(partners, [
               { header: 'NAME', value: (p) => p.name },
               { header: 'CLIENT ID', value: (p) => p.clientId },
-              { header: 'API KEY', value: (p) => p.apiKeyId },
+              { header: 'API KEYS', value: (p) => p.apiKeyIds.join(' ') },
               { header: 'CIDRS', value: (p) => p.cidrs.join(' ') },
-              { header: 'ONBOARDED', value: (p) => p.onboardedAt },
+              { header: 'ONBOARDED', value: (p) => p.createdAt },
               {
                 header: 'STATE',
                 value: (p) =>

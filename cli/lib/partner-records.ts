@@ -1,54 +1,49 @@
 import { GetParameterCommand, paginateGetParametersByPath, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import { parsePartnerRecord, type PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
 import { OperatorError } from '../command.js';
 import type { Target } from '../target.js';
 
 /**
- * What the CLI knows about each partner it onboarded: an SSM String parameter per app client
- * (`/${stage}/tire-orders/partners/${clientId}`) naming the partner's app client, API key, allowlist entries and
- * secrets (by name, never their values), and the state of a secret rotation. Rotation and revocation read it, so an
- * operator only needs the client id.
+ * The partner records (shared/partners.ts: one SSM String parameter per app client under
+ * `/${stage}/tire-orders/partners/`), as the CLI reads and writes them. The tire-orders handlers serve a client's
+ * requests only with the API keys and from the CIDRs its record lists; the CLI keeps, next to them, what it needs to
+ * rotate and revoke the partners it onboarded (app client, usage plan, allowlist entries, secret names, never their
+ * values). The car maker's record is the stack's (managedBy "stack"): the CLI lists and changes only its own.
  */
 
-export const PartnerRecord = z.object({
-  name: z.string(),
-  clientId: z.string(),
-  userPoolId: z.string(),
-  scopes: z.array(z.string()),
-  apiKeyId: z.string(),
-  usagePlanId: z.string(),
-  /** Every CIDR the partner calls from. */
-  cidrs: z.array(z.string()),
-  /** Those this onboarding added to the allowlist (the others were already on it); revocation removes only these. */
-  addedCidrs: z.array(z.string()),
-  clientSecretName: z.string(),
-  apiKeySecretName: z.string(),
-  onboardedAt: z.string(),
-  rotation: z
-    .object({
-      previousSecretId: z.string(),
-      currentSecretId: z.string(),
-      rotatedAt: z.string(),
-      previousAcceptedUntil: z.string(),
-    })
-    .optional(),
-  lastRotatedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-});
-export type PartnerRecord = z.infer<typeof PartnerRecord>;
+/** A record the CLI wrote at onboarding: the shared record with the CLI's fields present. */
+export type PartnerRecord = SharedPartnerRecord &
+  Required<
+    Pick<
+      SharedPartnerRecord,
+      'createdAt' | 'userPoolId' | 'usagePlanId' | 'addedCidrs' | 'clientSecretName' | 'apiKeySecretName'
+    >
+  > & { managedBy: 'cli' };
 
-function parseRecord(name: string, value: string | undefined): PartnerRecord {
-  const parsed = PartnerRecord.safeParse(JSON.parse(value ?? 'null'));
-  if (!parsed.success)
-    throw new OperatorError(`Partner record ${name} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
+const CLI_FIELDS = ['createdAt', 'userPoolId', 'usagePlanId', 'addedCidrs', 'clientSecretName', 'apiKeySecretName'];
+
+function parseRecord(name: string, value: string | undefined): SharedPartnerRecord {
+  const parsed = parsePartnerRecord(value);
+  if ('problem' in parsed) throw new OperatorError(`Partner record ${name} is malformed: ${parsed.problem}`);
+  return parsed.record;
+}
+
+function onboarded(name: string, record: SharedPartnerRecord): PartnerRecord {
+  if (record.managedBy !== 'cli') {
+    throw new OperatorError(
+      `Partner record ${name} (${record.name}) is managed by the stack: change it with a deploy, not with b2b partners.`,
+    );
+  }
+  const missing = CLI_FIELDS.filter((field) => record[field as keyof SharedPartnerRecord] === undefined);
+  if (missing.length > 0) throw new OperatorError(`Partner record ${name} is malformed: no ${missing.join(', ')}`);
+  return record as PartnerRecord;
 }
 
 export async function readPartner(target: Target, clientId: string): Promise<PartnerRecord> {
   const name = target.names.partnerRecord(clientId);
   try {
     const result = await target.clients.ssm.send(new GetParameterCommand({ Name: name }));
-    return parseRecord(name, result.Parameter?.Value);
+    return onboarded(name, parseRecord(name, result.Parameter?.Value));
   } catch (error) {
     if ((error as Error).name === 'ParameterNotFound') {
       throw new OperatorError(
@@ -59,13 +54,22 @@ export async function readPartner(target: Target, clientId: string): Promise<Par
   }
 }
 
-export async function listPartners(target: Target): Promise<PartnerRecord[]> {
-  const records: PartnerRecord[] = [];
+/** Every record under the path, the stack's included. */
+export async function listPartnerRecords(target: Target): Promise<SharedPartnerRecord[]> {
+  const records: SharedPartnerRecord[] = [];
   const input = { Path: target.names.partnerRecordPath, Recursive: false };
   for await (const page of paginateGetParametersByPath({ client: target.clients.ssm }, input)) {
     for (const parameter of page.Parameters ?? []) records.push(parseRecord(parameter.Name ?? '', parameter.Value));
   }
-  return records.sort((a, b) => a.onboardedAt.localeCompare(b.onboardedAt));
+  return records;
+}
+
+/** The partners this CLI onboarded, oldest first. */
+export async function listPartners(target: Target): Promise<PartnerRecord[]> {
+  return (await listPartnerRecords(target))
+    .filter((record) => record.managedBy === 'cli')
+    .map((record) => onboarded(target.names.partnerRecord(record.clientId), record))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
 export async function writePartner(target: Target, record: PartnerRecord, options: { create: boolean }): Promise<void> {
@@ -75,7 +79,7 @@ export async function writePartner(target: Target, record: PartnerRecord, option
       Type: 'String',
       Value: JSON.stringify(record),
       Overwrite: !options.create,
-      Description: `b2b partner ${record.name}: app client, API key, allowlist entries (no secrets)`,
+      Description: `b2b partner ${record.name}: app client, API keys, CIDRs (no secrets)`,
     }),
   );
 }

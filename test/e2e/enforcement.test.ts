@@ -18,6 +18,7 @@ import {
 import { expectGatewayRefusal, expectHandlerProblem } from './support/expect.js';
 import { call, closeAgents } from './support/http.js';
 import { bootRuntime, showLogsIfFailed, removeStateDirs, type E2eRuntime } from './support/runtime.js';
+import { bindApiKey } from './support/partners.js';
 import { scanAll } from './support/tables.js';
 
 /**
@@ -66,9 +67,14 @@ describe('end to end: what each API refuses, and with which status', () => {
     removeStateDirs();
   });
 
-  /** A further partner key in the tire API's usage plan, so each check spends its own quota. */
-  function partnerKey(name: string): string {
-    return e2e.runtime.apiKeys.create({ name, usagePlanId }).value;
+  /**
+   * A further partner key in the tire API's usage plan, so each check spends its own quota, bound to the client
+   * that calls with it (by default the car maker) in its partner record, as an operator adds a key.
+   */
+  async function partnerKey(name: string, clientId = carMaker.clientId): Promise<string> {
+    const key = e2e.runtime.apiKeys.create({ name, usagePlanId });
+    await bindApiKey(e2e.runtime, clientId, key.id);
+    return key.value;
   }
 
   it(
@@ -76,7 +82,7 @@ describe('end to end: what each API refuses, and with which status', () => {
     { timeout: 20_000 },
     async () => {
       const { runtime } = e2e;
-      const apiKey = partnerKey('waf-check');
+      const apiKey = await partnerKey('waf-check');
       const body = { carOrderId: `waf-${randomUUID()}`, carType: 'roadster', quantity: 4 };
       for (const from of ['127.0.0.1', '127.0.0.4', '127.0.0.3']) {
         const post = await call(`${tireApi}/orders`, { token: carMakerFull, apiKey, body, from });
@@ -126,7 +132,7 @@ describe('end to end: what each API refuses, and with which status', () => {
         const tire = await call(`${tireApi}/orders`, {
           token: carMakerFull,
           // Each case its own key: the suite's quota is small, and the usage plan counts refused bodies too.
-          apiKey: partnerKey(`free-text-${name.replace(/\W/g, '-')}`),
+          apiKey: await partnerKey(`free-text-${name.replace(/\W/g, '-')}`),
           from: fromCarMaker,
           body: { carOrderId: `hostile-${randomUUID()}`, carType, quantity: 1 },
         });
@@ -175,7 +181,7 @@ describe('end to end: what each API refuses, and with which status', () => {
       }
       const valid = await call(`${tireApi}/orders/unknown-order`, {
         token: carMakerFull,
-        apiKey: partnerKey('key-check'),
+        apiKey: await partnerKey('key-check'),
         from: fromCarMaker,
       });
       expectHandlerProblem(runtime, valid, 404);
@@ -216,7 +222,7 @@ describe('end to end: what each API refuses, and with which status', () => {
           otherPoolToken: customer,
           wrongScopeForGet: undefined,
           wrongScopeForPost: carMakerReadOnly,
-          extra: { apiKey: partnerKey('authorizer-check'), from: fromCarMaker },
+          extra: { apiKey: await partnerKey('authorizer-check'), from: fromCarMaker },
         },
       ];
       for (const api of apis) {
@@ -264,7 +270,7 @@ describe('end to end: what each API refuses, and with which status', () => {
     { timeout: 20_000 },
     async () => {
       const { runtime } = e2e;
-      const apiKey = partnerKey('quota-check');
+      const apiKey = await partnerKey('quota-check');
       for (let i = 0; i < QUOTA; i++) {
         expectHandlerProblem(
           runtime,
@@ -285,7 +291,7 @@ describe('end to end: what each API refuses, and with which status', () => {
       // Another key of the same plan still has its own quota.
       const other = await call(`${tireApi}/orders/unknown-order`, {
         token: carMakerFull,
-        apiKey: partnerKey('quota-other'),
+        apiKey: await partnerKey('quota-other'),
         from: fromCarMaker,
       });
       expectHandlerProblem(runtime, other, 404);
@@ -323,11 +329,11 @@ describe('end to end: what each API refuses, and with which status', () => {
     const partnerToken = await clientCredentialsToken(runtime.description.tireTokenUrl, partner, {
       from: fromCarMaker,
     });
-    const partnerCall = { token: partnerToken, apiKey: partnerKey('second-partner'), from: fromCarMaker };
+    const partnerCall = { token: partnerToken, apiKey: await partnerKey('second-partner', partner.clientId), from: fromCarMaker };
     expectHandlerProblem(runtime, await call(`${tireApi}/orders/${order.tireOrderId}`, partnerCall), 404);
     const own = await call(`${tireApi}/orders/${order.tireOrderId}`, {
       token: carMakerFull,
-      apiKey: partnerKey('owner'),
+      apiKey: await partnerKey('owner'),
       from: fromCarMaker,
     });
     expect(own.status, own.text).toBe(200);
@@ -342,7 +348,7 @@ describe('end to end: what each API refuses, and with which status', () => {
       const { names } = runtime.description;
       const carOrdersBefore = await scanAll(runtime, names.carOrdersTable);
       const tireOrdersBefore = await scanAll(runtime, names.tireOrdersTable);
-      const apiKey = partnerKey('validation-check');
+      const apiKey = await partnerKey('validation-check');
 
       const invalidCarBodies: unknown[] = [
         { carType: 5 },

@@ -9,6 +9,7 @@ const TireOrdersEnvironment = z.object({
   TIRE_ORDERS_TABLE_NAME: z.string().min(1),
   EVENT_BUS_NAME: z.string().min(1),
   EVENT_SOURCE: z.string().min(1),
+  PARTNER_RECORD_PATH: z.string().regex(/^\/[\w./-]*\/$/, 'must be an SSM path ending in /'),
   FULFILMENT_DELAY_SECONDS: z
     .string()
     .regex(/^\d{1,9}$/, 'must be a whole number of seconds')
@@ -20,6 +21,8 @@ interface TireOrdersConfig {
   eventBusName: string;
   eventSource: string;
   fulfilmentDelaySeconds: number;
+  /** The SSM path of the partner records (shared/partners.ts). */
+  partnerRecordPath: string;
 }
 
 export function loadTireOrdersConfig(env: NodeJS.ProcessEnv = process.env): TireOrdersConfig {
@@ -33,5 +36,6 @@ export function loadTireOrdersConfig(env: NodeJS.ProcessEnv = process.env): Tire
     eventBusName: result.data.EVENT_BUS_NAME,
     eventSource: result.data.EVENT_SOURCE,
     fulfilmentDelaySeconds: result.data.FULFILMENT_DELAY_SECONDS,
+    partnerRecordPath: result.data.PARTNER_RECORD_PATH,
   };
 }

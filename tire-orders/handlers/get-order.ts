@@ -5,6 +5,7 @@ import { HttpError } from '../../shared/http/problem.js';
 import { pathParameterOf } from '../../shared/http/request.js';
 import { jsonResponse } from '../../shared/http/response.js';
 import { loadTireOrdersConfig } from '../adapters/config.js';
+import { assertPartnerBinding } from '../adapters/partner-binding.js';
 import { powertools } from '../adapters/powertools.js';
 import { TireOrderStore } from '../adapters/tire-order-store.js';
 import { toTireOrderView } from '../domain/tire-order.js';
@@ -13,11 +14,12 @@ const config = loadTireOrdersConfig();
 const store = TireOrderStore.fromEnvironment(config.tableName);
 
 /**
- * GET /orders/{id}: the calling client's tire order. Another client's order answers exactly like an unknown
+ * GET /orders/{id}: the calling client's tire order (once its API key and address are found to be its own). Another client's order answers exactly like an unknown
  * one (404), so a client cannot learn which ids exist.
  */
 export const handler = httpHandler(powertools, async (event) => {
   const caller = callerOf(event);
+  await assertPartnerBinding(event, caller, config.partnerRecordPath);
   const id = pathParameterOf(event, 'id');
   if (!OrderId.safeParse(id).success) {
     throw new HttpError(400, 'Path parameter id must be 1-64 characters of A-Z, a-z, 0-9, _ or -');

@@ -5,6 +5,7 @@ import { HttpError } from '../../shared/http/problem.js';
 import { parseJsonBody } from '../../shared/http/request.js';
 import { jsonResponse } from '../../shared/http/response.js';
 import { loadTireOrdersConfig } from '../adapters/config.js';
+import { assertPartnerBinding } from '../adapters/partner-binding.js';
 import { count, logger, powertools } from '../adapters/powertools.js';
 import { TireOrderStore } from '../adapters/tire-order-store.js';
 import { isSameTireOrder, placeTireOrder, toTireOrderView } from '../domain/tire-order.js';
@@ -13,12 +14,14 @@ const config = loadTireOrdersConfig();
 const store = TireOrderStore.fromEnvironment(config.tableName);
 
 /**
- * POST /orders. The gateway has checked the token's scope and the API key. Idempotent on (client, carOrderId):
+ * POST /orders. The gateway has checked the token's scope and the API key, the handler that both the key and the
+ * source address are the calling client's (partner binding). Idempotent on (client, carOrderId):
  * the id is derived from both and the order is created by one conditional put, so a retry finds the first order
  * and gets it back (200) rather than creating a second one.
  */
 export const handler = httpHandler(powertools, async (event, { correlationId }) => {
   const caller = callerOf(event);
+  await assertPartnerBinding(event, caller, config.partnerRecordPath);
   const request = parseJsonBody(event, PlaceTireOrderRequest);
   const order = placeTireOrder({
     clientId: caller.clientId,

@@ -5,14 +5,22 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { metricTotals } from '../../../test/support/metrics.js';
 import { newCarOrder, type CarOrder } from '../../domain/car-order.js';
 import {
+  API_KEY,
   apiEvent,
   captureLogs,
+  deadlinesPassAtOnce,
+  freshToken,
   lambdaContext,
+  mockSupplierConfiguration,
+  mockSupplierHttp,
+  neverAnswers,
   ORDERS_TABLE,
   problemOf,
   setCarOrdersEnvironment,
+  SUPPLIER_API_URL,
   useDynaliteTables,
   type DynaliteTables,
+  type SupplierBehaviour,
 } from './support.js';
 
 /**
@@ -50,6 +58,34 @@ function order(status: CarOrder['status'], tireOrderId?: string): CarOrder {
   return result;
 }
 
+/** The supplier's tire orders of the car maker, as its GET /orders/{id} answers them (by default tire-1, completed). */
+let supplierTireOrders: Map<string, Record<string, unknown>>;
+let supplierAnswer: SupplierBehaviour | undefined;
+let supplier: ReturnType<typeof mockSupplierHttp>;
+
+const tireOrderResource: SupplierBehaviour = (call, attempt) => {
+  if (supplierAnswer) return supplierAnswer(call, attempt);
+  const id = decodeURIComponent(call.url.slice(`${SUPPLIER_API_URL}orders/`.length));
+  const tireOrder = call.method === 'GET' ? supplierTireOrders.get(id) : undefined;
+  if (tireOrder === undefined) {
+    return Response.json({ status: 404, detail: `No tire order with id '${id}'` }, { status: 404 });
+  }
+  return Response.json(tireOrder, { status: 200 });
+};
+
+function supplierTireOrder(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'tire-1',
+    carOrderId: 'order-1',
+    carType: 'sedan',
+    quantity: 4,
+    status: 'OrderCompleted',
+    createdAt: '2025-01-01T10:00:01.000Z',
+    completedAt: callback.completedAt,
+    ...changes,
+  };
+}
+
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
@@ -64,6 +100,10 @@ beforeEach(async () => {
   orders = tables.orders;
   logs = captureLogs();
   setCarOrdersEnvironment();
+  mockSupplierConfiguration({ storedToken: freshToken(Date.now()) });
+  supplierTireOrders = new Map([['tire-1', supplierTireOrder()]]);
+  supplierAnswer = undefined;
+  supplier = mockSupplierHttp({ api: tireOrderResource });
   vi.resetModules();
   ({ handler } = (await import('../../handlers/complete-order.js')) as { handler: Handler });
 });
@@ -183,5 +223,121 @@ describe('PATCH /orders/{id} (supplier completion callback)', () => {
     await tables.seed(order('TiresOrdered', 'tire-1'));
     orders.fail(UpdateCommand, new Error('InternalServerError'));
     expect((await patch(callback)).statusCode).toBe(500);
+  });
+});
+
+describe('PATCH /orders/{id}: completions verified with the supplier', () => {
+  const unchanged = async (expected: CarOrder) =>
+    expect((await tables.storedOrders()).get('order-1')).toEqual({ ...expected });
+
+  it('a completion for an order without a recorded tire order is applied once the supplier confirms it', async () => {
+    await tables.seed(order('OrderSubmitted'));
+    const result = await patch(callback);
+    expect(result.statusCode).toBe(204);
+    expect((await tables.storedOrders()).get('order-1')).toMatchObject({
+      status: 'OrderCompleted',
+      tireOrderId: 'tire-1',
+      completedAt: callback.completedAt,
+    });
+    // One GET of the tire order resource, with the car maker's token and API key, as every supplier call.
+    expect(supplier.apiCalls.map((call) => [call.method, call.url])).toEqual([['GET', `${SUPPLIER_API_URL}orders/tire-1`]]);
+    expect(supplier.apiCalls[0]!.headers).toMatchObject({ authorization: 'Bearer stored-access-token', 'x-api-key': API_KEY });
+  });
+
+  it('a completion of the recorded tire order needs no supplier call; nor does a duplicate', async () => {
+    await tables.seed(order('TiresOrdered', 'tire-1'));
+    expect((await patch(callback)).statusCode).toBe(204);
+    expect((await patch(callback)).statusCode).toBe(204);
+    expect(supplier.apiCalls).toEqual([]);
+  });
+
+  it.each([
+    ['the supplier has no such tire order', 'tire-order-unknown', () => supplierTireOrders.clear()],
+    [
+      "the tire order is another car order's",
+      'tire-order-for-another-car-order',
+      () => supplierTireOrders.set('tire-1', supplierTireOrder({ carOrderId: 'order-2' })),
+    ],
+    [
+      'the tire order is not completed at the supplier',
+      'tire-order-not-completed',
+      () => supplierTireOrders.set('tire-1', supplierTireOrder({ status: 'OrderSubmitted', completedAt: undefined })),
+    ],
+    [
+      "completedAt is not the supplier's",
+      'completed-at-differs',
+      () => supplierTireOrders.set('tire-1', supplierTireOrder({ completedAt: '2025-01-01T11:00:00.000Z' })),
+    ],
+  ])('422 when %s, and the order is unchanged', async (_case, check, arrange) => {
+    arrange();
+    const stored = order('OrderSubmitted');
+    await tables.seed(stored);
+    const result = await patch(callback);
+    expect(result.statusCode).toBe(422);
+    expect(problemOf(result)).toMatchObject({ status: 422, check });
+    await unchanged(stored);
+    expect(metricTotals(logs.entries())).toEqual({ CompletionsRefused: 1 });
+  });
+
+  it('422 for a tire order other than the recorded one that the supplier does not know (forged, not a conflict)', async () => {
+    supplierTireOrders.clear();
+    const stored = order('TiresOrdered', 'tire-other');
+    await tables.seed(stored);
+    const result = await patch(callback);
+    expect(problemOf(result)).toMatchObject({ status: 422, check: 'tire-order-unknown' });
+    await unchanged(stored);
+  });
+
+  it('422 for a completedAt in the future, before anything is read or written', async () => {
+    await tables.seed(order('TiresOrdered', 'tire-1'));
+    const result = await patch({ ...callback, completedAt: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(problemOf(result)).toMatchObject({ status: 422, check: 'completed-at-in-future' });
+    expect(orders.calls()).toHaveLength(0);
+    expect(supplier.apiCalls).toEqual([]);
+  });
+
+  it('a completedAt within the clock skew of now is accepted', async () => {
+    supplierTireOrders.set('tire-1', supplierTireOrder({ completedAt: new Date(Date.now() + 60_000).toISOString() }));
+    await tables.seed(order('TiresOrdered', 'tire-1'));
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    expect((await patch({ ...callback, completedAt: soon })).statusCode).toBe(204);
+  });
+
+  it('422 for a completedAt before the order was created, even for the recorded tire order', async () => {
+    const stored = order('TiresOrdered', 'tire-1');
+    await tables.seed(stored);
+    const result = await patch({ ...callback, completedAt: '2025-01-01T09:00:00.000Z' });
+    expect(problemOf(result)).toMatchObject({ status: 422, check: 'completed-at-before-order' });
+    await unchanged(stored);
+  });
+
+  it.each([
+    ['answers 503', () => Response.json({ status: 503 }, { status: 503 })],
+    ['answers 429', () => Response.json({ status: 429 }, { status: 429 })],
+    ['is unreachable', () => Promise.reject(new TypeError('fetch failed'))],
+  ])('503 (EventBridge retries) when the supplier %s during the check, and the order is unchanged', async (_case, answer) => {
+    supplierAnswer = answer;
+    const stored = order('OrderSubmitted');
+    await tables.seed(stored);
+    const result = await patch(callback);
+    expect(result.statusCode).toBe(503);
+    expect(problemOf(result).status).toBe(503);
+    await unchanged(stored);
+    expect(metricTotals(logs.entries())).toEqual({ CompletionChecksDeferred: 1 });
+  });
+
+  it('503 when the supplier does not answer within the time left to answer the callback', async () => {
+    supplierAnswer = neverAnswers;
+    const timeouts = deadlinesPassAtOnce();
+    const stored = order('OrderSubmitted');
+    await tables.seed(stored);
+    const result = await handler(
+      apiEvent({ method: 'PATCH', path: '/orders/order-1', pathParameters: { id: 'order-1' }, body: callback }),
+      lambdaContext(5_000),
+    );
+    expect(result.statusCode).toBe(503);
+    // A 5 s function keeps 2 s to answer: the check may take 3 s at most.
+    expect(Math.max(...timeouts.mock.calls.map(([ms]) => ms as number))).toBeLessThanOrEqual(3_000);
+    await unchanged(stored);
   });
 });

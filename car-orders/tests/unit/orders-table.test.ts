@@ -38,6 +38,9 @@ function order(id: string, createdAt = '2025-01-01T10:00:00.000Z'): CarOrder {
 }
 
 const later = new Date('2025-01-01T10:05:00.000Z');
+/** The handler's write options: the order may be created up to the completion (+ skew); confirmed or not. */
+const recorded = { latestCreatedAt: '2025-01-01T11:02:00.000Z', confirmedBySupplier: false };
+const confirmed = { ...recorded, confirmedBySupplier: true };
 const completion = {
   tireOrderId: 'tire-1',
   status: 'OrderCompleted' as const,
@@ -70,31 +73,41 @@ describe('OrdersTable', () => {
   it('completes from TiresOrdered only with the same tire order', async () => {
     await table.create(order('o1'));
     await table.recordTireOrder('o1', 'tire-1', later);
-    expect(await table.complete('o1', completionChange({ ...completion, tireOrderId: 'tire-other' }, later))).toBe(
-      false,
-    );
+    expect(
+      await table.complete('o1', completionChange({ ...completion, tireOrderId: 'tire-other' }, later), confirmed),
+    ).toBe(false);
     expect((await table.get('o1'))?.status).toBe('TiresOrdered');
-    expect(await table.complete('o1', completionChange(completion, later))).toBe(true);
+    expect(await table.complete('o1', completionChange(completion, later), recorded)).toBe(true);
     expect(await table.get('o1')).toMatchObject({
       status: 'OrderCompleted',
       tireOrderId: 'tire-1',
       completedAt: completion.completedAt,
     });
     // Applied once: a duplicate fails its condition.
-    expect(await table.complete('o1', completionChange(completion, later))).toBe(false);
+    expect(await table.complete('o1', completionChange(completion, later), confirmed)).toBe(false);
   });
 
   it('completes from OrderSubmitted with no tire order recorded, recording it and leaving the index', async () => {
     await table.create(order('o1'));
-    expect(await table.complete('o1', completionChange(completion, later))).toBe(true);
+    // Only once the supplier confirmed the tire order.
+    expect(await table.complete('o1', completionChange(completion, later), recorded)).toBe(false);
+    expect((await table.get('o1'))?.status).toBe('OrderSubmitted');
+    expect(await table.complete('o1', completionChange(completion, later), confirmed)).toBe(true);
     const stored = await table.get('o1');
     expect(stored).toMatchObject({ status: 'OrderCompleted', tireOrderId: 'tire-1' });
     expect(stored).not.toHaveProperty('workState');
     expect((await table.pendingPage('2030-01-01T00:00:00.000Z', 10)).orders).toEqual([]);
   });
 
+  it('does not complete an order created after the completion time (+ skew) allows', async () => {
+    await table.create(order('o1', '2025-01-01T11:30:00.000Z'));
+    await table.recordTireOrder('o1', 'tire-1', later);
+    expect(await table.complete('o1', completionChange(completion, later), confirmed)).toBe(false);
+    expect((await table.get('o1'))?.status).toBe('TiresOrdered');
+  });
+
   it('does not complete an unknown order (no upsert)', async () => {
-    expect(await table.complete('ghost', completionChange(completion, later))).toBe(false);
+    expect(await table.complete('ghost', completionChange(completion, later), confirmed)).toBe(false);
     expect(await table.get('ghost')).toBeUndefined();
   });
 

@@ -173,6 +173,7 @@ export function mockSupplierConfiguration(options: { storedToken?: AccessToken |
 }
 
 interface SupplierCall {
+  method: string;
   url: string;
   headers: Record<string, string>;
   body: unknown;
@@ -217,7 +218,8 @@ export function mockSupplierHttp(options: { api?: SupplierBehaviour; token?: () 
       });
     }
     if (url.startsWith(SUPPLIER_API_URL)) {
-      const call: SupplierCall = { url, headers, body: JSON.parse(String(init?.body)), signal: init?.signal ?? null };
+      const body = init?.body === undefined || init.body === null ? undefined : JSON.parse(String(init.body));
+      const call: SupplierCall = { method: init?.method ?? 'GET', url, headers, body, signal: init?.signal ?? null };
       apiCalls.push(call);
       return (options.api ?? defaultApi)(call, apiCalls.length);
     }

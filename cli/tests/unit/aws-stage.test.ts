@@ -664,7 +664,7 @@ describe('b2b --stage (AWS SDK mocked)', () => {
         Name: '/dev/tire-orders/partners/acmeclient01',
         Overwrite: false,
       });
-      expect(record).toMatchObject({ name: 'acme', apiKeyId: 'key01', addedCidrs: ['203.0.113.64/28'] });
+      expect(record).toMatchObject({ name: 'acme', apiKeyIds: ['key01'], addedCidrs: ['203.0.113.64/28'] });
       expect(JSON.stringify(record)).not.toContain('generated-');
     });
 

@@ -13,7 +13,10 @@ import {
   DeleteUserPoolClientCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
+import { partnerResourceNames } from '../../../shared/names.js';
+import type { PartnerRecord } from '../../../shared/partners.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unescapePolicy } from '../../aws/api-gateway.js';
 import type { PolicyDocument } from '../../gateway/resource-policy.js';
@@ -34,7 +37,8 @@ import {
 
 /**
  * Onboarding and revoking a partner on the local runtime with exactly the calls an operator makes on AWS:
- * CreateUserPoolClient, CreateApiKey, CreateUsagePlanKey, UpdateIPSet, UpdateRestApi (+ CreateDeployment); then
+ * CreateUserPoolClient, CreateApiKey, CreateUsagePlanKey, UpdateIPSet, UpdateRestApi (+ CreateDeployment), and
+ * PutParameter of the partner record that binds the key and the CIDR to the app client; then
  * UpdateApiKey enabled=false and DeleteUserPoolClient. The partner calls from its own loopback address.
  */
 
@@ -118,12 +122,39 @@ async function onboard(name: string, cidr: string): Promise<Partner> {
     new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'local', description: `onboard ${name}` }),
   );
 
+  await writePartnerRecord({
+    name,
+    clientId: client.UserPoolClient!.ClientId!,
+    apiKeyIds: [key.id!],
+    cidrs: [cidr],
+    scopes: [TIRE_WRITE, TIRE_READ],
+    managedBy: 'cli',
+    createdAt: new Date().toISOString(),
+  });
+
   return {
     clientId: client.UserPoolClient!.ClientId!,
     clientSecret: client.UserPoolClient!.ClientSecret!,
     apiKeyId: key.id!,
     apiKey: key.value!,
   };
+}
+
+/** The partner record the tire API checks each request against (shared/partners.ts), as the CLI writes it. */
+async function writePartnerRecord(record: PartnerRecord): Promise<void> {
+  const { awsEndpoint, awsCredentials } = test.runtime.description;
+  const ssm = new SSMClient({ endpoint: awsEndpoint, region: 'us-east-1', credentials: awsCredentials });
+  try {
+    await ssm.send(
+      new PutParameterCommand({
+        Name: partnerResourceNames('local').partnerRecord(record.clientId),
+        Type: 'String',
+        Value: JSON.stringify(record),
+      }),
+    );
+  } finally {
+    ssm.destroy();
+  }
 }
 
 async function tokenOf(clientId: string, clientSecret: string): Promise<string> {

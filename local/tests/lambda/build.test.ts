@@ -97,6 +97,7 @@ describe("the project's own handlers", () => {
               tireOrdersTableName: 'tire-orders',
               eventBusName: 'tire-orders',
               fulfilmentDelaySeconds: 5,
+              partnerRecordPath: '/local/tire-orders/partners/',
             }),
             // Any AWS call goes to a closed loopback port, never to AWS.
             AWS_ENDPOINT_URL: 'http://127.0.0.1:9',

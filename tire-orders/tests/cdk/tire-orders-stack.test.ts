@@ -412,7 +412,7 @@ describe('TireOrdersStack: events', () => {
 });
 
 describe('TireOrdersStack: the connection the car maker reads at run time', () => {
-  const [, parameter] = onlyResource(template, 'AWS::SSM::Parameter');
+  const parameter = resources[logicalIdOf(stack, stack.connectionParameter)]!;
   const connection = JSON.parse(renderString(parameter.Properties!.Value)) as Record<string, string>;
 
   it('is a String parameter named from the stage, holding PartnerConnection JSON that names secrets by ARN', () => {
@@ -447,6 +447,51 @@ describe('TireOrdersStack: the connection the car maker reads at run time', () =
   });
 });
 
+describe("TireOrdersStack: the car maker's partner record", () => {
+  const parameter = resources[logicalIdOf(stack, stack.carMakerRecord)]!;
+  const clientRef = `<Ref:${logicalIdOf(stack, stack.auth.clients.carMaker.client)}>`;
+
+  it('is a String parameter under the record path named by the carMaker client id', () => {
+    expect(parameter.Type).toBe('AWS::SSM::Parameter');
+    expect(parameter.Properties.Type).toBe('String');
+    expect(renderString(parameter.Properties.Name)).toBe(`/dev/tire-orders/partners/${clientRef}`);
+  });
+
+  it("holds a valid record: the car maker's API key id and its NAT egress addresses (not the other partners')", () => {
+    const value = JSON.parse(renderString(parameter.Properties.Value)) as Record<string, unknown>;
+    const apiKeyId = Object.keys(resourcesOf(template, 'AWS::ApiGateway::ApiKey'))[0]!;
+    const egress = Object.keys(resourcesOf(carTemplate, 'AWS::EC2::EIP')).map(
+      (eipId) => `<Import:${carExportOf({ 'Fn::GetAtt': [eipId, 'PublicIp'] })}>/32`,
+    );
+    expect(value).toEqual({
+      name: 'car-maker',
+      clientId: clientRef,
+      apiKeyIds: [`<Ref:${apiKeyId}>`],
+      cidrs: egress,
+      scopes: [...tireOrdersClients.carMaker.scopes],
+      managedBy: 'stack',
+    });
+    for (const cidr of EXTRA_CIDRS) expect(value.cidrs).not.toContain(cidr);
+  });
+
+  it('the request handlers may read the records under the path, and nothing else may', () => {
+    const recordsArn = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dev/tire-orders/partners/*';
+    for (const [name, access] of Object.entries(tireOrdersFunctionAccess)) {
+      const fn = resources[functionIds[name as keyof typeof functionIds]]!;
+      expect(fn.Properties.Environment.Variables.PARTNER_RECORD_PATH).toBe('/dev/tire-orders/partners/');
+      const statements = roleStatements(
+        template,
+        logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role),
+      );
+      const ssmStatements = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('ssm:')));
+      expect(ssmStatements.map((statement) => ({ actions: actionsOf(statement), resources: resourcesOfStatement(statement) }))).toEqual(
+        access.readsPartnerRecords ? [{ actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [recordsArn] }] : [],
+      );
+    }
+    expect(tireOrdersFunctionAccess.placeOrder.readsPartnerRecords && tireOrdersFunctionAccess.getOrder.readsPartnerRecords).toBe(true);
+  });
+});
+
 describe('TireOrdersStack: functions', () => {
   for (const [name, declaration] of Object.entries(tireOrdersService.functions)) {
     it(`${name}: Node.js 24 on arm64, tracing, log retention, declared size, service environment`, () => {
@@ -463,7 +508,12 @@ describe('TireOrdersStack: functions', () => {
         0,
       );
       const expectedKeys = Object.keys(
-        tireOrdersEnvironment({ tireOrdersTableName: '', eventBusName: '', fulfilmentDelaySeconds: 0 }),
+        tireOrdersEnvironment({
+          tireOrdersTableName: '',
+          eventBusName: '',
+          fulfilmentDelaySeconds: 0,
+          partnerRecordPath: '',
+        }),
       );
       expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([...expectedKeys, 'NODE_OPTIONS'].sort());
       expect(fn.Properties.Environment.Variables).toMatchObject({
@@ -590,6 +640,18 @@ describe('TireOrdersStack: a car maker outside this app (context)', () => {
     const [, restApi] = onlyResource(externalTire, 'AWS::ApiGateway::RestApi');
     const deny = (restApi.Properties!.Policy.Statement as any[]).find((statement) => statement.Effect === 'Deny');
     expect(deny.Condition.NotIpAddress['aws:SourceIp']).toEqual(['192.0.2.10/32', '192.0.2.11/32']);
+  });
+
+  it("the outside car maker's partner record lists the context partnerCidrs (no egress of its own is known)", () => {
+    const external = synthesizeTestPlatform({ carMaker, partnerCidrs: '192.0.2.10/32, 192.0.2.11/32' });
+    const tireStack = external.platform.tireOrders!;
+    const record = (external.tire!.toJSON().Resources as Record<string, any>)[
+      logicalIdOf(tireStack, tireStack.carMakerRecord)
+    ];
+    expect(JSON.parse(renderString(record.Properties.Value))).toMatchObject({
+      cidrs: ['192.0.2.10/32', '192.0.2.11/32'],
+      managedBy: 'stack',
+    });
   });
 
   it('refuses an outside car maker without partner CIDRs (nobody could call the API)', () => {

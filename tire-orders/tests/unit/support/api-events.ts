@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { TEST_PARTNER_ADDRESS, testApiKeyIdOf } from './partner-records.js';
 
 interface ApiRequest {
   method: 'GET' | 'POST';
@@ -9,6 +10,10 @@ interface ApiRequest {
   body?: string | null;
   headers?: Record<string, string>;
   pathParameters?: Record<string, string>;
+  /** identity.apiKeyId; default the client's key in its test partner record (partner-records.ts), null for none. */
+  apiKeyId?: string | null;
+  /** identity.sourceIp; default an address of the client's test partner record. */
+  sourceIp?: string;
 }
 
 let requestCounter = 0;
@@ -17,6 +22,8 @@ let requestCounter = 0;
 export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
   requestCounter += 1;
   const claims = request.clientId === null ? undefined : { client_id: request.clientId, scope: request.scope ?? '' };
+  const apiKeyId =
+    request.apiKeyId === undefined ? (request.clientId === null ? null : testApiKeyIdOf(request.clientId)) : request.apiKeyId;
   return {
     httpMethod: request.method,
     path: request.path,
@@ -32,6 +39,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
     requestContext: {
       requestId: `request-${requestCounter}`,
       authorizer: claims === undefined ? null : { claims },
+      identity: { apiKeyId, sourceIp: request.sourceIp ?? TEST_PARTNER_ADDRESS },
     } as unknown as APIGatewayProxyEvent['requestContext'],
   };
 }

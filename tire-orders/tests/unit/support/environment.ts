@@ -7,6 +7,7 @@ import { tireOrdersEnvironment } from '../../../service.js';
 export const TEST_TABLE_NAME = 'tire-orders-unit-test';
 export const TEST_EVENT_BUS_NAME = 'tire-orders-unit-test-bus';
 export const TEST_FULFILMENT_DELAY_SECONDS = 120;
+export const TEST_PARTNER_RECORD_PATH = '/test/tire-orders/partners/';
 
 Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
@@ -14,6 +15,7 @@ Object.assign(process.env, {
     tireOrdersTableName: TEST_TABLE_NAME,
     eventBusName: TEST_EVENT_BUS_NAME,
     fulfilmentDelaySeconds: TEST_FULFILMENT_DELAY_SECONDS,
+    partnerRecordPath: TEST_PARTNER_RECORD_PATH,
     logLevel: 'SILENT',
   }),
 });
