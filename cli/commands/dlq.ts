@@ -28,8 +28,12 @@ import { iso, sleep } from '../time.js';
  * harmless (the car maker's callback is idempotent) and counted. A message is deleted only when its delivery is
  * confirmed: locally by the delivery the runtime recorded for the replayed event; on AWS by the car order showing
  * the completion the callback carries. A redrive that fails again is dead-lettered again by EventBridge as a new
- * message carrying our replay name: that copy is deleted and the original kept, with the new error reported.
+ * message carrying our replay name: that copy is deleted and the original kept, with the new error reported; so is
+ * every copy the resends of other events of the same second produce (locally the audit says how many to wait for).
  */
+
+/** Replays a redrive starts are named `b2b-redrive-<time>-<random>`; dead letters of their events carry it. */
+const REDRIVE_PREFIX = 'b2b-redrive';
 
 export interface DeadLetterEvent {
   id: string;
@@ -104,6 +108,14 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
     ...(text(detail.correlationId) ? { correlationId: text(detail.correlationId) } : {}),
   };
   return { ...letter, event };
+}
+
+/**
+ * A message EventBridge dead-lettered for an event a redrive resent. Never an original: the event's own dead letter
+ * (if it failed before) is still queued or was delivered, so the copy only duplicates it.
+ */
+function isRedriveCopy(letter: ReceivedDeadLetter): boolean {
+  return letter.event?.replayName?.startsWith(`${REDRIVE_PREFIX}-`) === true;
 }
 
 function publicView({ receiptHandle: _receiptHandle, ...letter }: ReceivedDeadLetter): DeadLetter {
@@ -210,6 +222,8 @@ export interface RedriveResult {
   kept: number;
   /** Events re-sent to the rule only because they shared a second with a dead-lettered one (locally counted). */
   alsoResent?: number;
+  /** Copies of dead letters that redrives' resends produced (this one's, or an earlier one's left over): deleted. */
+  copiesRemoved: number;
   notes: string[];
 }
 
@@ -304,7 +318,7 @@ async function startRedriveReplays(
 ): Promise<ReplayRun[]> {
   const replays: ReplayRun[] = [];
   for (const window of replayWindows([...toReplay])) {
-    const name = newReplayName('b2b-redrive', new Date());
+    const name = newReplayName(REDRIVE_PREFIX, new Date());
     progress(
       `Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`,
     );
@@ -350,36 +364,69 @@ async function followRedriveReplays(
   }
 }
 
-/** A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy. */
-async function dropFailedCopies(
-  target: Target,
-  queueUrl: string,
-  ours: ReadonlySet<string>,
-  toReplay: readonly Candidate[],
-): Promise<void> {
-  const fresh = await receive(target, queueUrl, 100, 30);
+/** What a redrive waits for: its candidates' outcomes and (locally) the copies its failed resends produce. */
+interface RedriveWatch {
+  queueUrl: string;
+  ours: ReadonlySet<string>;
+  toReplay: readonly Candidate[];
+  deadline: number;
+  /** `replayName/eventId` of every copy deleted so far. */
+  dropped: Set<string>;
+}
+
+const copyKey = (replayName: string, eventId: string) => `${replayName}/${eventId}`;
+
+/**
+ * A redrive that failed again comes back as a new message carrying our replay name, and so does every other event
+ * the replay resent (same second) that failed: note a candidate's new error, delete every such copy.
+ */
+async function dropFailedCopies(target: Target, watch: RedriveWatch): Promise<void> {
+  const fresh = await receive(target, watch.queueUrl, 100, 30);
   const others: ReceivedDeadLetter[] = [];
   for (const copy of fresh) {
     const replayName = copy.event?.replayName;
-    const candidate =
-      replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
-    if (candidate) {
+    if (!replayName || !watch.ours.has(replayName)) {
+      others.push(copy);
+      continue;
+    }
+    const candidate = watch.toReplay.find((c) => c.event.id === copy.event?.id);
+    if (candidate && candidate.outcome === 'pending') {
       candidate.outcome = 'failed';
       candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
-      await remove(target, queueUrl, copy);
-    } else others.push(copy);
+    }
+    await remove(target, watch.queueUrl, copy);
+    watch.dropped.add(copyKey(replayName, copy.event!.id));
   }
-  await release(target, queueUrl, others);
+  await release(target, watch.queueUrl, others);
 }
 
-/** Locally: the deliveries the runtime recorded for our replays. Returns how many other events they re-sent. */
-function confirmFromAudit(target: Target, ours: ReadonlySet<string>, toReplay: readonly Candidate[]): number {
+/** The audit says an event went to the dead-letter queue (not dropped, not lost on the way). */
+function reachedQueue(entry: { outcome: string; error?: string }): boolean {
+  return (
+    entry.outcome === 'dead-lettered' &&
+    !entry.error?.startsWith('dropped (no dead-letter queue)') &&
+    !entry.error?.startsWith('sending to the dead-letter queue failed')
+  );
+}
+
+/**
+ * Locally: the deliveries the runtime recorded for our replays. Returns how many other events they re-sent and the
+ * copies their failures put in the queue (`replayName/eventId`), which the redrive waits to delete.
+ */
+function confirmFromAudit(
+  target: Target,
+  ours: ReadonlySet<string>,
+  toReplay: readonly Candidate[],
+): { alsoResent: number; copies: Set<string> } {
   const entries = readLocalAudit(target);
   const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
+  const copies = new Set<string>();
   let resent = 0;
   for (const entry of entries) {
     if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
-    if (entry.kind === 'delivery' && entry.replayName && ours.has(entry.replayName)) last.set(entry.eventId, entry);
+    if (entry.kind !== 'delivery' || !entry.replayName || !ours.has(entry.replayName)) continue;
+    last.set(entry.eventId, entry);
+    if (reachedQueue(entry)) copies.add(copyKey(entry.replayName, entry.eventId));
   }
   for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
     const delivery = last.get(candidate.event.id);
@@ -391,7 +438,7 @@ function confirmFromAudit(target: Target, ours: ReadonlySet<string>, toReplay: r
       candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
     }
   }
-  return Math.max(0, resent - toReplay.length);
+  return { alsoResent: Math.max(0, resent - toReplay.length), copies };
 }
 
 /** On AWS: the car order shows the completion the callback carries. */
@@ -409,20 +456,30 @@ async function confirmFromOrders(target: Target, toReplay: readonly Candidate[])
   }
 }
 
-/** Waits until every replayed candidate is delivered or failed, or the deadline; returns the local alsoResent count. */
+/**
+ * Waits until every replayed candidate is delivered or failed and (locally) every copy the replays' failures put
+ * in the queue is deleted, or the deadline; returns the local alsoResent count. The outcomes are read before the
+ * queue, so a copy the audit announces is in the queue when it is looked for.
+ */
 async function awaitDeliveries(
   target: Target,
-  run: { queueUrl: string; ours: ReadonlySet<string>; toReplay: readonly Candidate[]; deadline: number },
+  watch: RedriveWatch,
   progress: (line: string) => void,
 ): Promise<number | undefined> {
-  let alsoResent: number | undefined;
   for (;;) {
-    await dropFailedCopies(target, run.queueUrl, run.ours, run.toReplay);
-    if (target.local) alsoResent = confirmFromAudit(target, run.ours, run.toReplay);
-    else await confirmFromOrders(target, run.toReplay);
-    const pending = run.toReplay.filter((c) => c.outcome === 'pending').length;
-    if (pending === 0 || Date.now() > run.deadline) return alsoResent;
-    progress(`  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`);
+    let awaited = new Set<string>();
+    let alsoResent: number | undefined;
+    if (target.local) ({ alsoResent, copies: awaited } = confirmFromAudit(target, watch.ours, watch.toReplay));
+    else await confirmFromOrders(target, watch.toReplay);
+    await dropFailedCopies(target, watch);
+    const pending = watch.toReplay.filter((c) => c.outcome === 'pending').length;
+    const copiesLeft = [...awaited].filter((key) => !watch.dropped.has(key)).length;
+    if ((pending === 0 && copiesLeft === 0) || Date.now() > watch.deadline) return alsoResent;
+    progress(
+      pending > 0
+        ? `  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`
+        : `  waiting for ${copiesLeft} dead-lettered cop${copiesLeft === 1 ? 'y' : 'ies'} to remove`,
+    );
     await sleep(target.local ? 250 : 10_000);
   }
 }
@@ -457,7 +514,8 @@ async function settleLetters(
 
 const AWS_REDRIVE_NOTE =
   'On AWS a redriven callback counts as delivered once its car order shows the completion it carries; a message ' +
-  'whose event has no car order stays in the queue.';
+  'whose event has no car order stays in the queue. A resent event that fails after the redrive ended leaves a copy ' +
+  '(its replay-name starts with b2b-redrive-): the next redrive deletes it.';
 
 export async function redriveDeadLetters(
   target: Target,
@@ -472,14 +530,18 @@ export async function redriveDeadLetters(
     target.resources.rules(),
   ]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
-  const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const received = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const leftoverCopies = received.filter(isRedriveCopy);
+  for (const copy of leftoverCopies) await remove(target, queueUrl, copy);
+  const letters = received.filter((letter) => !isRedriveCopy(letter));
   const { skipped, candidates } = sortLetters(letters, rules, bus.name);
   await skipUnarchived(target, archive, candidates);
   const toReplay = candidates.filter((c) => c.outcome === 'pending');
   const replays = await startRedriveReplays(target, { archive, bus }, toReplay, progress);
   await followRedriveReplays(target, replays, toReplay, deadline, progress);
   const ours = new Set(replays.map((r) => r.name));
-  const alsoResent = await awaitDeliveries(target, { queueUrl, ours, toReplay, deadline }, progress);
+  const watch: RedriveWatch = { queueUrl, ours, toReplay, deadline, dropped: new Set() };
+  const alsoResent = await awaitDeliveries(target, watch, progress);
   const items = await settleLetters(target, queueUrl, letters, skipped, candidates);
   const delivered = items.filter((item) => item.removed).length;
   return {
@@ -489,6 +551,7 @@ export async function redriveDeadLetters(
     delivered,
     kept: items.length - delivered,
     ...(alsoResent !== undefined ? { alsoResent } : {}),
+    copiesRemoved: leftoverCopies.length + watch.dropped.size,
     notes: target.kind === 'aws' ? [AWS_REDRIVE_NOTE] : [],
   };
 }
@@ -533,20 +596,12 @@ function humanRedrive(result: RedriveResult): string[] {
       ...result.replays.map((r) => `  ${r.name}  rule ${r.rule}  ${r.from} .. ${r.to}  ${r.state}`),
     );
   }
-  if (result.alsoResent) {
-    lines.push(
-      '',
-      ...keyValues(
-        [
-          [
-            'also re-sent',
-            `${result.alsoResent} event(s) of the same seconds, already applied (the callback is idempotent)`,
-          ],
-        ],
-        '',
-      ),
-    );
-  }
+  const extra: [string, string][] = [];
+  if (result.alsoResent)
+    extra.push(['also re-sent', `${result.alsoResent} event(s) of the same seconds (the callback is idempotent)`]);
+  if (result.copiesRemoved)
+    extra.push(['copies removed', `${result.copiesRemoved} dead letter(s) the resends produced (originals kept)`]);
+  if (extra.length > 0) lines.push('', ...keyValues(extra, ''));
   for (const note of result.notes) lines.push('', `Note: ${note}`);
   return lines;
 }
