@@ -6,7 +6,12 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from '../../client/events.js';
-import { integerOption, stringOption, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+import {
+  booleanOption,
+  integerOption,
+  stringOption,
+  UsageError,
+  type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { readLocalAudit } from '../lib/audit-source.js';
 import { getCarOrder } from '../../client/orders.js';
 import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
@@ -51,7 +56,10 @@ export interface DeadLetter {
   sentAt?: string;
   receiveCount?: number;
   errorCode?: string;
+  /** ERROR_MESSAGE as EventBridge recorded it (locally with the endpoint's response body appended). */
   errorMessage?: string;
+  /** The endpoint's answer, when the message carries it. */
+  responseBody?: string;
   retryAttempts?: number;
   exhaustedRetryCondition?: string;
   ruleArn?: string;
@@ -79,6 +87,7 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
     ...(receiveCount ? { receiveCount: Number(receiveCount) } : {}),
     ...(attribute('ERROR_CODE') ? { errorCode: attribute('ERROR_CODE') } : {}),
     ...(attribute('ERROR_MESSAGE') ? { errorMessage: attribute('ERROR_MESSAGE') } : {}),
+    ...responseBodyOf(attribute('ERROR_MESSAGE')),
     ...(retryAttempts !== undefined ? { retryAttempts: Number(retryAttempts) } : {}),
     ...(attribute('EXHAUSTED_RETRY_CONDITION')
       ? { exhaustedRetryCondition: attribute('EXHAUSTED_RETRY_CONDITION') }
@@ -116,6 +125,33 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
  */
 function isRedriveCopy(letter: ReceivedDeadLetter): boolean {
   return letter.event?.replayName?.startsWith(`${REDRIVE_PREFIX}-`) === true;
+}
+
+const RESPONSE_BODY_MARK = ' Response body: ';
+
+function responseBodyOf(errorMessage: string | undefined): { responseBody?: string } {
+  const at = errorMessage?.indexOf(RESPONSE_BODY_MARK) ?? -1;
+  return at < 0 ? {} : { responseBody: errorMessage!.slice(at + RESPONSE_BODY_MARK.length) };
+}
+
+/**
+ * One line saying why, for the table: the status and the problem detail the endpoint answered
+ * (`HTTP 404: Car order X not found`), else the error message without EventBridge's fixed prefix.
+ */
+export function deadLetterReason(letter: DeadLetter): string | undefined {
+  if (letter.unreadable) return letter.unreadable;
+  const message = letter.errorMessage?.replace(/^Unable to invoke ApiDestination endpoint: /, '');
+  const status = /HTTP status code (\d{3})/.exec(message ?? '')?.[1];
+  if (letter.responseBody === undefined || status === undefined) return message;
+  let detail = letter.responseBody;
+  try {
+    const body = JSON.parse(letter.responseBody) as { detail?: unknown; message?: unknown; title?: unknown };
+    const said = [body.detail, body.message, body.title].find((v) => typeof v === 'string' && v !== '');
+    if (typeof said === 'string') detail = said;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return `HTTP ${status}: ${detail.replace(/\s+/g, ' ').trim()}`;
 }
 
 function publicView({ receiptHandle: _receiptHandle, ...letter }: ReceivedDeadLetter): DeadLetter {
@@ -204,6 +240,33 @@ export async function listDeadLetters(target: Target, max: number): Promise<Dead
   };
 }
 
+export interface DiscardResult {
+  queueUrl: string;
+  /** The operator answered no: nothing was deleted. */
+  declined?: boolean;
+  discarded: DeadLetter[];
+  /** Message ids asked for that the queue does not hold (already gone, or a typo). */
+  notFound: string[];
+}
+
+/** Deletes the messages with these ids, or every message (`ids` undefined); releases every other one it read. */
+export async function discardDeadLetters(target: Target, ids: readonly string[] | undefined): Promise<DiscardResult> {
+  const queueUrl = await target.resources.deadLetterQueueUrl();
+  const letters = await receive(target, queueUrl, 10_000, 120);
+  const chosen = ids === undefined ? letters : letters.filter((letter) => ids.includes(letter.messageId));
+  for (const letter of chosen) await remove(target, queueUrl, letter);
+  await release(
+    target,
+    queueUrl,
+    letters.filter((letter) => !chosen.includes(letter)),
+  );
+  return {
+    queueUrl,
+    discarded: chosen.map(publicView),
+    notFound: (ids ?? []).filter((id) => !chosen.some((letter) => letter.messageId === id)),
+  };
+}
+
 export type RedriveOutcome = 'delivered' | 'failed' | 'pending' | 'skipped';
 
 export interface RedriveItem extends DeadLetter {
@@ -224,6 +287,8 @@ export interface RedriveResult {
   alsoResent?: number;
   /** Copies of dead letters that redrives' resends produced (this one's, or an earlier one's left over): deleted. */
   copiesRemoved: number;
+  /** Message ids asked for that the queue does not hold. */
+  notFound?: string[];
   notes: string[];
 }
 
@@ -519,7 +584,7 @@ const AWS_REDRIVE_NOTE =
 
 export async function redriveDeadLetters(
   target: Target,
-  options: { max: number; timeoutMs: number },
+  options: { max: number; timeoutMs: number; messageIds?: readonly string[] },
   progress: (line: string) => void,
 ): Promise<RedriveResult> {
   const deadline = Date.now() + options.timeoutMs;
@@ -530,10 +595,17 @@ export async function redriveDeadLetters(
     target.resources.rules(),
   ]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
-  const received = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const ids = options.messageIds;
+  const received = await receive(target, queueUrl, ids ? 10_000 : options.max, Math.ceil(options.timeoutMs / 1000) + 120);
   const leftoverCopies = received.filter(isRedriveCopy);
   for (const copy of leftoverCopies) await remove(target, queueUrl, copy);
-  const letters = received.filter((letter) => !isRedriveCopy(letter));
+  const originals = received.filter((letter) => !isRedriveCopy(letter));
+  const letters = ids ? originals.filter((letter) => ids.includes(letter.messageId)) : originals;
+  await release(
+    target,
+    queueUrl,
+    originals.filter((letter) => !letters.includes(letter)),
+  );
   const { skipped, candidates } = sortLetters(letters, rules, bus.name);
   await skipUnarchived(target, archive, candidates);
   const toReplay = candidates.filter((c) => c.outcome === 'pending');
@@ -552,6 +624,7 @@ export async function redriveDeadLetters(
     kept: items.length - delivered,
     ...(alsoResent !== undefined ? { alsoResent } : {}),
     copiesRemoved: leftoverCopies.length + watch.dropped.size,
+    ...(ids ? { notFound: ids.filter((id) => !letters.some((letter) => letter.messageId === id)) } : {}),
     notes: target.kind === 'aws' ? [AWS_REDRIVE_NOTE] : [],
   };
 }
@@ -570,7 +643,7 @@ function humanList(result: DeadLetterList): string[] {
       { header: 'CAR ORDER', value: (m) => m.event?.carOrderId },
       { header: 'RETRIES', value: (m) => m.retryAttempts },
       { header: 'ERROR CODE', value: (m) => m.errorCode },
-      { header: 'ERROR MESSAGE', value: (m) => m.errorMessage ?? m.unreadable, max: 120 },
+      { header: 'REASON', value: deadLetterReason, max: 100 },
     ]),
   );
   return lines;
@@ -602,9 +675,68 @@ function humanRedrive(result: RedriveResult): string[] {
   if (result.copiesRemoved)
     extra.push(['copies removed', `${result.copiesRemoved} dead letter(s) the resends produced (originals kept)`]);
   if (extra.length > 0) lines.push('', ...keyValues(extra, ''));
+  if (result.notFound?.length) lines.push('', `Not in the queue: ${result.notFound.join(' ')}`);
   for (const note of result.notes) lines.push('', `Note: ${note}`);
   return lines;
 }
+
+function humanDiscard(result: DiscardResult): string[] {
+  if (result.declined) return ['Nothing discarded.'];
+  const lines = [
+    `Discarded ${result.discarded.length} message${result.discarded.length === 1 ? '' : 's'} from ${result.queueUrl}`,
+  ];
+  if (result.discarded.length > 0) {
+    lines.push(
+      '',
+      ...table(result.discarded, [
+        { header: 'MESSAGE ID', value: (m) => m.messageId },
+        { header: 'EVENT ID', value: (m) => m.event?.id },
+        { header: 'CAR ORDER', value: (m) => m.event?.carOrderId },
+        { header: 'REASON', value: deadLetterReason, max: 100 },
+      ]),
+    );
+  }
+  if (result.notFound.length > 0) lines.push('', `Not in the queue: ${result.notFound.join(' ')}`);
+  return lines;
+}
+
+export const dlqDiscardCommand: CommandSpec = {
+  path: ['dlq', 'discard'],
+  summary: 'Delete dead-lettered callbacks that can never be delivered (by message id, or --all)',
+  description: [
+    'Deletes the named messages (ids from "b2b dlq list") or, with --all, every message in the queue. Their',
+    'events stay in the bus archive (b2b replay can still resend them). Asks for confirmation on the terminal',
+    'unless --yes; without a terminal and without --yes it refuses (exit 2).',
+  ],
+  positionals: [{ name: 'MESSAGE_ID', description: 'Messages to delete', required: false, variadic: true }],
+  options: {
+    all: { type: 'boolean', description: 'Delete every message in the queue' },
+    yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation' },
+  },
+  examples: [
+    'b2b dlq discard 0f6c3c1e-5d3b-4c1e-9a51-2b8f3f0d9c11',
+    'b2b dlq discard --all --yes --json',
+    'b2b dlq discard --all --stage dev',
+  ],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const all = booleanOption(input, 'all');
+    if (all === (input.positionals.length > 0)) throw new UsageError('name the MESSAGE_IDs to discard, or --all');
+    const target = await context.target();
+    const what = all ? 'every message' : `${input.positionals.length} message(s): ${input.positionals.join(' ')}`;
+    const question = `Discard ${what} from the dead-letter queue of ${target.label}?`;
+    if (!booleanOption(input, 'yes') && !(await context.confirm(question, 'pass --yes to discard without asking'))) {
+      const declined: DiscardResult = {
+        queueUrl: await target.resources.deadLetterQueueUrl(),
+        declined: true,
+        discarded: [],
+        notFound: [],
+      };
+      return { data: declined, human: humanDiscard(declined), exitCode: 1 };
+    }
+    const result = await discardDeadLetters(target, all ? undefined : input.positionals);
+    return { data: result, human: humanDiscard(result), exitCode: result.notFound.length > 0 ? 1 : 0 };
+  },
+};
 
 export const dlqListCommand: CommandSpec = {
   path: ['dlq', 'list'],
@@ -640,7 +772,20 @@ export const dlqRedriveCommand: CommandSpec = {
       description: 'How long to wait for the deliveries (default 120 local, 900 on a stage)',
     },
   },
-  examples: ['b2b dlq redrive', 'b2b dlq redrive --max 10', 'b2b dlq redrive --stage dev --timeout 600 --json'],
+  positionals: [
+    {
+      name: 'MESSAGE_ID',
+      description: 'Redrive only these messages (ids from "b2b dlq list"); default: every message',
+      required: false,
+      variadic: true,
+    },
+  ],
+  examples: [
+    'b2b dlq redrive',
+    'b2b dlq redrive --max 10',
+    'b2b dlq redrive 0f6c3c1e-5d3b-4c1e-9a51-2b8f3f0d9c11',
+    'b2b dlq redrive --stage dev --timeout 600 --json',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const max = integerOption(input, 'max', { min: 1, max: 1000, default: 100 });
     const timeoutSeconds =
@@ -650,7 +795,12 @@ export const dlqRedriveCommand: CommandSpec = {
     const target = await context.target();
     // A replay on AWS can take minutes to start and runs in one-minute slices of event time.
     const timeoutMs = (timeoutSeconds ?? (target.kind === 'aws' ? 900 : 120)) * 1000;
-    const result = await redriveDeadLetters(target, { max, timeoutMs }, context.progress);
+    const messageIds = input.positionals.length > 0 ? input.positionals : undefined;
+    const result = await redriveDeadLetters(
+      target,
+      { max, timeoutMs, ...(messageIds ? { messageIds } : {}) },
+      context.progress,
+    );
     return { data: result, human: humanRedrive(result), exitCode: result.kept > 0 ? 1 : 0 };
   },
 };

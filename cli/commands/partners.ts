@@ -580,7 +580,7 @@ export const partnersOnboardCommand: CommandSpec = {
             `${result.cidrs.join(', ')}${result.allowlistAdded.length < result.cidrs.length ? ` (newly added: ${result.allowlistAdded.join(', ') || 'none'})` : ''}`,
           ],
         ]),
-        ...result.notes.map((note) => `\nNote: ${note}`),
+        ...result.notes.flatMap((note) => ['', `Note: ${note}`]),
       ],
     };
   },
@@ -628,7 +628,7 @@ export const partnersRotateSecretCommand: CommandSpec = {
             ]),
           ]
         : [`Rotation of ${result.partner} (${result.clientId}) finished.`];
-    return { data: result, human: [...lines, ...result.notes.map((note) => `\nNote: ${note}`)] };
+    return { data: result, human: [...lines, ...result.notes.flatMap((note) => ['', `Note: ${note}`])] };
   },
 };
 
@@ -659,7 +659,7 @@ export const partnersRevokeCommand: CommandSpec = {
             `valid until ${result.issuedTokensValidUntil} at the latest (lifetime ${result.accessTokenLifetimeMinutes} min)`,
           ],
         ]),
-        ...result.notes.map((note) => `\nNote: ${note}`),
+        ...result.notes.flatMap((note) => ['', `Note: ${note}`]),
       ],
     };
   },
