@@ -45,6 +45,11 @@ export interface CommandContext {
   confirm(question: string, refusal: string): Promise<boolean>;
   /** Resolves when the operator interrupts (SIGINT) a command that follows; tests pass their own stop. */
   stopped: Promise<void>;
+  /**
+   * Prints part of a result as it happens (--follow): the human lines, or with --json the data as one JSON line
+   * (so the output is JSON Lines). A command that emits returns `streamed: true`.
+   */
+  emit(human: string[], data: unknown): void;
 }
 
 export interface CommandResult {
@@ -54,6 +59,8 @@ export interface CommandResult {
   human: string[];
   /** 0 by default; 1 when the command ran but found a failure (an invalid token, a failed delivery, ...). */
   exitCode?: number;
+  /** Everything was printed through emit(): data and human are not printed again. */
+  streamed?: boolean;
 }
 
 export interface CommandSpec {

@@ -12,7 +12,13 @@ import {
 import { auditCommand } from './commands/audit.js';
 import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
-import { ordersFailedCommand, ordersRetryCommand, ordersTraceCommand } from './commands/orders.js';
+import {
+  ordersFailedCommand,
+  ordersGetCommand,
+  ordersListCommand,
+  ordersRetryCommand,
+  ordersTraceCommand,
+} from './commands/orders.js';
 import {
   partnersListCommand,
   partnersOnboardCommand,
@@ -34,6 +40,8 @@ export const COMMANDS: CommandSpec[] = [
   dlqListCommand,
   dlqRedriveCommand,
   dlqDiscardCommand,
+  ordersListCommand,
+  ordersGetCommand,
   ordersTraceCommand,
   ordersFailedCommand,
   ordersRetryCommand,
@@ -179,12 +187,16 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       now: io.now ?? (() => new Date()),
       readStdin: io.readStdin,
       confirm: confirmer(io),
+      emit: (human, data) =>
+        io.stdout(json ? `${printableJson(data, 0)}\n` : `${human.map(printable).join('\n')}\n`),
       get stopped() {
         return io.stop ?? new Promise<void>(() => undefined);
       },
     };
     const result = await spec.run(context, parsed);
-    io.stdout(json ? `${printableJson(result.data)}\n` : `${result.human.map(printable).join('\n')}\n`);
+    if (!result.streamed) {
+      io.stdout(json ? `${printableJson(result.data)}\n` : `${result.human.map(printable).join('\n')}\n`);
+    }
     return result.exitCode ?? 0;
   } catch (error) {
     if (error instanceof UsageError) {

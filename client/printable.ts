@@ -23,6 +23,6 @@ export function printable(text: string): string {
  * JSON.stringify whose text is also safe on a terminal: the characters it leaves raw are written as `\uXXXX`
  * escapes, which can only occur inside JSON strings and parse back to the same value.
  */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, escape);
+export function printableJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, escape);
 }
