@@ -5,6 +5,7 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from '../../client/events.js';
 import {
   booleanOption,
@@ -437,6 +438,34 @@ interface RedriveWatch {
   deadline: number;
   /** `replayName/eventId` of every copy deleted so far. */
   dropped: Set<string>;
+  /** Locally: `replayName/eventId` of every event the replays send to the rule (its pattern matches). */
+  expected?: ReadonlySet<string>;
+}
+
+/**
+ * Locally: which archived events each replay sends through its rule, so the redrive waits for the final delivery
+ * of every one of them, not only of the messages it redrives (the others of the same second fail or succeed too,
+ * and a failure's copy must be deleted). The rule's own pattern decides, through TestEventPattern.
+ */
+async function expectedDeliveries(
+  target: Target,
+  archive: ArchiveHandle,
+  replays: readonly ReplayRun[],
+  rules: readonly RuleHandle[],
+): Promise<Set<string>> {
+  const expected = new Set<string>();
+  if (!target.local) return expected;
+  for (const replay of replays) {
+    const rule = rules.find((r) => r.name === replay.rule);
+    if (!rule?.eventPattern) continue;
+    const pattern = rule.eventPattern;
+    const events = await listArchivedEvents(target.local, archive.name, new Date(replay.from), new Date(replay.to));
+    for (const event of events) {
+      const test = new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify(event) });
+      if ((await target.clients.events.send(test)).Result === true) expected.add(copyKey(replay.name, event.id));
+    }
+  }
+  return expected;
 }
 
 const copyKey = (replayName: string, eventId: string) => `${replayName}/${eventId}`;
@@ -482,15 +511,17 @@ function confirmFromAudit(
   target: Target,
   ours: ReadonlySet<string>,
   toReplay: readonly Candidate[],
-): { alsoResent: number; copies: Set<string> } {
+): { alsoResent: number; copies: Set<string>; settled: Set<string> } {
   const entries = readLocalAudit(target);
   const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
   const copies = new Set<string>();
+  const settled = new Set<string>();
   let resent = 0;
   for (const entry of entries) {
     if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
     if (entry.kind !== 'delivery' || !entry.replayName || !ours.has(entry.replayName)) continue;
     last.set(entry.eventId, entry);
+    if (entry.outcome !== 'retrying') settled.add(copyKey(entry.replayName, entry.eventId));
     if (reachedQueue(entry)) copies.add(copyKey(entry.replayName, entry.eventId));
   }
   for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
@@ -503,7 +534,7 @@ function confirmFromAudit(
       candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
     }
   }
-  return { alsoResent: Math.max(0, resent - toReplay.length), copies };
+  return { alsoResent: Math.max(0, resent - toReplay.length), copies, settled };
 }
 
 /** On AWS: the car order shows the completion the callback carries. */
@@ -533,11 +564,15 @@ async function awaitDeliveries(
 ): Promise<number | undefined> {
   for (;;) {
     let awaited = new Set<string>();
+    let settled = new Set<string>();
     let alsoResent: number | undefined;
-    if (target.local) ({ alsoResent, copies: awaited } = confirmFromAudit(target, watch.ours, watch.toReplay));
+    if (target.local)
+      ({ alsoResent, copies: awaited, settled } = confirmFromAudit(target, watch.ours, watch.toReplay));
     else await confirmFromOrders(target, watch.toReplay);
     await dropFailedCopies(target, watch);
-    const pending = watch.toReplay.filter((c) => c.outcome === 'pending').length;
+    const pending =
+      watch.toReplay.filter((c) => c.outcome === 'pending').length +
+      [...(watch.expected ?? [])].filter((key) => !settled.has(key)).length;
     const copiesLeft = [...awaited].filter((key) => !watch.dropped.has(key)).length;
     if ((pending === 0 && copiesLeft === 0) || Date.now() > watch.deadline) return alsoResent;
     progress(
@@ -612,7 +647,8 @@ export async function redriveDeadLetters(
   const replays = await startRedriveReplays(target, { archive, bus }, toReplay, progress);
   await followRedriveReplays(target, replays, toReplay, deadline, progress);
   const ours = new Set(replays.map((r) => r.name));
-  const watch: RedriveWatch = { queueUrl, ours, toReplay, deadline, dropped: new Set() };
+  const expected = await expectedDeliveries(target, archive, replays, rules);
+  const watch: RedriveWatch = { queueUrl, ours, toReplay, deadline, dropped: new Set(), expected };
   const alsoResent = await awaitDeliveries(target, watch, progress);
   const items = await settleLetters(target, queueUrl, letters, skipped, candidates);
   const delivered = items.filter((item) => item.removed).length;

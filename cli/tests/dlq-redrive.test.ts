@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completedDetail, publishCompleted } from '../../test/e2e/support/events.js';
-import type { DeadLetterList, RedriveResult } from '../commands/dlq.js';
-import { startPlatform, type TestPlatform } from './support.js';
+import type { DeadLetterList, DiscardResult, RedriveResult } from '../commands/dlq.js';
+import { PartnerHttp, startPlatform, type TestPlatform } from './support.js';
 
 /**
  * Regression: a redrive used to multiply dead letters (the copies EventBridge dead-lettered for events resent in
@@ -20,6 +20,7 @@ describe('b2b dlq redrive: exactly the delivered messages go, no copies stay', (
     platform = await startPlatform({ callbackRetryPolicy: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 } });
     const callbackClient = platform.runtime.carAuth.listClients().find((client) => client.name === 'supplier-callback');
     if (!callbackClient) throw new Error('no supplier-callback client');
+    await warmCallbackFunction();
     platform.runtime.carAuth.setAllowedScopes(callbackClient.clientId, ['car-orders/orders.read']);
     orders = await platform.placeOrders(2, 'redrive');
     await platform.fulfil();
@@ -31,6 +32,25 @@ describe('b2b dlq redrive: exactly the delivered messages go, no copies stay', (
     );
     await platform.runtime.bridge.whenIdle();
   }, 120_000);
+
+  /**
+   * One PATCH first, so the car maker's callback function is warm: its cold start may outlast the API
+   * destination's 5 s timeout on a busy machine (a client of its own, so the connection's token cache is untouched).
+   */
+  async function warmCallbackFunction(): Promise<void> {
+    const d = platform.runtime.description;
+    const warm = await platform.runtime.carAuth.createClient({ name: 'warm-up', scopes: ['car-orders/orders.complete'] });
+    const http = new PartnerHttp(d.egress.supplierEvents);
+    try {
+      const token = await http.token(d.carTokenUrl, warm.clientId, warm.clientSecret);
+      const answer = await http.call('PATCH' as 'POST', `${d.carApiUrl}/orders/${randomUUID()}`, {
+        authorization: `Bearer ${token.accessToken}`,
+      }, completedDetail(randomUUID()));
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+    } finally {
+      await http.close();
+    }
+  }
 
   afterAll(async () => {
     await platform?.close();
@@ -79,5 +99,54 @@ describe('b2b dlq redrive: exactly the delivered messages go, no copies stay', (
     expect(partial.data).toMatchObject({ delivered: 0, kept: 1 });
     expect(partial.data.alsoResent).toBeGreaterThan(0);
     expect((await listed()).map((m) => m.messageId).sort()).toEqual(before);
+  });
+
+  it('dlq list shows why in the table: the status and the problem detail the car maker answered', async () => {
+    const human = await platform.cli(['dlq', 'list']);
+    expect(human.code).toBe(0);
+    for (const id of missingOrderIds) {
+      expect(human.stdout).toMatch(new RegExp(`${id}\\s+0\\s+SDK_CLIENT_ERROR\\s+HTTP 404: Car order ${id} not found`));
+    }
+    const json = await listed();
+    expect(json[0]!.responseBody).toMatch(/"detail":"Car order [\w-]+ not found"/);
+  });
+
+  it('dlq redrive MESSAGE_ID redrives only that message', async () => {
+    const [first] = await listed();
+    const { data } = await platform.cliJson<RedriveResult>(['dlq', 'redrive', first!.messageId, '--timeout', '30']);
+    expect(data.items.map((item) => item.messageId)).toEqual([first!.messageId]);
+    expect(data.items[0]).toMatchObject({ outcome: 'failed', removed: false });
+    expect(await listed()).toHaveLength(3);
+  });
+
+  it('dlq discard asks first: refused without a terminal unless --yes, nothing deleted on "no"', async () => {
+    const [first] = await listed();
+    const noTerminal = await platform.cli(['dlq', 'discard', first!.messageId]);
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toMatch(/no terminal to confirm on .*pass --yes/);
+    const declined = await platform.cli(['dlq', 'discard', first!.messageId], { answer: 'n' });
+    expect(declined.code).toBe(1);
+    expect(declined.stdout).toMatch(/Nothing discarded/);
+    expect(await listed()).toHaveLength(3);
+    const usage = await platform.cli(['dlq', 'discard']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/name the MESSAGE_IDs to discard, or --all/);
+  });
+
+  it('dlq discard ID deletes exactly that message once confirmed; an unknown id exits 1; --all --yes empties it', async () => {
+    const [first, ...rest] = await listed();
+    const confirmed = await platform.cli(['dlq', 'discard', first!.messageId], { answer: 'y' });
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.stdout).toMatch(new RegExp(`Discarded 1 message[\\s\\S]*${first!.messageId}`));
+    expect((await listed()).map((m) => m.messageId).sort()).toEqual(rest.map((m) => m.messageId).sort());
+
+    const unknown = await platform.cliJson<DiscardResult>(['dlq', 'discard', 'no-such-message', '--yes']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.data).toMatchObject({ discarded: [], notFound: ['no-such-message'] });
+
+    const all = await platform.cliJson<DiscardResult>(['dlq', 'discard', '--all', '--yes']);
+    expect(all.code).toBe(0);
+    expect(all.data.discarded.map((m) => m.messageId).sort()).toEqual(rest.map((m) => m.messageId).sort());
+    expect(await listed()).toEqual([]);
   });
 });
