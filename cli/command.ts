@@ -38,6 +38,18 @@ export interface CommandContext {
   now(): Date;
   /** Reads all of stdin (for secrets passed as `-`, never as arguments). */
   readStdin(): Promise<string>;
+  /**
+   * Asks the operator a yes/no question on the terminal (default no). Without a terminal to ask on, throws a
+   * UsageError naming `refusal` (e.g. "pass --yes"), so a script never acts on an unanswered question.
+   */
+  confirm(question: string, refusal: string): Promise<boolean>;
+  /** Resolves when the operator interrupts (SIGINT) a command that follows; tests pass their own stop. */
+  stopped: Promise<void>;
+  /**
+   * Prints part of a result as it happens (--follow): the human lines, or with --json the data as one JSON line
+   * (so the output is JSON Lines). A command that emits returns `streamed: true`.
+   */
+  emit(human: string[], data: unknown): void;
 }
 
 export interface CommandResult {
@@ -47,6 +59,8 @@ export interface CommandResult {
   human: string[];
   /** 0 by default; 1 when the command ran but found a failure (an invalid token, a failed delivery, ...). */
   exitCode?: number;
+  /** Everything was printed through emit(): data and human are not printed again. */
+  streamed?: boolean;
 }
 
 export interface CommandSpec {
@@ -77,12 +91,13 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   'state-dir': {
     type: 'string',
     valueName: 'DIR',
-    description: 'Local runtime state directory holding runtime.json (default $B2B_STATE_DIR or ./.local)',
+    description:
+      'Local runtime state directory holding runtime.json (default $B2B_STATE_DIR, else the nearest .local/ up from here)',
   },
   region: {
     type: 'string',
     valueName: 'REGION',
-    description: 'AWS region for --stage (default: the SDK default chain)',
+    description: 'AWS region for --stage (default: AWS_REGION or the profile\'s region)',
   },
   json: { type: 'boolean', description: 'Print the result as JSON on stdout (progress stays on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },

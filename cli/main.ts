@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   commandHelp,
   GLOBAL_OPTIONS,
@@ -9,9 +11,15 @@ import {
 } from './command.js';
 import { alarmsCommand } from './commands/alarms.js';
 import { auditCommand } from './commands/audit.js';
-import { dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
+import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
-import { ordersFailedCommand, ordersRetryCommand, ordersTraceCommand } from './commands/orders.js';
+import {
+  ordersFailedCommand,
+  ordersGetCommand,
+  ordersListCommand,
+  ordersRetryCommand,
+  ordersTraceCommand,
+} from './commands/orders.js';
 import {
   partnersListCommand,
   partnersOnboardCommand,
@@ -21,6 +29,7 @@ import {
 import { replayCommand } from './commands/replay.js';
 import { smokeCommand } from './commands/smoke.js';
 import { tokenInspectCommand } from './commands/token.js';
+import { printable, printableJson } from './output.js';
 import { resolveTarget, type Target } from './target.js';
 
 /**
@@ -32,6 +41,9 @@ export const COMMANDS: CommandSpec[] = [
   replayCommand,
   dlqListCommand,
   dlqRedriveCommand,
+  dlqDiscardCommand,
+  ordersListCommand,
+  ordersGetCommand,
   ordersTraceCommand,
   ordersFailedCommand,
   ordersRetryCommand,
@@ -51,6 +63,10 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin(): Promise<string>;
+  /** A terminal to ask questions on (stdin and stderr are TTYs); prompt reads one answer line. */
+  prompt?: (question: string) => Promise<string>;
+  /** Resolves when a following command (--follow) must stop: SIGINT for the process, a test's own for tests. */
+  stop?: Promise<void>;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   now?: () => Date;
@@ -64,7 +80,29 @@ export const processIo: CliIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { prompt: askOnTerminal } : {}),
+  get stop() {
+    return new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  },
 };
+
+async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
+}
+
+function confirmer(io: CliIo): CommandContext['confirm'] {
+  return async (question, refusal) => {
+    if (!io.prompt) throw new UsageError(`no terminal to confirm on (${question}): ${refusal}`);
+    const answer = await io.prompt(`${printable(question)} [y/N] `);
+    return /^\s*y(es)?\s*$/i.test(answer);
+  };
+}
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
@@ -83,7 +121,7 @@ function mainHelp(): string {
         `  ${`${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`.padEnd(22)} ${o.description}`,
     ),
     '',
-    'Run "b2b <command> --help" for a command\'s options and examples.',
+    'Run "b2b <command> --help" for a command\'s options and examples; "b2b --version" prints the version.',
   ].join('\n');
 }
 
@@ -98,14 +136,20 @@ function groupHelp(group: string): string {
   ].join('\n');
 }
 
-function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | { help: string } | { error: string } {
+type Found = { spec: CommandSpec; rest: string[] } | { help: string } | { error: string; usage?: string };
+
+function findCommand(argv: string[]): Found {
   const [first, second] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { help: mainHelp() };
+  if (first === '--version' || first === '-V') return { help: `b2b ${packageVersion()}` };
   const single = COMMANDS.find((c) => c.path.length === 1 && c.path[0] === first);
   if (single) return { spec: single, rest: argv.slice(1) };
   const group = COMMANDS.filter((c) => c.path[0] === first);
   if (group.length === 0) return { error: `unknown command "${first}"` };
-  if (second === undefined || second === '--help' || second === '-h') return { help: groupHelp(first) };
+  if (second === '--help' || second === '-h') return { help: groupHelp(first) };
+  if (second === undefined || second.startsWith('-')) {
+    return { error: `"b2b ${first}" needs a command`, usage: groupHelp(first) };
+  }
   const spec = group.find((c) => c.path[1] === second);
   if (!spec) return { error: `unknown command "${first} ${second}"; "b2b ${first} --help" lists them` };
   return { spec, rest: argv.slice(2) };
@@ -119,7 +163,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     return 0;
   }
   if ('error' in found) {
-    io.stderr(`b2b: ${found.error}\n\n${mainHelp()}\n`);
+    io.stderr(`b2b: ${printable(found.error)}\n\n${found.usage ?? mainHelp()}\n`);
     return 2;
   }
   const { spec, rest } = found;
@@ -143,31 +187,48 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         });
         return target;
       },
-      progress: (line) => io.stderr(`${line}\n`),
+      progress: (line) => io.stderr(`${printable(line)}\n`),
       now: io.now ?? (() => new Date()),
       readStdin: io.readStdin,
+      confirm: confirmer(io),
+      emit: (human, data) =>
+        io.stdout(json ? `${printableJson(data, 0)}\n` : `${human.map(printable).join('\n')}\n`),
+      get stopped() {
+        return io.stop ?? new Promise<void>(() => undefined);
+      },
     };
     const result = await spec.run(context, parsed);
-    io.stdout(json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.human.join('\n')}\n`);
+    if (!result.streamed) {
+      io.stdout(json ? `${printableJson(result.data)}\n` : `${result.human.map(printable).join('\n')}\n`);
+    }
     return result.exitCode ?? 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`b2b ${spec.path.join(' ')}: ${error.message}\nRun "b2b ${spec.path.join(' ')} --help" for usage.\n`);
+      io.stderr(`b2b ${spec.path.join(' ')}: ${printable(error.message)}\nRun "b2b ${spec.path.join(' ')} --help" for usage.\n`);
       return 2;
     }
     const message = error instanceof OperatorError ? error.message : describeUnexpected(error);
-    if (json) io.stdout(`${JSON.stringify({ error: message }, null, 2)}\n`);
-    io.stderr(`b2b ${spec.path.join(' ')}: ${message}\n`);
+    if (json) io.stdout(`${printableJson({ error: message })}\n`);
+    io.stderr(`b2b ${spec.path.join(' ')}: ${printable(message)}\n`);
     return 1;
   } finally {
     target?.close();
   }
 }
 
+/** The version in the repository's package.json (the CLI runs from its sources). */
+function packageVersion(): string {
+  const path = fileURLToPath(new URL('../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
 /** AWS SDK errors carry their service error name; that and the message are what an operator needs. */
 function describeUnexpected(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: string }).code;
+  if (/Region is missing/i.test(error.message)) {
+    return 'no AWS region for --stage: pass --region REGION or set AWS_REGION (or a region in your AWS profile)';
+  }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)) {
     return `cannot connect (${error.message}): is the local runtime running?`;
   }

@@ -1,4 +1,17 @@
-/** Small formatting helpers for the human output: aligned tables and key/value blocks. */
+import { printable, printableJson } from '../client/printable.js';
+
+/**
+ * Small formatting helpers for the human output (aligned tables and key/value blocks), and the one escaping every
+ * printed value goes through: `printable` (human lines, progress and errors) and `printableJson` (--json), so a
+ * value holding terminal escapes (ESC, CSI, OSC), NUL, CR/LF, lone surrogates or bidi overrides prints escaped.
+ */
+export { printable, printableJson };
+
+/** Cuts a one-line text to `max` characters (with …), after escaping, so escapes count in the width. */
+export function truncate(text: string, max: number): string {
+  const safe = printable(text);
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
 
 export interface Column<T> {
   header: string;
@@ -11,7 +24,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   const cells = rows.map((row) =>
     columns.map((column) => {
       const raw = column.value(row);
-      const text = raw === undefined || raw === '' ? '-' : String(raw);
+      const text = raw === undefined || raw === '' ? '-' : printable(String(raw));
       return column.max !== undefined && text.length > column.max ? `${text.slice(0, column.max - 1)}…` : text;
     }),
   );
@@ -27,6 +40,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
 export function keyValues(entries: readonly [string, string | number | undefined][], indent = '  '): string[] {
   const width = Math.max(...entries.map(([key]) => key.length));
   return entries.map(
-    ([key, value]) => `${indent}${key.padEnd(width)}  ${value === undefined || value === '' ? '-' : value}`,
+    ([key, value]) =>
+      `${indent}${key.padEnd(width)}  ${value === undefined || value === '' ? '-' : printable(String(value))}`,
   );
 }

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Clients } from '../client/aws-clients.js';
 import { LocalLocator } from '../client/local-locator.js';
 import type { LocalRuntimeInfo, ResourceLocator } from '../client/locator.js';
@@ -50,9 +51,20 @@ export interface TargetOptions {
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   if (options.stage !== undefined) return targetOf(new StackLocator(options.stage, options.region));
   const env = options.env ?? process.env;
-  return targetOf(
-    LocalLocator.open(resolve(options.cwd ?? process.cwd(), options.stateDir ?? env.B2B_STATE_DIR ?? '.local')),
-  );
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.stateDir ?? env.B2B_STATE_DIR;
+  return targetOf(LocalLocator.open(explicit !== undefined ? resolve(cwd, explicit) : findStateDir(cwd)));
+}
+
+/**
+ * The nearest `.local` holding a runtime.json, from `cwd` up to the filesystem root (so `b2b` works from any
+ * subdirectory of the repository); `<cwd>/.local` when there is none, whose absence the locator reports.
+ */
+export function findStateDir(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.local', 'runtime.json'))) return join(dir, '.local');
+    if (dirname(dir) === dir) return resolve(cwd, '.local');
+  }
 }
 
 export function targetOf(locator: ResourceLocator): Target {

@@ -20,6 +20,11 @@ export type AuditEntry =
       kind: 'request';
       company: string;
       clientId?: string;
+      /**
+       * A call refused without a verified client (WAF and resource policy answer before the authorizer): the
+       * client id its bearer token names, unverified, so an operator can still find a partner's blocked calls.
+       */
+      claimedClientId?: string;
       apiKeyId?: string;
       sourceIp: string;
       method: string;

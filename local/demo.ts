@@ -13,6 +13,29 @@ import { startLocalRuntime, type LocalRuntime } from './runtime.js';
  * `npm run demo`: one customer order followed across both companies to OrderCompleted, each hop with its time.
  * Uses a running `npm start` when there is one (its .local/runtime.json), else starts the platform itself.
  */
+const HELP = `Usage: npm run demo [-- --help]
+
+Places one customer order and follows it across both companies (car maker, tire supplier, the completion callback)
+to OrderCompleted, printing each hop with its time, then the order's trace as "npx b2b orders trace" shows it.
+Uses the platform \`npm start\` runs (its <state-dir>/runtime.json) when there is one, else starts its own and stops
+it at the end.
+
+Environment:
+  B2B_STATE_DIR   State directory of the running platform (default ${LOCAL_DEFAULTS.stateDir})
+
+Options:
+  -h, --help      Show this help`;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (args.length > 0) {
+  console.error(`demo: unexpected argument "${args[0]}"\n\n${HELP}`);
+  process.exit(2);
+}
+
 const stateDir = resolve(process.env.B2B_STATE_DIR ?? LOCAL_DEFAULTS.stateDir);
 const started = Date.now();
 const elapsed = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);

@@ -5,8 +5,14 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from '../../client/events.js';
-import { integerOption, stringOption, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+import {
+  booleanOption,
+  integerOption,
+  stringOption,
+  UsageError,
+  type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
 import { readLocalAudit } from '../lib/audit-source.js';
 import { getCarOrder } from '../../client/orders.js';
 import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
@@ -28,8 +34,12 @@ import { iso, sleep } from '../time.js';
  * harmless (the car maker's callback is idempotent) and counted. A message is deleted only when its delivery is
  * confirmed: locally by the delivery the runtime recorded for the replayed event; on AWS by the car order showing
  * the completion the callback carries. A redrive that fails again is dead-lettered again by EventBridge as a new
- * message carrying our replay name: that copy is deleted and the original kept, with the new error reported.
+ * message carrying our replay name: that copy is deleted and the original kept, with the new error reported; so is
+ * every copy the resends of other events of the same second produce (locally the audit says how many to wait for).
  */
+
+/** Replays a redrive starts are named `b2b-redrive-<time>-<random>`; dead letters of their events carry it. */
+const REDRIVE_PREFIX = 'b2b-redrive';
 
 export interface DeadLetterEvent {
   id: string;
@@ -47,7 +57,10 @@ export interface DeadLetter {
   sentAt?: string;
   receiveCount?: number;
   errorCode?: string;
+  /** ERROR_MESSAGE as EventBridge recorded it (locally with the endpoint's response body appended). */
   errorMessage?: string;
+  /** The endpoint's answer, when the message carries it. */
+  responseBody?: string;
   retryAttempts?: number;
   exhaustedRetryCondition?: string;
   ruleArn?: string;
@@ -75,6 +88,7 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
     ...(receiveCount ? { receiveCount: Number(receiveCount) } : {}),
     ...(attribute('ERROR_CODE') ? { errorCode: attribute('ERROR_CODE') } : {}),
     ...(attribute('ERROR_MESSAGE') ? { errorMessage: attribute('ERROR_MESSAGE') } : {}),
+    ...responseBodyOf(attribute('ERROR_MESSAGE')),
     ...(retryAttempts !== undefined ? { retryAttempts: Number(retryAttempts) } : {}),
     ...(attribute('EXHAUSTED_RETRY_CONDITION')
       ? { exhaustedRetryCondition: attribute('EXHAUSTED_RETRY_CONDITION') }
@@ -104,6 +118,41 @@ export function deadLetterOf(message: Message): ReceivedDeadLetter {
     ...(text(detail.correlationId) ? { correlationId: text(detail.correlationId) } : {}),
   };
   return { ...letter, event };
+}
+
+/**
+ * A message EventBridge dead-lettered for an event a redrive resent. Never an original: the event's own dead letter
+ * (if it failed before) is still queued or was delivered, so the copy only duplicates it.
+ */
+function isRedriveCopy(letter: ReceivedDeadLetter): boolean {
+  return letter.event?.replayName?.startsWith(`${REDRIVE_PREFIX}-`) === true;
+}
+
+const RESPONSE_BODY_MARK = ' Response body: ';
+
+function responseBodyOf(errorMessage: string | undefined): { responseBody?: string } {
+  const at = errorMessage?.indexOf(RESPONSE_BODY_MARK) ?? -1;
+  return at < 0 ? {} : { responseBody: errorMessage!.slice(at + RESPONSE_BODY_MARK.length) };
+}
+
+/**
+ * One line saying why, for the table: the status and the problem detail the endpoint answered
+ * (`HTTP 404: Car order X not found`), else the error message without EventBridge's fixed prefix.
+ */
+export function deadLetterReason(letter: DeadLetter): string | undefined {
+  if (letter.unreadable) return letter.unreadable;
+  const message = letter.errorMessage?.replace(/^Unable to invoke ApiDestination endpoint: /, '');
+  const status = /HTTP status code (\d{3})/.exec(message ?? '')?.[1];
+  if (letter.responseBody === undefined || status === undefined) return message;
+  let detail = letter.responseBody;
+  try {
+    const body = JSON.parse(letter.responseBody) as { detail?: unknown; message?: unknown; title?: unknown };
+    const said = [body.detail, body.message, body.title].find((v) => typeof v === 'string' && v !== '');
+    if (typeof said === 'string') detail = said;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return `HTTP ${status}: ${detail.replace(/\s+/g, ' ').trim()}`;
 }
 
 function publicView({ receiptHandle: _receiptHandle, ...letter }: ReceivedDeadLetter): DeadLetter {
@@ -192,6 +241,33 @@ export async function listDeadLetters(target: Target, max: number): Promise<Dead
   };
 }
 
+export interface DiscardResult {
+  queueUrl: string;
+  /** The operator answered no: nothing was deleted. */
+  declined?: boolean;
+  discarded: DeadLetter[];
+  /** Message ids asked for that the queue does not hold (already gone, or a typo). */
+  notFound: string[];
+}
+
+/** Deletes the messages with these ids, or every message (`ids` undefined); releases every other one it read. */
+export async function discardDeadLetters(target: Target, ids: readonly string[] | undefined): Promise<DiscardResult> {
+  const queueUrl = await target.resources.deadLetterQueueUrl();
+  const letters = await receive(target, queueUrl, 10_000, 120);
+  const chosen = ids === undefined ? letters : letters.filter((letter) => ids.includes(letter.messageId));
+  for (const letter of chosen) await remove(target, queueUrl, letter);
+  await release(
+    target,
+    queueUrl,
+    letters.filter((letter) => !chosen.includes(letter)),
+  );
+  return {
+    queueUrl,
+    discarded: chosen.map(publicView),
+    notFound: (ids ?? []).filter((id) => !chosen.some((letter) => letter.messageId === id)),
+  };
+}
+
 export type RedriveOutcome = 'delivered' | 'failed' | 'pending' | 'skipped';
 
 export interface RedriveItem extends DeadLetter {
@@ -210,6 +286,10 @@ export interface RedriveResult {
   kept: number;
   /** Events re-sent to the rule only because they shared a second with a dead-lettered one (locally counted). */
   alsoResent?: number;
+  /** Copies of dead letters that redrives' resends produced (this one's, or an earlier one's left over): deleted. */
+  copiesRemoved: number;
+  /** Message ids asked for that the queue does not hold. */
+  notFound?: string[];
   notes: string[];
 }
 
@@ -304,7 +384,7 @@ async function startRedriveReplays(
 ): Promise<ReplayRun[]> {
   const replays: ReplayRun[] = [];
   for (const window of replayWindows([...toReplay])) {
-    const name = newReplayName('b2b-redrive', new Date());
+    const name = newReplayName(REDRIVE_PREFIX, new Date());
     progress(
       `Redriving ${window.members.length} event${window.members.length === 1 ? '' : 's'} to rule ${window.rule.name} (replay ${name}, ${iso(window.from)} .. ${iso(window.to)})`,
     );
@@ -350,36 +430,99 @@ async function followRedriveReplays(
   }
 }
 
-/** A redrive that failed again comes back as a new message carrying our replay name: note its error, drop the copy. */
-async function dropFailedCopies(
+/** What a redrive waits for: its candidates' outcomes and (locally) the copies its failed resends produce. */
+interface RedriveWatch {
+  queueUrl: string;
+  ours: ReadonlySet<string>;
+  toReplay: readonly Candidate[];
+  deadline: number;
+  /** `replayName/eventId` of every copy deleted so far. */
+  dropped: Set<string>;
+  /** Locally: `replayName/eventId` of every event the replays send to the rule (its pattern matches). */
+  expected?: ReadonlySet<string>;
+}
+
+/**
+ * Locally: which archived events each replay sends through its rule, so the redrive waits for the final delivery
+ * of every one of them, not only of the messages it redrives (the others of the same second fail or succeed too,
+ * and a failure's copy must be deleted). The rule's own pattern decides, through TestEventPattern.
+ */
+async function expectedDeliveries(
   target: Target,
-  queueUrl: string,
-  ours: ReadonlySet<string>,
-  toReplay: readonly Candidate[],
-): Promise<void> {
-  const fresh = await receive(target, queueUrl, 100, 30);
+  archive: ArchiveHandle,
+  replays: readonly ReplayRun[],
+  rules: readonly RuleHandle[],
+): Promise<Set<string>> {
+  const expected = new Set<string>();
+  if (!target.local) return expected;
+  for (const replay of replays) {
+    const rule = rules.find((r) => r.name === replay.rule);
+    if (!rule?.eventPattern) continue;
+    const pattern = rule.eventPattern;
+    const events = await listArchivedEvents(target.local, archive.name, new Date(replay.from), new Date(replay.to));
+    for (const event of events) {
+      const test = new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify(event) });
+      if ((await target.clients.events.send(test)).Result === true) expected.add(copyKey(replay.name, event.id));
+    }
+  }
+  return expected;
+}
+
+const copyKey = (replayName: string, eventId: string) => `${replayName}/${eventId}`;
+
+/**
+ * A redrive that failed again comes back as a new message carrying our replay name, and so does every other event
+ * the replay resent (same second) that failed: note a candidate's new error, delete every such copy.
+ */
+async function dropFailedCopies(target: Target, watch: RedriveWatch): Promise<void> {
+  const fresh = await receive(target, watch.queueUrl, 100, 30);
   const others: ReceivedDeadLetter[] = [];
   for (const copy of fresh) {
     const replayName = copy.event?.replayName;
-    const candidate =
-      replayName && ours.has(replayName) ? toReplay.find((c) => c.event.id === copy.event?.id) : undefined;
-    if (candidate) {
+    if (!replayName || !watch.ours.has(replayName)) {
+      others.push(copy);
+      continue;
+    }
+    const candidate = watch.toReplay.find((c) => c.event.id === copy.event?.id);
+    if (candidate && candidate.outcome === 'pending') {
       candidate.outcome = 'failed';
       candidate.reason = `dead-lettered again: ${copy.errorCode ?? ''} ${copy.errorMessage ?? ''}`.trim();
-      await remove(target, queueUrl, copy);
-    } else others.push(copy);
+    }
+    await remove(target, watch.queueUrl, copy);
+    watch.dropped.add(copyKey(replayName, copy.event!.id));
   }
-  await release(target, queueUrl, others);
+  await release(target, watch.queueUrl, others);
 }
 
-/** Locally: the deliveries the runtime recorded for our replays. Returns how many other events they re-sent. */
-function confirmFromAudit(target: Target, ours: ReadonlySet<string>, toReplay: readonly Candidate[]): number {
+/** The audit says an event went to the dead-letter queue (not dropped, not lost on the way). */
+function reachedQueue(entry: { outcome: string; error?: string }): boolean {
+  return (
+    entry.outcome === 'dead-lettered' &&
+    !entry.error?.startsWith('dropped (no dead-letter queue)') &&
+    !entry.error?.startsWith('sending to the dead-letter queue failed')
+  );
+}
+
+/**
+ * Locally: the deliveries the runtime recorded for our replays. Returns how many other events they re-sent and the
+ * copies their failures put in the queue (`replayName/eventId`), which the redrive waits to delete.
+ */
+function confirmFromAudit(
+  target: Target,
+  ours: ReadonlySet<string>,
+  toReplay: readonly Candidate[],
+): { alsoResent: number; copies: Set<string>; settled: Set<string> } {
   const entries = readLocalAudit(target);
   const last = new Map<string, Extract<(typeof entries)[number], { kind: 'delivery' }>>();
+  const copies = new Set<string>();
+  const settled = new Set<string>();
   let resent = 0;
   for (const entry of entries) {
     if (entry.kind === 'event' && entry.replayName && ours.has(entry.replayName)) resent += 1;
-    if (entry.kind === 'delivery' && entry.replayName && ours.has(entry.replayName)) last.set(entry.eventId, entry);
+    if (entry.kind !== 'delivery' || !entry.replayName || !ours.has(entry.replayName)) continue;
+    last.set(entry.eventId, entry);
+    if (entry.outcome !== 'retrying') settled.add(copyKey(entry.replayName, entry.eventId));
+    if (reachedQueue(entry)) copies.add(copyKey(entry.replayName, entry.eventId));
   }
   for (const candidate of toReplay.filter((c) => c.outcome === 'pending')) {
     const delivery = last.get(candidate.event.id);
@@ -391,7 +534,7 @@ function confirmFromAudit(target: Target, ours: ReadonlySet<string>, toReplay: r
       candidate.reason = `dead-lettered again: ${delivery.error ?? ''}`.trim();
     }
   }
-  return Math.max(0, resent - toReplay.length);
+  return { alsoResent: Math.max(0, resent - toReplay.length), copies, settled };
 }
 
 /** On AWS: the car order shows the completion the callback carries. */
@@ -409,20 +552,34 @@ async function confirmFromOrders(target: Target, toReplay: readonly Candidate[])
   }
 }
 
-/** Waits until every replayed candidate is delivered or failed, or the deadline; returns the local alsoResent count. */
+/**
+ * Waits until every replayed candidate is delivered or failed and (locally) every copy the replays' failures put
+ * in the queue is deleted, or the deadline; returns the local alsoResent count. The outcomes are read before the
+ * queue, so a copy the audit announces is in the queue when it is looked for.
+ */
 async function awaitDeliveries(
   target: Target,
-  run: { queueUrl: string; ours: ReadonlySet<string>; toReplay: readonly Candidate[]; deadline: number },
+  watch: RedriveWatch,
   progress: (line: string) => void,
 ): Promise<number | undefined> {
-  let alsoResent: number | undefined;
   for (;;) {
-    await dropFailedCopies(target, run.queueUrl, run.ours, run.toReplay);
-    if (target.local) alsoResent = confirmFromAudit(target, run.ours, run.toReplay);
-    else await confirmFromOrders(target, run.toReplay);
-    const pending = run.toReplay.filter((c) => c.outcome === 'pending').length;
-    if (pending === 0 || Date.now() > run.deadline) return alsoResent;
-    progress(`  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`);
+    let awaited = new Set<string>();
+    let settled = new Set<string>();
+    let alsoResent: number | undefined;
+    if (target.local)
+      ({ alsoResent, copies: awaited, settled } = confirmFromAudit(target, watch.ours, watch.toReplay));
+    else await confirmFromOrders(target, watch.toReplay);
+    await dropFailedCopies(target, watch);
+    const pending =
+      watch.toReplay.filter((c) => c.outcome === 'pending').length +
+      [...(watch.expected ?? [])].filter((key) => !settled.has(key)).length;
+    const copiesLeft = [...awaited].filter((key) => !watch.dropped.has(key)).length;
+    if ((pending === 0 && copiesLeft === 0) || Date.now() > watch.deadline) return alsoResent;
+    progress(
+      pending > 0
+        ? `  waiting for ${pending} deliver${pending === 1 ? 'y' : 'ies'}`
+        : `  waiting for ${copiesLeft} dead-lettered cop${copiesLeft === 1 ? 'y' : 'ies'} to remove`,
+    );
     await sleep(target.local ? 250 : 10_000);
   }
 }
@@ -457,11 +614,12 @@ async function settleLetters(
 
 const AWS_REDRIVE_NOTE =
   'On AWS a redriven callback counts as delivered once its car order shows the completion it carries; a message ' +
-  'whose event has no car order stays in the queue.';
+  'whose event has no car order stays in the queue. A resent event that fails after the redrive ended leaves a copy ' +
+  '(its replay-name starts with b2b-redrive-): the next redrive deletes it.';
 
 export async function redriveDeadLetters(
   target: Target,
-  options: { max: number; timeoutMs: number },
+  options: { max: number; timeoutMs: number; messageIds?: readonly string[] },
   progress: (line: string) => void,
 ): Promise<RedriveResult> {
   const deadline = Date.now() + options.timeoutMs;
@@ -472,14 +630,26 @@ export async function redriveDeadLetters(
     target.resources.rules(),
   ]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
-  const letters = await receive(target, queueUrl, options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const ids = options.messageIds;
+  const received = await receive(target, queueUrl, ids ? 10_000 : options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const leftoverCopies = received.filter(isRedriveCopy);
+  for (const copy of leftoverCopies) await remove(target, queueUrl, copy);
+  const originals = received.filter((letter) => !isRedriveCopy(letter));
+  const letters = ids ? originals.filter((letter) => ids.includes(letter.messageId)) : originals;
+  await release(
+    target,
+    queueUrl,
+    originals.filter((letter) => !letters.includes(letter)),
+  );
   const { skipped, candidates } = sortLetters(letters, rules, bus.name);
   await skipUnarchived(target, archive, candidates);
   const toReplay = candidates.filter((c) => c.outcome === 'pending');
   const replays = await startRedriveReplays(target, { archive, bus }, toReplay, progress);
   await followRedriveReplays(target, replays, toReplay, deadline, progress);
   const ours = new Set(replays.map((r) => r.name));
-  const alsoResent = await awaitDeliveries(target, { queueUrl, ours, toReplay, deadline }, progress);
+  const expected = await expectedDeliveries(target, archive, replays, rules);
+  const watch: RedriveWatch = { queueUrl, ours, toReplay, deadline, dropped: new Set(), expected };
+  const alsoResent = await awaitDeliveries(target, watch, progress);
   const items = await settleLetters(target, queueUrl, letters, skipped, candidates);
   const delivered = items.filter((item) => item.removed).length;
   return {
@@ -489,6 +659,8 @@ export async function redriveDeadLetters(
     delivered,
     kept: items.length - delivered,
     ...(alsoResent !== undefined ? { alsoResent } : {}),
+    copiesRemoved: leftoverCopies.length + watch.dropped.size,
+    ...(ids ? { notFound: ids.filter((id) => !letters.some((letter) => letter.messageId === id)) } : {}),
     notes: target.kind === 'aws' ? [AWS_REDRIVE_NOTE] : [],
   };
 }
@@ -507,7 +679,7 @@ function humanList(result: DeadLetterList): string[] {
       { header: 'CAR ORDER', value: (m) => m.event?.carOrderId },
       { header: 'RETRIES', value: (m) => m.retryAttempts },
       { header: 'ERROR CODE', value: (m) => m.errorCode },
-      { header: 'ERROR MESSAGE', value: (m) => m.errorMessage ?? m.unreadable, max: 120 },
+      { header: 'REASON', value: deadLetterReason, max: 100 },
     ]),
   );
   return lines;
@@ -533,23 +705,74 @@ function humanRedrive(result: RedriveResult): string[] {
       ...result.replays.map((r) => `  ${r.name}  rule ${r.rule}  ${r.from} .. ${r.to}  ${r.state}`),
     );
   }
-  if (result.alsoResent) {
-    lines.push(
-      '',
-      ...keyValues(
-        [
-          [
-            'also re-sent',
-            `${result.alsoResent} event(s) of the same seconds, already applied (the callback is idempotent)`,
-          ],
-        ],
-        '',
-      ),
-    );
-  }
+  const extra: [string, string][] = [];
+  if (result.alsoResent)
+    extra.push(['also re-sent', `${result.alsoResent} event(s) of the same seconds (the callback is idempotent)`]);
+  if (result.copiesRemoved)
+    extra.push(['copies removed', `${result.copiesRemoved} dead letter(s) the resends produced (originals kept)`]);
+  if (extra.length > 0) lines.push('', ...keyValues(extra, ''));
+  if (result.notFound?.length) lines.push('', `Not in the queue: ${result.notFound.join(' ')}`);
   for (const note of result.notes) lines.push('', `Note: ${note}`);
   return lines;
 }
+
+function humanDiscard(result: DiscardResult): string[] {
+  if (result.declined) return ['Nothing discarded.'];
+  const lines = [
+    `Discarded ${result.discarded.length} message${result.discarded.length === 1 ? '' : 's'} from ${result.queueUrl}`,
+  ];
+  if (result.discarded.length > 0) {
+    lines.push(
+      '',
+      ...table(result.discarded, [
+        { header: 'MESSAGE ID', value: (m) => m.messageId },
+        { header: 'EVENT ID', value: (m) => m.event?.id },
+        { header: 'CAR ORDER', value: (m) => m.event?.carOrderId },
+        { header: 'REASON', value: deadLetterReason, max: 100 },
+      ]),
+    );
+  }
+  if (result.notFound.length > 0) lines.push('', `Not in the queue: ${result.notFound.join(' ')}`);
+  return lines;
+}
+
+export const dlqDiscardCommand: CommandSpec = {
+  path: ['dlq', 'discard'],
+  summary: 'Delete dead-lettered callbacks that can never be delivered (by message id, or --all)',
+  description: [
+    'Deletes the named messages (ids from "b2b dlq list") or, with --all, every message in the queue. Their',
+    'events stay in the bus archive (b2b replay can still resend them). Asks for confirmation on the terminal',
+    'unless --yes; without a terminal and without --yes it refuses (exit 2).',
+  ],
+  positionals: [{ name: 'MESSAGE_ID', description: 'Messages to delete', required: false, variadic: true }],
+  options: {
+    all: { type: 'boolean', description: 'Delete every message in the queue' },
+    yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation' },
+  },
+  examples: [
+    'b2b dlq discard 0f6c3c1e-5d3b-4c1e-9a51-2b8f3f0d9c11',
+    'b2b dlq discard --all --yes --json',
+    'b2b dlq discard --all --stage dev',
+  ],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const all = booleanOption(input, 'all');
+    if (all === (input.positionals.length > 0)) throw new UsageError('name the MESSAGE_IDs to discard, or --all');
+    const target = await context.target();
+    const what = all ? 'every message' : `${input.positionals.length} message(s): ${input.positionals.join(' ')}`;
+    const question = `Discard ${what} from the dead-letter queue of ${target.label}?`;
+    if (!booleanOption(input, 'yes') && !(await context.confirm(question, 'pass --yes to discard without asking'))) {
+      const declined: DiscardResult = {
+        queueUrl: await target.resources.deadLetterQueueUrl(),
+        declined: true,
+        discarded: [],
+        notFound: [],
+      };
+      return { data: declined, human: humanDiscard(declined), exitCode: 1 };
+    }
+    const result = await discardDeadLetters(target, all ? undefined : input.positionals);
+    return { data: result, human: humanDiscard(result), exitCode: result.notFound.length > 0 ? 1 : 0 };
+  },
+};
 
 export const dlqListCommand: CommandSpec = {
   path: ['dlq', 'list'],
@@ -585,7 +808,20 @@ export const dlqRedriveCommand: CommandSpec = {
       description: 'How long to wait for the deliveries (default 120 local, 900 on a stage)',
     },
   },
-  examples: ['b2b dlq redrive', 'b2b dlq redrive --max 10', 'b2b dlq redrive --stage dev --timeout 600 --json'],
+  positionals: [
+    {
+      name: 'MESSAGE_ID',
+      description: 'Redrive only these messages (ids from "b2b dlq list"); default: every message',
+      required: false,
+      variadic: true,
+    },
+  ],
+  examples: [
+    'b2b dlq redrive',
+    'b2b dlq redrive --max 10',
+    'b2b dlq redrive 0f6c3c1e-5d3b-4c1e-9a51-2b8f3f0d9c11',
+    'b2b dlq redrive --stage dev --timeout 600 --json',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const max = integerOption(input, 'max', { min: 1, max: 1000, default: 100 });
     const timeoutSeconds =
@@ -595,7 +831,12 @@ export const dlqRedriveCommand: CommandSpec = {
     const target = await context.target();
     // A replay on AWS can take minutes to start and runs in one-minute slices of event time.
     const timeoutMs = (timeoutSeconds ?? (target.kind === 'aws' ? 900 : 120)) * 1000;
-    const result = await redriveDeadLetters(target, { max, timeoutMs }, context.progress);
+    const messageIds = input.positionals.length > 0 ? input.positionals : undefined;
+    const result = await redriveDeadLetters(
+      target,
+      { max, timeoutMs, ...(messageIds ? { messageIds } : {}) },
+      context.progress,
+    );
     return { data: result, human: humanRedrive(result), exitCode: result.kept > 0 ? 1 : 0 };
   },
 };

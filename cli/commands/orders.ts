@@ -2,9 +2,30 @@ import { OrdersTable } from '../../car-orders/adapters/orders-table.js';
 import type { CarOrder } from '../../car-orders/domain/car-order.js';
 import { traceOrder, type OrderTrace } from '../../client/order-trace.js';
 import { OrderId } from '../../shared/contracts.js';
-import { integerOption, UsageError, type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
-import { table } from '../output.js';
+import {
+  CAR_ORDER_STATES,
+  CAR_ORDER_WORK_STATES,
+  decodePageToken,
+  encodePageToken,
+  getCarOrder,
+  listCarOrders,
+  type CarOrderListItem,
+  type CarOrderPage,
+} from '../../client/orders.js';
+import {
+  booleanOption,
+  integerOption,
+  OperatorError,
+  stringOption,
+  UsageError,
+  type CommandContext,
+  type CommandResult,
+  type CommandSpec,
+} from '../command.js';
+import { follow, FOLLOW_OPTIONS, followBound } from '../lib/follow.js';
+import { keyValues, table, truncate } from '../output.js';
 import type { Target } from '../target.js';
+import { iso, parseInstant } from '../time.js';
 
 export type { OrderTrace, TraceHopView } from '../../client/order-trace.js';
 
@@ -40,17 +61,154 @@ export const ordersTraceCommand: CommandSpec = {
   positionals: [
     { name: 'CAR_ORDER_ID', description: 'The car order id (as returned by POST /orders)', required: true },
   ],
+  options: FOLLOW_OPTIONS,
   examples: [
     'b2b orders trace 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88',
     'b2b orders trace 6f1c2e0a-... --json',
+    'b2b orders trace 6f1c2e0a-... --follow',
     'b2b orders trace 6f1c2e0a-... --stage dev',
   ],
   async run(context: CommandContext, input): Promise<CommandResult> {
-    const id = input.positionals[0]!;
-    if (!OrderId.safeParse(id).success)
-      throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
-    const trace = await traceOrder((await context.target()).resources, id);
+    const id = orderIdArgument(input.positionals[0]!);
+    const target = await context.target();
+    if (booleanOption(input, 'follow')) return followTrace(context, target, id, followBound(input));
+    const trace = await traceOrder(target.resources, id);
     return { data: trace, human: humanTrace(trace) };
+  },
+};
+
+function orderIdArgument(id: string): string {
+  if (!OrderId.safeParse(id).success)
+    throw new UsageError(`"${id}" is not an order id (1-64 characters of A-Z, a-z, 0-9, _ or -)`);
+  return id;
+}
+
+/** Prints the trace's header and hops, then each new hop as it is recorded (one JSON line per hop with --json). */
+async function followTrace(
+  context: CommandContext,
+  target: Target,
+  id: string,
+  forMs: number | undefined,
+): Promise<CommandResult> {
+  const printed = new Set<string>();
+  let status: string | undefined;
+  let first = true;
+  await follow(context, { intervalMs: target.local ? 500 : 10_000, ...(forMs ? { forMs } : {}) }, async () => {
+    const trace = await traceOrder(target.resources, id);
+    if (first) context.emit(humanTrace({ ...trace, hops: [], notes: [] }).slice(0, 2), { ...trace, hops: undefined });
+    else if (trace.status !== status)
+      context.emit([`Car order ${id}: ${trace.status ?? '-'}`], { carOrderId: id, status: trace.status });
+    first = false;
+    status = trace.status;
+    for (const hop of trace.hops) {
+      const key = `${hop.time} ${hop.hop} ${hop.detail}`;
+      if (printed.has(key)) continue;
+      printed.add(key);
+      context.emit([`${hop.time}  ${hop.hop.padEnd(20)}  ${truncate(hop.detail, 140)}`], hop);
+    }
+  });
+  return { data: null, human: [], streamed: true };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Every car order: list and get
+// ---------------------------------------------------------------------------------------------------------------
+
+const ORDER_STATES = [...CAR_ORDER_STATES, ...CAR_ORDER_WORK_STATES];
+
+function humanOrders(page: CarOrderPage, label: string): string[] {
+  if (page.orders.length === 0) return [`No car orders match on ${label}.`];
+  return [
+    `${page.orders.length} car order${page.orders.length === 1 ? '' : 's'} on ${label}:`,
+    '',
+    ...table(page.orders, [
+      { header: 'CAR ORDER', value: (o) => o.id },
+      { header: 'STATUS', value: (o) => o.status },
+      { header: 'WAITING', value: (o) => o.workState },
+      { header: 'CLIENT', value: (o) => o.clientId },
+      { header: 'CAR TYPE', value: (o) => o.carType, max: 24 },
+      { header: 'QTY', value: (o) => o.quantity },
+      { header: 'CREATED', value: (o) => o.createdAt },
+      { header: 'TIRE ORDER', value: (o) => o.tireOrderId },
+    ]),
+    ...nextTokenLines(page.nextToken),
+  ];
+}
+
+/** The human form of a page token: how to ask for the next page. */
+export function nextTokenLines(nextToken: string | undefined): string[] {
+  return nextToken ? ['', `More exist: --next ${nextToken}`] : [];
+}
+
+export const ordersListCommand: CommandSpec = {
+  path: ['orders', 'list'],
+  summary: 'List car orders by status, client and time, including those still waiting for their tire order',
+  description: [
+    'Scans the car orders table (filters applied by DynamoDB), a page at a time in table order, each page sorted',
+    'by creation time. WAITING shows AWAITING_TIRE_ORDER (the tire order is still to be placed; the retry job',
+    'retries it) or TIRE_ORDER_FAILED (given up; see "b2b orders failed"). --status takes a status or either one.',
+  ],
+  options: {
+    status: { type: 'string', valueName: 'S', description: `Only orders in S: ${ORDER_STATES.join(', ')}` },
+    client: { type: 'string', valueName: 'ID', description: 'Only orders placed by this app client id' },
+    since: { type: 'string', valueName: 'TIME', description: 'Only orders created at or after TIME ("-1h", ISO)' },
+    limit: { type: 'string', valueName: 'N', description: 'At most N orders per page (default 100)' },
+    next: { type: 'string', valueName: 'TOKEN', description: 'The next page: the token a previous page printed' },
+  },
+  examples: [
+    'b2b orders list',
+    'b2b orders list --status AWAITING_TIRE_ORDER',
+    'b2b orders list --client 4f8k2example --since -1h --limit 20 --json',
+    'b2b orders list --limit 20 --next eyJpZCI6IjZmMWMyZTBhIn0',
+  ],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const status = stringOption(input, 'status');
+    if (status !== undefined && !ORDER_STATES.includes(status as never))
+      throw new UsageError(`--status must be one of ${ORDER_STATES.join(', ')}, not "${status}"`);
+    const since = stringOption(input, 'since');
+    const next = stringOption(input, 'next');
+    if (next !== undefined && !decodePageToken(next)) throw new UsageError('--next is not a token a listing printed');
+    const clientId = stringOption(input, 'client');
+    const target = await context.target();
+    const page = await listCarOrders(target.resources, {
+      ...(status ? { status } : {}),
+      ...(clientId ? { clientId } : {}),
+      ...(since ? { since: iso(parseInstant(since, 'since', context.now())) } : {}),
+      ...(next ? { next } : {}),
+      limit: integerOption(input, 'limit', { min: 1, max: 1000, default: 100 }),
+    });
+    return { data: page, human: humanOrders(page, target.label) };
+  },
+};
+
+export const ordersGetCommand: CommandSpec = {
+  path: ['orders', 'get'],
+  summary: 'Show one car order as the car maker records it (status, client, tire order, retries)',
+  positionals: [{ name: 'CAR_ORDER_ID', description: 'The car order id', required: true }],
+  examples: ['b2b orders get 6f1c2e0a-3b7d-4c55-9d7e-0f3b2a1c9e88', 'b2b orders get 6f1c2e0a-... --json'],
+  async run(context: CommandContext, input): Promise<CommandResult> {
+    const id = orderIdArgument(input.positionals[0]!);
+    const target = await context.target();
+    const order = (await getCarOrder(target.resources, id)) as CarOrderListItem | undefined;
+    if (!order) throw new OperatorError(`No car order ${id} on ${target.label}.`);
+    const human = [
+      `Car order ${order.id}`,
+      ...keyValues([
+        ['status', order.status],
+        ['waiting', order.workState],
+        ['due', order.dueAt],
+        ['client', order.clientId],
+        ['car type', order.carType],
+        ['quantity', order.quantity],
+        ['tire order', order.tireOrderId],
+        ['created', order.createdAt],
+        ['updated', order.updatedAt],
+        ['completed', order.completedAt],
+        ['last placement error', order.lastPlacementError],
+        ['correlation id', order.correlationId],
+      ]),
+    ];
+    return { data: order, human };
   },
 };
 
@@ -82,6 +240,8 @@ export interface FailedOrderList {
   orders: FailedOrderView[];
   /** True when --max stopped the listing before the last page. */
   more: boolean;
+  /** When more exist: pass it as --next for the following page. */
+  nextToken?: string;
 }
 
 const QUERY_PAGE_LIMIT = 100;
@@ -102,16 +262,16 @@ function failedOrderView(order: CarOrder): FailedOrderView {
 }
 
 /** Pages through the byWorkState index's TIRE_ORDER_FAILED partition, oldest given-up first, up to `max` orders. */
-export async function listFailedOrders(target: Target, max: number): Promise<FailedOrderList> {
+export async function listFailedOrders(target: Target, max: number, next?: string): Promise<FailedOrderList> {
   const table = await carOrdersTable(target);
   const orders: FailedOrderView[] = [];
-  let startKey: Record<string, unknown> | undefined;
+  let startKey: Record<string, unknown> | undefined = next ? decodePageToken(next) : undefined;
   do {
     const page = await table.failedPage(Math.min(QUERY_PAGE_LIMIT, max - orders.length), startKey);
     orders.push(...page.orders.map(failedOrderView));
     startKey = page.nextKey;
   } while (startKey !== undefined && orders.length < max);
-  return { orders, more: startKey !== undefined };
+  return { orders, more: startKey !== undefined, ...(startKey ? { nextToken: encodePageToken(startKey) } : {}) };
 }
 
 export const ordersFailedCommand: CommandSpec = {
@@ -121,12 +281,22 @@ export const ordersFailedCommand: CommandSpec = {
     'The supplier refused their tire order 10 times, so PlacePendingTireOrders stopped retrying; they stay',
     'OrderSubmitted. Read from the byWorkState index (oldest given-up first). Fix the cause, then "b2b orders retry".',
   ],
-  options: { max: { type: 'string', valueName: 'N', description: 'List at most N orders (default 100)' } },
-  examples: ['b2b orders failed', 'b2b orders failed --max 20 --json', 'b2b orders failed --stage dev'],
+  options: {
+    max: { type: 'string', valueName: 'N', description: 'List at most N orders (default 100)' },
+    next: { type: 'string', valueName: 'TOKEN', description: 'The next page: the token a previous page printed' },
+  },
+  examples: [
+    'b2b orders failed',
+    'b2b orders failed --max 20 --json',
+    'b2b orders failed --max 20 --next eyJpZCI6IjZmMWMyZTBhIn0',
+    'b2b orders failed --stage dev',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const max = integerOption(input, 'max', { min: 1, max: 10_000, default: 100 });
+    const next = stringOption(input, 'next');
+    if (next !== undefined && !decodePageToken(next)) throw new UsageError('--next is not a token a listing printed');
     const target = await context.target();
-    const list = await listFailedOrders(target, max);
+    const list = await listFailedOrders(target, max, next);
     const human =
       list.orders.length === 0
         ? [`No failed tire orders on ${target.label}.`]
@@ -143,6 +313,7 @@ export const ordersFailedCommand: CommandSpec = {
               { header: 'REFUSED', value: (o) => o.refusedAttempts },
               { header: 'LAST ERROR', value: (o) => o.lastPlacementError, max: 100 },
             ]),
+            ...nextTokenLines(list.nextToken),
           ];
     return { data: list, human };
   },

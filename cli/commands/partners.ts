@@ -72,6 +72,8 @@ export interface OnboardResult {
   cidrs: string[];
   allowlistAdded: string[];
   tokenUrl?: string;
+  /** Only with --reveal-secret, locally: the client secret, shown this once. */
+  clientSecret?: string;
   notes: string[];
 }
 
@@ -96,16 +98,26 @@ export function checkOnboardInput(input: { name: string; cidrs: string[]; scopes
   return { name, cidrs, scopes };
 }
 
-async function assertNameFree(target: Target, name: string): Promise<void> {
+/** Revoke schedules the partner's secrets for deletion with this recovery window; their names are taken until then. */
+const SECRET_RECOVERY_DAYS = 7;
+
+/** A name is free when no live partner has it and the secrets of a revoked one with it are deleted for good. */
+async function assertNameFree(target: Target, name: string, now: Date): Promise<void> {
   const existing = (await listPartners(target)).filter((record) => record.name === name);
-  if (existing.length === 0) return;
   const live = existing.find((record) => !record.revokedAt);
+  if (live) throw new OperatorError(`Partner ${name} is already onboarded (client id ${live.clientId}).`);
+  const freeAt = Math.max(
+    ...existing.map((record) => Date.parse(record.revokedAt!) + SECRET_RECOVERY_DAYS * 86_400_000),
+  );
+  if (existing.length === 0 || freeAt <= now.getTime()) return;
   throw new OperatorError(
-    live
-      ? `Partner ${name} is already onboarded (client id ${live.clientId}).`
-      : `Partner name ${name} was used by a revoked partner (client id ${existing[0]!.clientId}); its secret names stay reserved: choose another name.`,
+    `Partner name ${name} belonged to ${existing[0]!.clientId}, revoked ${existing[0]!.revokedAt}: Secrets Manager keeps its deleted secrets' names reserved for their ${SECRET_RECOVERY_DAYS}-day recovery window, so the name is free from ${iso(freeAt)}; until then choose another name.`,
   );
 }
+
+const REVEAL_REFUSED =
+  '--reveal-secret works only against the local runtime: on a stage the secret stays in Secrets Manager, out of ' +
+  'terminal scrollback and CI logs; hand it over from there (get-secret-value into a private channel).';
 
 /** Each step registers its undo, run in reverse if a later step fails, so a failed onboarding leaves nothing behind. */
 class UndoSteps {
@@ -228,12 +240,13 @@ function onboardResult(target: Target, record: PartnerRecord, tokenUrl: string |
 
 export async function onboardPartner(
   target: Target,
-  input: { name: string; cidrs: string[]; scopes?: string[] },
+  input: { name: string; cidrs: string[]; scopes?: string[]; revealSecret?: boolean },
   progress: (line: string) => void,
   now: () => Date,
 ): Promise<OnboardResult> {
+  if (input.revealSecret && target.kind !== 'local') throw new UsageError(REVEAL_REFUSED);
   const { name, cidrs, scopes } = checkOnboardInput(input);
-  await assertNameFree(target, name);
+  await assertNameFree(target, name, now());
   const pool = await target.resources.userPool('tire-orders');
   const usagePlan = await target.resources.usagePlan();
   const undo = new UndoSteps();
@@ -283,7 +296,8 @@ export async function onboardPartner(
       createdAt: iso(now()),
     };
     await writePartner(target, record, { create: true });
-    return onboardResult(target, record, pool.tokenUrl);
+    const result = onboardResult(target, record, pool.tokenUrl);
+    return input.revealSecret ? { ...result, clientSecret } : result;
   } catch (error) {
     await undo.run(progress);
     throw error;
@@ -489,7 +503,9 @@ export async function revokePartner(target: Target, clientId: string, now: () =>
   const scheduled: string[] = [];
   for (const secretName of [record.clientSecretName, record.apiKeySecretName]) {
     try {
-      await target.clients.secrets.send(new DeleteSecretCommand({ SecretId: secretName, RecoveryWindowInDays: 7 }));
+      await target.clients.secrets.send(
+        new DeleteSecretCommand({ SecretId: secretName, RecoveryWindowInDays: SECRET_RECOVERY_DAYS }),
+      );
       scheduled.push(secretName);
     } catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException' && (error as Error).name !== 'InvalidRequestException')
@@ -559,9 +575,14 @@ export const partnersOnboardCommand: CommandSpec = {
       valueName: 'SCOPE',
       description: 'OAuth scope to allow (default: tire-orders/orders.write and orders.read)',
     },
+    'reveal-secret': {
+      type: 'boolean',
+      description: 'Local runtime only: also print the new client secret, this once (refused with --stage)',
+    },
   },
   examples: [
     'b2b partners onboard acme --cidr 203.0.113.10/32',
+    'b2b partners onboard acme --cidr 127.0.0.5/32 --reveal-secret --json',
     'b2b partners onboard acme --cidr 203.0.113.0/28 --cidr 198.51.100.7/32 --stage dev',
   ],
   async run(context: CommandContext, input): Promise<CommandResult> {
@@ -570,7 +591,13 @@ export const partnersOnboardCommand: CommandSpec = {
       cidrs: stringListOption(input, 'cidr'),
       scopes: stringListOption(input, 'scope'),
     });
-    const result = await onboardPartner(await context.target(), request, context.progress, () => context.now());
+    const revealSecret = booleanOption(input, 'reveal-secret');
+    const result = await onboardPartner(
+      await context.target(),
+      { ...request, revealSecret },
+      context.progress,
+      () => context.now(),
+    );
     return {
       data: result,
       human: [
@@ -581,6 +608,7 @@ export const partnersOnboardCommand: CommandSpec = {
           ['token endpoint', result.tokenUrl],
           ['scopes', result.scopes.join(' ')],
           ['client secret in', `Secrets Manager secret ${result.clientSecretStoredIn}`],
+          ...(result.clientSecret ? [['client secret', `${result.clientSecret}  (shown once)`] as [string, string]] : []),
           ['API key id', `${result.apiKeyId} (usage plan ${result.usagePlanId})`],
           ['API key in', `Secrets Manager secret ${result.apiKeyStoredIn}`],
           [
@@ -588,7 +616,7 @@ export const partnersOnboardCommand: CommandSpec = {
             `${result.cidrs.join(', ')}${result.allowlistAdded.length < result.cidrs.length ? ` (newly added: ${result.allowlistAdded.join(', ') || 'none'})` : ''}`,
           ],
         ]),
-        ...result.notes.map((note) => `\nNote: ${note}`),
+        ...result.notes.flatMap((note) => ['', `Note: ${note}`]),
       ],
     };
   },
@@ -636,7 +664,7 @@ export const partnersRotateSecretCommand: CommandSpec = {
             ]),
           ]
         : [`Rotation of ${result.partner} (${result.clientId}) finished.`];
-    return { data: result, human: [...lines, ...result.notes.map((note) => `\nNote: ${note}`)] };
+    return { data: result, human: [...lines, ...result.notes.flatMap((note) => ['', `Note: ${note}`])] };
   },
 };
 
@@ -667,7 +695,7 @@ export const partnersRevokeCommand: CommandSpec = {
             `valid until ${result.issuedTokensValidUntil} at the latest (lifetime ${result.accessTokenLifetimeMinutes} min)`,
           ],
         ]),
-        ...result.notes.map((note) => `\nNote: ${note}`),
+        ...result.notes.flatMap((note) => ['', `Note: ${note}`]),
       ],
     };
   },

@@ -14,6 +14,8 @@ export interface AuditRecord {
   kind: 'token' | 'request';
   company: string;
   clientId?: string;
+  /** Locally, for a call refused before the authorizer: the client its (unverified) token names. */
+  claimedClientId?: string;
   sourceIp?: string;
   method?: string;
   path?: string;
@@ -56,6 +58,7 @@ export function localAuditRecords(entries: readonly TimedAuditEntry[]): AuditRec
         kind: 'request',
         company: entry.company,
         ...(entry.clientId ? { clientId: entry.clientId } : {}),
+        ...(entry.claimedClientId ? { claimedClientId: entry.claimedClientId } : {}),
         sourceIp: entry.sourceIp,
         method: entry.method,
         path: entry.path,

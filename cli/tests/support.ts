@@ -18,13 +18,25 @@ export interface CliRun {
   stderr: string;
 }
 
+export interface CliRunOptions {
+  stdin?: string;
+  /** A terminal that answers each question with this (none: no terminal, as in CI). */
+  answer?: string;
+  /** Resolving it stops a --follow run, as Ctrl-C does. */
+  stop?: Promise<void>;
+  /** Sees stdout as it is written (a --follow run's lines before it ends). */
+  onStdout?: (text: string) => void;
+  /** Without --state-dir, from this working directory. */
+  cwd?: string;
+}
+
 export interface TestPlatform {
   runtime: LocalRuntime;
   stateDir: string;
   /** Runs `b2b <args> --state-dir <stateDir>` in-process. */
-  cli(args: string[], options?: { stdin?: string }): Promise<CliRun>;
+  cli(args: string[], options?: CliRunOptions): Promise<CliRun>;
   /** Same, with --json, parsed. */
-  cliJson<T>(args: string[], options?: { stdin?: string }): Promise<{ code: number; data: T; stderr: string }>;
+  cliJson<T>(args: string[], options?: CliRunOptions): Promise<{ code: number; data: T; stderr: string }>;
   customerToken(): Promise<string>;
   /** Places `count` car orders (each with its own correlation id); returns their ids. */
   placeOrders(count: number, prefix: string): Promise<{ id: string; correlationId: string }[]>;
@@ -50,17 +62,21 @@ export async function startPlatform(options: Partial<LocalRuntimeOptions> = {}):
   });
   const d = runtime.description;
 
-  async function cli(args: string[], opts: { stdin?: string } = {}): Promise<CliRun> {
+  async function cli(args: string[], opts: CliRunOptions = {}): Promise<CliRun> {
     let stdout = '';
     let stderr = '';
-    const code = await runCli([...args, '--state-dir', stateDir], {
+    const code = await runCli(opts.cwd ? args : [...args, '--state-dir', stateDir], {
       stdout: (text) => {
         stdout += text;
+        opts.onStdout?.(text);
       },
       stderr: (text) => {
         stderr += text;
       },
       readStdin: async () => opts.stdin ?? '',
+      ...(opts.answer !== undefined ? { prompt: async () => opts.answer! } : {}),
+      ...(opts.stop ? { stop: opts.stop } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd, env: {} } : {}),
     });
     return { code, stdout, stderr };
   }
@@ -86,7 +102,7 @@ export async function startPlatform(options: Partial<LocalRuntimeOptions> = {}):
     runtime,
     stateDir,
     cli,
-    async cliJson<T>(args: string[], opts: { stdin?: string } = {}) {
+    async cliJson<T>(args: string[], opts: CliRunOptions = {}) {
       const run = await cli([...args, '--json'], opts);
       let data: T;
       try {

@@ -123,7 +123,7 @@ class ApiGatewayEmulator {
     this.options.audit.append({
       kind: 'request',
       company: this.options.company,
-      ...(request.clientId !== undefined ? { clientId: request.clientId } : {}),
+      ...(request.clientId !== undefined ? { clientId: request.clientId } : claimedClient(request.req)),
       ...(request.apiKeyId !== undefined ? { apiKeyId: request.apiKeyId } : {}),
       sourceIp: request.sourceIp,
       method: request.method,
@@ -131,9 +131,27 @@ class ApiGatewayEmulator {
       status,
       decidedBy,
       requestId: request.requestId,
-      ...(request.correlationId !== undefined ? { correlationId: request.correlationId } : {}),
+      // Without a (well-formed) X-Correlation-Id the handlers correlate by the request id: so does the audit.
+      correlationId: request.correlationId ?? request.requestId,
       latencyMs: Math.round((performance.now() - request.started) * 1000) / 1000,
     });
+  }
+}
+
+/**
+ * The client id a bearer token names, read without verifying it, for the audit of a call refused without a
+ * verified client (WAF and resource policy answer before the authorizer): labelled as claimed, never trusted.
+ */
+function claimedClient(req: IncomingMessage): { claimedClientId?: string } {
+  const token = /^Bearer ([\w-]+)\.([\w-]+)\.[\w-]*$/i.exec(headerValue(req, 'authorization') ?? '');
+  if (!token) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(token[2]!, 'base64url').toString('utf8')) as { client_id?: unknown };
+    return typeof claims.client_id === 'string' && /^[\w-]{1,128}$/.test(claims.client_id)
+      ? { claimedClientId: claims.client_id }
+      : {};
+  } catch {
+    return {};
   }
 }
 

@@ -1,3 +1,4 @@
+import { printable } from '../../client/printable.js';
 import { closeSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -87,14 +88,8 @@ export class ConsoleLog {
   }
 }
 
-/** Control characters (C0, DEL, C1) and lone surrogates as visible escapes, so no log line can move a cursor. */
-export function printable(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+/** One escaping of terminal-unsafe text for the runtime's log and the CLI (client/printable.ts). */
+export { printable };
 
 type AuditLine = { kind?: string; outcome?: string; [key: string]: unknown };
 

@@ -73,6 +73,8 @@ export type InvocationOutcome =
       status?: number;
       errorCode: string;
       errorMessage: string;
+      /** What the endpoint answered with a failure status (the first RESPONSE_BODY_LIMIT characters). */
+      responseBody?: string;
       /** From a Retry-After header, in seconds; negative means "stop retrying". */
       retryAfterSeconds?: number;
     };
@@ -83,6 +85,8 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 const ERROR_PREFIX = 'Unable to invoke ApiDestination endpoint: ';
+/** Enough for any problem detail, small enough for an SQS message attribute. */
+const RESPONSE_BODY_LIMIT = 4096;
 /** Proactive refresh window: "if the token expires within 60 seconds". */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
 
@@ -169,8 +173,8 @@ export class ApiDestinationInvoker {
         dispatcher: this.dispatcher,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      // Drain the body so the socket is released; its content is not used.
-      await response.body.text().catch(() => undefined);
+      // Drain the body so the socket is released; a failure's body says why (e.g. "Car order X not found").
+      const responseText = (await response.body.text().catch(() => '')).slice(0, RESPONSE_BODY_LIMIT);
       const status = response.statusCode;
       if (status >= 200 && status < 300) return { ok: true, status, url };
       if (status === 401 || status === 407) this.invalidateToken(token);
@@ -182,6 +186,7 @@ export class ApiDestinationInvoker {
         status,
         errorCode: 'SDK_CLIENT_ERROR',
         errorMessage: `${ERROR_PREFIX}The request failed because the endpoint returned HTTP status code ${status}.`,
+        ...(responseText.trim() !== '' ? { responseBody: responseText } : {}),
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       };
     } catch (error) {

@@ -12,6 +12,14 @@ import {
 
 type Outcome = InvocationOutcome;
 
+/**
+ * EventBridge reports why a delivery failed in the ERROR_MESSAGE attribute of the dead letter; the endpoint's answer
+ * (its problem detail, e.g. "Car order X not found") goes there too, after the status, so an operator sees why.
+ */
+function withResponseBody(errorMessage: string, responseBody: string | undefined): string {
+  return responseBody === undefined ? errorMessage : `${errorMessage} Response body: ${responseBody}`;
+}
+
 export interface DeliveryOptions {
   timeScale: number;
   random: () => number;
@@ -95,7 +103,7 @@ export class Delivery {
       if (final || exhausted) {
         await this.deadLetter(rule, target, event, entry, {
           errorCode: outcome.errorCode,
-          errorMessage: outcome.errorMessage,
+          errorMessage: withResponseBody(outcome.errorMessage, outcome.responseBody),
           retryAttempts: retriesSoFar,
           ...(exhausted ? { exhausted } : {}),
         });
