@@ -8,6 +8,7 @@ import {
   type CommandSpec,
 } from './command.js';
 import { auditCommand } from './commands/audit.js';
+import { capacityCommand } from './commands/capacity.js';
 import { dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
 import { ordersFailedCommand, ordersRetryCommand, ordersTraceCommand } from './commands/orders.js';
@@ -41,6 +42,7 @@ export const COMMANDS: CommandSpec[] = [
   keysListCommand,
   tokenInspectCommand,
   auditCommand,
+  capacityCommand,
 ];
 
 export interface CliIo {

@@ -8,6 +8,11 @@ import type { QuotaDeclaration, ThrottleDeclaration } from './declarations.js';
  * `b2b capacity` prints it with its headroom.
  *
  * The rule behind every formula: no layer refuses traffic that the layer behind it accepts at the declared peak.
+ *
+ * Lambda reserved concurrency is deliberately not derived into the stacks: a new account's concurrency quota can be
+ * as low as 10, and reserving any makes the deploy fail ("decreases account's UnreservedConcurrentExecution below
+ * its minimum value"); an unreserved function shares the account pool instead. `b2b capacity` reports the
+ * concurrency the peak needs (Little's law) against the account quota.
  */
 
 export interface CapacityDeclaration {
