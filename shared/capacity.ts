@@ -42,6 +42,11 @@ export const SUPPLIER_CALLS_PER_ORDER = 2;
 export const WAF_WINDOW_SECONDS = 300;
 /** The lowest Limit AWS WAF accepts for a rate-based rule. */
 export const WAF_MIN_RATE_LIMIT = 10;
+/**
+ * The highest InvocationRateLimitPerSecond an API destination accepts (CreateApiDestination: 1-300). Beyond it one
+ * destination cannot keep up with completions: the check "API destination rate >= completions" then fails.
+ */
+export const MAX_API_DESTINATION_RATE = 300;
 
 /**
  * The declared default: a mid-size integration. 100,000 orders a day average 1.2/s; the peak is 10/s (about 9x the
@@ -59,7 +64,8 @@ export const DEFAULT_CAPACITY: CapacityDeclaration = {
 
 /**
  * The local load-test profile (`npm start -- --load-test`): 10,000 orders/s, no daily quota. Only the local
- * runtime uses it; the stacks always read DEFAULT_CAPACITY.
+ * runtime uses it; the stacks always read DEFAULT_CAPACITY. Its callbacks are the one thing that cannot keep up:
+ * an API destination delivers at most MAX_API_DESTINATION_RATE/s, so completions queue (and are retried) there.
  */
 export const LOAD_TEST_CAPACITY: CapacityDeclaration = {
   name: 'load-test',
@@ -143,7 +149,7 @@ export function deriveLimits(capacity: CapacityDeclaration): DerivedLimits {
   const peak = peakTraffic(capacity);
   const { headroom, burstFactor } = capacity;
 
-  const destinationRate = Math.ceil(peak.callbacksPerSecond * headroom);
+  const destinationRate = Math.min(MAX_API_DESTINATION_RATE, Math.ceil(peak.callbacksPerSecond * headroom));
   const customerRate = Math.ceil(peak.customerRequestsPerSecond * headroom);
   const carStage = throttle(customerRate + destinationRate, burstFactor);
   const carWaf = wafLimit(Math.max(customerRate, destinationRate), carStage.burstLimit);

@@ -106,32 +106,40 @@ describe('the capacity declaration in the synthesized templates', () => {
   });
 });
 
+/** The chain a template derived from `derived` would carry (the car rate rule with its 429). */
+function chainOf(derived: ReturnType<typeof deriveLimits>): TemplateLimits {
+  return {
+    car: { waf: { limitPer5Minutes: derived.car.wafRateLimitPer5Minutes, blockStatus: 429 }, stage: derived.car.stageThrottle },
+    tire: {
+      waf: { limitPer5Minutes: derived.tire.wafRateLimitPer5Minutes, blockStatus: 403 },
+      stage: derived.tire.stageThrottle,
+      usagePlan: {
+        throttle: derived.tire.usagePlan.throttle,
+        ...(derived.tire.usagePlan.quota ? { quotaPerDay: derived.tire.usagePlan.quota.limit } : {}),
+      },
+    },
+    apiDestinationRatePerSecond: derived.completionCallback.invocationRateLimitPerSecond,
+  };
+}
+
 describe('deriveLimits', () => {
   it('is consistent for other declarations too, and sets no quota without a daily volume', () => {
     const declarations: CapacityDeclaration[] = [
       DEFAULT_CAPACITY,
-      LOAD_TEST_CAPACITY,
       { name: 'tiny', peakOrdersPerSecond: 0.1, ordersPerDay: 500, supplierPartners: 1, burstFactor: 1, readsPerOrder: 0, headroom: 1 },
       { name: 'wide', peakOrdersPerSecond: 3, ordersPerDay: 1e6, supplierPartners: 40, burstFactor: 5, readsPerOrder: 9, headroom: 3 },
     ];
     for (const capacity of declarations) {
       const derived = deriveLimits(capacity);
-      const chain: TemplateLimits = {
-        car: { waf: { limitPer5Minutes: derived.car.wafRateLimitPer5Minutes, blockStatus: 429 }, stage: derived.car.stageThrottle },
-        tire: {
-          waf: { limitPer5Minutes: derived.tire.wafRateLimitPer5Minutes, blockStatus: 403 },
-          stage: derived.tire.stageThrottle,
-          usagePlan: {
-            throttle: derived.tire.usagePlan.throttle,
-            ...(derived.tire.usagePlan.quota ? { quotaPerDay: derived.tire.usagePlan.quota.limit } : {}),
-          },
-        },
-        apiDestinationRatePerSecond: derived.completionCallback.invocationRateLimitPerSecond,
-      };
+      const chain = chainOf(derived);
       expect(failing(capacity, chain), capacity.name).toEqual([]);
       expect(derived.car.wafRateLimitPer5Minutes).toBeGreaterThanOrEqual(10); // AWS WAF's lowest Limit
     }
     expect(deriveLimits(LOAD_TEST_CAPACITY).tire.usagePlan.quota).toBeUndefined();
+    // One API destination delivers at most 300/s (AWS's maximum): at 10,000 orders/s that is the one layer short.
+    const loadTest = deriveLimits(LOAD_TEST_CAPACITY);
+    expect(loadTest.completionCallback.invocationRateLimitPerSecond).toBe(300);
+    expect(failing(LOAD_TEST_CAPACITY, chainOf(loadTest))).toEqual(['API destination rate >= completions at the peak']);
     expect(deriveLimits(LOAD_TEST_CAPACITY).car.stageThrottle.rateLimit).toBeGreaterThanOrEqual(10_000);
   });
 
