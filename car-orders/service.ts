@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS, RETRYABLE_RATE_LIMIT_RESPONSE } from '../shared/capacity.js';
 import {
   CarType,
   COMPLETION_CALLBACK,
@@ -156,8 +157,11 @@ export const carOrdersService = {
     defaultAction: 'allow',
     managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
   },
-  stageThrottle: { rateLimit: 100, burstLimit: 200 },
-  wafRateLimitPer5Minutes: 2000,
+  // Derived from the capacity declaration (shared/capacity.ts). The rate rule answers 429, which EventBridge
+  // retries: the supplier's callbacks above the limit are delayed, never dead-lettered as a 403 would be.
+  stageThrottle: DEFAULT_LIMITS.car.stageThrottle,
+  wafRateLimitPer5Minutes: DEFAULT_LIMITS.car.wafRateLimitPer5Minutes,
+  wafRateLimitResponse: RETRYABLE_RATE_LIMIT_RESPONSE,
   accessTokenValidityMinutes: 60,
   alarms: {
     supplierTokenRefreshErrors: {

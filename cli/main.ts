@@ -11,6 +11,7 @@ import {
 } from './command.js';
 import { alarmsCommand } from './commands/alarms.js';
 import { auditCommand } from './commands/audit.js';
+import { capacityCommand } from './commands/capacity.js';
 import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
 import {
@@ -57,6 +58,7 @@ export const COMMANDS: CommandSpec[] = [
   auditCommand,
   smokeCommand,
   alarmsCommand,
+  capacityCommand,
 ];
 
 export interface CliIo {

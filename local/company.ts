@@ -66,6 +66,7 @@ export function companyControlPlane(service: CompanyService, inputs: ControlPlan
       name,
       defaultAction: service.firewall.defaultAction,
       rateLimitPer5Minutes: service.wafRateLimitPer5Minutes,
+      ...(service.wafRateLimitResponse ? { rateLimitResponse: service.wafRateLimitResponse } : {}),
       ...(ipSet ? { ipSetName: ipSet.name } : {}),
     },
     ...(ipSet ? { ipSet } : {}),

@@ -1,3 +1,5 @@
+import { DEFAULT_CAPACITY, LOAD_TEST_CAPACITY, type CapacityDeclaration } from '../shared/capacity.js';
+
 /**
  * Fixed, documented defaults for the local runtime. Every port can be changed by flag or environment variable
  * (see local/main.ts); tests pass 0 to get ephemeral ports.
@@ -17,3 +19,16 @@ export const LOCAL_DEFAULTS = {
   supplierEventsEgressAddress: '127.0.0.3',
   stateDir: '.local',
 } as const;
+
+/**
+ * The capacity the runtime derives its limits from: the declarations' default, or the load-test profile
+ * (`--load-test`, B2B_LOAD_TEST=1). `summary` is what the ready line says.
+ */
+export function capacityProfile(loadTest: boolean): { capacity?: CapacityDeclaration; summary: string } {
+  const describe = (capacity: CapacityDeclaration) =>
+    `${capacity.name}(peak=${capacity.peakOrdersPerSecond}orders/s,quota=` +
+    `${capacity.ordersPerDay === undefined ? 'none' : 'daily'})`;
+  return loadTest
+    ? { capacity: LOAD_TEST_CAPACITY, summary: describe(LOAD_TEST_CAPACITY) }
+    : { summary: describe(DEFAULT_CAPACITY) };
+}

@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOCAL_DEFAULTS } from './config.js';
+import { capacityProfile, LOCAL_DEFAULTS } from './config.js';
 import { ConsoleLog, followAudit, LOG_LEVELS, type LogLevel } from './operator/console-log.js';
 import { startupFailure } from './operator/startup-failure.js';
 import { startLocalRuntime, type LocalRuntime } from './runtime.js';
@@ -24,6 +24,8 @@ const USAGE = `Usage: npm start -- [options]
   --log-level LEVEL           lowest function log level shown here: ${LOG_LEVELS.join(', ')} (B2B_LOG_LEVEL, default ERROR)
   --verbose                   show every function log line and the scheduler's ticks (B2B_VERBOSE=1)
   --quiet                     show nothing but the ready line and failures of the runtime itself
+  --load-test                 derive every limit from the load-test capacity (shared/capacity.ts: 10,000 orders/s,
+                              no daily quota) instead of the default one; all other checks stay on (B2B_LOAD_TEST=1)
   -h, --help                  this text
 
 Everything is always written to <state-dir>/logs/runtime.log.
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     verbose: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    'load-test': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -96,6 +99,7 @@ const stateDir = resolve(values['state-dir'] ?? process.env.B2B_STATE_DIR ?? LOC
 const stateDirExisted = existsSync(stateDir) && !values.fresh;
 const verbose = values.verbose || process.env.B2B_VERBOSE === '1';
 const quiet = values.quiet && !verbose;
+const profile = capacityProfile(values['load-test'] || process.env.B2B_LOAD_TEST === '1');
 
 let runtime: LocalRuntime;
 let output: ConsoleLog | undefined;
@@ -112,6 +116,7 @@ try {
     ports: requestedPorts,
     timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
     fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
+    ...(profile.capacity ? { capacity: profile.capacity } : {}),
     logSink: output.functionLine,
     log: output.runtimeLine,
   });
@@ -128,7 +133,7 @@ const log = output;
 const d = runtime.description;
 console.log(
   `ready car-api=${d.carApiUrl} tire-api=${d.tireApiUrl} car-token=${d.carTokenUrl} tire-token=${d.tireTokenUrl} ` +
-    `aws=${d.awsEndpoint} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
+    `aws=${d.awsEndpoint} limits=${profile.summary} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
 );
 const stopFollowing = quiet
   ? () => undefined

@@ -76,6 +76,8 @@ export interface CompletionCallbackInputs {
   /** Source address of the supplier's deliveries. */
   egressAddress: string;
   retryPolicy?: { maximumRetryAttempts: number; maximumEventAgeSeconds: number };
+  /** The API destination's rate (default the declaration's; the load-test profile's is higher). */
+  invocationRateLimitPerSecond?: number;
 }
 
 export async function wireCompletionCallback(inputs: CompletionCallbackInputs): Promise<void> {
@@ -104,7 +106,7 @@ export async function wireCompletionCallback(inputs: CompletionCallbackInputs): 
         pathParameterValues: [...callback.pathParameterValues],
         headerParameters: { ...callback.headerParameters },
         inputPath: callback.inputPath,
-        invocationRateLimitPerSecond: callback.invocationRateLimitPerSecond,
+        invocationRateLimitPerSecond: inputs.invocationRateLimitPerSecond ?? callback.invocationRateLimitPerSecond,
         retryPolicy: inputs.retryPolicy ?? callback.retryPolicy,
         connection: {
           authorizationEndpoint: inputs.carTokenUrl,

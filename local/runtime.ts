@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { carOrdersEnvironment, carOrdersService } from '../car-orders/service.js';
 import { partnerAllowlistCidrs } from '../shared/allowlist.js';
+import type { CapacityDeclaration } from '../shared/capacity.js';
 import type { UsagePlanDeclaration } from '../shared/declarations.js';
 import { tireOrdersEnvironment, tireOrdersService } from '../tire-orders/service.js';
 import { LocalAlarms } from './alarms.js';
@@ -24,6 +25,7 @@ import { createSsmService } from './aws/ssm.js';
 import { ensureTables } from './aws/tables.js';
 import { LocalWaf } from './aws/wafv2.js';
 import { bootstrapClients } from './bootstrap.js';
+import { servicesAt } from './capacity.js';
 import {
   companyControlPlane,
   startCompany,
@@ -62,6 +64,11 @@ export interface LocalRuntimeOptions {
   timeScale?: number;
   /** Seconds between a tire order and its fulfilment (the stack's context fulfilmentDelaySeconds). */
   fulfilmentDelaySeconds?: number;
+  /**
+   * Derive every limit (stage throttles, WAF rate rules, usage plan, callback rate) from this capacity declaration
+   * instead of the declarations' default (shared/capacity.ts): the load-test profile. Other enforcement is unchanged.
+   */
+  capacity?: CapacityDeclaration;
   /** Override the usage plan's quota/throttle (tests use a small quota). */
   usagePlan?: Partial<UsagePlanDeclaration>;
   /** Override the callback delivery retry policy (tests). */
@@ -191,9 +198,10 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   // The supplier's allowlist is derived from the car maker's egress, as in the stacks.
   const supplierAllowlist = partnerAllowlistCidrs([settings.carEgress], []);
   const planeInputs = { stage: LOCAL_STAGE, names, partnerAllowlist: supplierAllowlist };
+  const services = servicesAt(options.capacity);
   const planes = {
-    car: companyControlPlane(carOrdersService, planeInputs),
-    tire: companyControlPlane(tireOrdersService, {
+    car: companyControlPlane(services.car, planeInputs),
+    tire: companyControlPlane(services.tire, {
       ...planeInputs,
       ...(options.usagePlan ? { usagePlanOverride: options.usagePlan } : {}),
     }),
@@ -218,7 +226,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   };
   // Side by side (the bundles build in parallel); both settle before a failure is thrown, so close() finds both.
   const [car, tire] = await allSettledOrThrow([
-    startCompany(carOrdersService, {
+    startCompany(services.car, {
       ...shared,
       port: settings.ports.carApi,
       auth: auth.carAuth,
@@ -226,7 +234,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
       egressAddress: settings.carEgress,
     }),
-    startCompany(tireOrdersService, {
+    startCompany(services.tire, {
       ...shared,
       port: settings.ports.tireApi,
       auth: auth.tireAuth,
@@ -236,7 +244,8 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   ]);
   addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
 
-  await linkCompanies({ aws, names, state, auth, car, tire, settings, options });
+  const callbackRate = services.callbackRatePerSecond;
+  await linkCompanies({ aws, names, state, auth, car, tire, settings, options, callbackRate });
   if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
 
   const description = describeRuntime(settings, {
@@ -287,6 +296,7 @@ async function linkCompanies(input: {
   tire: RunningCompany;
   settings: Settings;
   options: LocalRuntimeOptions;
+  callbackRate: number;
 }): Promise<void> {
   const { aws, names, state, auth, car, tire, settings, options } = input;
   await writeConnectionForCarMaker(aws.ssm, names, {
@@ -307,6 +317,7 @@ async function linkCompanies(input: {
     carTokenUrl: auth.carAuth.tokenUrl,
     callbackClientId: state.supplierCallbackClientId,
     egressAddress: settings.supplierEventsEgress,
+    invocationRateLimitPerSecond: input.callbackRate,
     ...(options.callbackRetryPolicy ? { retryPolicy: options.callbackRetryPolicy } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AlarmDeclaration } from './alarms.js';
+import type { WafRateLimitResponse } from './capacity.js';
 import type { GatewayProblem } from './gateway-problems.js';
 
 /**
@@ -97,7 +98,8 @@ export interface ApiDeclaration {
 export interface UsagePlanDeclaration {
   description: string;
   throttle: ThrottleDeclaration;
-  quota: QuotaDeclaration;
+  /** Absent: no quota (only the local load-test profile; the stacks always deploy one). */
+  quota?: QuotaDeclaration;
 }
 
 /** An app client of the company's user pool (client_credentials only) and the scopes it may request. */
@@ -124,6 +126,8 @@ export interface ServiceDeclaration<F extends string, Scope extends string = str
   stageThrottle: ThrottleDeclaration;
   /** Requests per 5-minute window from one source IP before the WAF rate-based rule blocks it. */
   wafRateLimitPer5Minutes: number;
+  /** How the rate rule answers a blocked request; absent: AWS WAF's default block (403 Forbidden). */
+  wafRateLimitResponse?: WafRateLimitResponse;
   /** Lifetime of the access tokens this company's authorization server issues. */
   accessTokenValidityMinutes: number;
   /** CloudWatch alarms (shared/alarms.ts), each with the stack's alarm topic as its action; evaluated locally too. */

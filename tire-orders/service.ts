@@ -11,6 +11,7 @@ import {
 import type { FullScope, ServiceDeclaration, UsagePlanDeclaration } from '../shared/declarations.js';
 import { GATEWAY_PROBLEMS } from '../shared/gateway-problems.js';
 import { CONNECTION_LOST_DETAIL_TYPES } from '../shared/alarms.js';
+import { DEFAULT_LIMITS, requiredQuota } from '../shared/capacity.js';
 import { COMPLETION_CALLBACK_RULE_NAME } from '../shared/names.js';
 
 /**
@@ -33,11 +34,11 @@ export type TireOrdersScope = FullScope<'tire-orders', keyof typeof scopes>;
 /** The car maker asks for scopes the supplier declares (the contract's scopes must be ours). */
 const carMakerScopes: readonly TireOrdersScope[] = SUPPLIER_SCOPES;
 
-/** The usage plan every partner API key belongs to. */
+/** The usage plan every partner API key belongs to; its throttle and quota derive from shared/capacity.ts. */
 export const tireOrdersUsagePlan = {
   description: 'Throttle and quota of every partner API key',
-  throttle: { rateLimit: 50, burstLimit: 100 },
-  quota: { limit: 10_000, period: 'DAY' as const },
+  throttle: DEFAULT_LIMITS.tire.usagePlan.throttle,
+  quota: requiredQuota(DEFAULT_LIMITS),
 } satisfies UsagePlanDeclaration;
 
 export const tireOrdersService = {
@@ -117,8 +118,10 @@ export const tireOrdersService = {
     managedRuleGroups: ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
   },
   usagePlan: tireOrdersUsagePlan,
-  stageThrottle: { rateLimit: 100, burstLimit: 200 },
-  wafRateLimitPer5Minutes: 2000,
+  // Derived from the capacity declaration (shared/capacity.ts): the rate rule lets through what the usage plan
+  // accepts from one partner key in its window, the stage every partner at its plan's rate.
+  stageThrottle: DEFAULT_LIMITS.tire.stageThrottle,
+  wafRateLimitPer5Minutes: DEFAULT_LIMITS.tire.wafRateLimitPer5Minutes,
   accessTokenValidityMinutes: 60,
   alarms: {
     callbackDeadLetter: {
@@ -206,7 +209,8 @@ export const tireOrdersEvents = {
     headerParameters: COMPLETION_CALLBACK.headerParameters,
     /** The car maker's scope the OAuth connection requests. */
     scope: COMPLETION_CALLBACK.scope,
-    invocationRateLimitPerSecond: 10,
+    /** Derived (shared/capacity.ts): callbacks drain faster than orders complete at the declared peak. */
+    invocationRateLimitPerSecond: DEFAULT_LIMITS.completionCallback.invocationRateLimitPerSecond,
     retryPolicy: { maximumRetryAttempts: 12, maximumEventAgeSeconds: 6 * 60 * 60 },
     /** Where given-up callbacks go (tireOrdersService.alarms.callbackDeadLetter says when one is there). */
     deadLetter: { retentionDays: 14 },

@@ -12,6 +12,7 @@ import {
   requiredString,
   type Input,
 } from './input.js';
+import type { WafRateLimitResponse } from '../../shared/capacity.js';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService } from './protocol.js';
 
 /**
@@ -42,6 +43,8 @@ export interface LocalWebAclDeclaration {
   description?: string;
   defaultAction: 'allow' | 'block';
   rateLimitPer5Minutes: number;
+  /** The rate rule's custom block response (the service's wafRateLimitResponse); absent: WAF's 403. */
+  rateLimitResponse?: WafRateLimitResponse;
   /** The IP set of the allow rule (a default-block ACL's partner list). */
   ipSetName?: string;
 }
@@ -269,7 +272,7 @@ export class LocalWaf {
       {
         Name: 'RateLimitPerIp',
         Priority: 2,
-        Action: { Block: {} },
+        Action: { Block: rateLimitBlock(declaration.rateLimitResponse) },
         Statement: {
           RateBasedStatement: {
             Limit: declaration.rateLimitPer5Minutes,
@@ -297,12 +300,23 @@ export class LocalWaf {
       DefaultAction: declaration.defaultAction === 'allow' ? { Allow: {} } : { Block: {} },
       Description: declaration.description ?? '',
       Rules: rules,
+      ...customResponseBodies(declaration.rateLimitResponse),
       VisibilityConfig: visibility(declaration.name),
       Capacity: rules.length * 2,
       ManagedByFirewallManager: false,
       LabelNamespace: `awswaf:${LOCAL_ACCOUNT_ID}:webacl:${declaration.name}:`,
     };
   }
+}
+
+/** The rate rule's Block action as GetWebACL returns it, with the custom response the stack declares. */
+function rateLimitBlock(response: WafRateLimitResponse | undefined) {
+  return response ? { CustomResponse: { ResponseCode: response.statusCode, CustomResponseBodyKey: response.bodyKey } } : {};
+}
+
+function customResponseBodies(response: WafRateLimitResponse | undefined) {
+  if (!response) return {};
+  return { CustomResponseBodies: { [response.bodyKey]: { ContentType: response.contentType, Content: response.body } } };
 }
 
 function scopeOf(input: Input): 'REGIONAL' | 'CLOUDFRONT' {

@@ -119,36 +119,76 @@ export class QuotaCounter {
   }
 }
 
+/** One source's requests in the trailing window, counted per bucket (a ring of `buckets.length` slots). */
+interface SourceWindow {
+  buckets: Uint32Array;
+  /** Index (time / bucketMs) of the newest bucket written. */
+  newest: number;
+  total: number;
+}
+
 /**
  * An AWS WAF rate-based rule keyed on source IP: a request is blocked while the source has sent more than `limit`
- * requests (this one included, blocked ones too) in the trailing window. AWS WAF evaluates the rate over a
- * sliding window and reacts within seconds; we count exactly, which is stricter but the same at the limit.
+ * requests (this one included, blocked ones too) in the trailing window. The window is counted in `bucketCount`
+ * buckets (1 s each for 5 minutes): O(1) per request and O(bucketCount) memory per source whatever the limit, so a
+ * load-test limit of millions costs what 2,000 does. A request leaves the count with its bucket, up to one bucket
+ * early; AWS WAF itself checks the rate about every 10 seconds and "does not guarantee an exact" limit.
  */
 export class SlidingWindowRateRule {
-  private readonly seen = new Map<string, number[]>();
+  private readonly seen = new Map<string, SourceWindow>();
+  private readonly bucketMs: number;
+  /** Sources kept before idle ones are forgotten; doubles with the live count, so forgetting stays amortised O(1). */
+  private forgetAbove = 10_000;
 
   constructor(
     readonly limit: number,
     readonly windowMs = 5 * 60_000,
+    private readonly bucketCount = 300,
   ) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error('Rate limit must be a positive integer');
+    if (!Number.isInteger(bucketCount) || bucketCount < 1) throw new Error('Bucket count must be a positive integer');
+    this.bucketMs = windowMs / bucketCount;
   }
 
   /** Records the request and says whether the source is now over the limit. */
   recordAndCheck(source: string, now: number): boolean {
-    const since = now - this.windowMs;
-    const times = (this.seen.get(source) ?? []).filter((time) => time > since);
-    times.push(now);
-    // Only the newest limit + 1 timestamps matter to the decision; keep memory bounded per source.
-    if (times.length > this.limit + 1) times.splice(0, times.length - (this.limit + 1));
-    this.seen.set(source, times);
-    if (this.seen.size > 10_000) this.forgetIdle(since);
-    return times.length > this.limit;
+    const index = Math.floor(now / this.bucketMs);
+    let window = this.seen.get(source);
+    if (!window) {
+      window = { buckets: new Uint32Array(this.bucketCount), newest: index, total: 0 };
+      this.seen.set(source, window);
+      if (this.seen.size > this.forgetAbove) this.forgetIdle(index);
+    }
+    this.advance(window, index);
+    window.buckets[this.slot(Math.max(index, window.newest))]! += 1;
+    window.total += 1;
+    return window.total > this.limit;
   }
 
-  private forgetIdle(since: number): void {
-    for (const [source, times] of this.seen) {
-      if ((times.at(-1) ?? 0) <= since) this.seen.delete(source);
+  /** Empties the buckets that left the window since the newest one written (each bucket at most once). */
+  private advance(window: SourceWindow, index: number): void {
+    if (index <= window.newest) return;
+    if (index - window.newest >= this.bucketCount) {
+      window.buckets.fill(0);
+      window.total = 0;
+    } else {
+      for (let i = window.newest + 1; i <= index; i += 1) {
+        const slot = this.slot(i);
+        window.total -= window.buckets[slot]!;
+        window.buckets[slot] = 0;
+      }
     }
+    window.newest = index;
+  }
+
+  private slot(index: number): number {
+    return ((index % this.bucketCount) + this.bucketCount) % this.bucketCount;
+  }
+
+  private forgetIdle(index: number): void {
+    for (const [source, window] of this.seen) {
+      if (index - window.newest >= this.bucketCount) this.seen.delete(source);
+    }
+    this.forgetAbove = Math.max(10_000, this.seen.size * 2);
   }
 }

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditEntry } from '../audit.js';
 import type { ListenerLimits } from '../http/guard.js';
 import type { RouteDeclaration, ThrottleDeclaration } from '../../shared/declarations.js';
+import type { WafRateLimitResponse } from '../../shared/capacity.js';
 import type { ApiKeyIdentity } from './api-keys.js';
 import type { AuthorizerConfig } from './authorizer.js';
 import type { AddressMatcher } from './allowlist.js';
@@ -63,6 +64,8 @@ export interface GatewayServiceDeclaration {
   routes: readonly RouteDeclaration<string>[];
   stageThrottle: ThrottleDeclaration;
   wafRateLimitPer5Minutes: number;
+  /** The rate rule's custom block response (absent: WAF's 403). */
+  wafRateLimitResponse?: WafRateLimitResponse;
   /** The pool's access-token validity: the authorizer refuses tokens whose exp - iat is longer. */
   accessTokenValidityMinutes?: number;
 }

@@ -3,6 +3,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import type { WafRateLimitResponse } from '../capacity.js';
 import { wafLogGroupName } from '../names.js';
 import type { PartnerAllowlist } from './partner-allowlist.js';
 import { DEFAULT_LOG_RETENTION } from './service-function.js';
@@ -17,6 +18,8 @@ export interface ApiFirewallProps {
   managedRuleGroups: readonly string[];
   /** Requests per 5 minutes from one IP before the rate-based rule blocks it. */
   rateLimitPer5Minutes: number;
+  /** The rate rule's custom block response (e.g. a 429 EventBridge retries); absent: WAF's 403. */
+  rateLimitResponse?: WafRateLimitResponse;
   /** With defaultAction block: the partner addresses the web ACL allows. */
   allowlist?: PartnerAllowlist;
   logRetention?: logs.RetentionDays;
@@ -39,13 +42,24 @@ function managedRuleGroup(name: string, priority: number): wafv2.CfnWebACL.RuleP
   };
 }
 
+function rateLimitBlock(response: WafRateLimitResponse | undefined): wafv2.CfnWebACL.BlockActionProperty {
+  if (!response) return {};
+  return { customResponse: { responseCode: response.statusCode, customResponseBodyKey: response.bodyKey } };
+}
+
+/** The web ACL's custom response bodies: the rate rule's, when it has one. */
+function customResponseBodies(props: ApiFirewallProps): Record<string, wafv2.CfnWebACL.CustomResponseBodyProperty> {
+  const response = props.rateLimitResponse;
+  return response ? { [response.bodyKey]: { contentType: response.contentType, content: response.body } } : {};
+}
+
 /** Managed rule groups first, then the per-IP rate rule, then (default block) the partner allow rule. */
 function webAclRules(props: ApiFirewallProps): wafv2.CfnWebACL.RuleProperty[] {
   const rules = props.managedRuleGroups.map((name, priority) => managedRuleGroup(name, priority));
   rules.push({
     name: 'RateLimitPerIp',
     priority: rules.length,
-    action: { block: {} },
+    action: { block: rateLimitBlock(props.rateLimitResponse) },
     statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes, aggregateKeyType: 'IP' } },
     visibilityConfig: visibility('RateLimitPerIp'),
   });
@@ -82,6 +96,7 @@ export class ApiFirewall extends Construct {
       scope: 'REGIONAL',
       defaultAction: props.defaultAction === 'allow' ? { allow: {} } : { block: {} },
       rules,
+      ...(props.rateLimitResponse ? { customResponseBodies: customResponseBodies(props) } : {}),
       visibilityConfig: visibility(props.name),
     });
 

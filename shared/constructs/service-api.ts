@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDeclaration, ThrottleDeclaration } from '../declarations.js';
+import type { WafRateLimitResponse } from '../capacity.js';
 import { ApiFirewall } from './api-firewall.js';
 import type { PartnerAllowlist } from './partner-allowlist.js';
 import { requestModelSchema } from './json-schema.js';
@@ -201,6 +202,7 @@ export interface DeclaredApiService<F extends string> {
   firewall: { defaultAction: 'allow' | 'block'; allowlist?: 'partners'; managedRuleGroups: readonly string[] };
   stageThrottle: ThrottleDeclaration;
   wafRateLimitPer5Minutes: number;
+  wafRateLimitResponse?: WafRateLimitResponse;
 }
 
 export interface ServiceApiWithFirewallProps<F extends string> {
@@ -248,6 +250,7 @@ export function serviceApiWithFirewall<F extends string>(
     defaultAction: service.firewall.defaultAction,
     managedRuleGroups: service.firewall.managedRuleGroups,
     rateLimitPer5Minutes: service.wafRateLimitPer5Minutes,
+    ...(service.wafRateLimitResponse ? { rateLimitResponse: service.wafRateLimitResponse } : {}),
     ...(props.allowlist ? { allowlist: props.allowlist } : {}),
     ...(props.logRetention ? { logRetention: props.logRetention } : {}),
   });

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { GetIPSetCommand, ListIPSetsCommand, ListWebACLsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tireOrdersUsagePlan } from '../../../tire-orders/service.js';
 import { escapePolicy, unescapePolicy } from '../../aws/api-gateway.js';
 import { signedFetch } from '../aws/support.js';
 import type { PolicyDocument } from '../../gateway/resource-policy.js';
@@ -372,8 +373,8 @@ describe('usage plans', () => {
         id: usagePlanId,
         name: 'local-tire-orders-partners',
         apiStages: [{ apiId: tireApiId, stage: 'local' }],
-        throttle: { burstLimit: 100, rateLimit: 50 },
-        quota: { limit: 10_000, offset: 0, period: 'DAY' },
+        throttle: { burstLimit: tireOrdersUsagePlan.throttle.burstLimit, rateLimit: tireOrdersUsagePlan.throttle.rateLimit },
+        quota: { limit: tireOrdersUsagePlan.quota.limit, offset: 0, period: 'DAY' },
       }),
     ]);
   });

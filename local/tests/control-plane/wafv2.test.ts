@@ -6,6 +6,7 @@ import {
   UpdateIPSetCommand,
 } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tireOrdersService } from '../../../tire-orders/service.js';
 import {
   carMakerCredentials,
   closeAgents,
@@ -204,7 +205,7 @@ describe('web ACLs', () => {
       Rules: [
         {
           Name: 'RateLimitPerIp',
-          Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } },
+          Statement: { RateBasedStatement: { Limit: tireOrdersService.wafRateLimitPer5Minutes, AggregateKeyType: 'IP' } },
           Action: { Block: {} },
         },
         {
