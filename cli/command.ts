@@ -97,7 +97,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   region: {
     type: 'string',
     valueName: 'REGION',
-    description: 'AWS region for --stage (default: AWS_REGION or the profile\'s region)',
+    description: "AWS region for --stage (default: AWS_REGION or the profile's region)",
   },
   json: { type: 'boolean', description: 'Print the result as JSON on stdout (progress stays on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },

@@ -193,8 +193,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       now: io.now ?? (() => new Date()),
       readStdin: io.readStdin,
       confirm: confirmer(io),
-      emit: (human, data) =>
-        io.stdout(json ? `${printableJson(data, 0)}\n` : `${human.map(printable).join('\n')}\n`),
+      emit: (human, data) => io.stdout(json ? `${printableJson(data, 0)}\n` : `${human.map(printable).join('\n')}\n`),
       get stopped() {
         return io.stop ?? new Promise<void>(() => undefined);
       },
@@ -206,7 +205,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     return result.exitCode ?? 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`b2b ${spec.path.join(' ')}: ${printable(error.message)}\nRun "b2b ${spec.path.join(' ')} --help" for usage.\n`);
+      io.stderr(
+        `b2b ${spec.path.join(' ')}: ${printable(error.message)}\nRun "b2b ${spec.path.join(' ')} --help" for usage.\n`,
+      );
       return 2;
     }
     const message = error instanceof OperatorError ? error.message : describeUnexpected(error);

@@ -65,7 +65,11 @@ export async function stageAlarms(
     const declared = Object.entries(DECLARED_ALARMS[company]);
     const names = await Promise.all(
       declared.map(([key]) =>
-        stack.physicalIdMatching(company, new RegExp(`^${alarmConstructId(key)}[0-9A-F]{8}$`), 'AWS::CloudWatch::Alarm'),
+        stack.physicalIdMatching(
+          company,
+          new RegExp(`^${alarmConstructId(key)}[0-9A-F]{8}$`),
+          'AWS::CloudWatch::Alarm',
+        ),
       ),
     );
     const found = names.filter((name): name is string => name !== undefined);
@@ -113,7 +117,11 @@ function alarmViewOf(
 /** The callback connection's state: what the default-bus rule alerts on when it changes. */
 async function connectionView(stack: StackResources, events: EventBridgeClient): Promise<AlarmView> {
   const declared = tireOrdersEvents.completionCallback.connectionLost;
-  const name = await stack.physicalIdMatching('tire-orders', /^CarMakerConnection[0-9A-F]{8}$/, 'AWS::Events::Connection');
+  const name = await stack.physicalIdMatching(
+    'tire-orders',
+    /^CarMakerConnection[0-9A-F]{8}$/,
+    'AWS::Events::Connection',
+  );
   const base = {
     company: 'tire-orders' as const,
     name: CONNECTION_LOST_ALARM,
@@ -122,7 +130,14 @@ async function connectionView(stack: StackResources, events: EventBridgeClient):
     condition: 'a connection state event (EventBridge rule on the default bus)',
     actions: [],
   };
-  if (!name) return { ...base, alarmName: '(not deployed)', state: 'INSUFFICIENT_DATA', reason: 'no connection', stateUpdatedAt: '' };
+  if (!name)
+    return {
+      ...base,
+      alarmName: '(not deployed)',
+      state: 'INSUFFICIENT_DATA',
+      reason: 'no connection',
+      stateUpdatedAt: '',
+    };
   // CloudFormation's physical id of a connection is its name.
   const connection = await events.send(new DescribeConnectionCommand({ Name: name })).catch((error: Error) => {
     throw new OperatorError(`DescribeConnection ${name} failed: ${error.message}`);

@@ -119,7 +119,11 @@ export function decodePageToken(token: string): Record<string, string> | undefin
   }
 }
 
-function carOrderFilter(query: CarOrderQuery): { expression?: string; names: Record<string, string>; values: Record<string, string> } {
+function carOrderFilter(query: CarOrderQuery): {
+  expression?: string;
+  names: Record<string, string>;
+  values: Record<string, string>;
+} {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, string> = {};

@@ -14,13 +14,7 @@ import { stageAlarms, type AlarmView } from './alarms.js';
 import { ApiLocator } from './api-locator.js';
 import { stageClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
-import {
-  COMPANIES,
-  type Company,
-  type CustomerAccess,
-  type FunctionLogGroup,
-  type UserPoolHandle,
-} from './locator.js';
+import { COMPANIES, type Company, type CustomerAccess, type FunctionLogGroup, type UserPoolHandle } from './locator.js';
 import { declaredTableIds, functionLogGroupId, type StackTemplate } from './stack-template.js';
 
 const SERVICES: Record<Company, ServiceDeclaration<string>> = {

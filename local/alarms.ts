@@ -169,7 +169,9 @@ export class LocalAlarms {
           entry.outcome !== 'ok'
         );
       case 'callbackFailedInvocations':
-        return entry.kind === 'delivery' && entry.rule === this.sources.callbackRule && entry.outcome === 'dead-lettered';
+        return (
+          entry.kind === 'delivery' && entry.rule === this.sources.callbackRule && entry.outcome === 'dead-lettered'
+        );
       case 'callbackInvocationsFailedToBeSentToDlq':
         return (
           entry.kind === 'delivery' &&
@@ -188,7 +190,8 @@ export class LocalAlarms {
 
   private connectionAlarm(): AlarmView {
     const latest = this.trail.latestCallbackDelivery;
-    const refused = latest !== undefined && latest.outcome !== 'delivered' && AUTHORIZATION_REFUSED.test(latest.error ?? '');
+    const refused =
+      latest !== undefined && latest.outcome !== 'delivered' && AUTHORIZATION_REFUSED.test(latest.error ?? '');
     const declared = tireOrdersEvents.completionCallback.connectionLost;
     return {
       company: 'tire-orders',

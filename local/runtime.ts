@@ -180,6 +180,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 }
 
+/** Both companies' declarations at the runtime's capacity, and their control planes. */
+function companyPlanes(settings: Settings, options: LocalRuntimeOptions) {
+  // The supplier's allowlist is derived from the car maker's egress, as in the stacks.
+  const supplierAllowlist = partnerAllowlistCidrs([settings.carEgress], []);
+  const planeInputs = { stage: LOCAL_STAGE, names: settings.names, partnerAllowlist: supplierAllowlist };
+  const services = servicesAt(options.capacity);
+  const planes = {
+    car: companyControlPlane(services.car, planeInputs),
+    tire: companyControlPlane(services.tire, {
+      ...planeInputs,
+      ...(options.usagePlan ? { usagePlanOverride: options.usagePlan } : {}),
+    }),
+  };
+  return { supplierAllowlist, services, planes };
+}
+
 /** The shared pieces (AWS endpoint, authorization servers, control plane), then the two companies, then their links. */
 async function assemble(settings: Settings, options: LocalRuntimeOptions, closers: Closers): Promise<LocalRuntime> {
   const { stateDir, names } = settings;
@@ -195,19 +211,9 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   const apiKeys = new ApiKeyRegistry(join(stateDir, 'api-keys.json'));
   const state = await bootstrapClients({ stateDir, ...auth, apiKeys, secrets: aws.secrets, names });
 
-  // The supplier's allowlist is derived from the car maker's egress, as in the stacks.
-  const supplierAllowlist = partnerAllowlistCidrs([settings.carEgress], []);
-  const planeInputs = { stage: LOCAL_STAGE, names, partnerAllowlist: supplierAllowlist };
-  const services = servicesAt(options.capacity);
-  const planes = {
-    car: companyControlPlane(services.car, planeInputs),
-    tire: companyControlPlane(services.tire, {
-      ...planeInputs,
-      ...(options.usagePlan ? { usagePlanOverride: options.usagePlan } : {}),
-    }),
-  };
+  const { supplierAllowlist, services, planes } = companyPlanes(settings, options);
   const controlPlane = localControlPlane(stateDir, Object.values(planes), apiKeys);
-  const common = {
+  const shared = {
     stage: LOCAL_STAGE,
     repoRoot: settings.repoRoot,
     stateDir,
@@ -215,9 +221,6 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     audit,
     controlPlane,
     apiKeys,
-  };
-  const shared = {
-    ...common,
     timeScale: settings.timeScale,
     log: settings.log,
     onClose: closers.add,
@@ -260,7 +263,18 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   });
   writeRuntimeFile(stateDir, description, closers);
   const storeUrl = aws.endpoint.storeUrl;
-  return { description, audit, ...auth, bridge: aws.bridge, apiKeys, controlPlane, car, tire, storeUrl, close: closers.close };
+  return {
+    description,
+    audit,
+    ...auth,
+    bridge: aws.bridge,
+    apiKeys,
+    controlPlane,
+    car,
+    tire,
+    storeUrl,
+    close: closers.close,
+  };
 }
 
 /**

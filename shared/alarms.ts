@@ -57,7 +57,11 @@ export const ALARM_METRICS: Record<AlarmMetricKind, { namespace: string; metricN
   // API Gateway has no 429 metric (throttles are inside 4XXError): a metric filter on the stage's access log.
   // API Gateway has no 429 metric (throttles are inside 4XXError): a metric filter on the stage's access log, in
   // the namespace B2BOrderIntegration/<API name> so that stages and companies in one account stay apart.
-  api429: { namespace: 'B2BOrderIntegration', metricName: 'Throttled429', dimensions: '(none; the API is in the namespace)' },
+  api429: {
+    namespace: 'B2BOrderIntegration',
+    metricName: 'Throttled429',
+    dimensions: '(none; the API is in the namespace)',
+  },
 };
 
 /**

@@ -19,8 +19,8 @@ export const OrderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 c
  * ESC sequences, newlines), no bidirectional overrides or isolates, no lone surrogates. ECMA 262 without flags, as
  * API Gateway's model validator reads a `pattern`: a surrogate is allowed only as half of a pair.
  */
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const PLAIN_TEXT =
+  // eslint-disable-next-line no-control-regex -- refusing / escaping control characters is the point
   /^(?:[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 /** A free-text field of the APIs: plain text, checked before trimming (the gateway's model sees the raw value). */

@@ -20,7 +20,10 @@ export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
  * `aws` or `ssm`. (Stack, API, pool, bus, rule, secret and log group names reserve nothing a stage could hit.)
  */
 const STAGE_RESERVED: { test: (stage: string) => boolean; why: string }[] = [
-  { test: (stage) => /aws|amazon|cognito/.test(stage), why: 'a Cognito domain prefix may not contain aws, amazon or cognito' },
+  {
+    test: (stage) => /aws|amazon|cognito/.test(stage),
+    why: 'a Cognito domain prefix may not contain aws, amazon or cognito',
+  },
   { test: (stage) => /^ssm/.test(stage), why: 'an SSM parameter name may not begin with ssm (or aws)' },
 ];
 

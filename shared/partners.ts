@@ -11,7 +11,9 @@ import { z } from 'zod';
  */
 
 /** An IPv4 or IPv6 CIDR (address/prefix), in the form WAF IP sets and resource policies take. */
-export const Cidr = z.string().refine((text) => parseCidr(text) !== undefined, 'must be a CIDR such as 203.0.113.10/32');
+export const Cidr = z
+  .string()
+  .refine((text) => parseCidr(text) !== undefined, 'must be a CIDR such as 203.0.113.10/32');
 
 function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text);

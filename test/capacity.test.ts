@@ -6,7 +6,12 @@ import {
   LOAD_TEST_CAPACITY,
   type CapacityDeclaration,
 } from '../shared/capacity.js';
-import { checkChain, limitsFromTemplates, type TemplateJson, type TemplateLimits } from '../shared/capacity/request-path.js';
+import {
+  checkChain,
+  limitsFromTemplates,
+  type TemplateJson,
+  type TemplateLimits,
+} from '../shared/capacity/request-path.js';
 import { synthesizeTestPlatform } from './support/platform.js';
 
 /**
@@ -99,7 +104,8 @@ describe('the capacity declaration in the synthesized templates', () => {
     );
     // ... and a template edited by hand: the supplier's WAF rule one below what the plan lets one key send.
     const edited = structuredClone(limits);
-    edited.tire.waf.limitPer5Minutes = limits.tire.usagePlan.throttle.rateLimit * 300 + limits.tire.usagePlan.throttle.burstLimit - 1;
+    edited.tire.waf.limitPer5Minutes =
+      limits.tire.usagePlan.throttle.rateLimit * 300 + limits.tire.usagePlan.throttle.burstLimit - 1;
     expect(failing(DEFAULT_CAPACITY, edited)).toEqual([
       'supplier WAF rate rule >= what the usage plan accepts from one key',
     ]);
@@ -109,7 +115,10 @@ describe('the capacity declaration in the synthesized templates', () => {
 /** The chain a template derived from `derived` would carry (the car rate rule with its 429). */
 function chainOf(derived: ReturnType<typeof deriveLimits>): TemplateLimits {
   return {
-    car: { waf: { limitPer5Minutes: derived.car.wafRateLimitPer5Minutes, blockStatus: 429 }, stage: derived.car.stageThrottle },
+    car: {
+      waf: { limitPer5Minutes: derived.car.wafRateLimitPer5Minutes, blockStatus: 429 },
+      stage: derived.car.stageThrottle,
+    },
     tire: {
       waf: { limitPer5Minutes: derived.tire.wafRateLimitPer5Minutes, blockStatus: 403 },
       stage: derived.tire.stageThrottle,
@@ -126,8 +135,24 @@ describe('deriveLimits', () => {
   it('is consistent for other declarations too, and sets no quota without a daily volume', () => {
     const declarations: CapacityDeclaration[] = [
       DEFAULT_CAPACITY,
-      { name: 'tiny', peakOrdersPerSecond: 0.1, ordersPerDay: 500, supplierPartners: 1, burstFactor: 1, readsPerOrder: 0, headroom: 1 },
-      { name: 'wide', peakOrdersPerSecond: 3, ordersPerDay: 1e6, supplierPartners: 40, burstFactor: 5, readsPerOrder: 9, headroom: 3 },
+      {
+        name: 'tiny',
+        peakOrdersPerSecond: 0.1,
+        ordersPerDay: 500,
+        supplierPartners: 1,
+        burstFactor: 1,
+        readsPerOrder: 0,
+        headroom: 1,
+      },
+      {
+        name: 'wide',
+        peakOrdersPerSecond: 3,
+        ordersPerDay: 1e6,
+        supplierPartners: 40,
+        burstFactor: 5,
+        readsPerOrder: 9,
+        headroom: 3,
+      },
     ];
     for (const capacity of declarations) {
       const derived = deriveLimits(capacity);

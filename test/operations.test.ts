@@ -1,7 +1,12 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { carOrdersService } from '../car-orders/service.js';
-import { ALARM_METRICS, alarmConstructId, CONNECTION_LOST_DETAIL_TYPES, type AlarmDeclaration } from '../shared/alarms.js';
+import {
+  ALARM_METRICS,
+  alarmConstructId,
+  CONNECTION_LOST_DETAIL_TYPES,
+  type AlarmDeclaration,
+} from '../shared/alarms.js';
 import { tireOrdersService } from '../tire-orders/service.js';
 import { renderString, resourcesOf, synthesizeTestPlatform, type Resource } from './support/platform.js';
 
@@ -95,7 +100,9 @@ describe('alarms that reach someone', () => {
   });
 
   it('refuses an alarmEmail that is not an e-mail address', () => {
-    expect(() => synthesizeTestPlatform({ alarmEmail: 'ops' })).toThrow(/must be an e-mail address[\s\S]*at alarmEmail/);
+    expect(() => synthesizeTestPlatform({ alarmEmail: 'ops' })).toThrow(
+      /must be an e-mail address[\s\S]*at alarmEmail/,
+    );
   });
 
   it('alarms on the callback rule by EventBusName and RuleName (a custom bus), and on each API by name and stage', () => {
@@ -194,7 +201,9 @@ describe('template fixes', () => {
     for (const cidr of ['0.0.0.0/0', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/15']) {
       it(`refuses ${cidr}`, () => {
         expect(() => synthesizeTestPlatform({ partnerCidrs: [cidr] })).toThrow(
-          new RegExp(`${cidr.replace(/[./]/g, '\\$&')} allowlists \\d+ addresses.*allowWideCidrs=true[\\s\\S]*at partnerCidrs\\[0\\]`),
+          new RegExp(
+            `${cidr.replace(/[./]/g, '\\$&')} allowlists \\d+ addresses.*allowWideCidrs=true[\\s\\S]*at partnerCidrs\\[0\\]`,
+          ),
         );
       });
     }

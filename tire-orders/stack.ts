@@ -29,11 +29,7 @@ import {
   type TableAccess,
 } from '../shared/constructs/index.js';
 import { partnerRecordPath, platformNames, type PlatformNames } from '../shared/names.js';
-import {
-  completionCallback,
-  connectionLostAlert,
-  type CarMakerPartner,
-} from './infrastructure/completion-callback.js';
+import { completionCallback, connectionLostAlert, type CarMakerPartner } from './infrastructure/completion-callback.js';
 import { carMakerPartnerRecord, grantPartnerRecordsRead } from './infrastructure/partner-records.js';
 import {
   connectionForCarMaker,

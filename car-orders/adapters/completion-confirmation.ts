@@ -1,8 +1,5 @@
 import { HttpError } from '../../shared/http/problem.js';
-import {
-  unconfirmedCompletion,
-  type RefusedCompletion,
-} from '../domain/completion-verification.js';
+import { unconfirmedCompletion, type RefusedCompletion } from '../domain/completion-verification.js';
 import type { CompletionCallback } from '../domain/car-order.js';
 import type { TimeBudget } from '../domain/time-budget.js';
 import { count, logger } from './powertools.js';

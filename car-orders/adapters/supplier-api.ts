@@ -104,7 +104,11 @@ export class SupplierApi {
    * order like an unknown one: 404).
    * @throws SupplierUnavailableError when the supplier cannot answer now (network, timeout, 5xx, 429, 403, ...)
    */
-  async findTireOrder(tireOrderId: string, correlationId: string, budget?: TimeBudget): Promise<TireOrderView | undefined> {
+  async findTireOrder(
+    tireOrderId: string,
+    correlationId: string,
+    budget?: TimeBudget,
+  ): Promise<TireOrderView | undefined> {
     const path = tireOrderPath(tireOrderId);
     const { status, text } = await this.#exchange({ method: 'GET', path }, correlationId, budget);
     if (status === 404) return undefined;

@@ -68,7 +68,10 @@ export function unconfirmedCompletion(
     return { check: 'tire-order-unknown', reason: `The supplier has no ${tire} of the car maker's` };
   }
   if (tireOrder.carOrderId !== carOrderId) {
-    return { check: 'tire-order-for-another-car-order', reason: `The supplier's ${tire} is not for car order ${carOrderId}` };
+    return {
+      check: 'tire-order-for-another-car-order',
+      reason: `The supplier's ${tire} is not for car order ${carOrderId}`,
+    };
   }
   if (tireOrder.status !== 'OrderCompleted') {
     return { check: 'tire-order-not-completed', reason: `The supplier reports ${tire} as ${tireOrder.status}` };

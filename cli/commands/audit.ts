@@ -201,7 +201,10 @@ function auditTable(records: readonly AuditRecord[], header = true): string[] {
     { header: 'TIME', value: (r) => r.time },
     { header: 'KIND', value: (r) => r.kind },
     { header: 'API', value: (r) => r.company },
-    { header: 'CLIENT', value: (r) => r.clientId ?? (r.claimedClientId ? `${r.claimedClientId} (claimed)` : undefined) },
+    {
+      header: 'CLIENT',
+      value: (r) => r.clientId ?? (r.claimedClientId ? `${r.claimedClientId} (claimed)` : undefined),
+    },
     { header: 'SOURCE', value: (r) => r.sourceIp },
     { header: 'METHOD', value: (r) => r.method },
     { header: 'PATH', value: (r) => r.path, max: 60 },

@@ -11,7 +11,7 @@ import {
 } from '../../shared/capacity/report.js';
 import { tireOrdersService } from '../../tire-orders/service.js';
 import { OperatorError, type CommandResult, type CommandSpec } from '../command.js';
-import { keyValues, table } from '../output.js';
+import { table } from '../output.js';
 
 /**
  * `b2b capacity`: the capacity model against what would be deployed. The templates are synthesized in this process
@@ -39,7 +39,9 @@ export async function synthesizeTemplates(
 }
 
 function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   return cdkJson.context ?? {};
 }
 
@@ -115,7 +117,10 @@ function humanReport(report: CapacityReport): string[] {
         value: (row: CapacityReport['quotas'][number]) =>
           `${num(row.at[i]!.used)}${row.at[i]!.percent === null ? '' : ` (${row.at[i]!.percent}%)`}`,
       })),
-      { header: 'saturates at', value: (row) => (row.saturatesAtMultiple === null ? 'unknown' : `${row.saturatesAtMultiple}x`) },
+      {
+        header: 'saturates at',
+        value: (row) => (row.saturatesAtMultiple === null ? 'unknown' : `${row.saturatesAtMultiple}x`),
+      },
     ]).map((line) => `  ${line}`),
     `  first to saturate: ${report.firstToSaturate ? `${report.firstToSaturate.quota} at ${report.firstToSaturate.multiple}x the peak` : 'unknown'}`,
     '  * not confirmed on a page read when the data file was written (see shared/capacity/aws-prices.json)',

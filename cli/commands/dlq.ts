@@ -12,7 +12,10 @@ import {
   integerOption,
   stringOption,
   UsageError,
-  type CommandContext, type CommandResult, type CommandSpec } from '../command.js';
+  type CommandContext,
+  type CommandResult,
+  type CommandSpec,
+} from '../command.js';
 import { readLocalAudit } from '../lib/audit-source.js';
 import { getCarOrder } from '../../client/orders.js';
 import { followReplay, newReplayName, startReplay } from '../lib/replays.js';
@@ -566,8 +569,7 @@ async function awaitDeliveries(
     let awaited = new Set<string>();
     let settled = new Set<string>();
     let alsoResent: number | undefined;
-    if (target.local)
-      ({ alsoResent, copies: awaited, settled } = confirmFromAudit(target, watch.ours, watch.toReplay));
+    if (target.local) ({ alsoResent, copies: awaited, settled } = confirmFromAudit(target, watch.ours, watch.toReplay));
     else await confirmFromOrders(target, watch.toReplay);
     await dropFailedCopies(target, watch);
     const pending =
@@ -631,7 +633,12 @@ export async function redriveDeadLetters(
   ]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
   const ids = options.messageIds;
-  const received = await receive(target, queueUrl, ids ? 10_000 : options.max, Math.ceil(options.timeoutMs / 1000) + 120);
+  const received = await receive(
+    target,
+    queueUrl,
+    ids ? 10_000 : options.max,
+    Math.ceil(options.timeoutMs / 1000) + 120,
+  );
   const leftoverCopies = received.filter(isRedriveCopy);
   for (const copy of leftoverCopies) await remove(target, queueUrl, copy);
   const originals = received.filter((letter) => !isRedriveCopy(letter));
@@ -756,7 +763,7 @@ export const dlqDiscardCommand: CommandSpec = {
   ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const all = booleanOption(input, 'all');
-    if (all === (input.positionals.length > 0)) throw new UsageError('name the MESSAGE_IDs to discard, or --all');
+    if (all === input.positionals.length > 0) throw new UsageError('name the MESSAGE_IDs to discard, or --all');
     const target = await context.target();
     const what = all ? 'every message' : `${input.positionals.length} message(s): ${input.positionals.join(' ')}`;
     const question = `Discard ${what} from the dead-letter queue of ${target.label}?`;

@@ -592,11 +592,8 @@ export const partnersOnboardCommand: CommandSpec = {
       scopes: stringListOption(input, 'scope'),
     });
     const revealSecret = booleanOption(input, 'reveal-secret');
-    const result = await onboardPartner(
-      await context.target(),
-      { ...request, revealSecret },
-      context.progress,
-      () => context.now(),
+    const result = await onboardPartner(await context.target(), { ...request, revealSecret }, context.progress, () =>
+      context.now(),
     );
     return {
       data: result,
@@ -608,7 +605,9 @@ export const partnersOnboardCommand: CommandSpec = {
           ['token endpoint', result.tokenUrl],
           ['scopes', result.scopes.join(' ')],
           ['client secret in', `Secrets Manager secret ${result.clientSecretStoredIn}`],
-          ...(result.clientSecret ? [['client secret', `${result.clientSecret}  (shown once)`] as [string, string]] : []),
+          ...(result.clientSecret
+            ? [['client secret', `${result.clientSecret}  (shown once)`] as [string, string]]
+            : []),
           ['API key id', `${result.apiKeyId} (usage plan ${result.usagePlanId})`],
           ['API key in', `Secrets Manager secret ${result.apiKeyStoredIn}`],
           [

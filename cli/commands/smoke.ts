@@ -66,7 +66,9 @@ async function send(url: string, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new HopFailure(`${init.method ?? 'GET'} ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    throw new HopFailure(
+      `${init.method ?? 'GET'} ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+    );
   }
   const text = await response.text();
   let body: unknown;
@@ -124,7 +126,10 @@ class SmokeRun {
     } catch (error) {
       throw new HopFailure((error as Error).message);
     }
-    return { ids: { clientId: this.access.clientId }, detail: `customer client secret from ${this.access.secretSource}` };
+    return {
+      ids: { clientId: this.access.clientId },
+      detail: `customer client secret from ${this.access.secretSource}`,
+    };
   }
 
   async requestToken(): Promise<Partial<SmokeHop>> {
@@ -310,7 +315,7 @@ export const smokeCommand: CommandSpec = {
   path: ['smoke'],
   summary: 'Place one customer order and follow it to OrderCompleted (token, POST, GET, completion)',
   description: [
-    'Acts as the car maker\'s customer: reads the customer app client (locally from runtime.json; on a stage from',
+    "Acts as the car maker's customer: reads the customer app client (locally from runtime.json; on a stage from",
     'the car stack outputs ApiUrl, TokenUrl, CustomerClientId and the secret CustomerClientSecretArn names, with',
     'secretsmanager:GetSecretValue), gets a client_credentials token, POSTs an order, GETs it, then GETs it until it',
     'is OrderCompleted. Each hop is printed with its HTTP status, latency and ids; the first failing hop is named and',

@@ -50,7 +50,10 @@ describe('b2b capacity', () => {
       expect(small!.totalUsd).toBeGreaterThan(idle!.totalUsd);
       expect(large!.totalUsd).toBeGreaterThan(small!.totalUsd);
       for (const cost of report.costs) {
-        expect(cost.totalUsd).toBeCloseTo(cost.lines.reduce((sum, line) => sum + line.usd, 0), 1);
+        expect(cost.totalUsd).toBeCloseTo(
+          cost.lines.reduce((sum, line) => sum + line.usd, 0),
+          1,
+        );
       }
       expect(report.region).toBe('us-east-1');
       expect(stderr).toMatch(/no credentials/);

@@ -39,13 +39,21 @@ describe('b2b dlq redrive: exactly the delivered messages go, no copies stay', (
    */
   async function warmCallbackFunction(): Promise<void> {
     const d = platform.runtime.description;
-    const warm = await platform.runtime.carAuth.createClient({ name: 'warm-up', scopes: ['car-orders/orders.complete'] });
+    const warm = await platform.runtime.carAuth.createClient({
+      name: 'warm-up',
+      scopes: ['car-orders/orders.complete'],
+    });
     const http = new PartnerHttp(d.egress.supplierEvents);
     try {
       const token = await http.token(d.carTokenUrl, warm.clientId, warm.clientSecret);
-      const answer = await http.call('PATCH' as 'POST', `${d.carApiUrl}/orders/${randomUUID()}`, {
-        authorization: `Bearer ${token.accessToken}`,
-      }, completedDetail(randomUUID()));
+      const answer = await http.call(
+        'PATCH' as 'POST',
+        `${d.carApiUrl}/orders/${randomUUID()}`,
+        {
+          authorization: `Bearer ${token.accessToken}`,
+        },
+        completedDetail(randomUUID()),
+      );
       expect(answer.status).toBeGreaterThanOrEqual(400);
     } finally {
       await http.close();

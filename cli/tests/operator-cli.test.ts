@@ -128,9 +128,11 @@ describe('b2b orders list / get, audit filters and paging, --follow, escaping', 
     ]) {
       const human = await platform.cli(args);
       expect(human.code).toBe(0);
+      // eslint-disable-next-line no-control-regex -- no raw control character may reach the terminal
       expect(human.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
       expect(human.stdout).toContain('\\u001b]0;pwned\\u0007');
       const json = await platform.cli([...args, '--json']);
+      // eslint-disable-next-line no-control-regex -- no raw control character may reach the terminal
       expect(json.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
       expect(json.stdout).toContain('\\u001b]0;pwned\\u0007');
     }
@@ -206,29 +208,36 @@ describe('b2b orders list / get, audit filters and paging, --follow, escaping', 
     expect(human.stdout).toMatch(/Older entries: --next [A-Za-z0-9_-]+/);
   });
 
-  it('audit --follow prints new calls as they happen and stops when interrupted (JSON Lines with --json)', { timeout: 60_000 }, async () => {
-    let stdout = '';
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const run = platform.cli(['audit', '--follow', '--since', 'now', '--status', '404', '--json'], {
-      stop: stopped,
-      onStdout: (text) => (stdout += text),
-    });
-    const missing = randomUUID();
-    await platform.carOrder(missing);
-    await vi.waitFor(() => expect(stdout).toContain(`/orders/${missing}`), { timeout: 10_000 });
-    stop();
-    const { code } = await run;
-    expect(code).toBe(0);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { path: string; status: number });
-    expect(lines.filter((line) => line.path.endsWith(missing))).toEqual([
-      expect.objectContaining({ status: 404, path: `/local/orders/${missing}` }),
-    ]);
+  it(
+    'audit --follow prints new calls as they happen and stops when interrupted (JSON Lines with --json)',
+    { timeout: 60_000 },
+    async () => {
+      let stdout = '';
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      const run = platform.cli(['audit', '--follow', '--since', 'now', '--status', '404', '--json'], {
+        stop: stopped,
+        onStdout: (text) => (stdout += text),
+      });
+      const missing = randomUUID();
+      await platform.carOrder(missing);
+      await vi.waitFor(() => expect(stdout).toContain(`/orders/${missing}`), { timeout: 10_000 });
+      stop();
+      const { code } = await run;
+      expect(code).toBe(0);
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { path: string; status: number });
+      expect(lines.filter((line) => line.path.endsWith(missing))).toEqual([
+        expect.objectContaining({ status: 404, path: `/local/orders/${missing}` }),
+      ]);
 
-    const bounded = await platform.cli(['audit', '--follow', '--for', '1s', '--status', '404']);
-    expect(bounded.code).toBe(0);
-    expect(bounded.stdout).toMatch(new RegExp(`GET\\s+/local/orders/${missing}\\s+404`));
-  });
+      const bounded = await platform.cli(['audit', '--follow', '--for', '1s', '--status', '404']);
+      expect(bounded.code).toBe(0);
+      expect(bounded.stdout).toMatch(new RegExp(`GET\\s+/local/orders/${missing}\\s+404`));
+    },
+  );
 
   it('orders trace --follow prints the hops so far, then each new one, until interrupted', async () => {
     const [order] = await platform.placeOrders(1, 'follow');

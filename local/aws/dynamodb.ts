@@ -1,4 +1,12 @@
-import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
@@ -252,7 +260,12 @@ function guardStore(server: Server, options: StoreOptions): void {
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     refuse: (_req, res, refusal: ListenerRefusal) =>
-      sendDynamoError(res, refusal.status, refusal.status === 503 ? 'ServiceUnavailableException' : 'AccessDeniedException', refusal.detail),
+      sendDynamoError(
+        res,
+        refusal.status,
+        refusal.status === 503 ? 'ServiceUnavailableException' : 'AccessDeniedException',
+        refusal.detail,
+      ),
   });
 }
 
@@ -267,36 +280,48 @@ const STORE_SIGNATURE_ERRORS: Record<SigV4Failure['problem'], string> = {
 
 function signedOnly(dynaliteListener: RequestListener, options: StoreOptions): RequestListener {
   return (req, res) => {
-    void readWhole(req).then(async (body) => {
-      if (body === undefined) {
-        sendDynamoError(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
-        return;
-      }
-      const failure = await verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body, options.credentials);
-      if (failure) {
-        const type = STORE_SIGNATURE_ERRORS[failure.problem];
-        options.audit?.append({
-          kind: 'refused',
-          listener: 'dynamodb-store',
-          reason: 'signature',
-          error: type,
-          status: 400,
-          sourceIp: req.socket.remoteAddress ?? '',
-          method: req.method ?? '',
-          path: (req.url ?? '').split('?')[0]!.slice(0, 200),
-        });
-        sendDynamoError(res, 400, type, failure.problem === 'missing' ? SIGV4_MESSAGES.missing : failure.message);
-        return;
-      }
-      dynaliteListener(replayOf(req, body), res);
-    }, () => res.destroy());
+    void readWhole(req).then(
+      async (body) => {
+        if (body === undefined) {
+          sendDynamoError(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
+          return;
+        }
+        const failure = await verifySigV4(
+          { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+          body,
+          options.credentials,
+        );
+        if (failure) {
+          const type = STORE_SIGNATURE_ERRORS[failure.problem];
+          options.audit?.append({
+            kind: 'refused',
+            listener: 'dynamodb-store',
+            reason: 'signature',
+            error: type,
+            status: 400,
+            sourceIp: req.socket.remoteAddress ?? '',
+            method: req.method ?? '',
+            path: (req.url ?? '').split('?')[0]!.slice(0, 200),
+          });
+          sendDynamoError(res, 400, type, failure.problem === 'missing' ? SIGV4_MESSAGES.missing : failure.message);
+          return;
+        }
+        dynaliteListener(replayOf(req, body), res);
+      },
+      () => res.destroy(),
+    );
   };
 }
 
 /** The request again, body included, for dynalite's listener (it reads headers, method, url and the body stream). */
 function replayOf(req: IncomingMessage, body: Buffer): IncomingMessage {
   const replay = Readable.from(body.length > 0 ? [body] : []);
-  return Object.assign(replay, { headers: req.headers, method: req.method, url: req.url, socket: req.socket }) as unknown as IncomingMessage;
+  return Object.assign(replay, {
+    headers: req.headers,
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+  }) as unknown as IncomingMessage;
 }
 
 /** dynalite's own request limit. */
@@ -323,6 +348,9 @@ function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
 
 function sendDynamoError(res: ServerResponse, status: number, type: string, message: string): void {
   const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }

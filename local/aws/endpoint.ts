@@ -328,7 +328,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
     res.destroy();
     return;
   }
-  const failure = await verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, body, dispatch.credentials);
+  const failure = await verifySigV4(
+    { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+    body,
+    dispatch.credentials,
+  );
   if (failure) {
     refuseSignature(req, res, failure, { requestId, dispatch });
     return;
@@ -443,7 +447,13 @@ function refuseSignature(
   if (style === 'rest') {
     sendRestError(res, error, requestId);
   } else if (prefix === DYNAMODB_TARGET_PREFIX) {
-    sendJson(res, error.statusCode, '1.0', { __type: `com.amazon.coral.service#${error.type}`, message: error.message }, requestId);
+    sendJson(
+      res,
+      error.statusCode,
+      '1.0',
+      { __type: `com.amazon.coral.service#${error.type}`, message: error.message },
+      requestId,
+    );
   } else {
     sendError(res, service, error, requestId);
   }

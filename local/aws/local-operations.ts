@@ -67,7 +67,8 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
       },
 
       DescribeAlarms() {
-        if (!options.alarms) throw new AwsServiceError('ResourceNotFoundException', 'This runtime evaluates no alarms.');
+        if (!options.alarms)
+          throw new AwsServiceError('ResourceNotFoundException', 'This runtime evaluates no alarms.');
         return { Alarms: options.alarms.evaluate() };
       },
 

@@ -48,7 +48,8 @@ export async function verifySigV4(
 ): Promise<SigV4Failure | undefined> {
   const parsed = parseAuthorization(request);
   if ('problem' in parsed) return parsed;
-  if (parsed.accessKeyId !== credentials.accessKeyId) return { problem: 'unknown-key', message: SIGV4_MESSAGES.unknownKey };
+  if (parsed.accessKeyId !== credentials.accessKeyId)
+    return { problem: 'unknown-key', message: SIGV4_MESSAGES.unknownKey };
   const dated = signingDateOf(request.headers, parsed.day, now);
   if ('problem' in dated) return dated;
   const headers = signedHeadersOf(request.headers, parsed.signedHeaders);
@@ -96,7 +97,9 @@ function parseAuthorization(request: SignedRequest): ParsedAuthorization | SigV4
   }
   const scope = credential.split('/');
   if (scope.length !== 5 || scope[4] !== 'aws4_request' || scope.some((part) => part === '')) {
-    return incomplete(`Credential should be scoped as <key>/<date>/<region>/<service>/aws4_request, not ${credential}.`);
+    return incomplete(
+      `Credential should be scoped as <key>/<date>/<region>/<service>/aws4_request, not ${credential}.`,
+    );
   }
   const [accessKeyId, day, region, service] = scope as [string, string, string, string];
   const names = signedHeaders.split(';');
@@ -112,7 +115,8 @@ function incomplete(message: string): SigV4Failure {
 function signingDateOf(headers: IncomingHttpHeaders, day: string, now: number): { date: Date } | SigV4Failure {
   const stamp = headers['x-amz-date'];
   const match = typeof stamp === 'string' ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp) : null;
-  if (!match || typeof stamp !== 'string') return incomplete('Authorization header requires existence of an X-Amz-Date header (yyyyMMddTHHmmssZ).');
+  if (!match || typeof stamp !== 'string')
+    return incomplete('Authorization header requires existence of an X-Amz-Date header (yyyyMMddTHHmmssZ).');
   const [, y, mo, d, h, mi, s] = match;
   const date = new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!));
   if (Number.isNaN(date.getTime())) return incomplete(`X-Amz-Date ${stamp} is not a date.`);
@@ -135,7 +139,10 @@ function signingDateOf(headers: IncomingHttpHeaders, day: string, now: number): 
 }
 
 export function amzDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Only the headers the client signed, or undefined when one of them is absent. */

@@ -311,12 +311,16 @@ export class LocalWaf {
 
 /** The rate rule's Block action as GetWebACL returns it, with the custom response the stack declares. */
 function rateLimitBlock(response: WafRateLimitResponse | undefined) {
-  return response ? { CustomResponse: { ResponseCode: response.statusCode, CustomResponseBodyKey: response.bodyKey } } : {};
+  return response
+    ? { CustomResponse: { ResponseCode: response.statusCode, CustomResponseBodyKey: response.bodyKey } }
+    : {};
 }
 
 function customResponseBodies(response: WafRateLimitResponse | undefined) {
   if (!response) return {};
-  return { CustomResponseBodies: { [response.bodyKey]: { ContentType: response.contentType, Content: response.body } } };
+  return {
+    CustomResponseBodies: { [response.bodyKey]: { ContentType: response.contentType, Content: response.body } },
+  };
 }
 
 function scopeOf(input: Input): 'REGIONAL' | 'CLOUDFRONT' {

@@ -109,7 +109,10 @@ export function refusalOf(req: IncomingMessage): ListenerRefusal | undefined {
   const host = (req.headers.host ?? '').toLowerCase();
   const ownOrigins = new Set(['127.0.0.1', 'localhost', '[::1]'].map((name) => `http://${name}:${port}`));
   if (!ownOrigins.has(`http://${host}`)) {
-    return forbidden('host', `Host ${JSON.stringify(host)} is not this listener (127.0.0.1:${port} or localhost:${port}).`);
+    return forbidden(
+      'host',
+      `Host ${JSON.stringify(host)} is not this listener (127.0.0.1:${port} or localhost:${port}).`,
+    );
   }
   const own = `http://${host}`;
   const origin = req.headers.origin;

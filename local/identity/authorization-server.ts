@@ -146,8 +146,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const { pool, clients, keys } = await openPoolState(options, settings);
   const server = createServer();
   // The endpoints need the listening port (it is part of the issuer); until then nothing is served.
-  let serve: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) =>
-    response.destroy();
+  let serve: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) => response.destroy();
   // Own Host/Origin only, timeouts and a connection cap, as on every local listener (problem+json refusals).
   guardListener(server, (request, response) => serve(request, response), {
     listener: `${company}-auth`,

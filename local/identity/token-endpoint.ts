@@ -208,7 +208,10 @@ function checkedGrantType(params: URLSearchParams): string {
   if (grantType === null || grantType === '') throw new OAuthError('invalid_request', 'grant_type is required');
   const required = Object.hasOwn(GRANT_PARAMETERS, grantType) ? GRANT_PARAMETERS[grantType] : undefined;
   if (required === undefined) {
-    throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
+    throw new OAuthError(
+      'unsupported_grant_type',
+      'grant_type must be authorization_code, refresh_token or client_credentials',
+    );
   }
   const missing = required.find((name) => !params.get(name));
   if (missing !== undefined) throw new OAuthError('invalid_request', `${missing} is required for ${grantType}`);

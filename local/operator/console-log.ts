@@ -113,7 +113,9 @@ export function noticeOf(entry: AuditLine): string | undefined {
     const origin = entry.origin === undefined ? '' : ` origin ${String(entry.origin)}`;
     const error = entry.error === undefined ? '' : ` ${String(entry.error)}`;
     // Host, Origin and path are the client's to write: escaped, so they cannot drive the operator's terminal.
-    return printable(`refused ${String(entry.listener)} ${String(entry.method ?? '')} ${String(entry.path ?? '')} from ${String(entry.sourceIp)}: ${String(entry.reason)}${error} (host ${String(entry.host ?? '')}${origin})`);
+    return printable(
+      `refused ${String(entry.listener)} ${String(entry.method ?? '')} ${String(entry.path ?? '')} from ${String(entry.sourceIp)}: ${String(entry.reason)}${error} (host ${String(entry.host ?? '')}${origin})`,
+    );
   }
   return undefined;
 }

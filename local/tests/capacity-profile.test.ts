@@ -7,7 +7,7 @@ import { capacityProfile } from '../config.js';
 
 /** The load-test profile: every limit from LOAD_TEST_CAPACITY, everything else the declarations' own. */
 describe('servicesAt', () => {
-  it('without a capacity is the declarations themselves (the stacks\' numbers)', () => {
+  it("without a capacity is the declarations themselves (the stacks' numbers)", () => {
     const services = servicesAt(undefined);
     expect(services.car).toBe(carOrdersService);
     expect(services.tire).toBe(tireOrdersService);

@@ -1,5 +1,11 @@
 import { SUPPLIER_CALLS_PER_ORDER, peakTraffic, type CapacityDeclaration } from '../capacity.js';
-import { checkChain, limitsFromTemplates, type ChainCheck, type TemplateJson, type TemplateLimits } from './request-path.js';
+import {
+  checkChain,
+  limitsFromTemplates,
+  type ChainCheck,
+  type TemplateJson,
+  type TemplateLimits,
+} from './request-path.js';
 import prices from './aws-prices.json' with { type: 'json' };
 
 /**
@@ -71,6 +77,7 @@ export interface CapacityReport {
   assumptions: WorkloadAssumptions;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties are untyped JSON
 type Props = Record<string, any>;
 
 function resources(templates: TemplateJson[], type: string): Props[] {
@@ -106,15 +113,49 @@ function invocationCost(invocations: { memoryMb: number; count: number }[], dura
   return { count, gbSeconds };
 }
 
-/** One stage's monthly list-price cost at `ordersPerMonth`, line by line. */
-export function monthlyCost(
-  ordersPerMonth: number,
-  billed: ReturnType<typeof billedResources>,
-  capacity: CapacityDeclaration,
-  work: WorkloadAssumptions,
-  p: PriceData['prices'] = AWS_PRICES.prices,
-): MonthlyCost {
-  const n = ordersPerMonth;
+/** The lines billed whatever the traffic: hours, addresses, ACLs and rules, clients, secrets, keys. */
+function fixedCostLines(billed: ReturnType<typeof billedResources>, p: PriceData['prices']): CostLine[] {
+  return [
+    {
+      line: 'NAT gateway hours',
+      basis: `${billed.natGateways} x ${HOURS_PER_MONTH} h x $${p.natGatewayHour.value}`,
+      usd: billed.natGateways * HOURS_PER_MONTH * p.natGatewayHour.value,
+    },
+    {
+      line: 'Public IPv4 addresses',
+      basis: `${billed.publicIpv4} x ${HOURS_PER_MONTH} h x $${p.publicIpv4Hour.value}`,
+      usd: billed.publicIpv4 * HOURS_PER_MONTH * p.publicIpv4Hour.value,
+    },
+    {
+      line: 'WAF web ACLs',
+      basis: `${billed.webAcls} x $${p.wafWebAclMonth.value}`,
+      usd: billed.webAcls * p.wafWebAclMonth.value,
+    },
+    {
+      line: 'WAF rules',
+      basis: `${billed.wafRules} x $${p.wafRuleMonth.value}`,
+      usd: billed.wafRules * p.wafRuleMonth.value,
+    },
+    {
+      line: 'Cognito M2M app clients',
+      basis: `${billed.m2mClients} x $${p.cognitoM2mAppClientMonth.value}`,
+      usd: billed.m2mClients * p.cognitoM2mAppClientMonth.value,
+    },
+    {
+      line: 'Secrets Manager secrets',
+      basis: `${billed.secrets} x $${p.secretsManagerSecretMonth.value}`,
+      usd: billed.secrets * p.secretsManagerSecretMonth.value,
+    },
+    {
+      line: 'KMS keys',
+      basis: `${billed.kmsKeys} x $${p.kmsKeyMonth.value}`,
+      usd: billed.kmsKeys * p.kmsKeyMonth.value,
+    },
+  ];
+}
+
+/** What a month of `n` orders uses of each billed quantity. */
+function monthlyUsage(n: number, capacity: CapacityDeclaration, work: WorkloadAssumptions) {
   const carRequests = n * (2 + capacity.readsPerOrder); // POST, reads, the PATCH callback
   const tireRequests = n * SUPPLIER_CALLS_PER_ORDER;
   const requests = carRequests + tireRequests;
@@ -125,27 +166,86 @@ export function monthlyCost(
   const natGb = (n * work.natBytesPerOrder) / 1e9;
   const logGb = (requests * work.logBytesPerRequest + invocations * work.logBytesPerInvocation) / 1e9;
   const kmsRequests = invocations; // upper bound: a SecureString or secret decrypt per invocation (handlers cache)
+  return { requests, invocations, gbSeconds, natGb, logGb, kmsRequests };
+}
+
+/** One stage's monthly list-price cost at `ordersPerMonth`, line by line. */
+export function monthlyCost(
+  ordersPerMonth: number,
+  billed: ReturnType<typeof billedResources>,
+  capacity: CapacityDeclaration,
+  work: WorkloadAssumptions,
+  p: PriceData['prices'] = AWS_PRICES.prices,
+): MonthlyCost {
+  const n = ordersPerMonth;
+  const { requests, invocations, gbSeconds, natGb, logGb, kmsRequests } = monthlyUsage(n, capacity, work);
   const lines: CostLine[] = [
-    { line: 'NAT gateway hours', basis: `${billed.natGateways} x ${HOURS_PER_MONTH} h x $${p.natGatewayHour.value}`, usd: billed.natGateways * HOURS_PER_MONTH * p.natGatewayHour.value },
-    { line: 'NAT data processed', basis: `${fmt(natGb)} GB x $${p.natGatewayGb.value}`, usd: natGb * p.natGatewayGb.value },
-    { line: 'Public IPv4 addresses', basis: `${billed.publicIpv4} x ${HOURS_PER_MONTH} h x $${p.publicIpv4Hour.value}`, usd: billed.publicIpv4 * HOURS_PER_MONTH * p.publicIpv4Hour.value },
-    { line: 'WAF web ACLs', basis: `${billed.webAcls} x $${p.wafWebAclMonth.value}`, usd: billed.webAcls * p.wafWebAclMonth.value },
-    { line: 'WAF rules', basis: `${billed.wafRules} x $${p.wafRuleMonth.value}`, usd: billed.wafRules * p.wafRuleMonth.value },
-    { line: 'WAF requests', basis: `${fmt(requests / 1e6)} M x $${p.wafMillionRequests.value}`, usd: (requests / 1e6) * p.wafMillionRequests.value },
-    { line: 'Cognito M2M app clients', basis: `${billed.m2mClients} x $${p.cognitoM2mAppClientMonth.value}`, usd: billed.m2mClients * p.cognitoM2mAppClientMonth.value },
-    { line: 'Cognito M2M token requests', basis: `${fmt(work.tokenRequestsPerMonth)} x $${p.cognitoM2mThousandTokenRequests.value}/1,000`, usd: (work.tokenRequestsPerMonth / 1000) * p.cognitoM2mThousandTokenRequests.value },
-    { line: 'API Gateway REST requests', basis: `${fmt(requests / 1e6)} M x $${p.apiGatewayRestMillionRequests.value}`, usd: (requests / 1e6) * p.apiGatewayRestMillionRequests.value },
-    { line: 'Lambda requests', basis: `${fmt(invocations / 1e6)} M x $${p.lambdaMillionRequests.value}`, usd: (invocations / 1e6) * p.lambdaMillionRequests.value },
-    { line: 'Lambda duration', basis: `${fmt(Math.round(gbSeconds))} GB-s x $${p.lambdaGbSecond.value}`, usd: gbSeconds * p.lambdaGbSecond.value },
-    { line: 'DynamoDB on-demand writes', basis: `${fmt((n * work.dynamodbWritesPerOrder) / 1e6)} M WRU x $${p.dynamodbMillionWriteRequestUnits.value}`, usd: ((n * work.dynamodbWritesPerOrder) / 1e6) * p.dynamodbMillionWriteRequestUnits.value },
-    { line: 'DynamoDB on-demand reads', basis: `${fmt((n * work.dynamodbReadsPerOrder) / 1e6)} M RRU x $${p.dynamodbMillionReadRequestUnits.value}`, usd: ((n * work.dynamodbReadsPerOrder) / 1e6) * p.dynamodbMillionReadRequestUnits.value },
-    { line: 'EventBridge custom events', basis: `${fmt(n / 1e6)} M x $${p.eventBridgeMillionCustomEvents.value}`, usd: (n / 1e6) * p.eventBridgeMillionCustomEvents.value },
-    { line: 'API destination invocations', basis: `${fmt(n / 1e6)} M x $${p.eventBridgeMillionApiDestinationInvocations.value}`, usd: (n / 1e6) * p.eventBridgeMillionApiDestinationInvocations.value },
-    { line: 'Secrets Manager secrets', basis: `${billed.secrets} x $${p.secretsManagerSecretMonth.value}`, usd: billed.secrets * p.secretsManagerSecretMonth.value },
-    { line: 'Secrets Manager API calls', basis: `${fmt(work.secretReadsPerMonth)} x $${p.secretsManagerTenThousandCalls.value}/10,000`, usd: (work.secretReadsPerMonth / 10_000) * p.secretsManagerTenThousandCalls.value },
-    { line: 'KMS keys', basis: `${billed.kmsKeys} x $${p.kmsKeyMonth.value}`, usd: billed.kmsKeys * p.kmsKeyMonth.value },
-    { line: 'KMS requests (upper bound)', basis: `${fmt(kmsRequests)} x $${p.kmsTenThousandRequests.value}/10,000`, usd: (kmsRequests / 10_000) * p.kmsTenThousandRequests.value },
-    { line: 'CloudWatch Logs ingestion', basis: `${fmt(logGb)} GB x $${p.cloudWatchLogsIngestedGb.value}`, usd: logGb * p.cloudWatchLogsIngestedGb.value },
+    ...fixedCostLines(billed, p),
+    {
+      line: 'NAT data processed',
+      basis: `${fmt(natGb)} GB x $${p.natGatewayGb.value}`,
+      usd: natGb * p.natGatewayGb.value,
+    },
+    {
+      line: 'WAF requests',
+      basis: `${fmt(requests / 1e6)} M x $${p.wafMillionRequests.value}`,
+      usd: (requests / 1e6) * p.wafMillionRequests.value,
+    },
+    {
+      line: 'Cognito M2M token requests',
+      basis: `${fmt(work.tokenRequestsPerMonth)} x $${p.cognitoM2mThousandTokenRequests.value}/1,000`,
+      usd: (work.tokenRequestsPerMonth / 1000) * p.cognitoM2mThousandTokenRequests.value,
+    },
+    {
+      line: 'API Gateway REST requests',
+      basis: `${fmt(requests / 1e6)} M x $${p.apiGatewayRestMillionRequests.value}`,
+      usd: (requests / 1e6) * p.apiGatewayRestMillionRequests.value,
+    },
+    {
+      line: 'Lambda requests',
+      basis: `${fmt(invocations / 1e6)} M x $${p.lambdaMillionRequests.value}`,
+      usd: (invocations / 1e6) * p.lambdaMillionRequests.value,
+    },
+    {
+      line: 'Lambda duration',
+      basis: `${fmt(Math.round(gbSeconds))} GB-s x $${p.lambdaGbSecond.value}`,
+      usd: gbSeconds * p.lambdaGbSecond.value,
+    },
+    {
+      line: 'DynamoDB on-demand writes',
+      basis: `${fmt((n * work.dynamodbWritesPerOrder) / 1e6)} M WRU x $${p.dynamodbMillionWriteRequestUnits.value}`,
+      usd: ((n * work.dynamodbWritesPerOrder) / 1e6) * p.dynamodbMillionWriteRequestUnits.value,
+    },
+    {
+      line: 'DynamoDB on-demand reads',
+      basis: `${fmt((n * work.dynamodbReadsPerOrder) / 1e6)} M RRU x $${p.dynamodbMillionReadRequestUnits.value}`,
+      usd: ((n * work.dynamodbReadsPerOrder) / 1e6) * p.dynamodbMillionReadRequestUnits.value,
+    },
+    {
+      line: 'EventBridge custom events',
+      basis: `${fmt(n / 1e6)} M x $${p.eventBridgeMillionCustomEvents.value}`,
+      usd: (n / 1e6) * p.eventBridgeMillionCustomEvents.value,
+    },
+    {
+      line: 'API destination invocations',
+      basis: `${fmt(n / 1e6)} M x $${p.eventBridgeMillionApiDestinationInvocations.value}`,
+      usd: (n / 1e6) * p.eventBridgeMillionApiDestinationInvocations.value,
+    },
+    {
+      line: 'Secrets Manager API calls',
+      basis: `${fmt(work.secretReadsPerMonth)} x $${p.secretsManagerTenThousandCalls.value}/10,000`,
+      usd: (work.secretReadsPerMonth / 10_000) * p.secretsManagerTenThousandCalls.value,
+    },
+    {
+      line: 'KMS requests (upper bound)',
+      basis: `${fmt(kmsRequests)} x $${p.kmsTenThousandRequests.value}/10,000`,
+      usd: (kmsRequests / 10_000) * p.kmsTenThousandRequests.value,
+    },
+    {
+      line: 'CloudWatch Logs ingestion',
+      basis: `${fmt(logGb)} GB x $${p.cloudWatchLogsIngestedGb.value}`,
+      usd: logGb * p.cloudWatchLogsIngestedGb.value,
+    },
   ].map((line) => ({ ...line, usd: round2(line.usd) }));
   return { ordersPerMonth, lines, totalUsd: round2(lines.reduce((sum, line) => sum + line.usd, 0)) };
 }
@@ -188,7 +288,11 @@ export function quotaUses(capacity: CapacityDeclaration, work: WorkloadAssumptio
     quotaUse('EventBridge PutEvents TPS', q.eventBridgePutEventsTps, peak.callbacksPerSecond),
     quotaUse('API destination invocation rate', q.apiDestinationInvocationRate, peak.callbacksPerSecond),
     quotaUse('Cognito client-credentials token RPS', q.cognitoClientCredentialsRps, tokenRps),
-    quotaUse('DynamoDB on-demand table WRU/s', q.dynamodbOnDemandTableRequestUnits, capacity.peakOrdersPerSecond * work.dynamodbWritesPerOrder),
+    quotaUse(
+      'DynamoDB on-demand table WRU/s',
+      q.dynamodbOnDemandTableRequestUnits,
+      capacity.peakOrdersPerSecond * work.dynamodbWritesPerOrder,
+    ),
   ];
 }
 
@@ -215,9 +319,7 @@ export function capacityReport(input: {
     consistent: requestPath.every((check) => check.ok),
     quotas: quotaUses(capacity, assumptions),
     firstToSaturate: first ? { quota: first.quota, multiple: first.saturatesAtMultiple! } : null,
-    costs: (input.ordersPerMonth ?? [0, 100_000, 10_000_000]).map((n) =>
-      monthlyCost(n, billed, capacity, assumptions),
-    ),
+    costs: (input.ordersPerMonth ?? [0, 100_000, 10_000_000]).map((n) => monthlyCost(n, billed, capacity, assumptions)),
     assumptions,
   };
 }

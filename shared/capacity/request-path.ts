@@ -28,6 +28,7 @@ export interface TemplateLimits {
   apiDestinationRatePerSecond: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties are untyped JSON
 type Props = Record<string, any>;
 
 function resourcesOfType(template: TemplateJson, type: string): Props[] {
@@ -102,8 +103,7 @@ export interface ChainCheck {
 }
 
 /** Statuses EventBridge retries for an API destination (it does not retry other 4xx, 403 among them). */
-export const EVENTBRIDGE_RETRIED_STATUSES = (status: number) =>
-  [401, 407, 409, 429].includes(status) || status >= 500;
+export const EVENTBRIDGE_RETRIED_STATUSES = (status: number) => [401, 407, 409, 429].includes(status) || status >= 500;
 
 function check(layer: string, limit: number, mustAccept: number, unit: string): ChainCheck {
   const headroom = mustAccept === 0 ? Infinity : limit / mustAccept;
@@ -121,20 +121,67 @@ export function checkChain(limits: TemplateLimits, capacity: CapacityDeclaration
   const window = WAF_WINDOW_SECONDS;
   const checks = [
     check('API destination rate >= completions at the peak', destination, peak.callbacksPerSecond, 'req/s'),
-    check('car WAF rate rule >= API destination at full rate', limits.car.waf.limitPer5Minutes, destination * window, 'req/5 min/IP'),
-    check('car WAF rate rule >= one customer at the whole peak', limits.car.waf.limitPer5Minutes, peak.customerRequestsPerSecond * window, 'req/5 min/IP'),
-    check('car stage rate >= customers at the peak + API destination', limits.car.stage.rateLimit, peak.customerRequestsPerSecond + destination, 'req/s'),
-    check('car stage burst >= customers\' burst', limits.car.stage.burstLimit, peak.customerRequestsPerSecond * capacity.burstFactor, 'requests'),
-    check('car WAF 429 is retried by EventBridge', EVENTBRIDGE_RETRIED_STATUSES(limits.car.waf.blockStatus) ? 1 : 0, 1, 'yes/no'),
-    check('supplier WAF rate rule >= what the usage plan accepts from one key', limits.tire.waf.limitPer5Minutes, plan.rateLimit * window + plan.burstLimit, 'req/5 min/IP'),
+    check(
+      'car WAF rate rule >= API destination at full rate',
+      limits.car.waf.limitPer5Minutes,
+      destination * window,
+      'req/5 min/IP',
+    ),
+    check(
+      'car WAF rate rule >= one customer at the whole peak',
+      limits.car.waf.limitPer5Minutes,
+      peak.customerRequestsPerSecond * window,
+      'req/5 min/IP',
+    ),
+    check(
+      'car stage rate >= customers at the peak + API destination',
+      limits.car.stage.rateLimit,
+      peak.customerRequestsPerSecond + destination,
+      'req/s',
+    ),
+    check(
+      "car stage burst >= customers' burst",
+      limits.car.stage.burstLimit,
+      peak.customerRequestsPerSecond * capacity.burstFactor,
+      'requests',
+    ),
+    check(
+      'car WAF 429 is retried by EventBridge',
+      EVENTBRIDGE_RETRIED_STATUSES(limits.car.waf.blockStatus) ? 1 : 0,
+      1,
+      'yes/no',
+    ),
+    check(
+      'supplier WAF rate rule >= what the usage plan accepts from one key',
+      limits.tire.waf.limitPer5Minutes,
+      plan.rateLimit * window + plan.burstLimit,
+      'req/5 min/IP',
+    ),
     check('usage plan rate >= one partner at the peak', plan.rateLimit, peak.supplierCallsPerPartnerPerSecond, 'req/s'),
-    check('supplier stage rate >= every partner at its plan rate', limits.tire.stage.rateLimit, plan.rateLimit * capacity.supplierPartners, 'req/s'),
-    check('supplier stage burst >= every partner\'s plan burst', limits.tire.stage.burstLimit, plan.burstLimit * capacity.supplierPartners, 'requests'),
+    check(
+      'supplier stage rate >= every partner at its plan rate',
+      limits.tire.stage.rateLimit,
+      plan.rateLimit * capacity.supplierPartners,
+      'req/s',
+    ),
+    check(
+      "supplier stage burst >= every partner's plan burst",
+      limits.tire.stage.burstLimit,
+      plan.burstLimit * capacity.supplierPartners,
+      'requests',
+    ),
   ];
   const quota = limits.tire.usagePlan.quotaPerDay;
   if (quota !== undefined) {
     // A declaration without a daily volume cannot be checked against a quota: a quota there is itself a refusal.
-    checks.push(check('usage plan quota >= one partner\'s calls per day', quota, peak.supplierCallsPerPartnerPerDay ?? Infinity, 'req/day'));
+    checks.push(
+      check(
+        "usage plan quota >= one partner's calls per day",
+        quota,
+        peak.supplierCallsPerPartnerPerDay ?? Infinity,
+        'req/day',
+      ),
+    );
   }
   return checks;
 }

@@ -47,67 +47,80 @@ describe('capacity: an archive replayed at the destination rate through the car-
     removeStateDirs();
   });
 
-  it(`replays ${ORDERS} completions at the destination's rate: all delivered, 0 dead letters, no WAF or throttle refusal`, { timeout: 120_000 }, async () => {
-    const { runtime } = e2e;
-    const { carApiUrl, names, egress } = runtime.description;
-    const rate = DEFAULT_LIMITS.completionCallback.invocationRateLimitPerSecond;
-    expect(rate).toBe(20);
+  it(
+    `replays ${ORDERS} completions at the destination's rate: all delivered, 0 dead letters, no WAF or throttle refusal`,
+    { timeout: 120_000 },
+    async () => {
+      const { runtime } = e2e;
+      const { carApiUrl, names, egress } = runtime.description;
+      const rate = DEFAULT_LIMITS.completionCallback.invocationRateLimitPerSecond;
+      expect(rate).toBe(20);
 
-    // The archive: ORDERS orders completed once (the live deliveries), from one customer address.
-    const windowStart = Date.now() - 1000;
-    const token = await customerToken(runtime);
-    for (let batch = 0; batch < ORDERS; batch += 10) {
-      const created = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => call(`${carApiUrl}/orders`, { token, body: { carType: `replay-${batch + i}` } })),
-      );
-      expect(created.map((response) => response.status)).toEqual(Array(10).fill(201));
-    }
-    expect(await runtime.tire.scheduler.runNow('FulfilTireOrders')).toEqual({ outcome: 'ok' });
-    await runtime.bridge.whenIdle();
-
-    const events = new EventBridgeClient(sdkConfig(runtime));
-    const sqs = new SQSClient(sdkConfig(runtime));
-    try {
-      const replayName = `capacity-${Date.now()}`;
-      await events.send(
-        new StartReplayCommand({
-          ReplayName: replayName,
-          EventSourceArn: archiveArn(names.archive),
-          EventStartTime: new Date(windowStart),
-          EventEndTime: new Date(Date.now() + 1000),
-          Destination: { Arn: eventBusArn(names.eventBus) },
-        }),
-      );
+      // The archive: ORDERS orders completed once (the live deliveries), from one customer address.
+      const windowStart = Date.now() - 1000;
+      const token = await customerToken(runtime);
+      for (let batch = 0; batch < ORDERS; batch += 10) {
+        const created = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            call(`${carApiUrl}/orders`, { token, body: { carType: `replay-${batch + i}` } }),
+          ),
+        );
+        expect(created.map((response) => response.status)).toEqual(Array(10).fill(201));
+      }
+      expect(await runtime.tire.scheduler.runNow('FulfilTireOrders')).toEqual({ outcome: 'ok' });
       await runtime.bridge.whenIdle();
-      expect((await events.send(new DescribeReplayCommand({ ReplayName: replayName }))).State).toBe('COMPLETED');
 
-      const replayed = entriesOf(runtime, 'delivery').filter((entry) => entry.replayName === replayName);
-      expect(replayed).toHaveLength(ORDERS);
-      // Each one delivered at its first attempt: nothing was refused, retried or dead-lettered.
-      expect(replayed.every((entry) => entry.outcome === 'delivered' && entry.attempt === 1)).toBe(true);
-      // The destination spaced them at its rate: the N deliveries took at least (N - 1) / rate.
-      const times = replayed.map((entry) => Date.parse(entry.time));
-      expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(((ORDERS - 1) / rate) * 1000 - 50);
+      const events = new EventBridgeClient(sdkConfig(runtime));
+      const sqs = new SQSClient(sdkConfig(runtime));
+      try {
+        const replayName = `capacity-${Date.now()}`;
+        await events.send(
+          new StartReplayCommand({
+            ReplayName: replayName,
+            EventSourceArn: archiveArn(names.archive),
+            EventStartTime: new Date(windowStart),
+            EventEndTime: new Date(Date.now() + 1000),
+            Destination: { Arn: eventBusArn(names.eventBus) },
+          }),
+        );
+        await runtime.bridge.whenIdle();
+        expect((await events.send(new DescribeReplayCommand({ ReplayName: replayName }))).State).toBe('COMPLETED');
 
-      const fromSupplier = entriesOf(runtime, 'request').filter(
-        (entry) => entry.company === 'car-orders' && entry.sourceIp === egress.supplierEvents,
-      );
-      expect(fromSupplier.length).toBeGreaterThanOrEqual(2 * ORDERS);
-      expect(fromSupplier.filter((entry) => entry.decidedBy === 'waf' || entry.decidedBy === 'stage-throttle')).toEqual([]);
+        const replayed = entriesOf(runtime, 'delivery').filter((entry) => entry.replayName === replayName);
+        expect(replayed).toHaveLength(ORDERS);
+        // Each one delivered at its first attempt: nothing was refused, retried or dead-lettered.
+        expect(replayed.every((entry) => entry.outcome === 'delivered' && entry.attempt === 1)).toBe(true);
+        // The destination spaced them at its rate: the N deliveries took at least (N - 1) / rate.
+        const times = replayed.map((entry) => Date.parse(entry.time));
+        expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(((ORDERS - 1) / rate) * 1000 - 50);
 
-      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: names.callbackDlq }));
-      const depth = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-      );
-      expect(depth.Attributes?.ApproximateNumberOfMessages).toBe('0');
-    } finally {
-      events.destroy();
-      sqs.destroy();
-    }
-  });
+        const fromSupplier = entriesOf(runtime, 'request').filter(
+          (entry) => entry.company === 'car-orders' && entry.sourceIp === egress.supplierEvents,
+        );
+        expect(fromSupplier.length).toBeGreaterThanOrEqual(2 * ORDERS);
+        expect(
+          fromSupplier.filter((entry) => entry.decidedBy === 'waf' || entry.decidedBy === 'stage-throttle'),
+        ).toEqual([]);
+
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: names.callbackDlq }));
+        const depth = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
+        expect(depth.Attributes?.ApproximateNumberOfMessages).toBe('0');
+      } finally {
+        events.destroy();
+        sqs.destroy();
+      }
+    },
+  );
 
   it("a simulated day through the runtime's own WAF and stage-throttle steps: callbacks at the destination rate and one customer at the whole peak, 0 refusals", () => {
-    const config: StepConfig = { options: e2e.runtime.car.gatewayOptions, apiId: 'car', accountId: '000000000000', region: 'us-east-1' };
+    const config: StepConfig = {
+      options: e2e.runtime.car.gatewayOptions,
+      apiId: 'car',
+      accountId: '000000000000',
+      region: 'us-east-1',
+    };
     const waf = wafStep(config)!;
     const throttle = throttleStep(config);
     expect(config.options.service.wafRateLimitPer5Minutes).toBe(DEFAULT_LIMITS.car.wafRateLimitPer5Minutes);
@@ -115,7 +128,11 @@ describe('capacity: an archive replayed at the destination rate through the car-
     const callback = { method: COMPLETION_CALLBACK.httpMethod, path: COMPLETION_CALLBACK.routePath };
     const customerRps = peakTraffic(DEFAULT_CAPACITY).customerRequestsPerSecond;
     const sources = [
-      { ip: e2e.runtime.description.egress.supplierEvents, perSecond: DEFAULT_LIMITS.completionCallback.invocationRateLimitPerSecond, route: callback },
+      {
+        ip: e2e.runtime.description.egress.supplierEvents,
+        perSecond: DEFAULT_LIMITS.completionCallback.invocationRateLimitPerSecond,
+        route: callback,
+      },
       { ip: '198.51.100.7', perSecond: customerRps, route: { method: 'POST', path: '/orders' } },
     ];
     const start = Date.UTC(2030, 0, 1);
@@ -126,7 +143,11 @@ describe('capacity: an archive replayed at the destination rate through the car-
         for (let i = 0; i < source.perSecond; i += 1) {
           // Evenly spaced within the second, as the destination spaces its invocations.
           const now = start + second * 1000 + Math.floor((i * 1000) / source.perSecond);
-          const request = { sourceIp: source.ip, now, route: { match: { route: source.route } } } as unknown as GatewayRequest;
+          const request = {
+            sourceIp: source.ip,
+            now,
+            route: { match: { route: source.route } },
+          } as unknown as GatewayRequest;
           const outcome = waf.run(request) ?? throttle.run(request);
           requests += 1;
           if (outcome !== undefined) refusals.push(`${source.ip} at ${second} s: ${JSON.stringify(outcome)}`);

@@ -329,7 +329,11 @@ describe('end to end: what each API refuses, and with which status', () => {
     const partnerToken = await clientCredentialsToken(runtime.description.tireTokenUrl, partner, {
       from: fromCarMaker,
     });
-    const partnerCall = { token: partnerToken, apiKey: await partnerKey('second-partner', partner.clientId), from: fromCarMaker };
+    const partnerCall = {
+      token: partnerToken,
+      apiKey: await partnerKey('second-partner', partner.clientId),
+      from: fromCarMaker,
+    };
     expectHandlerProblem(runtime, await call(`${tireApi}/orders/${order.tireOrderId}`, partnerCall), 404);
     const own = await call(`${tireApi}/orders/${order.tireOrderId}`, {
       token: carMakerFull,

@@ -20,41 +20,56 @@ afterAll(() => {
 });
 
 describe('npm start with the load-test profile', () => {
-  it('says so on the ready line, runs the derived load-test limits (no quota) and still refuses a request without a token', { timeout: 120_000 }, async () => {
-    const stateDir = join(scratch, 'state');
-    const ports = ['--aws-port', '0', '--car-api-port', '0', '--tire-api-port', '0', '--car-auth-port', '0', '--tire-auth-port', '0'];
-    child = spawn(process.execPath, [TSX, 'local/main.ts', '--state-dir', stateDir, ...ports, '--quiet'], {
-      cwd: REPO,
-      env: { ...process.env, B2B_LOAD_TEST: '1', B2B_LOG_LEVEL: '', B2B_VERBOSE: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await vi.waitFor(() => expect(out).toMatch(/^ready /m), { timeout: 90_000, interval: 200 });
-    expect(out).toMatch(/ limits=load-test\(peak=10000orders\/s,quota=none\) /);
-
-    const description = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeDescription;
-    const apigateway = new APIGatewayClient({
-      endpoint: description.awsEndpoint,
-      region: description.region,
-      credentials: description.awsCredentials,
-    });
-    try {
-      const [plan] = (await apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
-      const limits = deriveLimits(LOAD_TEST_CAPACITY);
-      expect(plan?.throttle).toEqual({
-        rateLimit: limits.tire.usagePlan.throttle.rateLimit,
-        burstLimit: limits.tire.usagePlan.throttle.burstLimit,
+  it(
+    'says so on the ready line, runs the derived load-test limits (no quota) and still refuses a request without a token',
+    { timeout: 120_000 },
+    async () => {
+      const stateDir = join(scratch, 'state');
+      const ports = [
+        '--aws-port',
+        '0',
+        '--car-api-port',
+        '0',
+        '--tire-api-port',
+        '0',
+        '--car-auth-port',
+        '0',
+        '--tire-auth-port',
+        '0',
+      ];
+      child = spawn(process.execPath, [TSX, 'local/main.ts', '--state-dir', stateDir, ...ports, '--quiet'], {
+        cwd: REPO,
+        env: { ...process.env, B2B_LOAD_TEST: '1', B2B_LOG_LEVEL: '', B2B_VERBOSE: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(plan?.throttle?.rateLimit).toBeGreaterThanOrEqual(10_000);
-      expect(plan?.quota).toBeUndefined();
-    } finally {
-      apigateway.destroy();
-    }
-    const anonymous = await fetch(`${description.carApiUrl}/orders`, { method: 'POST', body: '{}' });
-    expect(anonymous.status).toBe(401);
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await vi.waitFor(() => expect(out).toMatch(/^ready /m), { timeout: 90_000, interval: 200 });
+      expect(out).toMatch(/ limits=load-test\(peak=10000orders\/s,quota=none\) /);
 
-    child.kill('SIGTERM');
-    await new Promise((exited) => child!.once('exit', exited));
-  });
+      const description = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeDescription;
+      const apigateway = new APIGatewayClient({
+        endpoint: description.awsEndpoint,
+        region: description.region,
+        credentials: description.awsCredentials,
+      });
+      try {
+        const [plan] = (await apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
+        const limits = deriveLimits(LOAD_TEST_CAPACITY);
+        expect(plan?.throttle).toEqual({
+          rateLimit: limits.tire.usagePlan.throttle.rateLimit,
+          burstLimit: limits.tire.usagePlan.throttle.burstLimit,
+        });
+        expect(plan?.throttle?.rateLimit).toBeGreaterThanOrEqual(10_000);
+        expect(plan?.quota).toBeUndefined();
+      } finally {
+        apigateway.destroy();
+      }
+      const anonymous = await fetch(`${description.carApiUrl}/orders`, { method: 'POST', body: '{}' });
+      expect(anonymous.status).toBe(401);
+
+      child.kill('SIGTERM');
+      await new Promise((exited) => child!.once('exit', exited));
+    },
+  );
 });

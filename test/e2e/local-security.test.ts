@@ -50,7 +50,11 @@ function raw(
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString(),
+          }),
         );
       },
     );
@@ -93,7 +97,11 @@ describe('local runtime security', () => {
   describe('web pages in the browser', () => {
     it('refuses a cross-origin text/plain POST /apikeys on the AWS endpoint, minting nothing', async () => {
       const { awsEndpoint, awsCredentials } = e2e.runtime.description;
-      const apiGateway = new APIGatewayClient({ endpoint: awsEndpoint, region: 'us-east-1', credentials: awsCredentials });
+      const apiGateway = new APIGatewayClient({
+        endpoint: awsEndpoint,
+        region: 'us-east-1',
+        credentials: awsCredentials,
+      });
       try {
         const before = (await apiGateway.send(new GetApiKeysCommand({}))).items?.length;
         const reply = await raw(awsEndpoint, {
@@ -190,7 +198,11 @@ describe('local runtime security', () => {
       expect(rest.status).toBe(403);
       expect(rest.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
       expect(refusals(e2e.runtime)).toContainEqual(
-        expect.objectContaining({ listener: 'aws-endpoint', reason: 'signature', error: 'MissingAuthenticationTokenException' }),
+        expect.objectContaining({
+          listener: 'aws-endpoint',
+          reason: 'signature',
+          error: 'MissingAuthenticationTokenException',
+        }),
       );
     });
 
@@ -250,7 +262,10 @@ describe('local runtime security', () => {
       const tampered = await raw(awsEndpoint, { method: 'POST', headers: signed, body: '{"MaxResults":1}' });
       expect(JSON.parse(tampered.text)).toMatchObject({ __type: 'InvalidSignatureException' });
       const old = new Date(Date.now() - 20 * 60 * 1000);
-      const stale = await signRequest({ method: 'POST', url, headers, body: '{}' }, awsCredentials, { ...scope, date: old });
+      const stale = await signRequest({ method: 'POST', url, headers, body: '{}' }, awsCredentials, {
+        ...scope,
+        date: old,
+      });
       const expired = await raw(awsEndpoint, { method: 'POST', headers: stale, body: '{}' });
       expect(expired.status).toBe(400);
       expect(JSON.parse(expired.text)).toMatchObject({
@@ -274,7 +289,9 @@ describe('local runtime security', () => {
       const wrong = store({ ...awsCredentials, secretAccessKey: 'guess' });
       const right = store(awsCredentials);
       try {
-        await expect(wrong.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+        await expect(wrong.send(new ListTablesCommand({}))).rejects.toMatchObject({
+          name: 'InvalidSignatureException',
+        });
         expect((await right.send(new ListTablesCommand({}))).TableNames).toContain(
           e2e.runtime.description.names.carOrdersTable,
         );
@@ -411,7 +428,9 @@ describe('local runtime limits', () => {
       const received = await closed;
       expect(received, url).toMatch(/^HTTP\/1\.1 503 /);
       for (const socket of held) socket.destroy();
-      await Promise.all(held.map((socket) => new Promise((resolve) => (socket.closed ? resolve(0) : socket.once('close', resolve)))));
+      await Promise.all(
+        held.map((socket) => new Promise((resolve) => (socket.closed ? resolve(0) : socket.once('close', resolve)))),
+      );
     }
   });
 });

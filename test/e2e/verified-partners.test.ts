@@ -58,7 +58,8 @@ describe('end to end: partner binding and verified completions', () => {
     expect(code, stdout).toBe(0);
     partner = JSON.parse(stdout) as OnboardResult;
     const secrets = new SecretsManagerClient(sdkConfig(runtime));
-    const secret = async (id: string) => (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
+    const secret = async (id: string) =>
+      (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
     partnerApiKey = await secret(partner.apiKeyStoredIn);
     partnerBearer = await clientCredentialsToken(runtime.description.tireTokenUrl, {
       clientId: partner.clientId,

@@ -37,7 +37,8 @@ async function readRecord(name: string, forceFetch: boolean): Promise<RecordRead
 }
 
 function identityOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>, caller: Caller): RequestIdentity {
-  const identity = event.requestContext?.identity as Partial<APIGatewayProxyEvent['requestContext']['identity']> | undefined;
+  const identity = event.requestContext?.identity as
+    Partial<APIGatewayProxyEvent['requestContext']['identity']> | undefined;
   return {
     clientId: caller.clientId,
     apiKeyId: typeof identity?.apiKeyId === 'string' && identity.apiKeyId !== '' ? identity.apiKeyId : undefined,

@@ -26,7 +26,10 @@ export interface BindingRefusal {
 }
 
 /** Why the request may not be served, or undefined when it may. `record` is the caller's record, if it has one. */
-export function bindingRefusal(record: PartnerRecord | undefined, request: RequestIdentity): BindingRefusal | undefined {
+export function bindingRefusal(
+  record: PartnerRecord | undefined,
+  request: RequestIdentity,
+): BindingRefusal | undefined {
   const client = `client ${request.clientId}`;
   if (record === undefined || record.clientId !== request.clientId) {
     return { check: 'partner-record', detail: `No partner record for ${client}` };

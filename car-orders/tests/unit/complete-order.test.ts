@@ -240,8 +240,13 @@ describe('PATCH /orders/{id}: completions verified with the supplier', () => {
       completedAt: callback.completedAt,
     });
     // One GET of the tire order resource, with the car maker's token and API key, as every supplier call.
-    expect(supplier.apiCalls.map((call) => [call.method, call.url])).toEqual([['GET', `${SUPPLIER_API_URL}orders/tire-1`]]);
-    expect(supplier.apiCalls[0]!.headers).toMatchObject({ authorization: 'Bearer stored-access-token', 'x-api-key': API_KEY });
+    expect(supplier.apiCalls.map((call) => [call.method, call.url])).toEqual([
+      ['GET', `${SUPPLIER_API_URL}orders/tire-1`],
+    ]);
+    expect(supplier.apiCalls[0]!.headers).toMatchObject({
+      authorization: 'Bearer stored-access-token',
+      'x-api-key': API_KEY,
+    });
   });
 
   it('a completion of the recorded tire order needs no supplier call; nor does a duplicate', async () => {
@@ -315,16 +320,19 @@ describe('PATCH /orders/{id}: completions verified with the supplier', () => {
     ['answers 503', () => Response.json({ status: 503 }, { status: 503 })],
     ['answers 429', () => Response.json({ status: 429 }, { status: 429 })],
     ['is unreachable', () => Promise.reject(new TypeError('fetch failed'))],
-  ])('503 (EventBridge retries) when the supplier %s during the check, and the order is unchanged', async (_case, answer) => {
-    supplierAnswer = answer;
-    const stored = order('OrderSubmitted');
-    await tables.seed(stored);
-    const result = await patch(callback);
-    expect(result.statusCode).toBe(503);
-    expect(problemOf(result).status).toBe(503);
-    await unchanged(stored);
-    expect(metricTotals(logs.entries())).toEqual({ CompletionChecksDeferred: 1 });
-  });
+  ])(
+    '503 (EventBridge retries) when the supplier %s during the check, and the order is unchanged',
+    async (_case, answer) => {
+      supplierAnswer = answer;
+      const stored = order('OrderSubmitted');
+      await tables.seed(stored);
+      const result = await patch(callback);
+      expect(result.statusCode).toBe(503);
+      expect(problemOf(result).status).toBe(503);
+      await unchanged(stored);
+      expect(metricTotals(logs.entries())).toEqual({ CompletionChecksDeferred: 1 });
+    },
+  );
 
   it('503 when the supplier does not answer within the time left to answer the callback', async () => {
     supplierAnswer = neverAnswers;

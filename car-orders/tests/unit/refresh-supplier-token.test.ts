@@ -122,9 +122,9 @@ describe('refresh-supplier-token (scheduled)', () => {
         $metadata: {},
       }),
       'AccessDeniedException on kms:Decrypt': accessDenied(
-'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: kms:Decrypt on ' +
-            'the resource associated with this ciphertext because the resource does not exist in this Region',
-),
+        'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: kms:Decrypt on ' +
+          'the resource associated with this ciphertext because the resource does not exist in this Region',
+      ),
     };
     for (const [name, error] of Object.entries(undecryptable)) {
       it(`treats ${name} as no token, and overwrites it under the current key`, async () => {
@@ -133,7 +133,12 @@ describe('refresh-supplier-token (scheduled)', () => {
         expect(summary).toMatchObject({ refreshed: true, reason: 'missing' });
         expect(supplier.tokenRequests).toHaveLength(1);
         const put = configuration.ssm.commandCalls(PutParameterCommand)[0]?.args[0].input;
-        expect(put).toMatchObject({ Name: TOKEN_PARAMETER, Type: 'SecureString', KeyId: TOKEN_KEY_ID, Overwrite: true });
+        expect(put).toMatchObject({
+          Name: TOKEN_PARAMETER,
+          Type: 'SecureString',
+          KeyId: TOKEN_KEY_ID,
+          Overwrite: true,
+        });
         expect(logs.text()).toContain('cannot be decrypted');
       });
     }
@@ -141,8 +146,8 @@ describe('refresh-supplier-token (scheduled)', () => {
     it('still fails on an SSM refusal of the parameter itself (not a decryption failure)', async () => {
       mockSupplierHttp();
       const denied = accessDenied(
-'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: ssm:GetParameter',
-);
+        'User: arn:aws:sts::123456789012:assumed-role/refresher is not authorized to perform: ssm:GetParameter',
+      );
       await expect(run(freshToken(Date.now()), denied)).rejects.toThrow(/ssm:GetParameter/);
       expect(configuration.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
     });

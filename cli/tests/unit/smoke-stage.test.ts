@@ -53,7 +53,11 @@ function respond(request: Seen): { status: number; body: unknown } {
     const completed = gets > behaviour.getsUntilCompleted;
     return {
       status: 200,
-      body: { ...order, status: completed ? 'OrderCompleted' : 'TiresOrdered', completedAt: completed ? 'T1' : undefined },
+      body: {
+        ...order,
+        status: completed ? 'OrderCompleted' : 'TiresOrdered',
+        completedAt: completed ? 'T1' : undefined,
+      },
     };
   }
   return { status: 404, body: { title: 'Not Found' } };
@@ -181,11 +185,11 @@ describe('b2b smoke --stage (mocked AWS, local stand-in for the deployed endpoin
 
   it('a secret Secrets Manager refuses to read fails hop "credentials" with the service\'s reason', async () => {
     secrets.reset();
-    secrets
-      .on(GetSecretValueCommand)
-      .rejects(Object.assign(new Error('User is not authorized to perform: secretsmanager:GetSecretValue'), {
+    secrets.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: secretsmanager:GetSecretValue'), {
         name: 'AccessDeniedException',
-      }));
+      }),
+    );
     const { code, data } = await smokeJson();
     expect(code).toBe(1);
     expect(data.failedHop).toBe('credentials');

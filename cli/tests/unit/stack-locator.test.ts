@@ -177,17 +177,15 @@ describe('StackLocator', () => {
     const dlqAlarm = physical('dev-TireOrders', idMatching(/^CallbackDeadLetterAlarm[0-9A-F]{8}$/));
     const topicArn = 'arn:aws:sns:eu-west-1:123456789012:dev-TireOrders-AlarmTopic';
     cloudWatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
-      MetricAlarms: input.AlarmNames.map(
-        (AlarmName): MetricAlarm => ({
-          AlarmName,
-          StateValue: AlarmName === dlqAlarm ? 'ALARM' : 'OK',
-          StateReason: AlarmName === dlqAlarm ? 'Threshold Crossed: 1 datapoint [2.0] was >= 1.0' : 'ok',
-          StateUpdatedTimestamp: new Date('2026-01-01T00:00:00Z'),
-          Namespace: 'AWS/X',
-          MetricName: 'M',
-          AlarmActions: [topicArn],
-        }),
-      ),
+      MetricAlarms: input.AlarmNames.map((AlarmName): MetricAlarm => ({
+        AlarmName,
+        StateValue: AlarmName === dlqAlarm ? 'ALARM' : 'OK',
+        StateReason: AlarmName === dlqAlarm ? 'Threshold Crossed: 1 datapoint [2.0] was >= 1.0' : 'ok',
+        StateUpdatedTimestamp: new Date('2026-01-01T00:00:00Z'),
+        Namespace: 'AWS/X',
+        MetricName: 'M',
+        AlarmActions: [topicArn],
+      })),
     }));
     const connectionName = physical('dev-TireOrders', idMatching(/^CarMakerConnection[0-9A-F]{8}$/));
     events.on(DescribeConnectionCommand, { Name: connectionName }).resolves({
@@ -207,7 +205,9 @@ describe('StackLocator', () => {
     expect(code).toBe(1);
     // Every declared alarm was asked for by the name CloudFormation gave it, one call per stack.
     const asked = cloudWatch.commandCalls(DescribeAlarmsCommand).flatMap((call) => call.args[0].input.AlarmNames ?? []);
-    expect(asked).toHaveLength(Object.keys(carOrdersService.alarms).length + Object.keys(tireOrdersService.alarms).length);
+    expect(asked).toHaveLength(
+      Object.keys(carOrdersService.alarms).length + Object.keys(tireOrdersService.alarms).length,
+    );
     expect(asked).toContain(dlqAlarm);
     expect(asked.every((name) => /^dev-(Car|Tire)Orders-\w+Alarm[0-9A-F]{8}-1A2B3C4D5E6F$/.test(name))).toBe(true);
     const byName = Object.fromEntries(result.alarms.map((alarm) => [alarm.name, alarm]));

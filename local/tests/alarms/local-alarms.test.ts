@@ -164,7 +164,10 @@ describe('LocalAlarms', () => {
     let views = alarms.evaluate();
     expect(byName(views, 'callbackFailedInvocations').state).toBe('ALARM');
     expect(byName(views, 'callbackEventsLost').state).toBe('OK');
-    at(-500, delivery('dead-lettered', 'sending to the dead-letter queue failed (QueueDoesNotExist); event dropped: x'));
+    at(
+      -500,
+      delivery('dead-lettered', 'sending to the dead-letter queue failed (QueueDoesNotExist); event dropped: x'),
+    );
     views = alarms.evaluate();
     expect(byName(views, 'callbackEventsLost').state).toBe('ALARM');
   });
@@ -173,7 +176,13 @@ describe('LocalAlarms', () => {
     at(-3000, delivery('delivered'));
     expect(byName(alarms.evaluate(), 'callbackConnectionLost').state).toBe('OK');
     // An unreachable endpoint is not an authorization failure.
-    at(-2000, delivery('retrying', 'Unable to invoke ApiDestination endpoint: API destination endpoint cannot be reached (ECONNREFUSED).'));
+    at(
+      -2000,
+      delivery(
+        'retrying',
+        'Unable to invoke ApiDestination endpoint: API destination endpoint cannot be reached (ECONNREFUSED).',
+      ),
+    );
     expect(byName(alarms.evaluate(), 'callbackConnectionLost').state).toBe('OK');
     at(
       -1000,

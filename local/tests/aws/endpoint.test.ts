@@ -134,12 +134,30 @@ describe('AWS endpoint protocol', () => {
   it('refuses a second endpoint on the same state directory, and frees it on close', async () => {
     const otherDir = makeStateDir();
     try {
-      const first = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
-      await expect(startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] })).rejects.toThrow(
-        /in use/,
-      );
+      const first = await startAwsEndpoint({
+        host: '127.0.0.1',
+        port: 0,
+        stateDir: otherDir,
+        credentials: TEST_CREDENTIALS,
+        services: [],
+      });
+      await expect(
+        startAwsEndpoint({
+          host: '127.0.0.1',
+          port: 0,
+          stateDir: otherDir,
+          credentials: TEST_CREDENTIALS,
+          services: [],
+        }),
+      ).rejects.toThrow(/in use/);
       await first.close();
-      const second = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
+      const second = await startAwsEndpoint({
+        host: '127.0.0.1',
+        port: 0,
+        stateDir: otherDir,
+        credentials: TEST_CREDENTIALS,
+        services: [],
+      });
       await second.close();
     } finally {
       removeStateDir(otherDir);
@@ -152,7 +170,13 @@ describe('AWS endpoint protocol', () => {
       const exited = spawnSync(process.execPath, ['-e', ''], { timeout: 10_000 });
       expect(exited.status).toBe(0);
       writeFileSync(join(otherDir, 'aws-endpoint.lock'), String(exited.pid));
-      const taken = await startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [] });
+      const taken = await startAwsEndpoint({
+        host: '127.0.0.1',
+        port: 0,
+        stateDir: otherDir,
+        credentials: TEST_CREDENTIALS,
+        services: [],
+      });
       await taken.close();
     } finally {
       removeStateDir(otherDir);
@@ -163,7 +187,13 @@ describe('AWS endpoint protocol', () => {
     const otherDir = makeStateDir();
     try {
       await expect(
-        startAwsEndpoint({ host: '127.0.0.1', port: 0, stateDir: otherDir, credentials: TEST_CREDENTIALS, services: [probe, probe] }),
+        startAwsEndpoint({
+          host: '127.0.0.1',
+          port: 0,
+          stateDir: otherDir,
+          credentials: TEST_CREDENTIALS,
+          services: [probe, probe],
+        }),
       ).rejects.toThrow(/Probe_1/);
     } finally {
       removeStateDir(otherDir);

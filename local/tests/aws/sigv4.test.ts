@@ -17,7 +17,11 @@ async function signed(
     {
       method: 'POST',
       url,
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter', ...options.headers },
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AmazonSSM.GetParameter',
+        ...options.headers,
+      },
       body,
     },
     credentials,
@@ -47,7 +51,10 @@ describe('SigV4 verification', () => {
 
   it('refuses an unknown access key', async () => {
     const request = await signed();
-    request.headers.authorization = String(request.headers.authorization).replace(credentials.accessKeyId, 'AKIAOTHER0000000000');
+    request.headers.authorization = String(request.headers.authorization).replace(
+      credentials.accessKeyId,
+      'AKIAOTHER0000000000',
+    );
     expect(await verify(request)).toMatchObject({ problem: 'unknown-key' });
   });
 
@@ -60,7 +67,9 @@ describe('SigV4 verification', () => {
 
   it('refuses a changed body, path, signed header or method', async () => {
     const request = await signed();
-    expect(await verify({ ...request, body: Buffer.from('{"Name":"/other"}') })).toMatchObject({ problem: 'bad-signature' });
+    expect(await verify({ ...request, body: Buffer.from('{"Name":"/other"}') })).toMatchObject({
+      problem: 'bad-signature',
+    });
     expect(await verify({ ...request, url: '/x' })).toMatchObject({ problem: 'bad-signature' });
     expect(
       await verify({ ...request, headers: { ...request.headers, 'x-amz-target': 'AmazonSSM.DeleteParameter' } }),
@@ -104,9 +113,11 @@ describe('SigV4 verification', () => {
       `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260115/us-east-1/ssm, SignedHeaders=host, Signature=00`,
       `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20260115/us-east-1/ssm/aws4_request, SignedHeaders=x-amz-date, Signature=00`,
     ]) {
-      expect(await verify({ ...request, headers: { ...request.headers, authorization } }), authorization).toMatchObject({
-        problem: 'incomplete',
-      });
+      expect(await verify({ ...request, headers: { ...request.headers, authorization } }), authorization).toMatchObject(
+        {
+          problem: 'incomplete',
+        },
+      );
     }
     const undated = { ...request.headers };
     delete undated['x-amz-date'];
@@ -134,6 +145,8 @@ describe('SigV4 verification', () => {
     };
     const signedAt = Date.UTC(2026, 11, 2, 7, 56, 7);
     expect(await verifySigV4(request, Buffer.from('{}'), botocore, signedAt)).toBeUndefined();
-    expect(await verifySigV4(request, Buffer.from('{ }'), botocore, signedAt)).toMatchObject({ problem: 'bad-signature' });
+    expect(await verifySigV4(request, Buffer.from('{ }'), botocore, signedAt)).toMatchObject({
+      problem: 'bad-signature',
+    });
   });
 });

@@ -54,10 +54,18 @@ async function authorizeThenPolicy({ policy, request, token }: Case): Promise<Re
     if (presented !== 'valid-token') throw new Error('invalid token');
     return { client_id: 'c1', scope: 'svc/orders.read', token_use: 'access' };
   };
-  const config = { ...stepConfig({ authorizer: { verifyAccessToken }, resourcePolicy: { deployedPolicy: () => deployed } }), ...CONTEXT };
+  const config = {
+    ...stepConfig({ authorizer: { verifyAccessToken }, resourcePolicy: { deployedPolicy: () => deployed } }),
+    ...CONTEXT,
+  };
   const headers: Record<string, string> =
     token === 'missing' ? {} : { Authorization: `Bearer ${token === 'valid' ? 'valid-token' : 'forged'}` };
-  const gatewayRequest = fakeRequest({ method: request.method, path: `/prod${request.path}`, sourceIp: request.sourceIp, headers });
+  const gatewayRequest = fakeRequest({
+    method: request.method,
+    path: `/prod${request.path}`,
+    sourceIp: request.sourceIp,
+    headers,
+  });
   for (const step of requestPath(config)) {
     const outcome = await step.run(gatewayRequest);
     if (outcome !== undefined) return outcome as Refusal;

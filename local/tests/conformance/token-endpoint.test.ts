@@ -66,7 +66,9 @@ async function check({ request, expected }: Case): Promise<void> {
   const form = request.form && Object.fromEntries(Object.entries(request.form).map(([k, v]) => [k, substitute(v)]));
   const response = await postToken(pool.server.tokenUrl, {
     ...(request.basic
-      ? { basic: { clientId: substitute(request.basic.clientId), clientSecret: substitute(request.basic.clientSecret) } }
+      ? {
+          basic: { clientId: substitute(request.basic.clientId), clientSecret: substitute(request.basic.clientSecret) },
+        }
       : {}),
     ...(form ? { form } : {}),
     ...(request.rawBody !== undefined ? { rawBody: substitute(request.rawBody) } : {}),

@@ -117,7 +117,11 @@ describe('REST APIs and stages', () => {
     ).rejects.toMatchObject({
       name: 'NotFoundException',
     });
-    const raw = await signedFetch(`${test.runtime.description.awsEndpoint}/domainnames`, {}, test.runtime.description.awsCredentials);
+    const raw = await signedFetch(
+      `${test.runtime.description.awsEndpoint}/domainnames`,
+      {},
+      test.runtime.description.awsCredentials,
+    );
     expect(raw.status).toBe(404);
   });
 
@@ -373,7 +377,10 @@ describe('usage plans', () => {
         id: usagePlanId,
         name: 'local-tire-orders-partners',
         apiStages: [{ apiId: tireApiId, stage: 'local' }],
-        throttle: { burstLimit: tireOrdersUsagePlan.throttle.burstLimit, rateLimit: tireOrdersUsagePlan.throttle.rateLimit },
+        throttle: {
+          burstLimit: tireOrdersUsagePlan.throttle.burstLimit,
+          rateLimit: tireOrdersUsagePlan.throttle.rateLimit,
+        },
         quota: { limit: tireOrdersUsagePlan.quota.limit, offset: 0, period: 'DAY' },
       }),
     ]);

@@ -205,7 +205,9 @@ describe('web ACLs', () => {
       Rules: [
         {
           Name: 'RateLimitPerIp',
-          Statement: { RateBasedStatement: { Limit: tireOrdersService.wafRateLimitPer5Minutes, AggregateKeyType: 'IP' } },
+          Statement: {
+            RateBasedStatement: { Limit: tireOrdersService.wafRateLimitPer5Minutes, AggregateKeyType: 'IP' },
+          },
           Action: { Block: {} },
         },
         {

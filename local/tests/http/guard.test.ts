@@ -17,7 +17,10 @@ afterEach(async () => {
 async function guarded(): Promise<{ port: number; audit: AuditEntry[]; server: Server }> {
   const audit: AuditEntry[] = [];
   const server = createServer();
-  guardListener(server, (_req, res) => res.end('served'), { listener: 'probe', audit: { append: (e) => audit.push(e) } });
+  guardListener(server, (_req, res) => res.end('served'), {
+    listener: 'probe',
+    audit: { append: (e) => audit.push(e) },
+  });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, audit, server };
@@ -49,8 +52,13 @@ describe('listener guard', () => {
     }
     expect((await get(port, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).body).toBe('served');
     expect(
-      (await get(port, { host: `127.0.0.1:${port}`, referer: `http://127.0.0.1:${port}/page`, 'sec-fetch-site': 'same-origin' }))
-        .body,
+      (
+        await get(port, {
+          host: `127.0.0.1:${port}`,
+          referer: `http://127.0.0.1:${port}/page`,
+          'sec-fetch-site': 'same-origin',
+        })
+      ).body,
     ).toBe('served');
   });
 

@@ -53,7 +53,9 @@ describe('noticeOf', () => {
       host: '127.0.0.1:4510',
       origin: 'http://evil.example\u001b[2J',
     });
-    expect(refused).toMatch(/^refused aws-endpoint POST \/apikeys from 127\.0\.0\.1: origin \(host 127\.0\.0\.1:4510 origin http:\/\/evil\.example/);
+    expect(refused).toMatch(
+      /^refused aws-endpoint POST \/apikeys from 127\.0\.0\.1: origin \(host 127\.0\.0\.1:4510 origin http:\/\/evil\.example/,
+    );
     expect(refused).not.toContain('\u001b');
     expect(noticeOf({ kind: 'refused', reason: 'timeout', listener: 'x' })).toBeUndefined();
   });

@@ -484,11 +484,20 @@ describe("TireOrdersStack: the car maker's partner record", () => {
         logicalIdOf(stack, stack.functions[name as keyof typeof functionIds].role),
       );
       const ssmStatements = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('ssm:')));
-      expect(ssmStatements.map((statement) => ({ actions: actionsOf(statement), resources: resourcesOfStatement(statement) }))).toEqual(
-        access.readsPartnerRecords ? [{ actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [recordsArn] }] : [],
+      expect(
+        ssmStatements.map((statement) => ({
+          actions: actionsOf(statement),
+          resources: resourcesOfStatement(statement),
+        })),
+      ).toEqual(
+        access.readsPartnerRecords
+          ? [{ actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [recordsArn] }]
+          : [],
       );
     }
-    expect(tireOrdersFunctionAccess.placeOrder.readsPartnerRecords && tireOrdersFunctionAccess.getOrder.readsPartnerRecords).toBe(true);
+    expect(
+      tireOrdersFunctionAccess.placeOrder.readsPartnerRecords && tireOrdersFunctionAccess.getOrder.readsPartnerRecords,
+    ).toBe(true);
   });
 });
 

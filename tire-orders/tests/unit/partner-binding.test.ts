@@ -115,7 +115,9 @@ describe.each([
   it('serves the key and address of the record, reading it by the client id under the path', async () => {
     const result = await send();
     expect(result.statusCode).toBe(send === post ? 201 : 404);
-    expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input.Name).toBe(`${TEST_PARTNER_RECORD_PATH}${PARTNER_B}`);
+    expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input.Name).toBe(
+      `${TEST_PARTNER_RECORD_PATH}${PARTNER_B}`,
+    );
   });
 
   it('a key added to the record (rotation) is served at once, though the old record is cached', async () => {

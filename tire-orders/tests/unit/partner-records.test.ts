@@ -14,12 +14,19 @@ const record: PartnerRecord = {
 
 describe('partner record schema', () => {
   it('reads a record the CLI wrote before apiKeyIds (one apiKeyId, onboardedAt) as a CLI record', () => {
-    const earlier = { ...record, apiKeyId: 'key-1', onboardedAt: '2024-06-01T00:00:00.000Z' } as Record<string, unknown>;
+    const earlier = { ...record, apiKeyId: 'key-1', onboardedAt: '2024-06-01T00:00:00.000Z' } as Record<
+      string,
+      unknown
+    >;
     delete earlier.apiKeyIds;
     delete earlier.createdAt;
     delete earlier.managedBy;
     expect(parsePartnerRecord(JSON.stringify(earlier))).toEqual({
-      record: expect.objectContaining({ apiKeyIds: ['key-1'], createdAt: '2024-06-01T00:00:00.000Z', managedBy: 'cli' }),
+      record: expect.objectContaining({
+        apiKeyIds: ['key-1'],
+        createdAt: '2024-06-01T00:00:00.000Z',
+        managedBy: 'cli',
+      }),
     });
   });
 
@@ -49,7 +56,9 @@ describe('bindingRefusal', () => {
   });
   it('names the first check that fails', () => {
     expect(bindingRefusal(undefined, request)?.check).toBe('partner-record');
-    expect(bindingRefusal({ ...record, revokedAt: '2025-02-01T00:00:00.000Z' }, request)?.check).toBe('partner-revoked');
+    expect(bindingRefusal({ ...record, revokedAt: '2025-02-01T00:00:00.000Z' }, request)?.check).toBe(
+      'partner-revoked',
+    );
     expect(bindingRefusal(record, { ...request, apiKeyId: 'key-3' })?.check).toBe('api-key');
     expect(bindingRefusal(record, { ...request, apiKeyId: undefined })?.check).toBe('api-key');
     expect(bindingRefusal(record, { ...request, sourceIp: '198.51.100.1' })?.check).toBe('source-address');

@@ -10,7 +10,8 @@ describe('WAF rate rule with a custom response', () => {
 
   it('answers a source over the rate with the declared 429 and body, not the 403 EventBridge would dead-letter', () => {
     const step = wafStep(stepConfig({ service, waf: { defaultAction: 'allow', allowCidrs: [] } }))!;
-    for (let n = 0; n < 3; n += 1) expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + n }))).toBeUndefined();
+    for (let n = 0; n < 3; n += 1)
+      expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + n }))).toBeUndefined();
     expect(step.run(fakeRequest({ sourceIp: '10.0.0.1', now: START + 3 }))).toEqual({
       answer: {
         statusCode: 429,

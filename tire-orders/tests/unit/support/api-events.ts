@@ -23,7 +23,11 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
   requestCounter += 1;
   const claims = request.clientId === null ? undefined : { client_id: request.clientId, scope: request.scope ?? '' };
   const apiKeyId =
-    request.apiKeyId === undefined ? (request.clientId === null ? null : testApiKeyIdOf(request.clientId)) : request.apiKeyId;
+    request.apiKeyId === undefined
+      ? request.clientId === null
+        ? null
+        : testApiKeyIdOf(request.clientId)
+      : request.apiKeyId;
   return {
     httpMethod: request.method,
     path: request.path,
