@@ -313,7 +313,11 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
     async () => {
       const template = templates.tire;
       const { names, carApiUrl, egress } = runtime.description;
-      const rule = only(template, 'AWS::Events::Rule', (p) => p.EventPattern !== undefined).properties;
+      const rule = only(
+        template,
+        'AWS::Events::Rule',
+        (p) => p.EventPattern !== undefined && p.Name !== undefined,
+      ).properties;
       const templateTarget = (rule.Targets as Record<string, any>[])[0]!;
       expect(rule.Targets).toHaveLength(1);
       const destination = only(template, 'AWS::Events::ApiDestination').properties;
@@ -618,10 +622,16 @@ describe('end to end: the local runtime runs exactly what the stacks deploy', ()
       );
       expect(names.eventBus).toBe(nameOf(templates.tire, 'AWS::Events::EventBus'));
       expect(runtime.bridge.describeRule(names.callbackRule, names.eventBus).name).toBe(
-        nameOf(templates.tire, 'AWS::Events::Rule', 'Name', (p) => p.EventPattern !== undefined),
+        nameOf(
+          templates.tire,
+          'AWS::Events::Rule',
+          'Name',
+          (p) => p.EventPattern !== undefined && p.Name !== undefined,
+        ),
       );
       expect(names.supplierTokenKeyAlias).toBe(nameOf(templates.car, 'AWS::KMS::Alias', 'AliasName'));
-      const parameter = nameOf(templates.tire, 'AWS::SSM::Parameter');
+      // The connection parameter has a literal name; the partner records are named by client id.
+      const parameter = nameOf(templates.tire, 'AWS::SSM::Parameter', 'Name', (p) => typeof p.Name === 'string');
       expect((await clients.ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Name).toBe(parameter);
       for (const secret of Object.values(resourcesOf(templates.tire, 'AWS::SecretsManager::Secret')).flatMap((r) =>
         r.Properties?.Name ? [r.Properties.Name as string] : [],

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { GetIPSetCommand, ListIPSetsCommand, ListWebACLsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tireOrdersUsagePlan } from '../../../tire-orders/service.js';
+import { tireOrdersService, tireOrdersUsagePlan } from '../../../tire-orders/service.js';
 import { escapePolicy, unescapePolicy } from '../../aws/api-gateway.js';
 import { signedFetch } from '../aws/support.js';
 import type { PolicyDocument } from '../../gateway/resource-policy.js';
@@ -135,7 +135,12 @@ describe('REST APIs and stages', () => {
       stageName: 'local',
       tracingEnabled: true,
       webAclArn: tireAcl.ARN,
-      methodSettings: { '*/*': { throttlingRateLimit: 100, throttlingBurstLimit: 200 } },
+      methodSettings: {
+        '*/*': {
+          throttlingRateLimit: tireOrdersService.stageThrottle.rateLimit,
+          throttlingBurstLimit: tireOrdersService.stageThrottle.burstLimit,
+        },
+      },
     });
     const deployments = await test.apiGateway.send(new GetDeploymentsCommand({ restApiId: tireApiId }));
     expect(deployments.items?.map((deployment) => deployment.id)).toEqual([stages.item![0]!.deploymentId]);
@@ -244,8 +249,11 @@ describe('REST APIs and stages', () => {
       new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'local', description: 'partner 127.0.0.11' }),
     );
     expect(deployment.id).toMatch(/^[a-z0-9]{10}$/);
-    // Through every check to the function, which answers 404 for the unknown order.
-    expect((await probe()).status).toBe(404);
+    // Through every gateway check to the function, whose partner binding (it knows only the car maker's own
+    // egress address) refuses the new source itself: a handler's 403, not the gateway's AccessDeniedException.
+    const throughGateway = await probe();
+    expect(throughGateway.status).toBe(403);
+    expect(throughGateway.errorType).toBeUndefined();
     const stage = await test.apiGateway.send(new GetStageCommand({ restApiId: tireApiId, stageName: 'local' }));
     expect(stage.deploymentId).toBe(deployment.id);
 
@@ -271,7 +279,9 @@ describe('REST APIs and stages', () => {
     );
     await test.apiGateway.send(new CreateDeploymentCommand({ restApiId: tireApiId, stageName: 'local' }));
     expect((await test.apiGateway.send(new GetRestApiCommand({ restApiId: tireApiId }))).policy).toBeUndefined();
-    expect((await probe()).status).toBe(404);
+    const withoutPolicy = await probe();
+    expect(withoutPolicy.status).toBe(403);
+    expect(withoutPolicy.errorType).toBeUndefined();
 
     // Put the stack's policy back for the other tests in this file.
     await test.apiGateway.send(
