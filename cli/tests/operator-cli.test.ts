@@ -33,7 +33,7 @@ describe('b2b orders list / get, audit filters and paging, --follow, escaping', 
     dynamo = new DynamoDBClient({
       endpoint: d.awsEndpoint,
       region: d.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: d.awsCredentials,
     });
     table = new OrdersTable(DynamoDBDocumentClient.from(dynamo), d.names.carOrdersTable);
     placed = await platform.placeOrders(3, 'list');
