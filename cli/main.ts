@@ -210,7 +210,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       );
       return 2;
     }
-    const message = error instanceof OperatorError ? error.message : describeUnexpected(error);
+    const message = describeFailure(error);
     if (json) io.stdout(`${printableJson({ error: message })}\n`);
     io.stderr(`b2b ${spec.path.join(' ')}: ${printable(message)}\n`);
     return 1;
@@ -225,13 +225,18 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
+const NO_REGION = 'no AWS region for --stage: pass --region REGION or set AWS_REGION (or a region in your AWS profile)';
+
+/** An operator error as it is; the SDK's "Region is missing" (wrapped in an OperatorError or not) as what to do. */
+function describeFailure(error: unknown): string {
+  if (error instanceof Error && /Region is missing/i.test(error.message)) return NO_REGION;
+  return error instanceof OperatorError ? error.message : describeUnexpected(error);
+}
+
 /** AWS SDK errors carry their service error name; that and the message are what an operator needs. */
 function describeUnexpected(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: string }).code;
-  if (/Region is missing/i.test(error.message)) {
-    return 'no AWS region for --stage: pass --region REGION or set AWS_REGION (or a region in your AWS profile)';
-  }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)) {
     return `cannot connect (${error.message}): is the local runtime running?`;
   }
