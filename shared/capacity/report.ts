@@ -115,42 +115,24 @@ function invocationCost(invocations: { memoryMb: number; count: number }[], dura
 
 /** The lines billed whatever the traffic: hours, addresses, ACLs and rules, clients, secrets, keys. */
 function fixedCostLines(billed: ReturnType<typeof billedResources>, p: PriceData['prices']): CostLine[] {
+  const hourly = (line: string, count: number, price: number): CostLine => ({
+    line,
+    basis: `${count} x ${HOURS_PER_MONTH} h x $${price}`,
+    usd: count * HOURS_PER_MONTH * price,
+  });
+  const monthly = (line: string, count: number, price: number): CostLine => ({
+    line,
+    basis: `${count} x $${price}`,
+    usd: count * price,
+  });
   return [
-    {
-      line: 'NAT gateway hours',
-      basis: `${billed.natGateways} x ${HOURS_PER_MONTH} h x $${p.natGatewayHour.value}`,
-      usd: billed.natGateways * HOURS_PER_MONTH * p.natGatewayHour.value,
-    },
-    {
-      line: 'Public IPv4 addresses',
-      basis: `${billed.publicIpv4} x ${HOURS_PER_MONTH} h x $${p.publicIpv4Hour.value}`,
-      usd: billed.publicIpv4 * HOURS_PER_MONTH * p.publicIpv4Hour.value,
-    },
-    {
-      line: 'WAF web ACLs',
-      basis: `${billed.webAcls} x $${p.wafWebAclMonth.value}`,
-      usd: billed.webAcls * p.wafWebAclMonth.value,
-    },
-    {
-      line: 'WAF rules',
-      basis: `${billed.wafRules} x $${p.wafRuleMonth.value}`,
-      usd: billed.wafRules * p.wafRuleMonth.value,
-    },
-    {
-      line: 'Cognito M2M app clients',
-      basis: `${billed.m2mClients} x $${p.cognitoM2mAppClientMonth.value}`,
-      usd: billed.m2mClients * p.cognitoM2mAppClientMonth.value,
-    },
-    {
-      line: 'Secrets Manager secrets',
-      basis: `${billed.secrets} x $${p.secretsManagerSecretMonth.value}`,
-      usd: billed.secrets * p.secretsManagerSecretMonth.value,
-    },
-    {
-      line: 'KMS keys',
-      basis: `${billed.kmsKeys} x $${p.kmsKeyMonth.value}`,
-      usd: billed.kmsKeys * p.kmsKeyMonth.value,
-    },
+    hourly('NAT gateway hours', billed.natGateways, p.natGatewayHour.value),
+    hourly('Public IPv4 addresses', billed.publicIpv4, p.publicIpv4Hour.value),
+    monthly('WAF web ACLs', billed.webAcls, p.wafWebAclMonth.value),
+    monthly('WAF rules', billed.wafRules, p.wafRuleMonth.value),
+    monthly('Cognito M2M app clients', billed.m2mClients, p.cognitoM2mAppClientMonth.value),
+    monthly('Secrets Manager secrets', billed.secrets, p.secretsManagerSecretMonth.value),
+    monthly('KMS keys', billed.kmsKeys, p.kmsKeyMonth.value),
   ];
 }
 

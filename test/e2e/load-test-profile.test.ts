@@ -1,16 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { APIGatewayClient, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { deriveLimits, LOAD_TEST_CAPACITY } from '../../shared/capacity.js';
 import type { RuntimeDescription } from '../../client/runtime-description.js';
+import { EPHEMERAL, startRuntimeProcess } from './support/npm-start.js';
 
 /** `B2B_LOAD_TEST=1 npm start`: the real entry point, the load-test limits, every other check still on. */
 
-const REPO = resolve(import.meta.dirname, '../..');
-const TSX = join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'b2b-load-test-'));
 let child: ChildProcess | undefined;
 
@@ -25,27 +24,13 @@ describe('npm start with the load-test profile', () => {
     { timeout: 120_000 },
     async () => {
       const stateDir = join(scratch, 'state');
-      const ports = [
-        '--aws-port',
-        '0',
-        '--car-api-port',
-        '0',
-        '--tire-api-port',
-        '0',
-        '--car-auth-port',
-        '0',
-        '--tire-auth-port',
-        '0',
-      ];
-      child = spawn(process.execPath, [TSX, 'local/main.ts', '--state-dir', stateDir, ...ports, '--quiet'], {
-        cwd: REPO,
-        env: { ...process.env, B2B_LOAD_TEST: '1', B2B_LOG_LEVEL: '', B2B_VERBOSE: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const started = startRuntimeProcess(['--state-dir', stateDir, '--aws-port', '0', ...EPHEMERAL, '--quiet'], {
+        B2B_LOAD_TEST: '1',
       });
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      await vi.waitFor(() => expect(out).toMatch(/^ready /m), { timeout: 90_000, interval: 200 });
-      expect(out).toMatch(/ limits=load-test\(peak=10000orders\/s,quota=none\) /);
+      child = started.child;
+      const out = () => started.stdout();
+      await vi.waitFor(() => expect(out()).toMatch(/^ready /m), { timeout: 90_000, interval: 200 });
+      expect(out()).toMatch(/ limits=load-test\(peak=10000orders\/s,quota=none\) /);
 
       const description = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeDescription;
       const apigateway = new APIGatewayClient({

@@ -25,10 +25,10 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-export function startRuntimeProcess(args: string[]): Started {
+export function startRuntimeProcess(args: string[], env: NodeJS.ProcessEnv = {}): Started {
   const child = spawn(process.execPath, [TSX, 'local/main.ts', ...args], {
     cwd: REPO,
-    env: { ...process.env, B2B_LOG_LEVEL: '', B2B_VERBOSE: '' },
+    env: { ...process.env, B2B_LOG_LEVEL: '', B2B_VERBOSE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
