@@ -27,6 +27,7 @@ import {
   partnersRevokeCommand,
   partnersRotateSecretCommand,
 } from './commands/partners.js';
+import { partnersShowCommand, partnersUpdateCommand } from './commands/partners-update.js';
 import { replayCommand } from './commands/replay.js';
 import { smokeCommand } from './commands/smoke.js';
 import { tokenInspectCommand } from './commands/token.js';
@@ -52,6 +53,8 @@ export const COMMANDS: CommandSpec[] = [
   partnersRotateSecretCommand,
   partnersRevokeCommand,
   partnersListCommand,
+  partnersShowCommand,
+  partnersUpdateCommand,
   keysRotateCommand,
   keysListCommand,
   tokenInspectCommand,

@@ -4,6 +4,7 @@ import {
   CreateDeploymentCommand,
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
+  GetApiKeyCommand,
   GetRestApiCommand,
   GetRestApisCommand,
   GetStageCommand,
@@ -21,6 +22,8 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   DeleteUserPoolClientCommand,
+  DescribeUserPoolClientCommand,
+  UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   DescribeArchiveCommand,
@@ -38,7 +41,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   GetIPSetCommand,
   ListIPSetsCommand,
@@ -684,6 +687,89 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       });
       expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
       expect(apiGateway.commandCalls(CreateDeploymentCommand)).toHaveLength(0);
+    });
+
+    it('partners update restates the app client with the new scopes, allowlists the range first, then the record; show never asks for a value', async () => {
+      const record = {
+        name: 'acme',
+        clientId: 'acmeclient01',
+        userPoolId: `${REGION}_TirePool1`,
+        scopes: ['tire-orders/orders.write', 'tire-orders/orders.read'],
+        apiKeyIds: ['key01'],
+        usagePlanId: 'plan01',
+        cidrs: ['52.4.5.6/32'],
+        addedCidrs: ['52.4.5.6/32'],
+        clientSecretName: 'dev/tire-orders/partners/acme/client-secret',
+        apiKeySecretName: 'dev/tire-orders/partners/acme/api-key',
+        managedBy: 'cli',
+        createdAt: '2026-04-01T00:00:00.000Z',
+      };
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(record) } });
+      ssm.on(GetParametersByPathCommand).resolves({
+        Parameters: [{ Name: '/dev/tire-orders/partners/acmeclient01', Value: JSON.stringify(record) }],
+      });
+      const client = {
+        ClientId: 'acmeclient01',
+        ClientName: 'acme',
+        AccessTokenValidity: 60,
+        TokenValidityUnits: { AccessToken: 'minutes' as const },
+        AllowedOAuthFlows: ['client_credentials' as const],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: record.scopes,
+        EnableTokenRevocation: true,
+      };
+      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: client });
+      cognito.on(UpdateUserPoolClientCommand).resolves({});
+      apiGateway.on(GetApiKeyCommand).resolves({ id: 'key01', name: 'dev-partner-acme', enabled: true });
+      waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
+
+      const shown = await cli(['partners', 'show', 'acmeclient01', '--json']);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ apiKeys: [{ id: 'key01', enabled: true }], state: 'active' });
+      expect(apiGateway.commandCalls(GetApiKeyCommand)[0]!.args[0].input).toEqual({
+        apiKey: 'key01',
+        includeValue: false,
+      });
+
+      const run = await cli([
+        'partners',
+        'update',
+        'acmeclient01',
+        '--add-cidr',
+        '203.0.113.77/28',
+        '--scope',
+        'tire-orders/orders.read',
+        '--json',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        cidrs: ['52.4.5.6/32', '203.0.113.64/28'],
+        allowlistAdded: ['203.0.113.64/28'],
+        scopesChanged: true,
+      });
+      // UpdateUserPoolClient resets what it is not given: the whole configuration, the new scopes only.
+      expect(cognito.commandCalls(UpdateUserPoolClientCommand)[0]!.args[0].input).toMatchObject({
+        UserPoolId: `${REGION}_TirePool1`,
+        ClientId: 'acmeclient01',
+        ClientName: 'acme',
+        AllowedOAuthFlows: ['client_credentials'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: ['tire-orders/orders.read'],
+        AccessTokenValidity: 60,
+        EnableTokenRevocation: true,
+      });
+      expect(waf.commandCalls(UpdateIPSetCommand)[0]!.args[0].input.Addresses).toEqual([
+        '52.1.2.3/32',
+        '52.4.5.6/32',
+        '203.0.113.64/28',
+      ]);
+      const written = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+      expect(written).toMatchObject({ Name: '/dev/tire-orders/partners/acmeclient01', Overwrite: true });
+      expect(JSON.parse(written.Value!)).toMatchObject({
+        cidrs: ['52.4.5.6/32', '203.0.113.64/28'],
+        addedCidrs: ['52.4.5.6/32', '203.0.113.64/28'],
+        scopes: ['tire-orders/orders.read'],
+      });
     });
   });
 });
