@@ -143,7 +143,28 @@ function groupHelp(group: string): string {
 
 type Found = { spec: CommandSpec; rest: string[] } | { help: string } | { error: string; usage?: string };
 
-function findCommand(argv: string[]): Found {
+/**
+ * `b2b --state-dir DIR smoke` reads as `b2b smoke --state-dir DIR`: the target and output options may come before
+ * the command too (help and version stay where they are).
+ */
+function globalOptionsAfterCommand(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const [flag, inlineValue] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const option = flag.startsWith('--') && flag !== '--help' ? GLOBAL_OPTIONS[flag.slice(2)] : undefined;
+    if (!option) break;
+    leading.push(argv[i]!);
+    if (option.type === 'string' && inlineValue === undefined && i + 1 < argv.length) leading.push(argv[++i]!);
+  }
+  if (leading.length === 0 || i >= argv.length) return argv;
+  const rest = argv.slice(i);
+  const commandLength = COMMANDS.some((c) => c.path.length === 1 && c.path[0] === rest[0]) ? 1 : 2;
+  return [...rest.slice(0, commandLength), ...leading, ...rest.slice(commandLength)];
+}
+
+function findCommand(input: string[]): Found {
+  const argv = globalOptionsAfterCommand(input);
   const [first, second] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { help: mainHelp() };
   if (first === '--version' || first === '-V') return { help: `b2b ${packageVersion()}` };

@@ -45,6 +45,20 @@ describe('b2b basics: version, usage, region', () => {
     expect(help.stdout).toMatch(/dlq discard\s+Delete dead-lettered callbacks/);
   });
 
+  it('takes the target and output options before the command too', async () => {
+    const missing = '/nonexistent/b2b-state';
+    for (const args of [
+      ['--state-dir', missing, 'orders', 'get', 'abc'],
+      [`--state-dir=${missing}`, '--json', 'orders', 'get', 'abc'],
+      ['--state-dir', missing, 'alarms'],
+    ]) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toContain(missing);
+    }
+    expect((await cli(['--json', 'dlq'])).stderr).toMatch(/"b2b dlq" needs a command/);
+  });
+
   it('--stage without a region names --region and AWS_REGION', async () => {
     vi.stubEnv('AWS_REGION', '');
     vi.stubEnv('AWS_DEFAULT_REGION', '');
