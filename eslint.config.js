@@ -48,6 +48,20 @@ export default tseslint.config(
     ['**/car-orders/**'],
     'tire-orders never imports car-orders: put the contract in shared/contracts.ts',
   ),
+  {
+    // What the Lambda bundles import: zod's named `z` keeps every locale in the bundle (+264 KB each).
+    files: ['car-orders/**/*.ts', 'tire-orders/**/*.ts', 'shared/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']",
+          message: "import * as z from 'zod': the named z pulls every zod locale into each Lambda bundle (+264 KB)",
+        },
+      ],
+    },
+  },
   forbid(['local/**'], ['**/cli/**'], 'local/ never imports cli/: share through the client module'),
   forbid(['cli/**'], ['**/local/**'], 'cli/ reads the runtime through the client module, not local/ internals', TESTS),
   forbid(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_LIMITS, RETRYABLE_RATE_LIMIT_RESPONSE } from '../shared/capacity.js';
 import {
   CarType,

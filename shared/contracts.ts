@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The contracts between the two companies: the tire-order API the car maker calls and the completion event the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The environment carOrdersEnvironment (service.ts) binds to every car-orders function, validated at cold start. */
 const CarOrdersEnvironment = z.object({

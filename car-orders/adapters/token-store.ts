@@ -1,5 +1,5 @@
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AccessToken } from '../../shared/auth/client-credentials.js';
 import { logger } from './powertools.js';
 

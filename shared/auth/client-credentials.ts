@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What an OAuth 2.0 token endpoint returns for the client_credentials grant (RFC 6749 section 4.4.3). */
 const TokenResponse = z.object({

@@ -1,5 +1,5 @@
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * API Gateway validates request bodies against JSON Schema draft-4 models. The model is generated from the same zod

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The service's configuration, read from the environment variables tireOrdersEnvironment() (service.ts) sets on

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TireOrderStatus } from '../../shared/contracts.js';
 import { COMPLETABLE_STATUS, WorkState, type TireOrder, type TireOrderCompletion } from '../domain/tire-order.js';
 
