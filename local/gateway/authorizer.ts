@@ -30,13 +30,41 @@ export type AuthorizerOutcome =
   | { ok: true; claims: AccessTokenClaims }
   | { ok: false; response: 'UNAUTHORIZED' | 'AUTHORIZER_CONFIGURATION_ERROR'; reason: string };
 
+/**
+ * Tokens already verified, with their claims, until their exp: a client presents the same token for up to an hour,
+ * and its signature, issuer and claims cannot have changed in between (the scope check still runs per method).
+ * Bounded: past VERIFIED_TOKENS_MAX entries the oldest goes first.
+ */
+const VERIFIED_TOKENS_MAX = 10_000;
+
+class VerifiedTokens {
+  private readonly entries = new Map<string, { claims: AccessTokenClaims; expiresAtMs: number }>();
+
+  get(token: string, now: number): AccessTokenClaims | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (now < entry.expiresAtMs) return entry.claims;
+    this.entries.delete(token); // expired: verified again, and refused as aws-jwt-verify refuses it
+    return undefined;
+  }
+
+  set(token: string, claims: AccessTokenClaims, graceSeconds: number): void {
+    if (typeof claims.exp !== 'number') return;
+    if (this.entries.size >= VERIFIED_TOKENS_MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, expiresAtMs: (claims.exp + graceSeconds) * 1000 });
+  }
+}
+
 export class CognitoAuthorizer {
   private readonly verify: VerifyAccessToken;
+  private readonly verified = new VerifiedTokens();
+  private readonly graceSeconds: number;
   /** Whether verification errors can be told apart (our own verifier) or all mean "invalid token" (injected). */
   private readonly ownVerifier: boolean;
 
   /** `poolValidityMinutes`: the access-token validity the pool is declared with, unless the config says otherwise. */
   constructor(config: AuthorizerConfig, poolValidityMinutes?: number) {
+    this.graceSeconds = 'graceSeconds' in config ? (config.graceSeconds ?? 0) : 0;
     if ('verifyAccessToken' in config) {
       this.verify = config.verifyAccessToken;
       this.ownVerifier = false;
@@ -60,9 +88,12 @@ export class CognitoAuthorizer {
   ): Promise<AuthorizerOutcome> {
     const token = tokenFromHeader(authorizationHeader);
     if (token === undefined) return { ok: false, response: 'UNAUTHORIZED', reason: 'no token' };
-    let claims: AccessTokenClaims;
+    let claims = this.ownVerifier ? this.verified.get(token, Date.now()) : undefined;
     try {
-      claims = await this.verify(token);
+      if (claims === undefined) {
+        claims = await this.verify(token);
+        if (this.ownVerifier) this.verified.set(token, claims, this.graceSeconds);
+      }
     } catch (error) {
       if (this.ownVerifier && isJwksUnavailable(error)) {
         return { ok: false, response: 'AUTHORIZER_CONFIGURATION_ERROR', reason: 'JWKS unavailable' };

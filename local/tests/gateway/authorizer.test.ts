@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { poolTokenClaims, signWithPoolKey, startTestPool, TIRE_READ, type TestPool } from '../identity/helpers.js';
 import { CognitoAuthorizer, claimsForEvent, javaDateString, tokenFromHeader } from '../../gateway/authorizer.js';
 
 describe('tokenFromHeader', () => {
@@ -76,5 +77,49 @@ describe('CognitoAuthorizer with an injected verifier', () => {
         response: 'UNAUTHORIZED',
       });
     }
+  });
+});
+
+describe('CognitoAuthorizer: tokens already verified', () => {
+  let pool: TestPool;
+  let clientId: string;
+  let authorizer: CognitoAuthorizer;
+
+  beforeAll(async () => {
+    pool = await startTestPool();
+    clientId = (await pool.server.createClient({ name: 'car-maker', scopes: [TIRE_READ] })).clientId;
+    authorizer = new CognitoAuthorizer({ issuer: pool.server.issuer, jwksUri: pool.server.jwksUri });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await pool?.cleanup();
+  });
+
+  const signed = (change: Record<string, unknown> = {}) =>
+    signWithPoolKey(pool, {}, poolTokenClaims(pool, clientId, TIRE_READ, change));
+
+  it('a remembered token is refused once its exp has passed', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signed({ iat: now, exp: now + 60 });
+    await expect(authorizer.authorize(`Bearer ${token}`, [TIRE_READ])).resolves.toMatchObject({ ok: true });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime((now + 61) * 1000);
+    await expect(authorizer.authorize(`Bearer ${token}`, [TIRE_READ])).resolves.toMatchObject({
+      ok: false,
+      response: 'UNAUTHORIZED',
+    });
+    vi.useRealTimers();
+  });
+
+  it("still checks each method's scopes, and remembers the exact token only (an altered signature is refused)", async () => {
+    const token = signed();
+    await expect(authorizer.authorize(token, [TIRE_READ])).resolves.toMatchObject({ ok: true });
+    await expect(authorizer.authorize(token, ['tire-orders/orders.write'])).resolves.toMatchObject({
+      ok: false,
+      reason: 'no matching scope',
+    });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const altered = `${header}.${payload}.${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+    await expect(authorizer.authorize(altered, [TIRE_READ])).resolves.toMatchObject({ ok: false });
   });
 });
