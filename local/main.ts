@@ -19,6 +19,7 @@ const USAGE = `Usage: npm start -- [options]
   --tire-api-port N           supplier API gateway (B2B_TIRE_API_PORT, default ${LOCAL_DEFAULTS.ports.tireApi})
   --car-auth-port N           car maker token endpoint (B2B_CAR_AUTH_PORT, default ${LOCAL_DEFAULTS.ports.carAuth})
   --tire-auth-port N          supplier token endpoint (B2B_TIRE_AUTH_PORT, default ${LOCAL_DEFAULTS.ports.tireAuth})
+  --console-port N            operator console (B2B_CONSOLE_PORT, default ${LOCAL_DEFAULTS.consolePort})
   --time-scale X              real seconds per emulated second for schedules and retries (B2B_TIME_SCALE, default 0.05)
   --fulfilment-delay S        seconds before the supplier completes a tire order (B2B_FULFILMENT_DELAY, default 5)
   --log-level LEVEL           lowest function log level shown here: ${LOG_LEVELS.join(', ')} (B2B_LOG_LEVEL, default ERROR)
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'tire-api-port': { type: 'string' },
     'car-auth-port': { type: 'string' },
     'tire-auth-port': { type: 'string' },
+    'console-port': { type: 'string' },
     'time-scale': { type: 'string' },
     'fulfilment-delay': { type: 'string' },
     'log-level': { type: 'string' },
@@ -114,6 +116,7 @@ try {
   runtime = await startLocalRuntime({
     stateDir,
     ports: requestedPorts,
+    consolePort: numberOption(values['console-port'], 'B2B_CONSOLE_PORT', LOCAL_DEFAULTS.consolePort),
     timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
     fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
     ...(profile.capacity ? { capacity: profile.capacity } : {}),
@@ -133,7 +136,7 @@ const log = output;
 const d = runtime.description;
 console.log(
   `ready car-api=${d.carApiUrl} tire-api=${d.tireApiUrl} car-token=${d.carTokenUrl} tire-token=${d.tireTokenUrl} ` +
-    `aws=${d.awsEndpoint} limits=${profile.summary} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
+    `aws=${d.awsEndpoint} console=${d.consoleUrl} limits=${profile.summary} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
 );
 const stopFollowing = quiet
   ? () => undefined
