@@ -18,7 +18,8 @@ export function deliveryRows(entries: readonly TimedAuditEntry[], max: number): 
       lastCallback.set(entry.correlationId, entry);
     if (entry.kind !== 'delivery') continue;
     const answered = entry.correlationId ? lastCallback.get(entry.correlationId) : undefined;
-    const carOrderId = answered?.path.split('/')[2];
+    // The path is /<stage>/orders/<id>.
+    const carOrderId = answered?.path.split('/').pop();
     rows.push({
       time: entry.time,
       eventId: entry.eventId,

@@ -151,7 +151,7 @@ function renderDeliveries(deliveries) {
         el('td', d.outcome + (d.replayName ? ` (${d.replayName})` : ''), `outcome-${d.outcome}`),
         d.status,
         d.latencyMs !== undefined ? `${Math.round(d.latencyMs)} ms` : '',
-        d.error,
+        el('td', d.error ?? '', 'wrap'),
       ]),
     ),
   );
@@ -215,13 +215,17 @@ function barChart(values) {
 function lineChart(series) {
   const all = series.flatMap((s) => s.points.filter((p) => p !== null));
   const max = Math.max(1, ...all);
-  const chart = svg('svg', { viewBox: '0 0 110 100', preserveAspectRatio: 'none', role: 'img' });
+  const chart = svg('svg', { viewBox: '-3 0 116 100', preserveAspectRatio: 'none', role: 'img' });
   series.forEach((s, index) => {
     const points = s.points
       .map((p, i) => (p === null ? null : `${i * 10},${100 - (p / max) * 95}`))
       .filter(Boolean)
       .join(' ');
     chart.append(svg('polyline', { points, class: `series-${index}` }));
+    // A dot per bucket, so a single bucket with calls shows too.
+    s.points.forEach((p, i) => {
+      if (p !== null) chart.append(svg('circle', { cx: i * 10, cy: 100 - (p / max) * 95, r: 2, class: `series-${index}` }));
+    });
   });
   return chart;
 }

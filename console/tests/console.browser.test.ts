@@ -129,6 +129,9 @@ describe('operator console in a browser', () => {
   });
 
   it('lists a callback for an unknown order with its response body; discards it', async () => {
+    // A refusal at the car API's authorizer (no token), for the refusals view.
+    const refused = await fetch(`${platform.runtime.description.carApiUrl}/orders`, { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(401);
     const unknown = randomUUID();
     await publishCompleted(platform.runtime, [completedDetail(unknown)]);
     await platform.runtime.bridge.whenIdle();
@@ -136,20 +139,22 @@ describe('operator console in a browser', () => {
     await row.waitFor(WAIT);
     await expect.poll(() => row.textContent()).toContain(`HTTP 404: Car order ${unknown} not found`);
     await expect.poll(() => row.locator('td.body').textContent()).toMatch(/"detail":"Car order [\w-]+ not found"/);
+    await page.locator('#refusal-rows tr', { hasText: 'authorizer' }).first().waitFor(WAIT);
+    await page.locator('#orders-chart svg rect').first().waitFor({ state: 'attached', ...WAIT });
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await row.getByRole('button', { name: 'Discard' }).click();
     await row.waitFor({ state: 'detached', ...WAIT });
     await expect.poll(() => page.locator('#action-log').textContent(), WAIT).toContain('discarded 1 message(s)');
   });
 
-  it('shows refusals at the gateways, partners and alarms; saves the screenshot', async () => {
-    const refused = await fetch(`${platform.runtime.description.carApiUrl}/orders`, { method: 'POST', body: '{}' });
-    expect(refused.status).toBe(401);
-    await page.locator('#refusal-rows tr', { hasText: 'authorizer' }).first().waitFor(WAIT);
-    await page.locator('#partner-rows tr').first().waitFor(WAIT);
-    await page.locator('#alarm-list li').first().waitFor(WAIT);
-    await page.locator('#orders-chart svg rect').first().waitFor({ state: 'attached', ...WAIT });
-    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  it('shows refusals by layer with source and problem detail, partners and alarms', async () => {
+    const refusal = page.locator('#refusal-rows tr', { hasText: 'authorizer' }).first();
+    await expect.poll(() => refusal.textContent(), WAIT).toMatch(/car-orders\s*authorizer\s*401\s*127\.0\.0\.1/);
+    await expect.poll(() => refusal.textContent()).toContain('Unauthorized');
+    const partner = page.locator('#partner-rows tr', { hasText: 'car-maker' });
+    await expect.poll(() => partner.textContent(), WAIT).toContain(platform.runtime.description.egress.carMaker);
+    await page.locator('#alarm-list li[data-alarm="callbackDeadLetter"]').waitFor(WAIT);
   });
 
   it('sends the page no secret', async () => {
