@@ -97,6 +97,7 @@ const requestedPorts = {
   carAuth: numberOption(values['car-auth-port'], 'B2B_CAR_AUTH_PORT', ports.carAuth),
   tireAuth: numberOption(values['tire-auth-port'], 'B2B_TIRE_AUTH_PORT', ports.tireAuth),
 };
+const consolePort = numberOption(values['console-port'], 'B2B_CONSOLE_PORT', LOCAL_DEFAULTS.consolePort);
 const stateDir = resolve(values['state-dir'] ?? process.env.B2B_STATE_DIR ?? LOCAL_DEFAULTS.stateDir);
 const stateDirExisted = existsSync(stateDir) && !values.fresh;
 const verbose = values.verbose || process.env.B2B_VERBOSE === '1';
@@ -116,7 +117,7 @@ try {
   runtime = await startLocalRuntime({
     stateDir,
     ports: requestedPorts,
-    consolePort: numberOption(values['console-port'], 'B2B_CONSOLE_PORT', LOCAL_DEFAULTS.consolePort),
+    consolePort,
     timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
     fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
     ...(profile.capacity ? { capacity: profile.capacity } : {}),
@@ -127,7 +128,7 @@ try {
   output?.close();
   // Nothing half-made is left behind: a state directory this start created goes with it.
   if (!stateDirExisted) rmSync(stateDir, { recursive: true, force: true });
-  const failure = startupFailure(error, { ports: requestedPorts, stateDir });
+  const failure = startupFailure(error, { ports: { ...requestedPorts, console: consolePort }, stateDir });
   process.stderr.write(`${failure.message}\n`);
   process.exit(failure.exitCode);
 }
