@@ -5,7 +5,10 @@ import tseslint from 'typescript-eslint';
 
 const TESTS = ['**/tests/**', 'test/**', '**/*.test.ts'];
 
-/** Import boundaries: the two companies never import each other; cli/ and local/ meet only in the client module. */
+/**
+ * Import boundaries: the two companies never import each other; cli/, local/ and console/ meet only in the client
+ * module (local/ may start the console: it imports console/, never the reverse).
+ */
 function forbid(files, patterns, message, ignores = []) {
   return {
     files,
@@ -64,6 +67,22 @@ export default tseslint.config(
   },
   forbid(['local/**'], ['**/cli/**'], 'local/ never imports cli/: share through the client module'),
   forbid(['cli/**'], ['**/local/**'], 'cli/ reads the runtime through the client module, not local/ internals', TESTS),
+  forbid(
+    ['console/**'],
+    ['**/local/**', '**/cli/**'],
+    'console/ reads the platform through the ResourceLocator and the client module, not local/ or cli/',
+    TESTS,
+  ),
+  {
+    // The console's page: plain browser JavaScript, no build step.
+    files: ['console/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'window', 'fetch', 'confirm', 'EventSource', 'Node'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   forbid(
     ['client/**'],
     ['**/local/**', '**/cli/**'],

@@ -12,6 +12,7 @@ import {
 import { alarmsCommand } from './commands/alarms.js';
 import { auditCommand } from './commands/audit.js';
 import { capacityCommand } from './commands/capacity.js';
+import { consoleCommand } from './commands/console.js';
 import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
 import {
@@ -62,6 +63,7 @@ export const COMMANDS: CommandSpec[] = [
   smokeCommand,
   alarmsCommand,
   capacityCommand,
+  consoleCommand,
 ];
 
 export interface CliIo {

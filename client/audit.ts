@@ -32,6 +32,8 @@ export type AuditEntry =
       status: number;
       /** Which stage answered: waf, resource-policy, authorizer, api-key, usage-plan, validation, integration. */
       decidedBy: string;
+      /** A gateway refusal's problem detail (what the caller read), e.g. "Unauthorized" or a validation error. */
+      problem?: string;
       requestId: string;
       correlationId?: string;
       latencyMs: number;

@@ -18,6 +18,8 @@ export interface RuntimeDescription {
   tireTokenUrl: string;
   carIssuer: string;
   tireIssuer: string;
+  /** The operator console (console/server.ts) the runtime serves, reading it through the local locator. */
+  consoleUrl: string;
   customer: { clientId: string; clientSecret: string };
   tireApiKey: string;
   /**

@@ -13,6 +13,8 @@ export const LOCAL_DEFAULTS = {
     carAuth: 4513,
     tireAuth: 4514,
   },
+  /** The operator console (not in `ports`: tests leave it ephemeral without naming it). */
+  consolePort: 4515,
   /** The car maker's egress (its "NAT Elastic IP"): its Lambdas' outbound calls leave from here. */
   carEgressAddress: '127.0.0.2',
   /** The supplier's EventBridge egress: API destination deliveries leave from here. */

@@ -19,6 +19,7 @@ const USAGE = `Usage: npm start -- [options]
   --tire-api-port N           supplier API gateway (B2B_TIRE_API_PORT, default ${LOCAL_DEFAULTS.ports.tireApi})
   --car-auth-port N           car maker token endpoint (B2B_CAR_AUTH_PORT, default ${LOCAL_DEFAULTS.ports.carAuth})
   --tire-auth-port N          supplier token endpoint (B2B_TIRE_AUTH_PORT, default ${LOCAL_DEFAULTS.ports.tireAuth})
+  --console-port N            operator console (B2B_CONSOLE_PORT, default ${LOCAL_DEFAULTS.consolePort})
   --time-scale X              real seconds per emulated second for schedules and retries (B2B_TIME_SCALE, default 0.05)
   --fulfilment-delay S        seconds before the supplier completes a tire order (B2B_FULFILMENT_DELAY, default 5)
   --log-level LEVEL           lowest function log level shown here: ${LOG_LEVELS.join(', ')} (B2B_LOG_LEVEL, default ERROR)
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'tire-api-port': { type: 'string' },
     'car-auth-port': { type: 'string' },
     'tire-auth-port': { type: 'string' },
+    'console-port': { type: 'string' },
     'time-scale': { type: 'string' },
     'fulfilment-delay': { type: 'string' },
     'log-level': { type: 'string' },
@@ -95,6 +97,7 @@ const requestedPorts = {
   carAuth: numberOption(values['car-auth-port'], 'B2B_CAR_AUTH_PORT', ports.carAuth),
   tireAuth: numberOption(values['tire-auth-port'], 'B2B_TIRE_AUTH_PORT', ports.tireAuth),
 };
+const consolePort = numberOption(values['console-port'], 'B2B_CONSOLE_PORT', LOCAL_DEFAULTS.consolePort);
 const stateDir = resolve(values['state-dir'] ?? process.env.B2B_STATE_DIR ?? LOCAL_DEFAULTS.stateDir);
 const stateDirExisted = existsSync(stateDir) && !values.fresh;
 const verbose = values.verbose || process.env.B2B_VERBOSE === '1';
@@ -114,6 +117,7 @@ try {
   runtime = await startLocalRuntime({
     stateDir,
     ports: requestedPorts,
+    consolePort,
     timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
     fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
     ...(profile.capacity ? { capacity: profile.capacity } : {}),
@@ -124,7 +128,7 @@ try {
   output?.close();
   // Nothing half-made is left behind: a state directory this start created goes with it.
   if (!stateDirExisted) rmSync(stateDir, { recursive: true, force: true });
-  const failure = startupFailure(error, { ports: requestedPorts, stateDir });
+  const failure = startupFailure(error, { ports: { ...requestedPorts, console: consolePort }, stateDir });
   process.stderr.write(`${failure.message}\n`);
   process.exit(failure.exitCode);
 }
@@ -133,7 +137,7 @@ const log = output;
 const d = runtime.description;
 console.log(
   `ready car-api=${d.carApiUrl} tire-api=${d.tireApiUrl} car-token=${d.carTokenUrl} tire-token=${d.tireTokenUrl} ` +
-    `aws=${d.awsEndpoint} limits=${profile.summary} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
+    `aws=${d.awsEndpoint} console=${d.consoleUrl} limits=${profile.summary} credentials=${d.stateDir}/runtime.json logs=${log.path}`,
 );
 const stopFollowing = quiet
   ? () => undefined

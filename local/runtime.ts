@@ -41,7 +41,9 @@ import type { LambdaLogSink } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
 import { writeCarMakerPartnerRecord, writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
 import { PRIVATE_FILE_MODE, restrictUmask, tightenStateDir } from './state/file-modes.js';
+import { LocalLocator } from '../client/local-locator.js';
 import type { RuntimeDescription } from '../client/runtime-description.js';
+import { startConsole } from '../console/server.js';
 
 /**
  * The local runtime: both companies on this machine, read from the same declarations the stacks read
@@ -91,6 +93,8 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** Header/request timeouts and connection cap of every listener (local/http/guard.ts LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
+  /** The operator console's port (console/server.ts); 0, the default, means an ephemeral port. */
+  consolePort?: number;
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
@@ -126,6 +130,7 @@ interface Settings {
   log: (line: string) => void;
   names: LocalNames;
   listenerLimits?: Partial<ListenerLimits>;
+  consolePort: number;
 }
 
 function settingsOf(options: LocalRuntimeOptions): Settings {
@@ -140,6 +145,7 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
     timeScale: options.timeScale ?? 0.05,
     log: options.log ?? ((line: string) => console.log(line)),
     names: localNames(LOCAL_STAGE),
+    consolePort: options.consolePort ?? 0,
     ...(options.listenerLimits ? { listenerLimits: options.listenerLimits } : {}),
   };
 }
@@ -251,7 +257,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options, callbackRate });
   if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
 
-  const description = describeRuntime(settings, {
+  const described = describeRuntime(settings, {
     awsEndpoint: aws.endpoint.url,
     car,
     tire,
@@ -261,6 +267,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     awsCredentials: credentials,
     supplierAllowlist,
   });
+  const description = { ...described, consoleUrl: await startRuntimeConsole(settings, audit, described, closers) };
   writeRuntimeFile(stateDir, description, closers);
   const storeUrl = aws.endpoint.storeUrl;
   return {
@@ -275,6 +282,26 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     storeUrl,
     close: closers.close,
   };
+}
+
+/** The operator console on this runtime, reading it through the same locator the CLI uses (client/local-locator.ts). */
+async function startRuntimeConsole(
+  settings: Settings,
+  audit: AuditLog,
+  description: Omit<RuntimeDescription, 'consoleUrl'>,
+  closers: Closers,
+): Promise<string> {
+  const locator = new LocalLocator(settings.stateDir, { ...description, consoleUrl: '' });
+  closers.add(() => locator.close());
+  const running = await startConsole({
+    locator,
+    host: settings.host,
+    port: settings.consolePort,
+    audit,
+    ...(settings.listenerLimits ? { limits: settings.listenerLimits } : {}),
+  });
+  closers.add(() => running.close());
+  return running.url;
 }
 
 /**
@@ -500,7 +527,7 @@ function describeRuntime(
     awsCredentials: AwsCredentials;
     supplierAllowlist: string[];
   },
-): RuntimeDescription {
+): Omit<RuntimeDescription, 'consoleUrl'> {
   return {
     stage: LOCAL_STAGE,
     stateDir: settings.stateDir,

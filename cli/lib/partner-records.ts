@@ -1,5 +1,6 @@
-import { GetParameterCommand, paginateGetParametersByPath, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { parsePartnerRecord, type PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { listPartnerRecords, parseRecord } from '../../client/partners.js';
+import type { PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
 import { OperatorError } from '../command.js';
 import type { Target } from '../target.js';
 
@@ -21,12 +22,6 @@ export type PartnerRecord = SharedPartnerRecord &
   > & { managedBy: 'cli' };
 
 const CLI_FIELDS = ['createdAt', 'userPoolId', 'usagePlanId', 'addedCidrs', 'clientSecretName', 'apiKeySecretName'];
-
-function parseRecord(name: string, value: string | undefined): SharedPartnerRecord {
-  const parsed = parsePartnerRecord(value);
-  if ('problem' in parsed) throw new OperatorError(`Partner record ${name} is malformed: ${parsed.problem}`);
-  return parsed.record;
-}
 
 function onboarded(name: string, record: SharedPartnerRecord): PartnerRecord {
   if (record.managedBy !== 'cli') {
@@ -54,15 +49,7 @@ export async function readPartner(target: Target, clientId: string): Promise<Par
   }
 }
 
-/** Every record under the path, the stack's included. */
-export async function listPartnerRecords(target: Target): Promise<SharedPartnerRecord[]> {
-  const records: SharedPartnerRecord[] = [];
-  const input = { Path: target.names.partnerRecordPath, Recursive: false };
-  for await (const page of paginateGetParametersByPath({ client: target.clients.ssm }, input)) {
-    for (const parameter of page.Parameters ?? []) records.push(parseRecord(parameter.Name ?? '', parameter.Value));
-  }
-  return records;
-}
+export { listPartnerRecords };
 
 /** The partners this CLI onboarded, oldest first. */
 export async function listPartners(target: Target): Promise<PartnerRecord[]> {

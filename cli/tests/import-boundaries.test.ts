@@ -5,7 +5,7 @@ import { REPO_ROOT } from './support.js';
 
 /**
  * The operator tools and the local runtime meet only in the client module: cli/ (outside its tests) never imports
- * local/, local/ never imports cli/, and client/ imports neither (so the console can use it without them).
+ * local/, local/ never imports cli/, and client/ and console/ import neither (the console reads through the locator).
  * eslint.config.js says the same with no-restricted-imports; this test holds it in `npm test` too.
  */
 
@@ -81,5 +81,9 @@ describe('import boundaries', () => {
 
   it('client/ imports neither local/ nor cli/', () => {
     expect(crossings('client', ['local', 'cli'], { includeTests: true })).toEqual([]);
+  });
+
+  it('console/ (outside its tests) imports neither local/ nor cli/', () => {
+    expect(crossings('console', ['local', 'cli'], { includeTests: false })).toEqual([]);
   });
 });

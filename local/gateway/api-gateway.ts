@@ -114,10 +114,10 @@ class ApiGatewayEmulator {
     const context = { requestId: request.requestId, validationErrors: refusal.validationErrors };
     const response = customisedGatewayResponse(refusal.refuse, refusal.message, context, this.options.gatewayResponses);
     writeGatewayResponse(res, response, request.requestId, request.extendedRequestId);
-    this.record(request, response.status, decidedBy);
+    this.record(request, response.status, decidedBy, problemDetailOf(response.body));
   }
 
-  private record(request: GatewayRequest, status: number, decidedBy: RequestDecider): void {
+  private record(request: GatewayRequest, status: number, decidedBy: RequestDecider, problem?: string): void {
     if (!this.options.audit) return;
     // Never the Authorization header or the API key value: only the client id and the key id.
     this.options.audit.append({
@@ -130,11 +130,24 @@ class ApiGatewayEmulator {
       path: request.path,
       status,
       decidedBy,
+      ...(problem ? { problem } : {}),
       requestId: request.requestId,
       // Without a (well-formed) X-Correlation-Id the handlers correlate by the request id: so does the audit.
       correlationId: request.correlationId ?? request.requestId,
       latencyMs: Math.round((performance.now() - request.started) * 1000) / 1000,
     });
+  }
+}
+
+/** The refusal's problem detail (and validation errors) as the caller read it, for the audit (the console shows it). */
+function problemDetailOf(body: string): string | undefined {
+  try {
+    const problem = JSON.parse(body) as { detail?: unknown; message?: unknown; validationErrors?: unknown };
+    const detail = [problem.detail, problem.message].find((v) => typeof v === 'string' && v !== '') as string | undefined;
+    const errors = typeof problem.validationErrors === 'string' && problem.validationErrors ? problem.validationErrors : '';
+    return [detail, errors].filter(Boolean).join(': ').slice(0, 500) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

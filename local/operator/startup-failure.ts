@@ -9,6 +9,7 @@ const PORT_FLAGS = {
   tireApi: ['supplier API gateway', '--tire-api-port', 'B2B_TIRE_API_PORT'],
   carAuth: ['car maker token endpoint', '--car-auth-port', 'B2B_CAR_AUTH_PORT'],
   tireAuth: ['supplier token endpoint', '--tire-auth-port', 'B2B_TIRE_AUTH_PORT'],
+  console: ['operator console', '--console-port', 'B2B_CONSOLE_PORT'],
 } as const;
 
 export type RuntimePorts = Record<keyof typeof PORT_FLAGS, number>;
