@@ -194,7 +194,11 @@ async function receive(
 }
 
 /** Makes messages visible again at once. */
-async function release(locator: ResourceLocator, queueUrl: string, letters: readonly ReceivedDeadLetter[]): Promise<void> {
+async function release(
+  locator: ResourceLocator,
+  queueUrl: string,
+  letters: readonly ReceivedDeadLetter[],
+): Promise<void> {
   for (const letter of letters) {
     try {
       await locator.clients.sqs.send(
@@ -252,7 +256,10 @@ export interface DiscardResult {
 }
 
 /** Deletes the messages with these ids, or every message (`ids` undefined); releases every other one it read. */
-export async function discardDeadLetters(locator: ResourceLocator, ids: readonly string[] | undefined): Promise<DiscardResult> {
+export async function discardDeadLetters(
+  locator: ResourceLocator,
+  ids: readonly string[] | undefined,
+): Promise<DiscardResult> {
   const queueUrl = await locator.deadLetterQueueUrl();
   const letters = await receive(locator, queueUrl, 10_000, 120);
   const chosen = ids === undefined ? letters : letters.filter((letter) => ids.includes(letter.messageId));
@@ -365,7 +372,11 @@ function sortLetters(
 }
 
 /** Locally the archive can be checked; on AWS it keeps events longer (30 days) than the queue keeps messages (14). */
-async function skipUnarchived(locator: ResourceLocator, archive: ArchiveHandle, candidates: readonly Candidate[]): Promise<void> {
+async function skipUnarchived(
+  locator: ResourceLocator,
+  archive: ArchiveHandle,
+  candidates: readonly Candidate[],
+): Promise<void> {
   if (!locator.local) return;
   for (const candidate of candidates) {
     const second = Math.floor(Date.parse(candidate.event.time) / 1000) * 1000;
@@ -567,7 +578,8 @@ async function awaitDeliveries(
     let awaited = new Set<string>();
     let settled = new Set<string>();
     let alsoResent: number | undefined;
-    if (locator.local) ({ alsoResent, copies: awaited, settled } = confirmFromAudit(locator, watch.ours, watch.toReplay));
+    if (locator.local)
+      ({ alsoResent, copies: awaited, settled } = confirmFromAudit(locator, watch.ours, watch.toReplay));
     else await confirmFromOrders(locator, watch.toReplay);
     await dropFailedCopies(locator, watch);
     const pending =
@@ -624,11 +636,7 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
   const deadline = Date.now() + options.timeoutMs;
   const queueUrl = await locator.deadLetterQueueUrl();
-  const [bus, archive, rules] = await Promise.all([
-    locator.eventBus(),
-    locator.archive(),
-    locator.rules(),
-  ]);
+  const [bus, archive, rules] = await Promise.all([locator.eventBus(), locator.archive(), locator.rules()]);
   // Hidden while we work on them, so nothing else redrives them meanwhile; kept ones are released at the end.
   const ids = options.messageIds;
   const received = await receive(
@@ -669,4 +677,3 @@ export async function redriveDeadLetters(
     notes: locator.kind === 'aws' ? [AWS_REDRIVE_NOTE] : [],
   };
 }
-

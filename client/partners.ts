@@ -17,7 +17,9 @@ export function parseRecord(name: string, value: string | undefined): PartnerRec
 }
 
 /** Every record under the stage's path, the stack's included. */
-export async function listPartnerRecords(locator: Pick<ResourceLocator, 'stage' | 'clients'>): Promise<PartnerRecord[]> {
+export async function listPartnerRecords(
+  locator: Pick<ResourceLocator, 'stage' | 'clients'>,
+): Promise<PartnerRecord[]> {
   const records: PartnerRecord[] = [];
   const input = { Path: partnerRecordPath(locator.stage), Recursive: false };
   for await (const page of paginateGetParametersByPath({ client: locator.clients.ssm }, input)) {

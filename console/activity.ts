@@ -8,7 +8,6 @@ import type { DeliveryRow, RefusalRow } from './views.js';
 
 type Entry<K extends TimedAuditEntry['kind']> = Extract<TimedAuditEntry, { kind: K }>;
 
-
 export function deliveryRows(entries: readonly TimedAuditEntry[], max: number): DeliveryRow[] {
   // The car API's answer to a callback is recorded (with its latency) just before the delivery that got it.
   const lastCallback = new Map<string, Entry<'request'>>();

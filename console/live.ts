@@ -122,7 +122,10 @@ export class LiveSnapshots {
         if (cached && now.getTime() - cached.at < SECTIONS[name].maxAgeMs[kind]) return;
         if (name === 'deadLetters' && this.exclusive) return;
         try {
-          const value = await (SECTIONS[name].read as (l: ResourceLocator, n: Date) => Promise<unknown>)(this.locator, now);
+          const value = await (SECTIONS[name].read as (l: ResourceLocator, n: Date) => Promise<unknown>)(
+            this.locator,
+            now,
+          );
           this.cache.set(name, { at: now.getTime(), value });
         } catch (error) {
           this.cache.set(name, { at: now.getTime(), value: cached?.value, error: (error as Error).message });

@@ -141,7 +141,10 @@ export const SECTIONS: { [K in SectionName]: SectionSource<K> } = {
     maxAgeMs: { local: 0, aws: 10_000 },
     read: async (locator) => {
       const list = await listDeadLetters(locator, MAX_ROWS);
-      return { ...(list.approximateVisible !== undefined ? { approximateVisible: list.approximateVisible } : {}), rows: deadLetterRows(list) };
+      return {
+        ...(list.approximateVisible !== undefined ? { approximateVisible: list.approximateVisible } : {}),
+        rows: deadLetterRows(list),
+      };
     },
   },
   refusals: { maxAgeMs: { local: 0, aws: 30_000 }, read: refusals },

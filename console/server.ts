@@ -143,7 +143,11 @@ function sendAsset(res: ServerResponse, asset: { file: string; type: string }): 
 
 /** Server-sent events: the snapshot now and each changed one, a comment every 15 s to keep proxies open. */
 function stream(context: Context, req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'text/event-stream; charset=utf-8',
+    connection: 'keep-alive',
+  });
   res.write('retry: 2000\n\n');
   context.streams.add(res);
   const unsubscribe = context.live.subscribe((snapshot) => res.write(`event: snapshot\ndata: ${snapshot}\n\n`));
@@ -160,7 +164,8 @@ async function sendTrace(context: Context, res: ServerResponse, id: string): Pro
   try {
     sendJson(res, 200, await traceOrder(context.locator, id));
   } catch (error) {
-    if (error instanceof OperatorError && /^No car order/.test(error.message)) return sendProblem(res, 404, error.message);
+    if (error instanceof OperatorError && /^No car order/.test(error.message))
+      return sendProblem(res, 404, error.message);
     throw error;
   }
 }
@@ -171,7 +176,8 @@ async function act(
   res: ServerResponse,
   kind: 'redrive' | 'discard',
 ): Promise<void> {
-  if (!context.sessions.tokenMatches(req)) return sendProblem(res, 403, 'Missing or wrong CSRF token: reload the page.');
+  if (!context.sessions.tokenMatches(req))
+    return sendProblem(res, 403, 'Missing or wrong CSRF token: reload the page.');
   if (!/^application\/json(;|$)/.test(req.headers['content-type'] ?? ''))
     return sendProblem(res, 415, 'Send the action as application/json.');
   const text = await readBody(req);
@@ -202,8 +208,14 @@ async function runDeadLetterAction(
     return `discarded ${result.discarded.length} message(s)${missing(result.notFound)}`;
   }
   const timeoutMs = (locator.kind === 'aws' ? 900 : 120) * 1000;
-  const result = await redriveDeadLetters(locator, { max: 100, timeoutMs, ...(ids ? { messageIds: ids } : {}) }, progress);
-  const failed = result.items.filter((item) => !item.removed).map((item) => `${item.messageId}: ${item.reason ?? item.outcome}`);
+  const result = await redriveDeadLetters(
+    locator,
+    { max: 100, timeoutMs, ...(ids ? { messageIds: ids } : {}) },
+    progress,
+  );
+  const failed = result.items
+    .filter((item) => !item.removed)
+    .map((item) => `${item.messageId}: ${item.reason ?? item.outcome}`);
   return (
     `redrive: ${result.delivered} delivered and removed, ${result.kept} kept` +
     `${failed.length > 0 ? ` (${failed.join('; ')})` : ''}${missing(result.notFound)}`

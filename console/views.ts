@@ -36,7 +36,8 @@ export function orderStateOf(order: CarOrderListItem): OrderState {
 export function orderRow(order: CarOrderListItem): OrderRow {
   const row: OrderRow = { id: order.id, state: orderStateOf(order), status: order.status ?? '' };
   const optional = ['workState', 'clientId', 'carType', 'quantity', 'tireOrderId', 'createdAt', 'updatedAt'] as const;
-  for (const key of optional) if (order[key] !== undefined) (row as unknown as Record<string, unknown>)[key] = order[key];
+  for (const key of optional)
+    if (order[key] !== undefined) (row as unknown as Record<string, unknown>)[key] = order[key];
   return row;
 }
 

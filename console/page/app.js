@@ -3,7 +3,12 @@
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
-const STATE_LABELS = { submitted: 'submitted', tiresOrdered: 'tires ordered', completed: 'completed', failed: 'failed' };
+const STATE_LABELS = {
+  submitted: 'submitted',
+  tiresOrdered: 'tires ordered',
+  completed: 'completed',
+  failed: 'failed',
+};
 let snapshot;
 let selectedOrder;
 
@@ -224,7 +229,8 @@ function lineChart(series) {
     chart.append(svg('polyline', { points, class: `series-${index}` }));
     // A dot per bucket, so a single bucket with calls shows too.
     s.points.forEach((p, i) => {
-      if (p !== null) chart.append(svg('circle', { cx: i * 10, cy: 100 - (p / max) * 95, r: 2, class: `series-${index}` }));
+      if (p !== null)
+        chart.append(svg('circle', { cx: i * 10, cy: 100 - (p / max) * 95, r: 2, class: `series-${index}` }));
     });
   });
   return chart;
@@ -240,12 +246,18 @@ function renderHealth(alarms, throughput) {
   );
   if (!throughput) return;
   const total = throughput.ordersPerMinute.reduce((a, b) => a + b, 0);
-  $('orders-chart').replaceChildren(barChart(throughput.ordersPerMinute), el('div', `${total} order(s) in the last hour`, 'legend'));
+  $('orders-chart').replaceChildren(
+    barChart(throughput.ordersPerMinute),
+    el('div', `${total} order(s) in the last hour`, 'legend'),
+  );
   const legend = throughput.latencyP95.map((s, i) => {
     const last = [...s.points].reverse().find((p) => p !== null);
     return `${i === 0 ? 'blue' : 'orange'}: ${s.api}${last !== undefined ? ` (last ${Math.round(last)} ms)` : ''}`;
   });
-  $('latency-chart').replaceChildren(lineChart(throughput.latencyP95), el('div', legend.join(' · ') || 'no calls', 'legend'));
+  $('latency-chart').replaceChildren(
+    lineChart(throughput.latencyP95),
+    el('div', legend.join(' · ') || 'no calls', 'legend'),
+  );
 }
 
 function render() {

@@ -25,8 +25,28 @@ describe('console activity', () => {
     const rows = deliveryRows(
       [
         request({}),
-        { kind: 'delivery', time: '2026-05-01T10:00:00.050Z', rule: 'r', eventId: 'e-1', attempt: 1, url: 'u', status: 204, outcome: 'delivered', correlationId: 'corr-1' },
-        { kind: 'delivery', time: '2026-05-01T10:00:01.000Z', rule: 'r', eventId: 'e-2', attempt: 1, url: 'u', outcome: 'dead-lettered', error: 'token refused', correlationId: 'corr-1' },
+        {
+          kind: 'delivery',
+          time: '2026-05-01T10:00:00.050Z',
+          rule: 'r',
+          eventId: 'e-1',
+          attempt: 1,
+          url: 'u',
+          status: 204,
+          outcome: 'delivered',
+          correlationId: 'corr-1',
+        },
+        {
+          kind: 'delivery',
+          time: '2026-05-01T10:00:01.000Z',
+          rule: 'r',
+          eventId: 'e-2',
+          attempt: 1,
+          url: 'u',
+          outcome: 'dead-lettered',
+          error: 'token refused',
+          correlationId: 'corr-1',
+        },
       ],
       10,
     );
@@ -41,9 +61,31 @@ describe('console activity', () => {
     const rows = refusalRows(
       [
         request({ status: 404, decidedBy: 'integration' }),
-        request({ method: 'POST', path: '/local/orders', status: 403, decidedBy: 'waf', claimedClientId: 'c-x', problem: 'Forbidden' }),
-        { kind: 'token', time: '2026-05-01T10:00:02.000Z', company: 'car-orders', outcome: 'refused', error: 'invalid_scope', sourceIp: '127.0.0.3' },
-        { kind: 'refused', time: '2026-05-01T10:00:03.000Z', listener: 'console', reason: 'origin', status: 403, sourceIp: '127.0.0.1', origin: 'http://evil.example' },
+        request({
+          method: 'POST',
+          path: '/local/orders',
+          status: 403,
+          decidedBy: 'waf',
+          claimedClientId: 'c-x',
+          problem: 'Forbidden',
+        }),
+        {
+          kind: 'token',
+          time: '2026-05-01T10:00:02.000Z',
+          company: 'car-orders',
+          outcome: 'refused',
+          error: 'invalid_scope',
+          sourceIp: '127.0.0.3',
+        },
+        {
+          kind: 'refused',
+          time: '2026-05-01T10:00:03.000Z',
+          listener: 'console',
+          reason: 'origin',
+          status: 403,
+          sourceIp: '127.0.0.1',
+          origin: 'http://evil.example',
+        },
       ],
       10,
     );
@@ -59,7 +101,12 @@ describe('console activity', () => {
     expect(p95([])).toBeNull();
     expect(p95(Array.from({ length: 100 }, (_, i) => i + 1))).toBe(95);
     const from = Date.parse('2026-05-01T10:00:00.000Z');
-    const series = localLatencyP95([request({ latencyMs: 7 }), request({ time: '2026-05-01T10:06:00.000Z', company: 'tire-orders', latencyMs: 9 })], from, from + 3_600_000, 12);
+    const series = localLatencyP95(
+      [request({ latencyMs: 7 }), request({ time: '2026-05-01T10:06:00.000Z', company: 'tire-orders', latencyMs: 9 })],
+      from,
+      from + 3_600_000,
+      12,
+    );
     expect(series).toEqual([
       { api: 'car-orders', points: [7, ...Array(11).fill(null)] },
       { api: 'tire-orders', points: [null, 9, ...Array(10).fill(null)] },

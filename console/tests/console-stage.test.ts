@@ -62,10 +62,15 @@ const withIndex = {
   Type: 'AWS::DynamoDB::Table',
   Properties: {
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [{ IndexName: 'byWorkState', KeySchema: [{ AttributeName: 'workState', KeyType: 'HASH' }] }],
+    GlobalSecondaryIndexes: [
+      { IndexName: 'byWorkState', KeySchema: [{ AttributeName: 'workState', KeyType: 'HASH' }] },
+    ],
   },
 };
-const idempotency = { ...table, Properties: { ...table.Properties, TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } } };
+const idempotency = {
+  ...table,
+  Properties: { ...table.Properties, TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } },
+};
 
 function stacks(): void {
   for (const [name, outputs] of [
@@ -87,7 +92,9 @@ function stacks(): void {
     StackResourceSummaries: [resource('T1', 'dev-TireOrders-TireOrdersTable-ASD', 'AWS::DynamoDB::Table')],
   });
   const template = (resources: Record<string, unknown>) => ({ TemplateBody: JSON.stringify({ Resources: resources }) });
-  cloudFormation.on(GetTemplateCommand, { StackName: 'dev-CarOrders' }).resolves(template({ R1: withIndex, R2: idempotency }));
+  cloudFormation
+    .on(GetTemplateCommand, { StackName: 'dev-CarOrders' })
+    .resolves(template({ R1: withIndex, R2: idempotency }));
   cloudFormation.on(GetTemplateCommand, { StackName: 'dev-TireOrders' }).resolves(template({ T1: withIndex }));
   apiGateway.on(GetRestApisCommand).resolves({
     items: [
@@ -165,7 +172,10 @@ function platformData(): void {
   });
   sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: QUEUE_URL });
   sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
-  sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [deadLetter('m-1', 'c-404'), deadLetter('m-2', 'c-405')] }).resolves({});
+  sqs
+    .on(ReceiveMessageCommand)
+    .resolvesOnce({ Messages: [deadLetter('m-1', 'c-404'), deadLetter('m-2', 'c-405')] })
+    .resolves({});
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(DeleteMessageCommand).resolves({});
   ssm.on(GetParametersByPathCommand).resolves({
@@ -202,7 +212,14 @@ function platformData(): void {
     events: [
       {
         timestamp: Date.now() - 60_000,
-        message: JSON.stringify({ sourceIp: '198.51.100.9', httpMethod: 'POST', resourcePath: '/orders', status: '403', clientId: '-', errorType: 'WAF_FILTERED' }),
+        message: JSON.stringify({
+          sourceIp: '198.51.100.9',
+          httpMethod: 'POST',
+          resourcePath: '/orders',
+          status: '403',
+          clientId: '-',
+          errorType: 'WAF_FILTERED',
+        }),
       },
     ],
   });
@@ -302,10 +319,17 @@ describe('b2b console --stage (AWS SDK mocked)', () => {
     const refused = await fetch(`${url}api/dlq/discard`, { method: 'POST', headers, body });
     expect(refused.status).toBe(403);
     expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
-    const accepted = await fetch(`${url}api/dlq/discard`, { method: 'POST', headers: { ...headers, 'x-csrf-token': token }, body });
+    const accepted = await fetch(`${url}api/dlq/discard`, {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': token },
+      body,
+    });
     expect(accepted.status).toBe(202);
     await vi.waitFor(() => expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(1));
-    expect(sqs.commandCalls(DeleteMessageCommand)[0]!.args[0].input).toEqual({ QueueUrl: QUEUE_URL, ReceiptHandle: 'handle-m-2' });
+    expect(sqs.commandCalls(DeleteMessageCommand)[0]!.args[0].input).toEqual({
+      QueueUrl: QUEUE_URL,
+      ReceiptHandle: 'handle-m-2',
+    });
     await vi.waitFor(async () => {
       const snapshot = (await (await fetch(`${url}api/snapshot`, { headers: { cookie } })).json()) as Snapshot;
       expect(snapshot.actions[0]).toMatchObject({ kind: 'discard', state: 'done', summary: 'discarded 1 message(s)' });

@@ -77,7 +77,10 @@ describe('operator console in a browser', () => {
    */
   async function warmCallbackFunction(): Promise<void> {
     const d = platform.runtime.description;
-    const warm = await platform.runtime.carAuth.createClient({ name: 'warm-up', scopes: ['car-orders/orders.complete'] });
+    const warm = await platform.runtime.carAuth.createClient({
+      name: 'warm-up',
+      scopes: ['car-orders/orders.complete'],
+    });
     const from = d.egress.supplierEvents;
     const token = await clientCredentialsToken(d.carTokenUrl, warm, { from });
     const answer = await call(`${d.carApiUrl}/orders/${randomUUID()}`, {
@@ -116,7 +119,9 @@ describe('operator console in a browser', () => {
     await deadLetterRow(firstOrder).getByRole('button', { name: 'Redrive' }).click();
     await orderRow(firstOrder, 'completed').waitFor(WAIT);
     await deadLetterRow(firstOrder).waitFor({ state: 'detached', ...WAIT });
-    await expect.poll(() => page.locator('#action-log').textContent(), WAIT).toContain('1 delivered and removed, 0 kept');
+    await expect
+      .poll(() => page.locator('#action-log').textContent(), WAIT)
+      .toContain('1 delivered and removed, 0 kept');
     await expect.poll(() => page.locator('.count-completed b').textContent(), WAIT).toBe('1');
     await page.locator('#delivery-rows td.outcome-delivered').first().waitFor(WAIT);
   }, 120_000);
@@ -140,7 +145,10 @@ describe('operator console in a browser', () => {
     await expect.poll(() => row.textContent()).toContain(`HTTP 404: Car order ${unknown} not found`);
     await expect.poll(() => row.locator('td.body').textContent()).toMatch(/"detail":"Car order [\w-]+ not found"/);
     await page.locator('#refusal-rows tr', { hasText: 'authorizer' }).first().waitFor(WAIT);
-    await page.locator('#orders-chart svg rect').first().waitFor({ state: 'attached', ...WAIT });
+    await page
+      .locator('#orders-chart svg rect')
+      .first()
+      .waitFor({ state: 'attached', ...WAIT });
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await row.getByRole('button', { name: 'Discard' }).click();
@@ -171,7 +179,9 @@ describe('operator console in a browser', () => {
     const cookie = (await context.cookies(consoleUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
     expect(cookie).toMatch(/^b2b_console_session=/);
     const json = { cookie, 'content-type': 'application/json' };
-    const crossOrigin = await fetch(`${consoleUrl}api/snapshot`, { headers: { cookie, origin: 'http://evil.example' } });
+    const crossOrigin = await fetch(`${consoleUrl}api/snapshot`, {
+      headers: { cookie, origin: 'http://evil.example' },
+    });
     expect(crossOrigin.status).toBe(403);
     const crossSite = await fetch(`${consoleUrl}api/dlq/redrive`, {
       method: 'POST',
@@ -179,7 +189,11 @@ describe('operator console in a browser', () => {
       body: '{"all":true}',
     });
     expect(crossSite.status).toBe(403);
-    const noToken = await fetch(`${consoleUrl}api/dlq/discard`, { method: 'POST', headers: json, body: '{"all":true}' });
+    const noToken = await fetch(`${consoleUrl}api/dlq/discard`, {
+      method: 'POST',
+      headers: json,
+      body: '{"all":true}',
+    });
     expect(noToken.status).toBe(403);
     const wrongToken = await fetch(`${consoleUrl}api/dlq/discard`, {
       method: 'POST',

@@ -143,8 +143,10 @@ class ApiGatewayEmulator {
 function problemDetailOf(body: string): string | undefined {
   try {
     const problem = JSON.parse(body) as { detail?: unknown; message?: unknown; validationErrors?: unknown };
-    const detail = [problem.detail, problem.message].find((v) => typeof v === 'string' && v !== '') as string | undefined;
-    const errors = typeof problem.validationErrors === 'string' && problem.validationErrors ? problem.validationErrors : '';
+    const detail = [problem.detail, problem.message].find((v) => typeof v === 'string' && v !== '') as
+      string | undefined;
+    const errors =
+      typeof problem.validationErrors === 'string' && problem.validationErrors ? problem.validationErrors : '';
     return [detail, errors].filter(Boolean).join(': ').slice(0, 500) || undefined;
   } catch {
     return undefined;
