@@ -89,6 +89,11 @@ export interface LocalRuntimeOptions {
   callbackApiUrl?: string;
   logSink?: LambdaLogSink;
   log?: (line: string) => void;
+  /**
+   * Called if the DynamoDB store process exits while the runtime runs (crash, killed). By default the runtime logs
+   * it; `npm start` stops the runtime and exits 1 (local/main.ts), since no order can be taken without the store.
+   */
+  onStoreExit?: (reason: string) => void;
   /** Header/request timeouts and connection cap of every listener (local/http/guard.ts LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
 }
@@ -108,7 +113,7 @@ export interface LocalRuntime {
   /** Each company's functions, scheduler and gateway (and what the gateway was started with). */
   car: RunningCompany;
   tire: RunningCompany;
-  /** The DynamoDB store's own listener (guarded and signed; clients use the AWS endpoint). */
+  /** The DynamoDB store process's own listener (guarded and signed): runtime.json's dynamodbEndpoint. */
   storeUrl: string;
   close(): Promise<void>;
 }
@@ -126,6 +131,7 @@ interface Settings {
   log: (line: string) => void;
   names: LocalNames;
   listenerLimits?: Partial<ListenerLimits>;
+  onStoreExit: (reason: string) => void;
 }
 
 function settingsOf(options: LocalRuntimeOptions): Settings {
@@ -140,6 +146,9 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
     timeScale: options.timeScale ?? 0.05,
     log: options.log ?? ((line: string) => console.log(line)),
     names: localNames(LOCAL_STAGE),
+    onStoreExit:
+      options.onStoreExit ??
+      ((reason) => (options.log ?? console.log)(`dynamodb-store: the store process ${reason}; DynamoDB calls fail`)),
     ...(options.listenerLimits ? { listenerLimits: options.listenerLimits } : {}),
   };
 }
@@ -234,7 +243,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.carApi,
       auth: auth.carAuth,
       plane: planes.car,
-      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
+      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint, credentials) },
       egressAddress: settings.carEgress,
     }),
     startCompany(services.tire, {
@@ -242,7 +251,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.tireApi,
       auth: auth.tireAuth,
       plane: planes.tire,
-      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
+      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint, credentials) },
     }),
   ]);
   addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
@@ -253,6 +262,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
 
   const description = describeRuntime(settings, {
     awsEndpoint: aws.endpoint.url,
+    dynamodbEndpoint: aws.endpoint.storeUrl,
     car,
     tire,
     ...auth,
@@ -368,6 +378,7 @@ async function startAwsServices(
     stateDir,
     credentials,
     audit,
+    onStoreExit: settings.onStoreExit,
     ...(settings.listenerLimits ? { limits: settings.listenerLimits } : {}),
     services: [
       createSsmService(stateDir),
@@ -379,7 +390,7 @@ async function startAwsServices(
   closers.add(() => endpoint.close());
   const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials };
   const clients = {
-    dynamodb: new DynamoDBClient(sdk),
+    dynamodb: new DynamoDBClient({ ...sdk, endpoint: endpoint.storeUrl }),
     ssm: new SSMClient(sdk),
     secrets: new SecretsManagerClient(sdk),
   };
@@ -491,6 +502,7 @@ function describeRuntime(
   settings: Settings,
   running: {
     awsEndpoint: string;
+    dynamodbEndpoint: string;
     car: RunningCompany;
     tire: RunningCompany;
     carAuth: AuthorizationServer;
@@ -505,6 +517,7 @@ function describeRuntime(
     stage: LOCAL_STAGE,
     stateDir: settings.stateDir,
     awsEndpoint: running.awsEndpoint,
+    dynamodbEndpoint: running.dynamodbEndpoint,
     region: LOCAL_REGION,
     carApiUrl: running.car.gateway.url,
     tireApiUrl: running.tire.gateway.url,
@@ -527,9 +540,11 @@ function describeRuntime(
  * What differs between a function's AWS and local environment: where the SDK sends its calls, and the credentials
  * (in AWS the execution role's; here the state directory's access key, which the local endpoint verifies).
  */
-function lambdaAwsEnvironment(endpointUrl: string, credentials: AwsCredentials): Record<string, string> {
+function lambdaAwsEnvironment(endpoint: AwsEndpoint, credentials: AwsCredentials): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_ENDPOINT_URL: endpoint.url,
+    // DynamoDB straight to the store process (the SDK v3's service-specific endpoint), no hop through the endpoint.
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint.storeUrl,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
