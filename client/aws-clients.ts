@@ -39,12 +39,15 @@ interface ClientConfig {
   maxAttempts?: number;
 }
 
+/** `dynamodbEndpoint`: the runtime's DynamoDB store, called directly (runtime.json); else the AWS endpoint. */
 export function localClients(
   endpoint: string,
   region: string,
   credentials: { accessKeyId: string; secretAccessKey: string },
+  dynamodbEndpoint?: string,
 ): Clients {
-  return dataPlaneClients({ endpoint, region, credentials, maxAttempts: 2 });
+  const config = { endpoint, region, credentials, maxAttempts: 2 };
+  return dataPlaneClients(config, dynamodbEndpoint ? { ...config, endpoint: dynamodbEndpoint } : config);
 }
 
 export function stageClients(region: string | undefined): Clients {
@@ -57,10 +60,10 @@ export function stageClients(region: string | undefined): Clients {
   };
 }
 
-function dataPlaneClients(config: ClientConfig): Clients {
+function dataPlaneClients(config: ClientConfig, dynamodbConfig: ClientConfig = config): Clients {
   return {
     events: new EventBridgeClient(config),
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(dynamodbConfig), {
       marshallOptions: { removeUndefinedValues: true },
     }),
     sqs: new SQSClient(config),

@@ -11,6 +11,11 @@ export interface RuntimeDescription {
   stateDir: string;
   /** The runtime's AWS endpoint: every emulated service and the local operator operations. */
   awsEndpoint: string;
+  /**
+   * The DynamoDB store process's own URL (SigV4 and the same credentials): DynamoDB calls go here directly. The
+   * AWS endpoint forwards DynamoDB calls too, for clients that take only one URL; absent from older runtimes.
+   */
+  dynamodbEndpoint?: string;
   region: string;
   carApiUrl: string;
   tireApiUrl: string;

@@ -104,7 +104,7 @@ const verbose = values.verbose || process.env.B2B_VERBOSE === '1';
 const quiet = values.quiet && !verbose;
 const profile = capacityProfile(values['load-test'] || process.env.B2B_LOAD_TEST === '1');
 
-let runtime: LocalRuntime;
+let runtime: LocalRuntime | undefined;
 let output: ConsoleLog | undefined;
 try {
   if (values.fresh) rmSync(stateDir, { recursive: true, force: true });
@@ -123,6 +123,8 @@ try {
     ...(profile.capacity ? { capacity: profile.capacity } : {}),
     logSink: output.functionLine,
     log: output.runtimeLine,
+    // Without its store the runtime cannot take an order: say so and stop, for a supervisor to restart it.
+    onStoreExit: (reason) => void stopAfterStoreExit(reason),
   });
 } catch (error) {
   output?.close();
@@ -154,5 +156,12 @@ const stop = async (signal: string) => {
   console.log('stopped');
   process.exit(0);
 };
+async function stopAfterStoreExit(reason: string): Promise<void> {
+  process.stderr.write(`The DynamoDB store process ${reason}; stopping the runtime (exit 1). Start it again.\n`);
+  // During start-up the start itself fails with the store's reason; afterwards close what runs (close is idempotent).
+  if (runtime === undefined) return;
+  await runtime.close();
+  process.exit(1);
+}
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));

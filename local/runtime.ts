@@ -91,6 +91,11 @@ export interface LocalRuntimeOptions {
   callbackApiUrl?: string;
   logSink?: LambdaLogSink;
   log?: (line: string) => void;
+  /**
+   * Called if the DynamoDB store process exits while the runtime runs (crash, killed). By default the runtime logs
+   * it; `npm start` stops the runtime and exits 1 (local/main.ts), since no order can be taken without the store.
+   */
+  onStoreExit?: (reason: string) => void;
   /** Header/request timeouts and connection cap of every listener (local/http/guard.ts LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
   /** The operator console's port (console/server.ts); 0, the default, means an ephemeral port. */
@@ -112,7 +117,7 @@ export interface LocalRuntime {
   /** Each company's functions, scheduler and gateway (and what the gateway was started with). */
   car: RunningCompany;
   tire: RunningCompany;
-  /** The DynamoDB store's own listener (guarded and signed; clients use the AWS endpoint). */
+  /** The DynamoDB store process's own listener (guarded and signed): runtime.json's dynamodbEndpoint. */
   storeUrl: string;
   close(): Promise<void>;
 }
@@ -131,6 +136,7 @@ interface Settings {
   names: LocalNames;
   listenerLimits?: Partial<ListenerLimits>;
   consolePort: number;
+  onStoreExit: (reason: string) => void;
 }
 
 function settingsOf(options: LocalRuntimeOptions): Settings {
@@ -146,6 +152,9 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
     log: options.log ?? ((line: string) => console.log(line)),
     names: localNames(LOCAL_STAGE),
     consolePort: options.consolePort ?? 0,
+    onStoreExit:
+      options.onStoreExit ??
+      ((reason) => (options.log ?? console.log)(`dynamodb-store: the store process ${reason}; DynamoDB calls fail`)),
     ...(options.listenerLimits ? { listenerLimits: options.listenerLimits } : {}),
   };
 }
@@ -240,7 +249,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.carApi,
       auth: auth.carAuth,
       plane: planes.car,
-      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
+      environment: { ...localCarEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint, credentials) },
       egressAddress: settings.carEgress,
     }),
     startCompany(services.tire, {
@@ -248,7 +257,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       port: settings.ports.tireApi,
       auth: auth.tireAuth,
       plane: planes.tire,
-      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
+      environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint, credentials) },
     }),
   ]);
   addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
@@ -259,6 +268,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
 
   const described = describeRuntime(settings, {
     awsEndpoint: aws.endpoint.url,
+    dynamodbEndpoint: aws.endpoint.storeUrl,
     car,
     tire,
     ...auth,
@@ -395,6 +405,7 @@ async function startAwsServices(
     stateDir,
     credentials,
     audit,
+    onStoreExit: settings.onStoreExit,
     ...(settings.listenerLimits ? { limits: settings.listenerLimits } : {}),
     services: [
       createSsmService(stateDir),
@@ -406,7 +417,7 @@ async function startAwsServices(
   closers.add(() => endpoint.close());
   const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials };
   const clients = {
-    dynamodb: new DynamoDBClient(sdk),
+    dynamodb: new DynamoDBClient({ ...sdk, endpoint: endpoint.storeUrl }),
     ssm: new SSMClient(sdk),
     secrets: new SecretsManagerClient(sdk),
   };
@@ -518,6 +529,7 @@ function describeRuntime(
   settings: Settings,
   running: {
     awsEndpoint: string;
+    dynamodbEndpoint: string;
     car: RunningCompany;
     tire: RunningCompany;
     carAuth: AuthorizationServer;
@@ -532,6 +544,7 @@ function describeRuntime(
     stage: LOCAL_STAGE,
     stateDir: settings.stateDir,
     awsEndpoint: running.awsEndpoint,
+    dynamodbEndpoint: running.dynamodbEndpoint,
     region: LOCAL_REGION,
     carApiUrl: running.car.gateway.url,
     tireApiUrl: running.tire.gateway.url,
@@ -554,9 +567,11 @@ function describeRuntime(
  * What differs between a function's AWS and local environment: where the SDK sends its calls, and the credentials
  * (in AWS the execution role's; here the state directory's access key, which the local endpoint verifies).
  */
-function lambdaAwsEnvironment(endpointUrl: string, credentials: AwsCredentials): Record<string, string> {
+function lambdaAwsEnvironment(endpoint: AwsEndpoint, credentials: AwsCredentials): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_ENDPOINT_URL: endpoint.url,
+    // DynamoDB straight to the store process (the SDK v3's service-specific endpoint), no hop through the endpoint.
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint.storeUrl,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,

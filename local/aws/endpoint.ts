@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { AuditEntry } from '../audit.js';
 import { guardListener, type ListenerLimits, type ListenerRefusal } from '../http/guard.js';
 import type { AwsCredentials } from './credentials.js';
@@ -18,9 +17,10 @@ import {
 
 /**
  * The local runtime's one AWS endpoint. Lambda handlers and the operator CLI use the real AWS SDK v3 clients with
- * only AWS_ENDPOINT_URL pointed here (and dummy credentials), so this server speaks the wire protocols those clients
+ * only AWS_ENDPOINT_URL pointed here (and the state directory's credentials), so this server speaks the wire protocols those clients
  * speak: POST with `X-Amz-Target: <prefix>.<Operation>` and a JSON body (AWS JSON 1.0 / 1.1), dispatched by prefix
- * to the registered services; `DynamoDB_20120810.*` goes to the embedded dynalite. A request without X-Amz-Target
+ * to the registered services; `DynamoDB_20120810.*` is forwarded to the DynamoDB store process (which clients that can should call directly:
+ * AWS_ENDPOINT_URL_DYNAMODB, `storeUrl`). A request without X-Amz-Target
  * is a REST-JSON one (API Gateway's control plane: `GET /restapis`, `POST /apikeys`, ...), routed by method and
  * path to the registered REST services. Every request must be signed (SigV4, verified: sigv4.ts) with the
  * runtime's access key, and pass the listener guard (local/http/guard.ts: own Host and Origin only, timeouts, a
@@ -43,6 +43,8 @@ export interface AwsEndpointOptions {
   audit?: { append(entry: AuditEntry): void };
   /** Listener limits for the endpoint and the store (LISTENER_LIMITS by default). */
   limits?: Partial<ListenerLimits>;
+  /** Called if the DynamoDB store process exits without being asked to (stderr by default). */
+  onStoreExit?: (reason: string) => void;
   /** Where unexpected (500 InternalFailure) errors are reported; stderr by default. */
   onUnexpectedError?: (error: unknown, target: string) => void;
 }
@@ -51,7 +53,10 @@ export interface AwsEndpoint {
   /** http://host:port, the value for AWS_ENDPOINT_URL. */
   url: string;
   port: number;
-  /** The DynamoDB store's own listener (guarded and signed like the endpoint; clients use the endpoint). */
+  /**
+   * The DynamoDB store process's own listener (guarded and signed like the endpoint): the value for
+   * AWS_ENDPOINT_URL_DYNAMODB. The endpoint also forwards DynamoDB calls there, for single-URL clients.
+   */
   storeUrl: string;
   /**
    * Registers one more service after start (the control-plane services need the gateways, which need the endpoint
@@ -348,12 +353,33 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
     return;
   }
   if (prefix === DYNAMODB_TARGET_PREFIX) {
-    const reply = await dispatch.dynamoDb.handle(req.headers, body);
-    res.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(reply.body.length) });
-    res.end(reply.body);
+    await forwardToStore(req, res, body, requestId, dispatch);
     return;
   }
   await handleJsonOperation(req, res, body, requestId, dispatch);
+}
+
+/** DynamoDB calls made to the endpoint go on to the store process; a store that is gone answers 503. */
+async function forwardToStore(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  requestId: string,
+  dispatch: Dispatch,
+): Promise<void> {
+  let reply: Awaited<ReturnType<EmbeddedDynamoDb['handle']>>;
+  try {
+    reply = await dispatch.dynamoDb.handle(req.headers, body);
+  } catch {
+    const unavailable = {
+      __type: 'com.amazon.coral.service#ServiceUnavailableException',
+      message: 'The local DynamoDB store is not running.',
+    };
+    sendJson(res, 503, '1.0', unavailable, requestId);
+    return;
+  }
+  res.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(reply.body.length) });
+  res.end(reply.body);
 }
 
 function createEndpointServer(dispatch: Dispatch, limits: Partial<ListenerLimits> | undefined): Server {
@@ -493,11 +519,16 @@ function defaultReporter(error: unknown, target: string): void {
 async function startDynamoDbLocked(
   options: AwsEndpointOptions,
 ): Promise<{ dynamoDb: EmbeddedDynamoDb; releaseLock: () => void }> {
-  const { stateDir, credentials, audit, limits } = options;
+  const { stateDir, credentials, audit, limits, onStoreExit } = options;
   const releaseLock = await acquireStateLock(stateDir);
   try {
-    const store = { credentials, ...(audit ? { audit } : {}), ...(limits ? { limits } : {}) };
-    return { dynamoDb: await startEmbeddedDynamoDb(join(stateDir, 'dynamodb'), store), releaseLock };
+    const store = {
+      credentials,
+      ...(audit ? { audit } : {}),
+      ...(limits ? { limits } : {}),
+      ...(onStoreExit ? { onStoreExit } : {}),
+    };
+    return { dynamoDb: await startEmbeddedDynamoDb(stateDir, store), releaseLock };
   } catch (error) {
     releaseLock();
     throw error;

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { RuntimeDescription } from '../../client/runtime-description.js';
+import { isAlive } from '../../local/aws/state-lock.js';
+import { STORE_PID_FILE } from '../../local/store/store.js';
 import { clientCredentialsToken } from './support/credentials.js';
 import { call, closeAgents } from './support/http.js';
 import { EPHEMERAL, startRuntimeProcess, type Started } from './support/npm-start.js';
@@ -77,8 +79,14 @@ describe('end to end: SIGKILL under load, then an immediate restart', () => {
         timeout: 60_000,
         interval: 50,
       });
+      const storePid = Number(readFileSync(join(stateDir, STORE_PID_FILE), 'utf8'));
       // The runtime's own process (runtime.json's pid: the tsx wrapper only forwards signals) dies at once.
       process.kill(description.pid, 'SIGKILL');
+      // Its store process (a child of its own) does not outlive it.
+      await vi.waitFor(() => expect(isAlive(storePid), `store ${storePid}`).toBe(false), {
+        timeout: 10_000,
+        interval: 50,
+      });
       // The supervisor restarts at once, while the killed process may still be exiting.
       const restarted = startReady();
       stop.stopped = true;
@@ -97,5 +105,12 @@ describe('end to end: SIGKILL under load, then an immediate restart', () => {
     expect({ acknowledged: acknowledged.length > 0, missing }).toEqual({ acknowledged: true, missing: [] });
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
+  });
+
+  it('stops with one clear line and exit 1 when its store process dies', { timeout: 120_000 }, async () => {
+    const { run } = await startReady();
+    process.kill(Number(readFileSync(join(stateDir, STORE_PID_FILE), 'utf8')), 'SIGKILL');
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/The DynamoDB store process was killed \(SIGKILL\); stopping the runtime/);
   });
 });

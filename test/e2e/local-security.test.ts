@@ -4,11 +4,11 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { APIGatewayClient, GetApiKeysCommand } from '@aws-sdk/client-api-gateway';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TimedAuditEntry } from '../../local/audit.js';
 import { amzDate, signRequest } from '../../local/aws/sigv4.js';
 import { TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../shared/contracts.js';
@@ -167,10 +167,38 @@ describe('local runtime security', () => {
         const port = new URL(url).port;
         const reply = await raw(url, { headers: { host: `rebind.evil.example:${port}` } });
         expect(reply.status, name).toBe(403);
-        expect(refusals(e2e.runtime), name).toContainEqual(
-          expect.objectContaining({ listener: name, reason: 'host', host: `rebind.evil.example:${port}` }),
+        // The store's refusals come from its own process (over its IPC channel), so they may land just after.
+        await vi.waitFor(() =>
+          expect(refusals(e2e.runtime), name).toContainEqual(
+            expect.objectContaining({ listener: name, reason: 'host', host: `rebind.evil.example:${port}` }),
+          ),
         );
       }
+    });
+
+    it('refuses a cross-origin DynamoDB call on the store process port, even a correctly signed one', async () => {
+      const { storeUrl } = e2e.runtime;
+      const url = new URL(storeUrl);
+      const body = JSON.stringify({ TableName: e2e.runtime.description.names.carOrdersTable });
+      const headers = {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.Scan',
+        origin: EVIL_ORIGIN,
+      };
+      const signed = await signRequest(
+        { method: 'POST', url, headers: { ...headers, host: url.host }, body },
+        e2e.runtime.description.awsCredentials,
+        { region: 'us-east-1', service: 'dynamodb' },
+      );
+      const reply = await raw(storeUrl, { method: 'POST', headers: signed, body });
+      expect(reply.status).toBe(403);
+      expect(JSON.parse(reply.text)).toMatchObject({ __type: 'com.amazon.coral.service#AccessDeniedException' });
+      expect(reply.text).not.toContain('Items');
+      await vi.waitFor(() =>
+        expect(refusals(e2e.runtime)).toContainEqual(
+          expect.objectContaining({ listener: 'dynamodb-store', reason: 'origin', origin: EVIL_ORIGIN }),
+        ),
+      );
     });
 
     it('still serves its own origin: localhost and 127.0.0.1 on the listener port, same-origin Origin', async () => {
@@ -302,6 +330,39 @@ describe('local runtime security', () => {
       expect(refusals(e2e.runtime)).toContainEqual(
         expect.objectContaining({ listener: 'dynamodb-store', reason: 'signature' }),
       );
+    });
+
+    it('answers a (((((((( Query on the store port ValidationException while an order read answers', async () => {
+      const { storeUrl, description } = e2e.runtime;
+      const store = new DynamoDBClient({
+        endpoint: storeUrl,
+        region: 'us-east-1',
+        credentials: description.awsCredentials,
+        maxAttempts: 1,
+      });
+      const token = await customerToken(e2e.runtime);
+      try {
+        const [query, orders] = await Promise.allSettled([
+          store.send(
+            new QueryCommand({ TableName: description.names.carOrdersTable, KeyConditionExpression: '((((((((' }),
+          ),
+          // An order read: the gateway, the getOrder function and its own DynamoDB read all answer meanwhile.
+          call(`${description.carApiUrl}/orders/${randomUUID()}`, { token }),
+        ]);
+        expect(query).toMatchObject({ status: 'rejected', reason: { name: 'ValidationException' } });
+        expect(orders).toMatchObject({ status: 'fulfilled', value: { status: 404 } });
+      } finally {
+        store.destroy();
+      }
+    });
+
+    it('runs the store in its own process, published in runtime.json for direct calls', () => {
+      const { storeUrl, description } = e2e.runtime;
+      expect(description.dynamodbEndpoint).toBe(storeUrl);
+      const storePid = Number(readFileSync(join(description.stateDir, 'dynamodb-store.pid'), 'utf8'));
+      expect(storePid).toBeGreaterThan(0);
+      expect(storePid).not.toBe(process.pid);
+      process.kill(storePid, 0); // throws when no such process runs
     });
 
     it('refuses a forged TireOrderCompleted PutEvents without the credentials; no event is published', async () => {
