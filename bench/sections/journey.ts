@@ -29,7 +29,11 @@ interface OrderRow {
 function ordersTable(runtime: BenchRuntime) {
   const d = runtime.description;
   const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: d.awsEndpoint, region: d.region, credentials: d.awsCredentials }),
+    new DynamoDBClient({
+      endpoint: d.dynamodbEndpoint ?? d.awsEndpoint,
+      region: d.region,
+      credentials: d.awsCredentials,
+    }),
   );
   return {
     async rows(prefix: string): Promise<OrderRow[]> {
