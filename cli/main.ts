@@ -28,6 +28,11 @@ import {
   partnersRotateSecretCommand,
 } from './commands/partners.js';
 import { replayCommand } from './commands/replay.js';
+import {
+  rotateCallbackClientCommand,
+  rotateCallbackConnectionCommand,
+  rotateSupplierApiKeyCommand,
+} from './commands/rotate.js';
 import { smokeCommand } from './commands/smoke.js';
 import { tokenInspectCommand } from './commands/token.js';
 import { printable, printableJson } from './output.js';
@@ -52,6 +57,9 @@ export const COMMANDS: CommandSpec[] = [
   partnersRotateSecretCommand,
   partnersRevokeCommand,
   partnersListCommand,
+  rotateCallbackClientCommand,
+  rotateCallbackConnectionCommand,
+  rotateSupplierApiKeyCommand,
   keysRotateCommand,
   keysListCommand,
   tokenInspectCommand,
