@@ -220,10 +220,8 @@ async function enforceDeadline(
     });
     return 'the local token endpoint refuses the previous secret from the deadline on (ScheduleClientSecretDeletion)';
   }
-  return (
-    'the deadline is recorded in SSM; the car maker\'s token refresher deletes the previous secret on its first run ' +
-    'after it (every 5 minutes), or run --finish'
-  );
+  // Cognito has no deadline of its own: on AWS the secret is deleted by --finish (schedule it for the deadline).
+  return `nothing on AWS deletes it by itself: run b2b rotate callback-client --finish --stage ${target.stage} at the deadline (recorded in SSM)`;
 }
 
 function callbackRotated(
