@@ -133,7 +133,8 @@ function connectionStates(...states: string[]): void {
 
 /** The mocked commands in the order the CLI sent them (only the writes). */
 function writes(): string[] {
-  const sent = all.flatMap((mock) => mock.calls()).sort((a, b) => a.callId - b.callId);
+  type Sent = { callId: number; args: unknown[] };
+  const sent = all.flatMap((mock) => mock.calls() as unknown as Sent[]).sort((a, b) => a.callId - b.callId);
   return sent
     .map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name)
     .filter((name) => !/^(Get|List|Describe)/.test(name));
