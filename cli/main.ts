@@ -30,6 +30,11 @@ import {
 } from './commands/partners.js';
 import { partnersShowCommand, partnersUpdateCommand } from './commands/partners-update.js';
 import { replayCommand } from './commands/replay.js';
+import {
+  rotateCallbackClientCommand,
+  rotateCallbackConnectionCommand,
+  rotateSupplierApiKeyCommand,
+} from './commands/rotate.js';
 import { smokeCommand } from './commands/smoke.js';
 import { tokenInspectCommand } from './commands/token.js';
 import { printable, printableJson } from './output.js';
@@ -56,6 +61,9 @@ export const COMMANDS: CommandSpec[] = [
   partnersListCommand,
   partnersShowCommand,
   partnersUpdateCommand,
+  rotateCallbackClientCommand,
+  rotateCallbackConnectionCommand,
+  rotateSupplierApiKeyCommand,
   keysRotateCommand,
   keysListCommand,
   tokenInspectCommand,

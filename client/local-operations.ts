@@ -158,3 +158,16 @@ export async function listArchivedEvents(
 export async function describeLocalAlarms(local: LocalOperationsEndpoint): Promise<AlarmView[]> {
   return (await call<{ Alarms: AlarmView[] }>(local, 'DescribeAlarms', {})).Alarms;
 }
+
+/** The local token endpoint refuses the secret from `at` on (a rotation's deadline, enforced without --finish). */
+export function scheduleClientSecretDeletion(
+  local: LocalOperationsEndpoint,
+  input: { userPoolId: string; clientId: string; clientSecretId: string; at: Date },
+): Promise<{ ClientSecretId: string; DeletionTime: number }> {
+  return call(local, 'ScheduleClientSecretDeletion', {
+    UserPoolId: input.userPoolId,
+    ClientId: input.clientId,
+    ClientSecretId: input.clientSecretId,
+    DeletionTime: input.at.getTime() / 1000,
+  });
+}

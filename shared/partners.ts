@@ -37,6 +37,11 @@ const PartnerRecordFields = z.object({
    * removing the old one, and both are served in between.
    */
   apiKeyIds: z.array(z.string().min(1)),
+  /**
+   * Keys being rotated out: served only until this instant (ISO), whoever forgets to finish the rotation. The
+   * handlers compare each request with it, so the deadline holds even while the key is still in the usage plan.
+   */
+  apiKeyDeadlines: z.record(z.string().min(1), z.iso.datetime()).optional(),
   /** The source addresses the partner calls from. */
   cidrs: z.array(Cidr),
   /** The OAuth scopes its app client may request. */

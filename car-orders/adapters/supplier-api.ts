@@ -51,7 +51,7 @@ interface SupplierCredentials {
 interface SupplierApiDependencies {
   connection: () => Promise<PartnerConnection>;
   /** The API key's value, for a connection that names one. */
-  secret: (secretId: string) => Promise<string>;
+  secret: (secretId: string, options?: { forceFetch?: boolean }) => Promise<string>;
   tokens: { accessToken(options?: { forceRefresh?: boolean; timeoutMs?: number }): Promise<string> };
   /** The longest any one call may take (SUPPLIER_TIMEOUT_MS); a caller's budget can only shorten it. */
   timeoutMs: number;
@@ -131,6 +131,7 @@ export class SupplierApi {
       });
     }
     let response = await this.#call(credentials, call, correlationId, budget);
+    if (response.status === 403) response = await this.#retryWithRotatedApiKey(credentials, call, correlationId, budget, response);
     if (response.status === 401) {
       // The token was revoked or rotated early: get a new one (bypassing every cache) and try once more.
       try {
@@ -148,6 +149,32 @@ export class SupplierApi {
       }
     }
     return response;
+  }
+
+  /**
+   * A 403 may mean the cached API key was rotated out (its deadline passed while this function still held it): read
+   * the key again, bypassing the cache, and call once more only if it changed.
+   */
+  async #retryWithRotatedApiKey(
+    credentials: SupplierCredentials,
+    call: SupplierCall,
+    correlationId: string,
+    budget: TimeBudget | undefined,
+    refused: SupplierAnswer,
+  ): Promise<SupplierAnswer> {
+    const secretId = credentials.connection.apiKeySecretId;
+    if (secretId === undefined) return refused;
+    let current: string;
+    try {
+      current = await withinBudget('re-reading the supplier API key', budget, () =>
+        this.deps.secret(secretId, { forceFetch: true }),
+      );
+    } catch {
+      return refused;
+    }
+    if (current === credentials.apiKey) return refused;
+    credentials.apiKey = current;
+    return this.#call(credentials, call, correlationId, budget);
   }
 
   async #credentials(budget: TimeBudget | undefined): Promise<SupplierCredentials> {

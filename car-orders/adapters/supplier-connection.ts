@@ -9,7 +9,7 @@ import { requestClientCredentialsToken, type AccessToken } from '../../shared/au
  * a few minutes, so a warm function does not call SSM / Secrets Manager on every order, and a rotated secret or a
  * moved endpoint is picked up within that time.
  */
-const CONNECTION_CACHE_SECONDS = 300;
+export const CONNECTION_CACHE_SECONDS = 300;
 
 export async function loadSupplierConnection(parameterName: string): Promise<PartnerConnection> {
   const value = await getParameter(parameterName, { transform: 'json', maxAge: CONNECTION_CACHE_SECONDS });
@@ -21,9 +21,9 @@ export async function loadSupplierConnection(parameterName: string): Promise<Par
   return parsed.data;
 }
 
-/** A secret's SecretString (never logged). */
-export async function loadSecretString(secretId: string): Promise<string> {
-  const value = await getSecret(secretId, { maxAge: CONNECTION_CACHE_SECONDS });
+/** A secret's SecretString (never logged); `forceFetch` skips the cache (a rotated-out API key was refused). */
+export async function loadSecretString(secretId: string, options: { forceFetch?: boolean } = {}): Promise<string> {
+  const value = await getSecret(secretId, { maxAge: CONNECTION_CACHE_SECONDS, forceFetch: options.forceFetch === true });
   if (typeof value !== 'string' || value === '') {
     throw new Error(`Secret ${secretId} has no SecretString`);
   }

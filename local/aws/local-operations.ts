@@ -16,6 +16,9 @@ import { AwsServiceError, type AwsJsonService } from './protocol.js';
  * - ListArchivedEvents { ArchiveName, StartTime?, EndTime?, Limit? }: the events an archive holds in a time window
  *   (epoch seconds, [StartTime, EndTime)), as a replay of that window would send them. EventBridge offers no API to
  *   read an archive; the CLI's `replay --dry-run` uses this locally and says so on AWS.
+ * - ScheduleClientSecretDeletion { UserPoolId, ClientId, ClientSecretId, DeletionTime }: the token endpoint refuses
+ *   that secret from DeletionTime (epoch seconds) on, checking the deadline itself: a rotation's grace ends without
+ *   anyone running --finish. On AWS the CLI deletes the secret at --finish (Cognito has no deadline of its own).
  * - DescribeAlarms {}: the declared alarms as the runtime evaluates them now (`b2b alarms`); on AWS the CLI calls
  *   CloudWatch's DescribeAlarms instead.
  */
@@ -64,6 +67,17 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
           AccessTokenValidityMinutes: pool.accessTokenValidityMinutes,
           Keys: pool.signingKeys(),
         };
+      },
+
+      ScheduleClientSecretDeletion(raw: unknown) {
+        const pool = poolOf(raw);
+        const input = inputObject(raw);
+        const clientId = requiredString(input, 'ClientId', invalid, { min: 1, max: 128 });
+        const secretId = requiredString(input, 'ClientSecretId', invalid, { min: 1, max: 128 });
+        const at = epochSecondsField(input.DeletionTime, 'DeletionTime');
+        if (at === undefined) throw invalid('DeletionTime is required.');
+        const scheduled = pool.scheduleClientSecretDeletion(clientId, secretId, at);
+        return { ClientSecretId: scheduled.secretId, DeletionTime: Date.parse(scheduled.validUntil!) / 1000 };
       },
 
       DescribeAlarms() {

@@ -115,6 +115,8 @@ export interface AuthorizationServer {
   listClientSecrets(clientId: string): ClientSecretDescriptor[];
   /** Refuses that secret from now on; the last accepted secret cannot be deleted. */
   deleteClientSecret(clientId: string, secretId: string): void;
+  /** Refuses that secret from `at` (epoch ms) on: the token endpoint checks the deadline itself. */
+  scheduleClientSecretDeletion(clientId: string, secretId: string, at: number): ClientSecretDescriptor;
   /** The newest accepted secret's value when secrets are kept sealed (secretCipher), else undefined. */
   revealClientSecret(clientId: string): string | undefined;
   /** New secret usable at once; the previous one accepted until the returned deadline. */
@@ -282,6 +284,7 @@ type ClientOperations = Pick<
   | 'addClientSecret'
   | 'listClientSecrets'
   | 'deleteClientSecret'
+  | 'scheduleClientSecretDeletion'
   | 'revealClientSecret'
   | 'rotateSecret'
   | 'revokeClient'
@@ -299,6 +302,7 @@ function clientOperations(clients: ClientRegistry): ClientOperations {
     addClientSecret: (clientId, input) => clients.addSecret(clientId, input),
     listClientSecrets: (clientId) => clients.listSecrets(clientId),
     deleteClientSecret: (clientId, secretId) => clients.deleteSecret(clientId, secretId),
+    scheduleClientSecretDeletion: (clientId, secretId, at) => clients.scheduleSecretDeletion(clientId, secretId, at),
     revealClientSecret: (clientId) => clients.revealSecret(clientId),
     rotateSecret: (clientId, input) => clients.rotateSecret(clientId, input),
     revokeClient: (clientId) => clients.revoke(clientId),

@@ -287,6 +287,36 @@ export class ClientRegistry {
   }
 
   /**
+   * Refuses one secret from `at` on (the token endpoint compares every request with the deadline, so nobody has to
+   * delete it then): a rotation's enforced end. Another accepted secret without a deadline must remain, so the
+   * client is never left without one.
+   */
+  scheduleSecretDeletion(clientId: string, secretId: string, at: number): ClientSecretDescriptor {
+    const client = this.activeClient(clientId);
+    const now = this.options.now();
+    const ids = secretIds(client);
+    const accepted = acceptedSecrets(client, now);
+    const target = accepted.find((secret) => ids.get(secret) === secretId);
+    if (!target)
+      throw new AwsServiceError('ResourceNotFoundException', `No client secret ${secretId} for client ${clientId}`);
+    if (!accepted.some((secret) => secret !== target && secret.validUntil === undefined)) {
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'Only a secret beside another accepted secret without a deadline can be scheduled for deletion',
+      );
+    }
+    this.store.update((doc) => {
+      const stored = doc.clients[clientId];
+      if (!stored) throw new AwsServiceError('ResourceNotFoundException', `No client ${clientId}`);
+      const storedIds = secretIds(stored);
+      for (const secret of stored.secrets) secret.id ??= storedIds.get(secret);
+      const scheduled = stored.secrets.find((secret) => secret.id === secretId);
+      if (scheduled) scheduled.validUntil = at;
+    });
+    return { secretId, createdAt: new Date(target.createdAt).toISOString(), validUntil: new Date(at).toISOString() };
+  }
+
+  /**
    * The value of the newest accepted secret, when the registry keeps sealed secrets (DescribeUserPoolClient's
    * ClientSecret); undefined without a cipher or for secrets stored before one was configured.
    */

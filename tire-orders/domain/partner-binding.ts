@@ -29,6 +29,7 @@ export interface BindingRefusal {
 export function bindingRefusal(
   record: PartnerRecord | undefined,
   request: RequestIdentity,
+  now: number = Date.now(),
 ): BindingRefusal | undefined {
   const client = `client ${request.clientId}`;
   if (record === undefined || record.clientId !== request.clientId) {
@@ -39,6 +40,10 @@ export function bindingRefusal(
   }
   if (request.apiKeyId === undefined || !record.apiKeyIds.includes(request.apiKeyId)) {
     return { check: 'api-key', detail: `The API key is not one of ${client}'s keys` };
+  }
+  const deadline = record.apiKeyDeadlines?.[request.apiKeyId];
+  if (deadline !== undefined && Date.parse(deadline) <= now) {
+    return { check: 'api-key', detail: `The API key of ${client} was rotated out at ${deadline}` };
   }
   if (request.sourceIp === undefined || !addressInCidrs(request.sourceIp, record.cidrs)) {
     return { check: 'source-address', detail: `The source address is not one of ${client}'s addresses` };

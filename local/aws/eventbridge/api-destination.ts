@@ -43,6 +43,21 @@ export interface OAuthClientCredentialsConnection {
   queryStringParameters?: Record<string, string>;
 }
 
+/** ConnectionState values this emulation takes (public OAuth endpoint: "Connection states in EventBridge"). */
+export type ConnectionState = 'AUTHORIZING' | 'AUTHORIZED' | 'DEAUTHORIZED';
+
+/** What DescribeConnection reports about the connection (never its secret). */
+export interface ConnectionView {
+  name: string;
+  state: ConnectionState;
+  stateReason?: string;
+  clientId: string;
+  authorizationEndpoint: string;
+  creationTime: number;
+  lastModifiedTime: number;
+  lastAuthorizedTime?: number;
+}
+
 export interface ApiDestinationConfig {
   /** API destination name, for its ARN; default `<rule>-<target id>`. */
   name?: string;
@@ -109,6 +124,12 @@ export class ApiDestinationInvoker {
   private token: CachedToken | undefined;
   private tokenRequest: Promise<CachedToken> | undefined;
   private nextSlot = 0;
+  private connection: OAuthClientCredentialsConnection;
+  private readonly connectionTimes: { creation: number; lastModified: number; lastAuthorized?: number };
+  private connectionState: { state: ConnectionState; reason?: string } = { state: 'AUTHORIZING' };
+  private authorization: Promise<void> | undefined;
+  /** Bumped by UpdateConnection: token requests of earlier credentials are disregarded. */
+  private connectionGeneration = 0;
 
   /** Token requests made so far (tests assert refreshes through it). */
   tokenRequests = 0;
@@ -126,6 +147,57 @@ export class ApiDestinationInvoker {
     // The Agent-level `localAddress` option: undici 7's connector overrides `connect.localAddress` with it, so
     // `{ connect: { localAddress } }` alone would be silently ignored.
     this.dispatcher = new Agent(config.localAddress ? { localAddress: config.localAddress } : {});
+    this.connection = { ...config.connection };
+    const created = this.now();
+    this.connectionTimes = { creation: created, lastModified: created };
+  }
+
+  /** The connection's name: its own, or the destination's with `-connection`. */
+  get connectionName(): string {
+    return this.connection.name ?? `${this.config.name ?? 'api-destination'}-connection`;
+  }
+
+  describeConnection(): ConnectionView {
+    const times = this.connectionTimes;
+    return {
+      name: this.connectionName,
+      state: this.connectionState.state,
+      ...(this.connectionState.reason ? { stateReason: this.connectionState.reason } : {}),
+      clientId: this.connection.clientId,
+      authorizationEndpoint: this.connection.authorizationEndpoint,
+      creationTime: times.creation,
+      lastModifiedTime: times.lastModified,
+      ...(times.lastAuthorized !== undefined ? { lastAuthorizedTime: times.lastAuthorized } : {}),
+    };
+  }
+
+  /**
+   * UpdateConnection with new OAuth client parameters: the connection is AUTHORIZING at once, drops its token and
+   * re-authorizes with the new credentials in the background: AUTHORIZED when the token endpoint issues a token,
+   * DEAUTHORIZED when it refuses them. Deliveries meanwhile request their token with the new credentials.
+   */
+  updateConnection(update: { clientId?: string; clientSecret?: string }): ConnectionView {
+    this.connection = {
+      ...this.connection,
+      ...(update.clientId !== undefined ? { clientId: update.clientId } : {}),
+      ...(update.clientSecret !== undefined ? { clientSecret: update.clientSecret } : {}),
+    };
+    this.connectionTimes.lastModified = this.now();
+    this.connectionState = { state: 'AUTHORIZING' };
+    this.connectionGeneration++;
+    this.token = undefined;
+    this.tokenRequest = undefined;
+    this.authorization = this.currentToken().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.describeConnection();
+  }
+
+  /** Resolves once the authorization UpdateConnection started has settled (tests). */
+  async authorized(): Promise<ConnectionView> {
+    await this.authorization;
+    return this.describeConnection();
   }
 
   private now(): number {
@@ -262,12 +334,25 @@ export class ApiDestinationInvoker {
   private async currentToken(): Promise<CachedToken> {
     if (this.token && this.token.expiresAt - TOKEN_REFRESH_MARGIN_MS > this.now()) return this.token;
     // One token request at a time; concurrent deliveries share it.
-    this.tokenRequest ??= this.requestToken().finally(() => {
-      this.tokenRequest = undefined;
-    });
-    const token = await this.tokenRequest;
-    this.token = token;
-    return token;
+    const generation = this.connectionGeneration;
+    const request = (this.tokenRequest ??= this.requestToken().finally(() => {
+      if (this.tokenRequest === request) this.tokenRequest = undefined;
+    }));
+    try {
+      const token = await request;
+      // A request started before an UpdateConnection neither installs its token nor decides the state.
+      if (generation !== this.connectionGeneration) return token;
+      this.token = token;
+      this.connectionState = { state: 'AUTHORIZED' };
+      this.connectionTimes.lastAuthorized = this.now();
+      return token;
+    } catch (error) {
+      const failure = error as TokenRequestFailure;
+      // A refused credential deauthorizes the connection ("cannot refresh the necessary OAuth token").
+      if (failure.retryable === false && generation === this.connectionGeneration)
+        this.connectionState = { state: 'DEAUTHORIZED', reason: failure.message };
+      throw error;
+    }
   }
 
   private invalidateToken(token: CachedToken): void {
@@ -275,7 +360,7 @@ export class ApiDestinationInvoker {
   }
 
   private async requestToken(): Promise<CachedToken> {
-    const connection = this.config.connection;
+    const connection = this.connection;
     const method = connection.httpMethod ?? 'POST';
     const url = new URL(connection.authorizationEndpoint);
     for (const [key, value] of Object.entries(connection.queryStringParameters ?? {})) url.searchParams.set(key, value);

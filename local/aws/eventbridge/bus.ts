@@ -1,3 +1,4 @@
+import type { ApiDestinationInvoker } from './api-destination.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../protocol.js';
@@ -201,6 +202,15 @@ export class LocalEventBridge {
 
   describeRule(name: string, eventBusName = DEFAULT_EVENT_BUS): RuleInfo {
     return this.buses.describeRule(name, eventBusName);
+  }
+
+  /** A connection of an API destination target, by connection name. */
+  connection(name: string): ApiDestinationInvoker {
+    return this.buses.connection(name);
+  }
+
+  apiDestination(name: string): ApiDestinationInvoker {
+    return this.buses.apiDestination(name);
   }
 
   listArchives(): ArchiveInfo[] {

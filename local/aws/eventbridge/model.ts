@@ -41,6 +41,11 @@ export function apiDestinationArn(name: string): string {
   const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
   return `${ARN_PREFIX}:api-destination/${name}/${uuid}`;
 }
+export function connectionArn(name: string): string {
+  const hex = createHash('sha256').update(`connection/${name}`).digest('hex');
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return `${ARN_PREFIX}:connection/${name}/${uuid}`;
+}
 export function lambdaFunctionArn(functionName: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${functionName}`;
 }

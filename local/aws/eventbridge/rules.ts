@@ -142,6 +142,20 @@ export class EventBuses {
     return bus;
   }
 
+  /** The API destination invoker whose connection has this name (UpdateConnection / DescribeConnection). */
+  connection(name: string): ApiDestinationInvoker {
+    const invoker = this.invokers.find((candidate) => candidate.connectionName === name);
+    if (!invoker) throw new AwsServiceError('ResourceNotFoundException', `Failed to describe the connection(s). Connection '${name}' does not exist.`);
+    return invoker;
+  }
+
+  /** The API destination invoker of this name (DescribeApiDestination). */
+  apiDestination(name: string): ApiDestinationInvoker {
+    const invoker = this.invokers.find((candidate) => candidate.config.name === name);
+    if (!invoker) throw new AwsServiceError('ResourceNotFoundException', `An api-destination '${name}' does not exist.`);
+    return invoker;
+  }
+
   /** Releases the API destinations' sockets. */
   async close(): Promise<void> {
     await Promise.all(this.invokers.map((invoker) => invoker.close()));

@@ -79,3 +79,25 @@ export const ListReplaysInput = z.object({
   NextToken: nextToken,
   Limit: limit,
 });
+
+export const ConnectionNameInput = z.object({ Name: name });
+
+export const UpdateConnectionInput = z.object({
+  Name: name,
+  Description: optional(text(0, 512)),
+  AuthorizationType: optional(z.enum(['BASIC', 'OAUTH_CLIENT_CREDENTIALS', 'API_KEY'])),
+  AuthParameters: optional(
+    z.object({
+      OAuthParameters: optional(
+        z.object({
+          ClientParameters: optional(
+            z.object({ ClientID: optional(text(1, 512)), ClientSecret: optional(text(1, 512)) }),
+          ),
+          AuthorizationEndpoint: optional(text(1, 2048)),
+          HttpMethod: optional(z.enum(['GET', 'POST', 'PUT'])),
+          OAuthHttpParameters: optional(z.record(z.string(), z.unknown())),
+        }),
+      ),
+    }),
+  ),
+});

@@ -3,6 +3,8 @@ import { AwsServiceError, type AwsJsonService } from '../protocol.js';
 import { operation } from '../schema.js';
 import { busNameOf, replayArn, type LocalEventBridge, type PutEventsRequestEntry } from './bus.js';
 import { EventPattern, InvalidEventPatternError } from './event-pattern.js';
+import type { ConnectionView } from './api-destination.js';
+import { apiDestinationArn, connectionArn } from './model.js';
 import * as input from './schemas.js';
 import { archiveShape, archiveSummaryShape, epochSeconds, replayShape, ruleShape, targetShape } from './shapes.js';
 
@@ -43,10 +45,74 @@ export function createEventBridgeService(bridge: LocalEventBridge): AwsJsonServi
         describeReplay(bridge, ReplayName),
       ),
       ListReplays: operation(input.ListReplaysInput, validation, (request) => listReplays(bridge, request)),
+      DescribeApiDestination: operation(input.ConnectionNameInput, validation, ({ Name }) =>
+        describeApiDestination(bridge, Name),
+      ),
+      DescribeConnection: operation(input.ConnectionNameInput, validation, ({ Name }) =>
+        connectionShape(bridge.connection(Name).describeConnection(), true),
+      ),
+      UpdateConnection: operation(input.UpdateConnectionInput, validation, (request) => updateConnection(bridge, request)),
       CancelReplay: operation(input.ReplayNameInput, validation, ({ ReplayName }) => {
         const replay = bridge.cancelReplay(ReplayName);
         return { ReplayArn: replayArn(replay.name), State: replay.state };
       }),
+    },
+  };
+}
+
+function describeApiDestination(bridge: LocalEventBridge, name: string) {
+  const invoker = bridge.apiDestination(name);
+  const { config } = invoker;
+  return {
+    Name: name,
+    ApiDestinationArn: apiDestinationArn(name),
+    ApiDestinationState: 'ACTIVE',
+    ConnectionArn: connectionArn(invoker.connectionName),
+    InvocationEndpoint: config.endpoint,
+    HttpMethod: config.httpMethod,
+    ...(config.invocationRateLimitPerSecond ? { InvocationRateLimitPerSecond: config.invocationRateLimitPerSecond } : {}),
+  };
+}
+
+/**
+ * UpdateConnection: only the OAuth client parameters can change here (what a secret rotation changes); the
+ * answer is AUTHORIZING, and DescribeConnection shows AUTHORIZED or DEAUTHORIZED once the token endpoint answered.
+ */
+function updateConnection(bridge: LocalEventBridge, request: z.output<typeof input.UpdateConnectionInput>) {
+  const invoker = bridge.connection(request.Name);
+  if (request.AuthorizationType !== undefined && request.AuthorizationType !== 'OAUTH_CLIENT_CREDENTIALS')
+    throw validation('The local runtime\'s connections use OAUTH_CLIENT_CREDENTIALS; AuthorizationType cannot change.');
+  const oauth = request.AuthParameters?.OAuthParameters;
+  if (oauth?.AuthorizationEndpoint !== undefined || oauth?.HttpMethod !== undefined || oauth?.OAuthHttpParameters)
+    throw validation('The local runtime updates only OAuthParameters.ClientParameters of a connection.');
+  const client = oauth?.ClientParameters;
+  const view = invoker.updateConnection({
+    ...(client?.ClientID !== undefined ? { clientId: client.ClientID } : {}),
+    ...(client?.ClientSecret !== undefined ? { clientSecret: client.ClientSecret } : {}),
+  });
+  return connectionShape(view, false);
+}
+
+function connectionShape(view: ConnectionView, full: boolean) {
+  const common = {
+    ConnectionArn: connectionArn(view.name),
+    ConnectionState: view.state,
+    CreationTime: epochSeconds(view.creationTime),
+    LastModifiedTime: epochSeconds(view.lastModifiedTime),
+    ...(view.lastAuthorizedTime !== undefined ? { LastAuthorizedTime: epochSeconds(view.lastAuthorizedTime) } : {}),
+  };
+  if (!full) return common;
+  return {
+    ...common,
+    Name: view.name,
+    AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS',
+    ...(view.stateReason ? { StateReason: view.stateReason.slice(0, 512) } : {}),
+    AuthParameters: {
+      OAuthParameters: {
+        ClientParameters: { ClientID: view.clientId },
+        AuthorizationEndpoint: view.authorizationEndpoint,
+        HttpMethod: 'POST',
+      },
     },
   };
 }

@@ -131,6 +131,26 @@ describe('local authorization server: clients, secrets and persistence', () => {
     expect(pool.server.getClient(original.clientId)?.acceptedSecrets).toHaveLength(1);
   });
 
+  it('a secret scheduled for deletion is refused by the token endpoint from its deadline on, with nobody deleting it', async () => {
+    const original = await pool.server.createClient({ name: 'supplier-callback', scopes: [TIRE_READ] });
+    const [first] = pool.server.listClientSecrets(original.clientId);
+    // The only secret cannot be scheduled away: the client would be left without one.
+    expect(() => pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, pool.clock.now() + 1000)).toThrow(
+      AwsServiceError,
+    );
+    const added = await pool.server.addClientSecret(original.clientId);
+    const deadline = pool.clock.now() + 60_000;
+    pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, deadline);
+
+    pool.clock.set(deadline - 1);
+    expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(200);
+    pool.clock.set(deadline);
+    expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(401);
+    const withNew = { clientId: original.clientId, clientSecret: added.clientSecret };
+    expect((await postToken(pool.server.tokenUrl, { basic: withNew, form: grant })).status).toBe(200);
+    expect(pool.server.listClientSecrets(original.clientId).map((secret) => secret.secretId)).toEqual([added.secretId]);
+  });
+
   it('never extends an earlier deadline, and a rotation without grace cuts every old secret off at once', async () => {
     const original = await pool.server.createClient({ name: 'car-maker', scopes: [TIRE_READ] });
     const start = pool.clock.now();

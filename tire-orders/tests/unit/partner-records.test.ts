@@ -64,4 +64,15 @@ describe('bindingRefusal', () => {
     expect(bindingRefusal(record, { ...request, sourceIp: '198.51.100.1' })?.check).toBe('source-address');
     expect(bindingRefusal(record, { ...request, sourceIp: undefined })?.check).toBe('source-address');
   });
+  it('serves a key being rotated out until its deadline, and refuses it from then on (no --finish needed)', () => {
+    const rotating = { ...record, apiKeyDeadlines: { 'key-2': '2025-03-01T12:00:00.000Z' } };
+    expect(bindingRefusal(rotating, request, Date.parse('2025-03-01T11:59:59.999Z'))).toBeUndefined();
+    const refused = bindingRefusal(rotating, request, Date.parse('2025-03-01T12:00:00.000Z'));
+    expect(refused).toEqual({
+      check: 'api-key',
+      detail: 'The API key of client acme-client was rotated out at 2025-03-01T12:00:00.000Z',
+    });
+    // The other key of the record is not affected.
+    expect(bindingRefusal(rotating, { ...request, apiKeyId: 'key-1' }, Date.parse('2025-03-02T00:00:00Z'))).toBeUndefined();
+  });
 });
