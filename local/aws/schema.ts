@@ -76,6 +76,13 @@ function errorOf(issue: z.core.$ZodIssue, input: unknown, errors: Validation): A
     }
     return serializationError(path, 'expected' in issue ? String(issue.expected) : 'another type');
   }
+  // An enum member given another JSON type (7 for a string enum) is the deserializer's error, not the validator's.
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    const value = valueAt(input, issue.path);
+    if (value !== undefined && value !== null && typeof value !== typeof issue.values[0]) {
+      return serializationError(path, typeof issue.values[0]);
+    }
+  }
   return validation(`1 validation error detected: Value at '${path}' failed to satisfy constraint: ${issue.message}`);
 }
 
