@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { AwsServiceError } from '../protocol.js';
-import type { MessageAttributeInput } from './schemas.js';
 import type { SqsMessageAttributeValue } from './store.js';
 
 /** SQS's message rules: digests, the characters and attributes SQS accepts, and receipt handles. */
+
+/** A message attribute as sent (over HTTP or in-process), before its rules are checked. */
+export interface MessageAttributeInput {
+  DataType?: string | undefined;
+  StringValue?: string | undefined;
+  BinaryValue?: string | undefined;
+}
 
 export const invalidParameter = (message: string) => new AwsServiceError('InvalidParameterValue', message);
 

@@ -31,8 +31,6 @@ const messageAttribute = z.object({
   BinaryValue: optional(z.string()),
 });
 
-export type MessageAttributeInput = z.output<typeof messageAttribute>;
-
 export const SendMessageInput = z.object({
   QueueUrl: queueUrl,
   MessageBody: z.string(),
