@@ -2,10 +2,10 @@ import type { AwsServiceError } from './protocol.js';
 import { serializationError } from './schema.js';
 
 /**
- * Input checks shared by the local AWS services, in AWS's two steps (see schema.ts): a member of the wrong JSON type
- * is AWS's deserializer error, 400 SerializationException; a broken constraint is the service's own error type (SSM:
- * ValidationException, Secrets Manager: InvalidParameterException, SQS: InvalidParameterValue), so every reader takes
- * the function that builds that error. Nothing is stored when a check fails: services read and check all input first.
+ * Hand-written input readers for the services not yet on schema.ts (Cognito, the local operations), in AWS's two
+ * steps: a member of the wrong JSON type is AWS's deserializer error, 400 SerializationException; a broken
+ * constraint is the service's own error type, so every reader takes the function that builds that error. Also the
+ * page tokens and timestamps every service shares.
  */
 export type InputError = (message: string) => AwsServiceError;
 
@@ -97,28 +97,6 @@ export function optionalStringList(
     );
   }
   return value as string[];
-}
-
-export function optionalStringMap(input: Input, field: string): Record<string, string> | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (
-    typeof value !== 'object' ||
-    Array.isArray(value) ||
-    Object.values(value).some((item) => typeof item !== 'string')
-  ) {
-    throw serializationError(field, 'a map of strings');
-  }
-  return value as Record<string, string>;
-}
-
-export function optionalObjectList(input: Input, field: string): Input[] | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
-    throw serializationError(field, 'a list of objects');
-  }
-  return value as Input[];
 }
 
 /** Opaque pagination token: the sort key of the last item returned. */

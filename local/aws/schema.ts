@@ -12,6 +12,17 @@ import { AwsServiceError, type AwsJsonOperation, type AwsRequestContext } from '
 
 export type ValidationError = (message: string) => AwsServiceError;
 
+/**
+ * A service whose validator answers a missing required member with its own error (SQS: MissingParameter) gives
+ * `missing` too; the others answer it with their validation error.
+ */
+export interface ServiceErrors {
+  invalid: ValidationError;
+  missing: (member: string) => AwsServiceError;
+}
+
+export type Validation = ValidationError | ServiceErrors;
+
 /** 400 SerializationException, AWS's answer to a value of the wrong JSON type. */
 export function serializationError(path: string, expected: string): AwsServiceError {
   return new AwsServiceError('SerializationException', `Unexpected value at '${path}': expected ${expected}.`);
@@ -52,22 +63,31 @@ function memberPath(path: readonly PropertyKey[]): string {
     .join('.');
 }
 
-function errorOf(issue: z.core.$ZodIssue, input: unknown, validation: ValidationError): AwsServiceError {
+function errorOf(issue: z.core.$ZodIssue, input: unknown, errors: Validation): AwsServiceError {
+  const validation = typeof errors === 'function' ? errors : errors.invalid;
   const path = memberPath(issue.path);
   if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
     const value = valueAt(input, issue.path);
     if (value === undefined || value === null) {
+      if (typeof errors !== 'function') return errors.missing(issue.path.map(String).join('.'));
       return validation(
         `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
       );
     }
     return serializationError(path, 'expected' in issue ? String(issue.expected) : 'another type');
   }
+  // An enum member given another JSON type (7 for a string enum) is the deserializer's error, not the validator's.
+  if (issue.code === 'invalid_value' && issue.values.length > 0) {
+    const value = valueAt(input, issue.path);
+    if (value !== undefined && value !== null && typeof value !== typeof issue.values[0]) {
+      return serializationError(path, typeof issue.values[0]);
+    }
+  }
   return validation(`1 validation error detected: Value at '${path}' failed to satisfy constraint: ${issue.message}`);
 }
 
 /** Parses input with the schema; the first problem becomes AWS's error for it. */
-export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, validation: ValidationError): z.output<T> {
+export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, validation: Validation): z.output<T> {
   const input = raw === undefined || raw === null ? {} : raw;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -78,8 +98,25 @@ export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, validat
 /** An operation whose input is checked against its schema before `run` sees it. */
 export function operation<T extends z.ZodType>(
   schema: T,
-  validation: ValidationError,
+  validation: Validation,
   run: (input: z.output<T>, context: AwsRequestContext) => unknown,
 ): AwsJsonOperation {
   return (raw: unknown, context: AwsRequestContext) => run(parseInput(schema, raw, validation), context);
+}
+
+/** An integer member with AWS's range constraint. */
+export function integer(min: number, max: number) {
+  return z
+    .number()
+    .int()
+    .min(min, `Member must have value greater than or equal to ${min}`)
+    .max(max, `Member must have value less than or equal to ${max}`);
+}
+
+/** A list member with AWS's size constraint. */
+export function list<T extends z.ZodType>(item: T, min: number, max: number) {
+  return z
+    .array(item)
+    .min(min, `Member must have length greater than or equal to ${min}`)
+    .max(max, `Member must have length less than or equal to ${max}`);
 }
