@@ -109,6 +109,8 @@ export interface CompanyBindings {
   onClose: (closer: () => Promise<void> | void) => void;
   /** The gateway listener's limits (LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
+  /** Execution environments per function; default defaultMaxEnvironments() (B2B_LAMBDA_MAX_ENVIRONMENTS, the cores). */
+  lambdaMaxEnvironments?: number;
 }
 
 export interface RunningCompany {
@@ -127,15 +129,15 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
     repoRoot: bindings.repoRoot,
     buildDir: join(bindings.stateDir, 'build', service.name),
     audit,
-    functions: functionDefinitionsOf(
-      service.functions,
-      bindings.environment,
-      bindings.egressAddress ? { egressAddress: bindings.egressAddress } : {},
-    ),
+    functions: functionDefinitionsOf(service.functions, bindings.environment, {
+      ...(bindings.egressAddress ? { egressAddress: bindings.egressAddress } : {}),
+      ...(bindings.lambdaMaxEnvironments !== undefined ? { maxConcurrency: bindings.lambdaMaxEnvironments } : {}),
+    }),
     ...(bindings.logSink ? { logSink: bindings.logSink } : {}),
   });
   bindings.onClose(() => lambda.close());
-  await lambda.build();
+  // One warm environment per function before the gateway listens (provisioned concurrency): no cold first request.
+  await lambda.prewarm();
 
   const scheduler = new LocalScheduler({
     company: service.name,

@@ -37,7 +37,7 @@ import { LOCAL_DEFAULTS } from './config.js';
 import { ApiKeyRegistry } from './gateway/index.js';
 import type { ListenerLimits } from './http/guard.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
-import type { LambdaLogSink } from './lambda/index.js';
+import type { LambdaLogSink, LocalLambdaRuntime } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
 import { writeCarMakerPartnerRecord, writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
 import { PRIVATE_FILE_MODE, restrictUmask, tightenStateDir } from './state/file-modes.js';
@@ -91,6 +91,8 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** Header/request timeouts and connection cap of every listener (local/http/guard.ts LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
+  /** Execution environments per function (default B2B_LAMBDA_MAX_ENVIRONMENTS, else the cores: local/lambda/pool.ts). */
+  lambdaMaxEnvironments?: number;
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
@@ -226,6 +228,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     onClose: closers.add,
     ...(options.logSink ? { logSink: options.logSink } : {}),
     ...(settings.listenerLimits ? { listenerLimits: settings.listenerLimits } : {}),
+    ...(options.lambdaMaxEnvironments !== undefined ? { lambdaMaxEnvironments: options.lambdaMaxEnvironments } : {}),
   };
   // Side by side (the bundles build in parallel); both settle before a failure is thrown, so close() finds both.
   const [car, tire] = await allSettledOrThrow([
@@ -245,7 +248,8 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint.url, credentials) },
     }),
   ]);
-  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
+  const alarms = startAlarms(settings, audit, aws.sqs, closers);
+  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, alarms, [car.lambda, tire.lambda]);
 
   const callbackRate = services.callbackRatePerSecond;
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options, callbackRate });
@@ -441,6 +445,7 @@ function addControlPlaneServices(
   controlPlane: { waf: LocalWaf; apiGateway: LocalApiGateway },
   bridge: LocalEventBridge,
   alarms: LocalAlarms,
+  lambdas: readonly LocalLambdaRuntime[],
 ): void {
   const pools = [
     { server: auth.carAuth, service: carOrdersService as CompanyService },
@@ -459,7 +464,9 @@ function addControlPlaneServices(
   endpoint.addService(controlPlane.waf.service());
   endpoint.addService(controlPlane.apiGateway.service());
   // Operator actions without an AWS API (signing-key rotation, reading an archive), for the CLI.
-  endpoint.addService(createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge, alarms }));
+  endpoint.addService(
+    createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge, alarms, lambdas }),
+  );
 }
 
 /** The car maker's functions' environment, bound to the local names (the stack binds CDK tokens). */
