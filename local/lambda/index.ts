@@ -12,6 +12,7 @@ export {
   MACHINE_INIT_GATE,
   MAX_ENVIRONMENTS_VARIABLE,
   type FunctionPoolStats,
+  type InitOutcome,
   type Lease,
   type PooledEnvironment,
 } from './pool.js';
