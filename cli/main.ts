@@ -14,6 +14,7 @@ import { auditCommand } from './commands/audit.js';
 import { capacityCommand } from './commands/capacity.js';
 import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
+import { lambdasCommand } from './commands/lambdas.js';
 import {
   ordersFailedCommand,
   ordersGetCommand,
@@ -59,6 +60,7 @@ export const COMMANDS: CommandSpec[] = [
   smokeCommand,
   alarmsCommand,
   capacityCommand,
+  lambdasCommand,
 ];
 
 export interface CliIo {
