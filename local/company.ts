@@ -119,6 +119,8 @@ export interface RunningCompany {
   gateway: RunningApiGateway;
   /** What the gateway was started with: a test takes the supplier down and brings it back on the same port. */
   gatewayOptions: ApiGatewayOptions;
+  /** Settles once every function is built and has one initialised environment; rejects on a build error. */
+  warm: Promise<void>;
 }
 
 /** Builds the company's functions, starts its gateway and prepares (does not start) its schedules. */
@@ -136,8 +138,10 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
     ...(bindings.logSink ? { logSink: bindings.logSink } : {}),
   });
   bindings.onClose(() => lambda.close());
-  // One warm environment per function before the gateway listens (provisioned concurrency): no cold first request.
-  await lambda.prewarm();
+  // One warm environment per function (provisioned concurrency), built and initialised while the rest starts; the
+  // runtime awaits `warm` before its ready line. Marked handled here: a build error is thrown where it is awaited.
+  const warm = lambda.prewarm();
+  warm.catch(() => undefined);
 
   const scheduler = new LocalScheduler({
     company: service.name,
@@ -155,7 +159,7 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
   });
   const gateway = await startApiGateway(gatewayOptions);
   bindings.onClose(() => gateway.close());
-  return { lambda, scheduler, gateway, gatewayOptions };
+  return { lambda, scheduler, gateway, gatewayOptions, warm };
 }
 
 function gatewayOptionsOf(

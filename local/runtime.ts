@@ -146,6 +146,12 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
   };
 }
 
+/** Every function pre-warmed (before the ready line, like provisioned concurrency), then the schedules start. */
+async function companiesReady(companies: RunningCompany[], options: LocalRuntimeOptions): Promise<void> {
+  await Promise.all(companies.map((company) => company.warm));
+  if (options.schedules ?? true) for (const company of companies) company.scheduler.start();
+}
+
 /** Closes what was started, last first; a failing closer is logged and the others still run. */
 class Closers {
   private readonly closers: Array<() => Promise<void> | void> = [];
@@ -253,7 +259,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
 
   const callbackRate = services.callbackRatePerSecond;
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options, callbackRate });
-  if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
+  await companiesReady([car, tire], options);
 
   const description = describeRuntime(settings, {
     awsEndpoint: aws.endpoint.url,
@@ -266,7 +272,6 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     supplierAllowlist,
   });
   writeRuntimeFile(stateDir, description, closers);
-  const storeUrl = aws.endpoint.storeUrl;
   return {
     description,
     audit,
@@ -276,7 +281,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     controlPlane,
     car,
     tire,
-    storeUrl,
+    storeUrl: aws.endpoint.storeUrl,
     close: closers.close,
   };
 }

@@ -424,11 +424,15 @@ export class LocalLambdaRuntime {
 
   /**
    * Builds every function and initialises one environment of each (as provisioned concurrency does), so the first
-   * invocations find them warm. An init failure is left to the first invocation, which reports it.
+   * invocations find them warm. A build error rejects; an init failure is left to the first invocation to report.
    */
   async prewarm(): Promise<void> {
-    await this.build();
-    await Promise.all([...this.functions.values()].map((fn) => fn.pool.prewarm()));
+    // Per function, so one function's init overlaps the others' builds.
+    const warming = [...this.functions.values()].map(async (fn) => {
+      await this.ensureBuilt(fn);
+      await fn.pool.prewarm();
+    });
+    await Promise.all(warming);
   }
 
   /**
