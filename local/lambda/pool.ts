@@ -6,11 +6,11 @@ import { availableParallelism } from 'node:os';
  * - a new environment starts cold only when an invocation waits and none is idle, and one at a time per function
  *   (a burst of twenty invocations starts one environment, then the next, instead of twenty isolates at once);
  *   every start also passes the runtime-wide InitGate, which bounds initialisations across functions (the cores);
- * - past the cap an invocation queues. On AWS a function at its reserved concurrency throttles a synchronous invoke
- *   (429 TooManyRequestsException, Reason ConcurrentInvocationLimitExceeded). The cap here is the local machine's
- *   cores, a resource limit of the emulator and not a declared one (no function reserves concurrency, see
- *   shared/capacity.ts), so it queues instead; a queued invocation ends as a timeout once it has waited the
- *   function's timeout, as the same invocation would on a Lambda that ran for that long.
+ * - past the cap an invocation queues. On AWS a function at its reserved concurrency throttles a synchronous
+ *   invoke (429 TooManyRequestsException, Reason ReservedFunctionConcurrentInvocationLimitExceeded). The cap here
+ *   is the local machine's cores, a resource limit of the emulator and not a declared one (no function reserves
+ *   concurrency, see shared/capacity.ts), so it queues instead; a queued invocation ends as a timeout once it has
+ *   waited the function's timeout, as the same invocation would on a Lambda that ran for that long.
  */
 
 /** The error payload of a failed invocation, as Lambda's Invoke returns it for the Node.js runtime. */
