@@ -15,6 +15,7 @@ import { capacityCommand } from './commands/capacity.js';
 import { consoleCommand } from './commands/console.js';
 import { dlqDiscardCommand, dlqListCommand, dlqRedriveCommand } from './commands/dlq.js';
 import { keysListCommand, keysRotateCommand } from './commands/keys.js';
+import { lambdasCommand } from './commands/lambdas.js';
 import {
   ordersFailedCommand,
   ordersGetCommand,
@@ -72,6 +73,7 @@ export const COMMANDS: CommandSpec[] = [
   alarmsCommand,
   capacityCommand,
   consoleCommand,
+  lambdasCommand,
 ];
 
 export interface CliIo {

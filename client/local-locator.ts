@@ -41,12 +41,15 @@ export class LocalLocator extends ApiLocator {
   override readonly local: LocalRuntimeInfo;
 
   constructor(stateDir: string, description: RuntimeDescription) {
-    super(description.stage, localClients(
+    super(
+      description.stage,
+      localClients(
         description.awsEndpoint,
         description.region,
         credentialsOf(description),
         description.dynamodbEndpoint,
-      ));
+      ),
+    );
     this.label = `local runtime (${stateDir}, pid ${description.pid})`;
     this.local = { stateDir, description, auditPath: join(stateDir, AUDIT_FILE), awsEndpoint: description.awsEndpoint };
   }

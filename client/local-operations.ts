@@ -171,3 +171,24 @@ export function scheduleClientSecretDeletion(
     DeletionTime: input.at.getTime() / 1000,
   });
 }
+
+/** One function's execution environments on the local runtime (local/lambda/pool.ts). */
+export interface LambdaEnvironmentsView {
+  company: string;
+  function: string;
+  functionName: string;
+  /** Most environments at once (the cores by default). */
+  cap: number;
+  environments: number;
+  busy: number;
+  idle: number;
+  initialising: number;
+  queued: number;
+  coldStarts: number;
+  maxQueueWaitMs: number;
+}
+
+/** Every function's execution environments now. */
+export async function describeLambdaEnvironments(local: LocalOperationsEndpoint): Promise<LambdaEnvironmentsView[]> {
+  return (await call<{ Functions: LambdaEnvironmentsView[] }>(local, 'DescribeLambdaEnvironments', {})).Functions;
+}

@@ -109,6 +109,8 @@ export interface CompanyBindings {
   onClose: (closer: () => Promise<void> | void) => void;
   /** The gateway listener's limits (LISTENER_LIMITS by default). */
   listenerLimits?: Partial<ListenerLimits>;
+  /** Execution environments per function; default defaultMaxEnvironments() (B2B_LAMBDA_MAX_ENVIRONMENTS, the cores). */
+  lambdaMaxEnvironments?: number;
 }
 
 export interface RunningCompany {
@@ -117,6 +119,8 @@ export interface RunningCompany {
   gateway: RunningApiGateway;
   /** What the gateway was started with: a test takes the supplier down and brings it back on the same port. */
   gatewayOptions: ApiGatewayOptions;
+  /** Settles once every function is built and has one initialised environment; rejects on a build error. */
+  warm: Promise<void>;
 }
 
 /** Builds the company's functions, starts its gateway and prepares (does not start) its schedules. */
@@ -127,15 +131,17 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
     repoRoot: bindings.repoRoot,
     buildDir: join(bindings.stateDir, 'build', service.name),
     audit,
-    functions: functionDefinitionsOf(
-      service.functions,
-      bindings.environment,
-      bindings.egressAddress ? { egressAddress: bindings.egressAddress } : {},
-    ),
+    functions: functionDefinitionsOf(service.functions, bindings.environment, {
+      ...(bindings.egressAddress ? { egressAddress: bindings.egressAddress } : {}),
+      ...(bindings.lambdaMaxEnvironments !== undefined ? { maxConcurrency: bindings.lambdaMaxEnvironments } : {}),
+    }),
     ...(bindings.logSink ? { logSink: bindings.logSink } : {}),
   });
   bindings.onClose(() => lambda.close());
-  await lambda.build();
+  // One warm environment per function (provisioned concurrency), built and initialised while the rest starts; the
+  // runtime awaits `warm` before its ready line. Marked handled here: a build error is thrown where it is awaited.
+  const warm = lambda.prewarm();
+  warm.catch(() => undefined);
 
   const scheduler = new LocalScheduler({
     company: service.name,
@@ -153,7 +159,7 @@ export async function startCompany(service: CompanyService, bindings: CompanyBin
   });
   const gateway = await startApiGateway(gatewayOptions);
   bindings.onClose(() => gateway.close());
-  return { lambda, scheduler, gateway, gatewayOptions };
+  return { lambda, scheduler, gateway, gatewayOptions, warm };
 }
 
 function gatewayOptionsOf(

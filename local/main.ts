@@ -27,6 +27,8 @@ const USAGE = `Usage: npm start -- [options]
   --quiet                     show nothing but the ready line and failures of the runtime itself
   --load-test                 derive every limit from the load-test capacity (shared/capacity.ts: 10,000 orders/s,
                               no daily quota) instead of the default one; all other checks stay on (B2B_LOAD_TEST=1)
+  --max-environments N        execution environments per function (B2B_LAMBDA_MAX_ENVIRONMENTS, default the cores;
+                              past them invocations queue)
   -h, --help                  this text
 
 Everything is always written to <state-dir>/logs/runtime.log.
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     'load-test': { type: 'boolean', default: false },
+    'max-environments': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -73,6 +76,15 @@ function numberOption(flag: string | undefined, envName: string, fallback: numbe
 
 function positive(value: number, envName: string): number {
   return value > 0 ? value : usageError(`${envName} must be greater than 0`);
+}
+
+/** --max-environments or B2B_LAMBDA_MAX_ENVIRONMENTS; absent: the pool's default (the cores). */
+function maxEnvironmentsOption(): { lambdaMaxEnvironments?: number } {
+  const raw = values['max-environments'] ?? process.env.B2B_LAMBDA_MAX_ENVIRONMENTS;
+  if (raw === undefined || raw === '') return {};
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) usageError(`--max-environments must be a whole number >= 1, not ${raw}`);
+  return { lambdaMaxEnvironments: value };
 }
 
 function logLevel(): LogLevel {
@@ -121,6 +133,7 @@ try {
     timeScale: positive(numberOption(values['time-scale'], 'B2B_TIME_SCALE', 0.05), 'B2B_TIME_SCALE'),
     fulfilmentDelaySeconds: numberOption(values['fulfilment-delay'], 'B2B_FULFILMENT_DELAY', 5),
     ...(profile.capacity ? { capacity: profile.capacity } : {}),
+    ...maxEnvironmentsOption(),
     logSink: output.functionLine,
     log: output.runtimeLine,
     // Without its store the runtime cannot take an order: say so and stop, for a supervisor to restart it.

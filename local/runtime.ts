@@ -37,7 +37,7 @@ import { LOCAL_DEFAULTS } from './config.js';
 import { ApiKeyRegistry } from './gateway/index.js';
 import type { ListenerLimits } from './http/guard.js';
 import { startAuthorizationServer, type AuthorizationServer } from './identity/authorization-server.js';
-import type { LambdaLogSink } from './lambda/index.js';
+import type { LambdaLogSink, LocalLambdaRuntime } from './lambda/index.js';
 import { localNames, type LocalNames } from './names.js';
 import { writeCarMakerPartnerRecord, writeConnectionForCarMaker, wireCompletionCallback } from './partner-wiring.js';
 import { PRIVATE_FILE_MODE, restrictUmask, tightenStateDir } from './state/file-modes.js';
@@ -100,6 +100,8 @@ export interface LocalRuntimeOptions {
   listenerLimits?: Partial<ListenerLimits>;
   /** The operator console's port (console/server.ts); 0, the default, means an ephemeral port. */
   consolePort?: number;
+  /** Execution environments per function (default B2B_LAMBDA_MAX_ENVIRONMENTS, else the cores: local/lambda/pool.ts). */
+  lambdaMaxEnvironments?: number;
 }
 
 /** What .local/runtime.json holds: everything a client (the demo, the CLI, a test) needs to talk to the runtime. */
@@ -159,6 +161,12 @@ function settingsOf(options: LocalRuntimeOptions): Settings {
   };
 }
 
+/** Every function pre-warmed (before the ready line, like provisioned concurrency), then the schedules start. */
+async function companiesReady(companies: RunningCompany[], options: LocalRuntimeOptions): Promise<void> {
+  await Promise.all(companies.map((company) => company.warm));
+  if (options.schedules ?? true) for (const company of companies) company.scheduler.start();
+}
+
 /** Closes what was started, last first; a failing closer is logged and the others still run. */
 class Closers {
   private readonly closers: Array<() => Promise<void> | void> = [];
@@ -211,17 +219,22 @@ function companyPlanes(settings: Settings, options: LocalRuntimeOptions) {
   return { supplierAllowlist, services, planes };
 }
 
+/** Both companies' declared tables, under their local names. */
+function ensureDeclaredTables(dynamodb: Parameters<typeof ensureTables>[0], names: LocalNames) {
+  return ensureTables(dynamodb, {
+    [names.carOrdersTable]: carOrdersService.tables.orders,
+    [names.idempotencyTable]: carOrdersService.tables.idempotency,
+    [names.tireOrdersTable]: tireOrdersService.tables.tireOrders,
+  });
+}
+
 /** The shared pieces (AWS endpoint, authorization servers, control plane), then the two companies, then their links. */
 async function assemble(settings: Settings, options: LocalRuntimeOptions, closers: Closers): Promise<LocalRuntime> {
   const { stateDir, names } = settings;
   const audit = new AuditLog(join(stateDir, 'audit.jsonl'));
   const credentials = stateDirCredentials(stateDir);
   const aws = await startAwsServices(settings, { audit, credentials }, closers);
-  await ensureTables(aws.dynamodb, {
-    [names.carOrdersTable]: carOrdersService.tables.orders,
-    [names.idempotencyTable]: carOrdersService.tables.idempotency,
-    [names.tireOrdersTable]: tireOrdersService.tables.tireOrders,
-  });
+  await ensureDeclaredTables(aws.dynamodb, names);
   const auth = await startAuthorizationServers(settings, options, audit, closers);
   const apiKeys = new ApiKeyRegistry(join(stateDir, 'api-keys.json'));
   const state = await bootstrapClients({ stateDir, ...auth, apiKeys, secrets: aws.secrets, names });
@@ -241,6 +254,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     onClose: closers.add,
     ...(options.logSink ? { logSink: options.logSink } : {}),
     ...(settings.listenerLimits ? { listenerLimits: settings.listenerLimits } : {}),
+    ...(options.lambdaMaxEnvironments !== undefined ? { lambdaMaxEnvironments: options.lambdaMaxEnvironments } : {}),
   };
   // Side by side (the bundles build in parallel); both settle before a failure is thrown, so close() finds both.
   const [car, tire] = await allSettledOrThrow([
@@ -260,11 +274,12 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
       environment: { ...localTireEnvironment(names, options), ...lambdaAwsEnvironment(aws.endpoint, credentials) },
     }),
   ]);
-  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, startAlarms(settings, audit, aws.sqs, closers));
+  const alarms = startAlarms(settings, audit, aws.sqs, closers);
+  addControlPlaneServices(aws.endpoint, auth, controlPlane, aws.bridge, alarms, [car.lambda, tire.lambda]);
 
   const callbackRate = services.callbackRatePerSecond;
   await linkCompanies({ aws, names, state, auth, car, tire, settings, options, callbackRate });
-  if (options.schedules ?? true) for (const company of [car, tire]) company.scheduler.start();
+  await companiesReady([car, tire], options);
 
   const described = describeRuntime(settings, {
     awsEndpoint: aws.endpoint.url,
@@ -279,7 +294,6 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
   });
   const description = { ...described, consoleUrl: await startRuntimeConsole(settings, audit, described, closers) };
   writeRuntimeFile(stateDir, description, closers);
-  const storeUrl = aws.endpoint.storeUrl;
   return {
     description,
     audit,
@@ -289,7 +303,7 @@ async function assemble(settings: Settings, options: LocalRuntimeOptions, closer
     controlPlane,
     car,
     tire,
-    storeUrl,
+    storeUrl: aws.endpoint.storeUrl,
     close: closers.close,
   };
 }
@@ -479,6 +493,7 @@ function addControlPlaneServices(
   controlPlane: { waf: LocalWaf; apiGateway: LocalApiGateway },
   bridge: LocalEventBridge,
   alarms: LocalAlarms,
+  lambdas: readonly LocalLambdaRuntime[],
 ): void {
   const pools = [
     { server: auth.carAuth, service: carOrdersService as CompanyService },
@@ -497,7 +512,9 @@ function addControlPlaneServices(
   endpoint.addService(controlPlane.waf.service());
   endpoint.addService(controlPlane.apiGateway.service());
   // Operator actions without an AWS API (signing-key rotation, reading an archive), for the CLI.
-  endpoint.addService(createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge, alarms }));
+  endpoint.addService(
+    createLocalOperationsService({ userPools: [auth.carAuth, auth.tireAuth], bridge, alarms, lambdas }),
+  );
 }
 
 /** The car maker's functions' environment, bound to the local names (the stack binds CDK tokens). */

@@ -131,7 +131,8 @@ export class SupplierApi {
       });
     }
     let response = await this.#call(credentials, call, correlationId, budget);
-    if (response.status === 403) response = await this.#retryWithRotatedApiKey(credentials, call, correlationId, budget, response);
+    if (response.status === 403)
+      response = await this.#retryWithRotatedApiKey(credentials, call, correlationId, budget, response);
     if (response.status === 401) {
       // The token was revoked or rotated early: get a new one (bypassing every cache) and try once more.
       try {

@@ -23,7 +23,10 @@ export async function loadSupplierConnection(parameterName: string): Promise<Par
 
 /** A secret's SecretString (never logged); `forceFetch` skips the cache (a rotated-out API key was refused). */
 export async function loadSecretString(secretId: string, options: { forceFetch?: boolean } = {}): Promise<string> {
-  const value = await getSecret(secretId, { maxAge: CONNECTION_CACHE_SECONDS, forceFetch: options.forceFetch === true });
+  const value = await getSecret(secretId, {
+    maxAge: CONNECTION_CACHE_SECONDS,
+    forceFetch: options.forceFetch === true,
+  });
   if (typeof value !== 'string' || value === '') {
     throw new Error(`Secret ${secretId} has no SecretString`);
   }

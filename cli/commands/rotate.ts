@@ -64,10 +64,14 @@ export function rotateOptions(input: CommandInput, minimumMs: number): RotateOpt
 }
 
 const rotationOptions = {
-  grace: { type: 'string', valueName: 'DURATION', description: 'How long the old credential stays valid (default 24h)' },
+  grace: {
+    type: 'string',
+    valueName: 'DURATION',
+    description: 'How long the old credential stays valid (default 24h)',
+  },
   finish: { type: 'boolean', description: 'Retire the old credential once its deadline has passed' },
   force: { type: 'boolean', description: 'With --finish: retire it before its deadline' },
-  'short-grace': { type: 'boolean', description: 'Allow a grace shorter than the consumers\' cache max age' },
+  'short-grace': { type: 'boolean', description: "Allow a grace shorter than the consumers' cache max age" },
 } as const;
 
 async function callbackParties(target: Target, input: CommandInput): Promise<CallbackParties> {
@@ -96,7 +100,10 @@ function callbackHuman(result: CallbackRotationResult): string[] {
   return [
     `Callback client ${result.clientId} has a new secret ${result.newSecretId}, stored in ${result.secretStoredIn}.`,
     ...keyValues([
-      ['connection', result.connection ? `${result.connection.name}: ${result.connection.state}` : 'not in this account'],
+      [
+        'connection',
+        result.connection ? `${result.connection.name}: ${result.connection.state}` : 'not in this account',
+      ],
       ['previous secret', result.previousSecretId],
       ['accepted until', result.previousAcceptedUntil],
       ['enforced by', result.enforcement],
@@ -118,7 +125,11 @@ export const rotateCallbackClientCommand: CommandSpec = {
   options: {
     ...rotationOptions,
     'client-id': { type: 'string', valueName: 'ID', description: 'The supplierCallback client (two accounts)' },
-    'secret-id': { type: 'string', valueName: 'ID', description: 'The secret holding its value (default: the stack\'s)' },
+    'secret-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: "The secret holding its value (default: the stack's)",
+    },
   },
   examples: [
     'b2b rotate callback-client --grace 2h',
@@ -150,9 +161,16 @@ export const rotateCallbackConnectionCommand: CommandSpec = {
     'EventBridge connection with it (UpdateConnection), then waits until the connection is AUTHORIZED.',
   ],
   options: {
-    'secret-id': { type: 'string', valueName: 'ID', description: 'The secret holding the value (default: the stack\'s)' },
+    'secret-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: "The secret holding the value (default: the stack's)",
+    },
   },
-  examples: ['b2b rotate callback-connection', 'b2b rotate callback-connection --secret-id arn:aws:secretsmanager:... --stage prod'],
+  examples: [
+    'b2b rotate callback-connection',
+    'b2b rotate callback-connection --secret-id arn:aws:secretsmanager:... --stage prod',
+  ],
   async run(context: CommandContext, input): Promise<CommandResult> {
     const target = await context.target();
     const connectionName = await callbackConnectionName(target);
@@ -166,7 +184,10 @@ export const rotateCallbackConnectionCommand: CommandSpec = {
       { ...CONNECTION_WAIT, sleep },
     );
     const data = { connection: connectionName, clientId, secretId, ...state };
-    return { data, human: [`Connection ${connectionName} (client ${clientId}) is ${state.state} with the secret of ${secretId}.`] };
+    return {
+      data,
+      human: [`Connection ${connectionName} (client ${clientId}) is ${state.state} with the secret of ${secretId}.`],
+    };
   },
 };
 
@@ -187,7 +208,7 @@ export const rotateSupplierApiKeyCommand: CommandSpec = {
   path: ['rotate', 'supplier-api-key'],
   summary: "Replace the car maker's API key for the supplier's API (values are immutable: a new key)",
   description: [
-    'Creates a new API key, adds it to the usage plan, binds it in the car maker\'s partner record beside the old',
+    "Creates a new API key, adds it to the usage plan, binds it in the car maker's partner record beside the old",
     'one, then switches the secret the car maker reads. The old key is refused from the deadline on by the',
     "supplier's binding check; --finish takes it out of the usage plan and the record.",
   ],

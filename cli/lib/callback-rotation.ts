@@ -88,10 +88,15 @@ export async function updateConnectionSecret(
     const described = await target.clients.events.send(new DescribeConnectionCommand({ Name: input.connectionName }));
     const state = described.ConnectionState ?? 'UNKNOWN';
     if (state === 'AUTHORIZED' || state === 'ACTIVE') {
-      return { state, ...(described.LastAuthorizedTime ? { lastAuthorizedTime: iso(described.LastAuthorizedTime) } : {}) };
+      return {
+        state,
+        ...(described.LastAuthorizedTime ? { lastAuthorizedTime: iso(described.LastAuthorizedTime) } : {}),
+      };
     }
     if (state === 'DEAUTHORIZED' || state === 'FAILED_CONNECTIVITY') {
-      throw new OperatorError(`Connection ${input.connectionName} is ${state}: ${described.StateReason ?? 'no reason given'}`);
+      throw new OperatorError(
+        `Connection ${input.connectionName} is ${state}: ${described.StateReason ?? 'no reason given'}`,
+      );
     }
     if (waited >= wait.timeoutMs)
       throw new OperatorError(`Connection ${input.connectionName} is still ${state} after ${wait.timeoutMs} ms.`);
@@ -172,7 +177,9 @@ export async function rotateCallbackClient(
   let connection: CallbackRotationResult['connection'];
   try {
     progress(`Storing it as the AWSCURRENT version of ${parties.secretId}`);
-    await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: added.value }));
+    await target.clients.secrets.send(
+      new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: added.value }),
+    );
     if (parties.connectionName) {
       progress(`UpdateConnection ${parties.connectionName} with the new secret; waiting for AUTHORIZED`);
       const update = { connectionName: parties.connectionName, clientId: parties.clientId, clientSecret: added.value };
@@ -180,9 +187,15 @@ export async function rotateCallbackClient(
     }
   } catch (error) {
     progress('Undoing: the previous secret stays the only one');
-    await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: previousValue }));
+    await target.clients.secrets.send(
+      new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: previousValue }),
+    );
     if (parties.connectionName) {
-      const restore = { connectionName: parties.connectionName, clientId: parties.clientId, clientSecret: previousValue };
+      const restore = {
+        connectionName: parties.connectionName,
+        clientId: parties.clientId,
+        clientSecret: previousValue,
+      };
       await updateConnectionSecret(target, restore, input.wait).catch(() => undefined);
     }
     await deleteClientSecret(target, parties, added.id);
@@ -245,7 +258,7 @@ function callbackRotated(
     notes: [
       connection
         ? `Connection ${connection.name} uses the new secret (${connection.state}); completions keep flowing.`
-        : 'The supplier\'s connection is not in this account: the supplier must store the new value in its copy of ' +
+        : "The supplier's connection is not in this account: the supplier must store the new value in its copy of " +
           `the secret and run: b2b rotate callback-connection --secret-id <its secret>${stage}, before ${state.previousAcceptedUntil}.`,
       `The previous secret ${state.previousId} stops working at ${state.previousAcceptedUntil}: ${enforcement}.`,
     ],

@@ -1,5 +1,6 @@
 import type { AlarmView } from '../../client/alarms.js';
 import type { AuthorizationServer } from '../identity/authorization-server.js';
+import type { FunctionEnvironmentStats } from '../lambda/index.js';
 import type { LocalEventBridge } from './eventbridge/bus.js';
 import { inputObject, optionalInteger, optionalString, requiredString } from './input.js';
 import { AwsServiceError, type AwsJsonService } from './protocol.js';
@@ -21,6 +22,8 @@ import { AwsServiceError, type AwsJsonService } from './protocol.js';
  *   anyone running --finish. On AWS the CLI deletes the secret at --finish (Cognito has no deadline of its own).
  * - DescribeAlarms {}: the declared alarms as the runtime evaluates them now (`b2b alarms`); on AWS the CLI calls
  *   CloudWatch's DescribeAlarms instead.
+ * - DescribeLambdaEnvironments {}: each function's execution environments now (cap, busy/idle/initialising, queued
+ *   invocations, longest queue wait, cold starts) for `b2b lambdas`; Lambda has no API that shows its environments.
  */
 
 export const LOCAL_OPERATIONS_TARGET_PREFIX = 'B2BLocalOperations';
@@ -33,6 +36,8 @@ export interface LocalOperationsOptions {
   bridge: LocalEventBridge;
   /** The runtime's evaluation of the declared alarms (local/alarms.ts). */
   alarms?: { evaluate(): AlarmView[] };
+  /** The companies' local Lambda runtimes (local/lambda/pool.ts figures). */
+  lambdas?: readonly { stats(): FunctionEnvironmentStats[] }[];
 }
 
 export function createLocalOperationsService(options: LocalOperationsOptions): AwsJsonService {
@@ -84,6 +89,10 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
         if (!options.alarms)
           throw new AwsServiceError('ResourceNotFoundException', 'This runtime evaluates no alarms.');
         return { Alarms: options.alarms.evaluate() };
+      },
+
+      DescribeLambdaEnvironments() {
+        return { Functions: (options.lambdas ?? []).flatMap((lambda) => lambda.stats()) };
       },
 
       ListArchivedEvents(raw: unknown) {

@@ -6,11 +6,22 @@ export {
   executionEnvironment,
 } from './environment.js';
 export {
-  DEFAULT_MAX_CONCURRENCY,
+  defaultMaxEnvironments,
+  FunctionPool,
+  InitGate,
+  MACHINE_INIT_GATE,
+  MAX_ENVIRONMENTS_VARIABLE,
+  type FunctionPoolStats,
+  type InitOutcome,
+  type Lease,
+  type PooledEnvironment,
+} from './pool.js';
+export {
   INIT_TIMEOUT_SECONDS,
   LocalLambdaRuntime,
   functionDefinitionsOf,
   lambdaFunctionName,
+  type FunctionEnvironmentStats,
   type FunctionPoolStatus,
   type InvocationResult,
   type InvokeOptions,

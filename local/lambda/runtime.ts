@@ -9,14 +9,29 @@ import type { AuditLog } from '../audit.js';
 import { LOCAL_DEFAULTS } from '../config.js';
 import { buildLambda, type LambdaBuildResult } from './build.js';
 import { assertNoReservedVariables, executionEnvironment } from './environment.js';
+import {
+  defaultMaxEnvironments,
+  FunctionPool,
+  MACHINE_INIT_GATE,
+  type FunctionPoolStats,
+  type FunctionPoolStatus,
+  type InitGate,
+  type InitOutcome,
+  type LambdaError,
+  type PooledEnvironment,
+} from './pool.js';
+
+export type { FunctionPoolStats, FunctionPoolStatus, LambdaError } from './pool.js';
 
 /**
  * Lambda for the local runtime. Each function is bundled with the project's one esbuild configuration and run in
  * worker threads, one worker per warm execution environment: its own process.env and module state, reused across
- * invocations, a new one when every warm one is busy (up to maxConcurrency), discarded on timeout or crash.
+ * invocations, discarded on timeout or crash. pool.ts sizes them: one pre-warmed per function at start, more
+ * started cold one at a time when every warm one is busy, up to maxConcurrency (default the cores).
  *
  * Deliberate differences from AWS:
- * - Past maxConcurrency an invocation waits for a free environment instead of being throttled (429).
+ * - Past maxConcurrency an invocation waits for a free environment (up to its timeout) instead of being throttled
+ *   (429): the cap is the machine's, not a declared reserved concurrency (pool.ts).
  * - Memory is approximated by the worker's V8 old-generation limit.
  * - Environments are never reclaimed for idleness; close() ends them all.
  * - Handlers are async functions (the Node.js 24 runtime no longer supports callback handlers either).
@@ -33,15 +48,8 @@ export interface LocalFunctionDefinition {
   memoryMb: number;
   /** Loopback source address for the function's outbound fetch() (its "NAT Elastic IP"), e.g. 127.0.0.2. */
   egressAddress?: string;
-  /** Most execution environments at once; more invocations wait. Default DEFAULT_MAX_CONCURRENCY. */
+  /** Most execution environments at once; more invocations wait. Default defaultMaxEnvironments() (the cores). */
   maxConcurrency?: number;
-}
-
-/** The error payload of a failed invocation, as Lambda's Invoke returns it for the Node.js runtime. */
-export interface LambdaError {
-  errorType: string;
-  errorMessage: string;
-  trace: string[];
 }
 
 interface InvocationFacts {
@@ -76,16 +84,17 @@ export interface LocalLambdaRuntimeOptions {
   logSink?: LambdaLogSink;
   region?: string;
   accountId?: string;
+  /** Bounds initialisations across runtimes; default MACHINE_INIT_GATE (the cores, shared by the process). */
+  initGate?: InitGate;
 }
 
-export interface FunctionPoolStatus {
-  environments: number;
-  busy: number;
-  idle: number;
-  queued: number;
+/** A function's pool figures, as `b2b lambdas` shows them. */
+export interface FunctionEnvironmentStats extends FunctionPoolStats {
+  company: string;
+  function: string;
+  functionName: string;
 }
 
-export const DEFAULT_MAX_CONCURRENCY = 10;
 /** Lambda's limit on the init phase of an on-demand execution environment. */
 export const INIT_TIMEOUT_SECONDS = 10;
 
@@ -126,7 +135,6 @@ type WorkerMessage =
   | { type: 'error'; requestId: string; error: LambdaError }
   | { type: 'fatal'; error: LambdaError };
 
-type InitOutcome = { ok: true; initDurationMs: number } | { ok: false; error: LambdaError };
 type RunOutcome =
   | { kind: 'result'; payloadJson: string }
   | { kind: 'error'; error: LambdaError }
@@ -169,6 +177,17 @@ function forwardLines(stream: Readable, emit: (line: string) => void): void {
   });
 }
 
+/** A queued invocation that waited its whole timeout for an environment: a timeout, as if it had run that long. */
+function queueTimeout(requestId: string, timeoutMs: number): LambdaError {
+  return {
+    errorType: 'Sandbox.Timedout',
+    errorMessage:
+      `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds ` +
+      '(queued: every local execution environment of the function was busy)',
+    trace: [],
+  };
+}
+
 interface EnvironmentSpec {
   bundleUrl: string;
   functionName: string;
@@ -182,7 +201,7 @@ interface EnvironmentSpec {
 }
 
 /** One warm execution environment: a worker, one invocation at a time. */
-class ExecutionEnvironment {
+class ExecutionEnvironment implements PooledEnvironment {
   readonly logStreamName = newLogStreamName();
   readonly init: Promise<InitOutcome>;
   invocations = 0;
@@ -327,82 +346,12 @@ class ExecutionEnvironment {
   }
 }
 
-interface Waiter {
-  resolve: (environment: ExecutionEnvironment) => void;
-  reject: (error: Error) => void;
-}
-
-/** The execution environments of one function. */
-class FunctionPool {
-  readonly environments = new Set<ExecutionEnvironment>();
-  private idle: ExecutionEnvironment[] = [];
-  private waiters: Waiter[] = [];
-  private closed = false;
-
-  constructor(
-    private readonly maxConcurrency: number,
-    private readonly create: (onExit: (environment: ExecutionEnvironment) => void) => ExecutionEnvironment,
-  ) {}
-
-  status(): FunctionPoolStatus {
-    return {
-      environments: this.environments.size,
-      busy: this.environments.size - this.idle.length,
-      idle: this.idle.length,
-      queued: this.waiters.length,
-    };
-  }
-
-  /** A warm idle environment (the most recently used), else a new one, else a place in the queue. */
-  acquire(): Promise<ExecutionEnvironment> {
-    if (this.closed) return Promise.reject(new Error('The local Lambda runtime is closed'));
-    const warm = this.idle.pop();
-    if (warm) return Promise.resolve(warm);
-    if (this.environments.size < this.maxConcurrency) return Promise.resolve(this.spawn());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  release(environment: ExecutionEnvironment): void {
-    if (!environment.alive) {
-      this.forget(environment);
-      return;
-    }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(environment);
-    else this.idle.push(environment);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('The local Lambda runtime is closed'));
-    const closing = [...this.environments].map((environment) =>
-      environment.kill(exitError(undefined, 'the local Lambda runtime was closed', 'Runtime.Closed')),
-    );
-    this.idle = [];
-    await Promise.all(closing);
-  }
-
-  private spawn(): ExecutionEnvironment {
-    const environment = this.create((ended) => this.forget(ended));
-    this.environments.add(environment);
-    return environment;
-  }
-
-  /** A discarded environment frees its place: the next waiter gets a new one. */
-  private forget(environment: ExecutionEnvironment): void {
-    if (!this.environments.delete(environment)) return;
-    this.idle = this.idle.filter((candidate) => candidate !== environment);
-    const waiter = this.closed ? undefined : this.waiters.shift();
-    if (waiter) waiter.resolve(this.spawn());
-  }
-}
-
 interface RegisteredFunction {
   definition: LocalFunctionDefinition;
   functionName: string;
   functionArn: string;
   outfile: string;
-  pool: FunctionPool;
+  pool: FunctionPool<ExecutionEnvironment>;
   built?: Promise<LambdaBuildResult>;
 }
 
@@ -434,8 +383,10 @@ export class LocalLambdaRuntime {
         functionName,
         functionArn: `arn:aws:lambda:${this.region}:${accountId}:function:${functionName}`,
         outfile: resolve(this.buildDir, definition.name, 'index.mjs'),
-        pool: new FunctionPool(definition.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, (onExit) =>
-          this.createEnvironment(registered, onExit),
+        pool: new FunctionPool<ExecutionEnvironment>(
+          definition.maxConcurrency ?? defaultMaxEnvironments(),
+          (onExit) => this.createEnvironment(registered, onExit),
+          options.initGate ?? MACHINE_INIT_GATE,
         ),
       };
       this.functions.set(definition.name, registered);
@@ -461,6 +412,29 @@ export class LocalLambdaRuntime {
     return this.registered(name).pool.status();
   }
 
+  /** Every function's pool figures: cap, environments, cold starts, queue. */
+  stats(): FunctionEnvironmentStats[] {
+    return [...this.functions.values()].map((fn) => ({
+      company: this.company,
+      function: fn.definition.name,
+      functionName: fn.functionName,
+      ...fn.pool.stats(),
+    }));
+  }
+
+  /**
+   * Builds every function and initialises one environment of each (as provisioned concurrency does), so the first
+   * invocations find them warm. A build error rejects; an init failure is left to the first invocation to report.
+   */
+  async prewarm(): Promise<void> {
+    // Per function, so one function's init overlaps the others' builds.
+    const warming = [...this.functions.values()].map(async (fn) => {
+      await this.ensureBuilt(fn);
+      await fn.pool.prewarm();
+    });
+    await Promise.all(warming);
+  }
+
   /**
    * Invokes a function synchronously (RequestResponse). A handler error, a timeout or a crashed environment
    * is a result with outcome 'error' or 'timeout', not a rejection; the promise rejects only for a programming
@@ -472,33 +446,34 @@ export class LocalLambdaRuntime {
     await this.ensureBuilt(fn);
     const started = performance.now();
     const requestId = randomUUID();
-    const environment = await fn.pool.acquire();
-    const cold = environment.invocations === 0;
+    const timeoutMs = fn.definition.timeoutSeconds * 1000;
+    const lease = await fn.pool.acquire(timeoutMs);
     let result: InvocationResult;
     let handlerDurationMs = 0;
-    const init = await environment.init;
-    if (!init.ok) {
-      result = { outcome: 'error', error: init.error, requestId, durationMs: performance.now() - started };
+    if (lease.kind === 'init-failed') {
+      result = { outcome: 'error', error: lease.error, requestId, durationMs: performance.now() - started };
+    } else if (lease.kind === 'queue-timeout') {
+      result = { outcome: 'timeout', error: queueTimeout(requestId, timeoutMs), requestId, durationMs: lease.waitedMs };
     } else {
       const runStarted = performance.now();
-      const outcome = await environment.run(
+      const outcome = await lease.environment.run(
         requestId,
         JSON.stringify(event) ?? 'null',
-        fn.definition.timeoutSeconds * 1000,
+        timeoutMs,
         options.traceId ?? newTraceId(),
       );
       handlerDurationMs = performance.now() - runStarted;
       const facts: InvocationFacts = {
         requestId,
         durationMs: performance.now() - started,
-        ...(cold ? { initDurationMs: init.initDurationMs } : {}),
+        ...(lease.initDurationMs !== undefined ? { initDurationMs: lease.initDurationMs } : {}),
       };
       result =
         outcome.kind === 'result'
           ? { ...facts, outcome: 'ok', payload: JSON.parse(outcome.payloadJson) as unknown }
           : { ...facts, outcome: outcome.kind, error: outcome.error };
+      fn.pool.release(lease.environment);
     }
-    fn.pool.release(environment);
     this.report(fn, result, handlerDurationMs);
     return result;
   }

@@ -179,7 +179,10 @@ function parseJson(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-function asksForOldItem(operation: string, request: Record<string, unknown> | undefined): request is Record<string, unknown> {
+function asksForOldItem(
+  operation: string,
+  request: Record<string, unknown> | undefined,
+): request is Record<string, unknown> {
   return (
     ['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation) &&
     request?.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'

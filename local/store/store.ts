@@ -29,9 +29,7 @@ export interface StoreStartMessage {
 }
 
 export type StoreToParentMessage =
-  | { type: 'ready'; url: string }
-  | { type: 'failed'; message: string }
-  | { type: 'audit'; entry: AuditEntry };
+  { type: 'ready'; url: string } | { type: 'failed'; message: string } | { type: 'audit'; entry: AuditEntry };
 
 export interface StoreProcessOptions {
   stateDir: string;

@@ -73,8 +73,11 @@ export function cacheTableDb(tableDb: TableDb): void {
 function afterWrite(rest: unknown[], landed: () => void): unknown[] {
   const last = rest.at(-1);
   if (typeof last !== 'function') return rest;
-  return [...rest.slice(0, -1), (...results: unknown[]) => {
-    landed();
-    (last as (...args: unknown[]) => void)(...results);
-  }];
+  return [
+    ...rest.slice(0, -1),
+    (...results: unknown[]) => {
+      landed();
+      (last as (...args: unknown[]) => void)(...results);
+    },
+  ];
 }

@@ -67,86 +67,102 @@ describe('end to end: rotating the callback client and the supplier API key unde
       body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`,
     });
     const accessToken = token.json<{ access_token: string }>().access_token;
-    const answer = await call(`${d.tireApiUrl}/orders/T-unknown`, { token: accessToken, apiKey, from: d.egress.carMaker });
+    const answer = await call(`${d.tireApiUrl}/orders/T-unknown`, {
+      token: accessToken,
+      apiKey,
+      from: d.egress.carMaker,
+    });
     if (process.env.DEBUG_ROTATION) console.log(answer.status, answer.text);
     return answer.status;
   };
 
-  it('keeps every order and callback working and refuses the old credentials after the deadline', { timeout: 120_000 }, async () => {
-    const d = platform.runtime.description;
-    const oldCallbackSecret = await secretValue(d.names.supplierCallbackClientSecret);
-    const oldApiKey = await secretValue(d.names.tireApiKeySecret);
-    const placed: string[] = [];
-    let failedToPlace = 0;
-    let deadlinesPassed = false;
-    let ordersAfterDeadline = 0;
+  it(
+    'keeps every order and callback working and refuses the old credentials after the deadline',
+    { timeout: 120_000 },
+    async () => {
+      const d = platform.runtime.description;
+      const oldCallbackSecret = await secretValue(d.names.supplierCallbackClientSecret);
+      const oldApiKey = await secretValue(d.names.tireApiKeySecret);
+      const placed: string[] = [];
+      let failedToPlace = 0;
+      let deadlinesPassed = false;
+      let ordersAfterDeadline = 0;
 
-    const customer = async (index: number) => {
-      for (let n = 0; n < MAX_ORDERS_PER_CUSTOMER; n++) {
-        if (deadlinesPassed && ordersAfterDeadline >= CUSTOMERS * 2) return;
-        try {
-          const [order] = await platform.placeOrders(1, `rotation-${index}-${n}`);
-          placed.push(order!.id);
-          if (deadlinesPassed) ordersAfterDeadline++;
-        } catch {
-          failedToPlace++;
+      const customer = async (index: number) => {
+        for (let n = 0; n < MAX_ORDERS_PER_CUSTOMER; n++) {
+          if (deadlinesPassed && ordersAfterDeadline >= CUSTOMERS * 2) return;
+          try {
+            const [order] = await platform.placeOrders(1, `rotation-${index}-${n}`);
+            placed.push(order!.id);
+            if (deadlinesPassed) ordersAfterDeadline++;
+          } catch {
+            failedToPlace++;
+          }
+          await platform.fulfil();
         }
-        await platform.fulfil();
-      }
-    };
-    const traffic = Promise.all(Array.from({ length: CUSTOMERS }, (_, index) => customer(index)));
+      };
+      const traffic = Promise.all(Array.from({ length: CUSTOMERS }, (_, index) => customer(index)));
 
-    await eventually('a first order', () => (placed.length >= CUSTOMERS ? true : undefined));
-    const started = Date.now();
-    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    const callback = await platform.cliJson<CallbackRotationResult>([
-      'rotate', 'callback-client', '--grace', GRACE, '--short-grace',
-    ]);
-    expect(callback.code, callback.stderr).toBe(0);
-    expect(callback.data.connection?.state).toBe('AUTHORIZED');
-    const clientId = callback.data.clientId;
-    // Within the grace the old secret still works, next to the new one.
-    expect(await callbackTokenStatus(clientId, oldCallbackSecret)).toBe(200);
-    expect(await callbackTokenStatus(clientId, await secretValue(d.names.supplierCallbackClientSecret))).toBe(200);
-    const callbackRotatedAt = elapsed();
+      await eventually('a first order', () => (placed.length >= CUSTOMERS ? true : undefined));
+      const started = Date.now();
+      const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      const callback = await platform.cliJson<CallbackRotationResult>([
+        'rotate',
+        'callback-client',
+        '--grace',
+        GRACE,
+        '--short-grace',
+      ]);
+      expect(callback.code, callback.stderr).toBe(0);
+      expect(callback.data.connection?.state).toBe('AUTHORIZED');
+      const clientId = callback.data.clientId;
+      // Within the grace the old secret still works, next to the new one.
+      expect(await callbackTokenStatus(clientId, oldCallbackSecret)).toBe(200);
+      expect(await callbackTokenStatus(clientId, await secretValue(d.names.supplierCallbackClientSecret))).toBe(200);
+      const callbackRotatedAt = elapsed();
 
-    const apiKey = await platform.cliJson<ApiKeyRotationResult>([
-      'rotate', 'supplier-api-key', '--grace', GRACE, '--short-grace',
-    ]);
-    expect(apiKey.code, apiKey.stderr).toBe(0);
-    expect(await tireApiStatus(oldApiKey)).not.toBe(403);
-    console.log(`callback client rotated after ${callbackRotatedAt}, API key after ${elapsed()}`);
+      const apiKey = await platform.cliJson<ApiKeyRotationResult>([
+        'rotate',
+        'supplier-api-key',
+        '--grace',
+        GRACE,
+        '--short-grace',
+      ]);
+      expect(apiKey.code, apiKey.stderr).toBe(0);
+      expect(await tireApiStatus(oldApiKey)).not.toBe(403);
+      console.log(`callback client rotated after ${callbackRotatedAt}, API key after ${elapsed()}`);
 
-    // After the deadline they are refused, with nobody running --finish.
-    let refusals = 0;
-    await eventually(
-      'the old callback secret refused',
-      async () => ((await callbackTokenStatus(clientId, oldCallbackSecret)) !== 200 ? (refusals++, true) : undefined),
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
-    await eventually(
-      'the old API key refused',
-      async () => ((await tireApiStatus(oldApiKey)) === 403 ? (refusals++, true) : undefined),
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
-    deadlinesPassed = true;
-    await traffic;
-    expect(await tireApiStatus(await secretValue(d.names.tireApiKeySecret))).not.toBe(403);
+      // After the deadline they are refused, with nobody running --finish.
+      let refusals = 0;
+      await eventually(
+        'the old callback secret refused',
+        async () => ((await callbackTokenStatus(clientId, oldCallbackSecret)) !== 200 ? (refusals++, true) : undefined),
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      await eventually(
+        'the old API key refused',
+        async () => ((await tireApiStatus(oldApiKey)) === 403 ? (refusals++, true) : undefined),
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      deadlinesPassed = true;
+      await traffic;
+      expect(await tireApiStatus(await secretValue(d.names.tireApiKeySecret))).not.toBe(403);
 
-    await platform.fulfil();
-    const statuses = await Promise.all(placed.map(async (id) => (await platform.carOrder(id)).body.status));
-    const completed = statuses.filter((status) => status === 'OrderCompleted').length;
-    const failed = statuses.filter((status) => status === 'OrderFailed').length;
-    const deadLetters = await drainDeadLetters(platform.runtime);
-    console.log(
-      `rotation under traffic: ${CUSTOMERS} customers, orders placed ${placed.length} (${ordersAfterDeadline} after the deadlines), ` +
-        `completed ${completed}, failed ${failed}, not placed ${failedToPlace}, callbacks dead-lettered ${deadLetters.length}, ` +
-        `old secret/key refused after the deadline: ${refusals}/2`,
-    );
-    expect(failedToPlace).toBe(0);
-    expect(failed).toBe(0);
-    expect(deadLetters).toHaveLength(0);
-    expect(completed).toBe(placed.length);
-    expect(ordersAfterDeadline).toBeGreaterThanOrEqual(CUSTOMERS * 2);
-  });
+      await platform.fulfil();
+      const statuses = await Promise.all(placed.map(async (id) => (await platform.carOrder(id)).body.status));
+      const completed = statuses.filter((status) => status === 'OrderCompleted').length;
+      const failed = statuses.filter((status) => status === 'OrderFailed').length;
+      const deadLetters = await drainDeadLetters(platform.runtime);
+      console.log(
+        `rotation under traffic: ${CUSTOMERS} customers, orders placed ${placed.length} (${ordersAfterDeadline} after the deadlines), ` +
+          `completed ${completed}, failed ${failed}, not placed ${failedToPlace}, callbacks dead-lettered ${deadLetters.length}, ` +
+          `old secret/key refused after the deadline: ${refusals}/2`,
+      );
+      expect(failedToPlace).toBe(0);
+      expect(failed).toBe(0);
+      expect(deadLetters).toHaveLength(0);
+      expect(completed).toBe(placed.length);
+      expect(ordersAfterDeadline).toBeGreaterThanOrEqual(CUSTOMERS * 2);
+    },
+  );
 });

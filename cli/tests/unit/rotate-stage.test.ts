@@ -163,17 +163,28 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       previousAcceptedUntil: '2026-05-01T14:00:00.000Z',
       connection: { name: CONNECTION, state: 'AUTHORIZED' },
     });
-    expect(writes()).toEqual(['AddUserPoolClientSecretCommand', 'PutSecretValueCommand', 'UpdateConnectionCommand', 'PutParameterCommand']);
+    expect(writes()).toEqual([
+      'AddUserPoolClientSecretCommand',
+      'PutSecretValueCommand',
+      'UpdateConnectionCommand',
+      'PutParameterCommand',
+    ]);
     expect(secrets.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({
       SecretId: CALLBACK_SECRET_ARN,
       SecretString: 'new-secret-value',
     });
     expect(events.commandCalls(UpdateConnectionCommand)[0]!.args[0].input).toMatchObject({
       Name: CONNECTION,
-      AuthParameters: { OAuthParameters: { ClientParameters: { ClientID: 'callback01', ClientSecret: 'new-secret-value' } } },
+      AuthParameters: {
+        OAuthParameters: { ClientParameters: { ClientID: 'callback01', ClientSecret: 'new-secret-value' } },
+      },
     });
     const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<string, string>;
-    expect(record).toMatchObject({ kind: 'callback-client', previousId: 'callback01--1', previousAcceptedUntil: '2026-05-01T14:00:00.000Z' });
+    expect(record).toMatchObject({
+      kind: 'callback-client',
+      previousId: 'callback01--1',
+      previousAcceptedUntil: '2026-05-01T14:00:00.000Z',
+    });
     expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)).toHaveLength(0);
   });
 
@@ -184,7 +195,9 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     expect(run.stderr).toContain('DEAUTHORIZED');
     const stored = secrets.commandCalls(PutSecretValueCommand).map((call) => call.args[0].input.SecretString);
     expect(stored).toEqual(['new-secret-value', 'old-value']);
-    expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)[0]!.args[0].input.ClientSecretId).toBe('callback01--2');
+    expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)[0]!.args[0].input.ClientSecretId).toBe(
+      'callback01--2',
+    );
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
@@ -202,14 +215,17 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       'PutSecretValueCommand',
       'PutParameterCommand',
     ]);
-    const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<string, unknown>;
+    const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<
+      string,
+      unknown
+    >;
     expect(record).toMatchObject({
       apiKeyIds: ['oldkey0001', 'newkey0002'],
       apiKeyDeadlines: { oldkey0001: '2026-05-01T13:00:00.000Z' },
     });
   });
 
-  it('supplier-api-key: a grace within the car maker\'s cache max age is refused (exit 2) before anything changes', async () => {
+  it("supplier-api-key: a grace within the car maker's cache max age is refused (exit 2) before anything changes", async () => {
     const run = await cli(['rotate', 'supplier-api-key', '--grace', '2m']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--grace must exceed');

@@ -145,14 +145,19 @@ export class EventBuses {
   /** The API destination invoker whose connection has this name (UpdateConnection / DescribeConnection). */
   connection(name: string): ApiDestinationInvoker {
     const invoker = this.invokers.find((candidate) => candidate.connectionName === name);
-    if (!invoker) throw new AwsServiceError('ResourceNotFoundException', `Failed to describe the connection(s). Connection '${name}' does not exist.`);
+    if (!invoker)
+      throw new AwsServiceError(
+        'ResourceNotFoundException',
+        `Failed to describe the connection(s). Connection '${name}' does not exist.`,
+      );
     return invoker;
   }
 
   /** The API destination invoker of this name (DescribeApiDestination). */
   apiDestination(name: string): ApiDestinationInvoker {
     const invoker = this.invokers.find((candidate) => candidate.config.name === name);
-    if (!invoker) throw new AwsServiceError('ResourceNotFoundException', `An api-destination '${name}' does not exist.`);
+    if (!invoker)
+      throw new AwsServiceError('ResourceNotFoundException', `An api-destination '${name}' does not exist.`);
     return invoker;
   }
 

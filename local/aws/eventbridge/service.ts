@@ -51,7 +51,9 @@ export function createEventBridgeService(bridge: LocalEventBridge): AwsJsonServi
       DescribeConnection: operation(input.ConnectionNameInput, validation, ({ Name }) =>
         connectionShape(bridge.connection(Name).describeConnection(), true),
       ),
-      UpdateConnection: operation(input.UpdateConnectionInput, validation, (request) => updateConnection(bridge, request)),
+      UpdateConnection: operation(input.UpdateConnectionInput, validation, (request) =>
+        updateConnection(bridge, request),
+      ),
       CancelReplay: operation(input.ReplayNameInput, validation, ({ ReplayName }) => {
         const replay = bridge.cancelReplay(ReplayName);
         return { ReplayArn: replayArn(replay.name), State: replay.state };
@@ -70,7 +72,9 @@ function describeApiDestination(bridge: LocalEventBridge, name: string) {
     ConnectionArn: connectionArn(invoker.connectionName),
     InvocationEndpoint: config.endpoint,
     HttpMethod: config.httpMethod,
-    ...(config.invocationRateLimitPerSecond ? { InvocationRateLimitPerSecond: config.invocationRateLimitPerSecond } : {}),
+    ...(config.invocationRateLimitPerSecond
+      ? { InvocationRateLimitPerSecond: config.invocationRateLimitPerSecond }
+      : {}),
   };
 }
 
@@ -81,7 +85,7 @@ function describeApiDestination(bridge: LocalEventBridge, name: string) {
 function updateConnection(bridge: LocalEventBridge, request: z.output<typeof input.UpdateConnectionInput>) {
   const invoker = bridge.connection(request.Name);
   if (request.AuthorizationType !== undefined && request.AuthorizationType !== 'OAUTH_CLIENT_CREDENTIALS')
-    throw validation('The local runtime\'s connections use OAUTH_CLIENT_CREDENTIALS; AuthorizationType cannot change.');
+    throw validation("The local runtime's connections use OAUTH_CLIENT_CREDENTIALS; AuthorizationType cannot change.");
   const oauth = request.AuthParameters?.OAuthParameters;
   if (oauth?.AuthorizationEndpoint !== undefined || oauth?.HttpMethod !== undefined || oauth?.OAuthHttpParameters)
     throw validation('The local runtime updates only OAuthParameters.ClientParameters of a connection.');

@@ -58,7 +58,8 @@ export class SecretsManagerProvider {
     if (secret.deletedDate !== undefined) throw markedForDeletion();
     const stage = versionId === undefined ? (VersionStage ?? 'AWSCURRENT') : VersionStage;
     const version = secret.versions.find(
-      (v) => (versionId === undefined || v.versionId === versionId) && (stage === undefined || v.stages.includes(stage)),
+      (v) =>
+        (versionId === undefined || v.versionId === versionId) && (stage === undefined || v.stages.includes(stage)),
     );
     if (!version) {
       const wanted = [versionId && `VersionId: ${versionId}`, stage && `staging label: ${stage}`].filter(Boolean);

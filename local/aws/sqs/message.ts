@@ -126,4 +126,3 @@ export function decodeReceiptHandle(handle: string): { queue: string; messageId:
 export function encodeReceiptHandle(queue: string, messageId: string, receiptId: string): string {
   return Buffer.from(JSON.stringify({ q: queue, m: messageId, r: receiptId }), 'utf8').toString('base64url');
 }
-

@@ -74,8 +74,7 @@ const SYSTEM_ATTRIBUTES = ['SenderId', 'SentTimestamp', 'ApproximateReceiveCount
 
 export const missingParameter = (field: string) =>
   new AwsServiceError('MissingParameter', `The request must contain the parameter ${field}.`);
-export const queueDoesNotExist = () =>
-  new AwsServiceError('QueueDoesNotExist', 'The specified queue does not exist.');
+export const queueDoesNotExist = () => new AwsServiceError('QueueDoesNotExist', 'The specified queue does not exist.');
 const unsupported = (what: string) =>
   new AwsServiceError('UnsupportedOperation', `${what} is not supported by the local runtime.`);
 const invalidAddress = (url: string) =>
@@ -440,4 +439,3 @@ function matchesAttributeName(name: string, wanted: string[]): boolean {
         : pattern === name,
   );
 }
-

@@ -2,7 +2,14 @@ import type { z } from 'zod';
 import { decodePageToken, epochSeconds, pageOf } from '../input.js';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsRequestContext } from '../protocol.js';
 import type * as input from './schemas.js';
-import { latest, type ParameterTier, type ParameterType, type SsmStore, type StoredParameter, type StoredVersion } from './store.js';
+import {
+  latest,
+  type ParameterTier,
+  type ParameterType,
+  type SsmStore,
+  type StoredParameter,
+  type StoredVersion,
+} from './store.js';
 
 /**
  * SSM Parameter Store's behaviour on validated input (schemas.ts): Overwrite, versions, tiers, name rules and SSM's
@@ -91,7 +98,10 @@ export class SsmProvider {
         const { parameter, version, selector } = this.find(name);
         parameters.push(this.parameterView(parameter, version, WithDecryption ?? false, selector));
       } catch (error) {
-        if (!(error instanceof AwsServiceError) || !['ParameterNotFound', 'ParameterVersionNotFound'].includes(error.type))
+        if (
+          !(error instanceof AwsServiceError) ||
+          !['ParameterNotFound', 'ParameterVersionNotFound'].includes(error.type)
+        )
           throw error;
         invalid.push(name);
       }
@@ -126,7 +136,12 @@ export class SsmProvider {
       throw validation('Use ParameterFilters; the legacy Filters are not supported by the local runtime.');
     const after = decodePageToken(request.NextToken, invalidNextToken);
     const filter = filterPredicate(request.ParameterFilters, ['Name', 'Type', 'KeyId', 'Tier', 'Path']);
-    const page = pageOf(this.store.sorted().filter(filter), (parameter) => parameter.name, after, request.MaxResults ?? 50);
+    const page = pageOf(
+      this.store.sorted().filter(filter),
+      (parameter) => parameter.name,
+      after,
+      request.MaxResults ?? 50,
+    );
     return {
       Parameters: page.items.map(metadataView),
       ...(page.nextToken ? { NextToken: page.nextToken } : {}),
@@ -322,4 +337,3 @@ function underPath(name: string, path: string, recursive: boolean): boolean {
   if (!name.startsWith(prefix)) return false;
   return recursive || !name.slice(prefix.length).includes('/');
 }
-

@@ -141,7 +141,12 @@ describe('a schema per operation: malformed input is a 400 with AWS error type, 
       webAcls: [{ name: 'acl', defaultAction: 'block', rateLimitPer5Minutes: 100, ipSetName: 'partners' }],
     });
     running = await startLocalAws(stateDir, [waf.service()]);
-    services = [createSsmService(stateDir), createSecretsManagerService(stateDir), createSqsService(stateDir), waf.service()];
+    services = [
+      createSsmService(stateDir),
+      createSecretsManagerService(stateDir),
+      createSqsService(stateDir),
+      waf.service(),
+    ];
     await call('AmazonSSM.PutParameter', { Name: '/t/seed', Type: 'String', Value: 'seed' });
     await call('secretsmanager.CreateSecret', { Name: 't-seed', SecretString: 'seed' });
     const queue = running.sqs.ensureQueue('t-seed', { MaximumMessageSize: '1024' });

@@ -149,11 +149,16 @@ describe('EventBridge connection operations', () => {
     const update = {
       Name: 'dev-car-maker-callback-connection',
       AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS',
-      AuthParameters: { OAuthParameters: { ClientParameters: { ClientID: 'callback', ClientSecret: 'rotated-secret' } } },
+      AuthParameters: {
+        OAuthParameters: { ClientParameters: { ClientID: 'callback', ClientSecret: 'rotated-secret' } },
+      },
     };
     expect(await operations().UpdateConnection!(update, context)).toMatchObject({ ConnectionState: 'AUTHORIZING' });
     await bridge.connection('dev-car-maker-callback-connection').authorized();
-    const described = (await operations().DescribeConnection!({ Name: 'dev-car-maker-callback-connection' }, context)) as {
+    const described = (await operations().DescribeConnection!(
+      { Name: 'dev-car-maker-callback-connection' },
+      context,
+    )) as {
       ConnectionState: string;
     };
     expect(described.ConnectionState).toBe('AUTHORIZED');

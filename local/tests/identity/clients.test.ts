@@ -135,9 +135,9 @@ describe('local authorization server: clients, secrets and persistence', () => {
     const original = await pool.server.createClient({ name: 'supplier-callback', scopes: [TIRE_READ] });
     const [first] = pool.server.listClientSecrets(original.clientId);
     // The only secret cannot be scheduled away: the client would be left without one.
-    expect(() => pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, pool.clock.now() + 1000)).toThrow(
-      AwsServiceError,
-    );
+    expect(() =>
+      pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, pool.clock.now() + 1000),
+    ).toThrow(AwsServiceError);
     const added = await pool.server.addClientSecret(original.clientId);
     const deadline = pool.clock.now() + 60_000;
     pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, deadline);

@@ -213,9 +213,10 @@ describe('LocalLambdaRuntime', () => {
   });
 
   it('starts a second warm environment when the first is busy, up to maxConcurrency', async () => {
+    // Environments start one at a time: the first must stay busy until the second has initialised.
     const [a, b] = await Promise.all([
-      invoke('pair', { action: 'sleep', ms: 200 }),
-      invoke('pair', { action: 'sleep', ms: 200 }),
+      invoke('pair', { action: 'sleep', ms: 3_000 }),
+      invoke('pair', { action: 'sleep', ms: 3_000 }),
     ]);
     const first = payloadOf<Described>(a!);
     const second = payloadOf<Described>(b!);

@@ -61,7 +61,7 @@ describe('table definition cache', () => {
     cacheTableDb(db);
     await write(db, 'orders', { TableStatus: 'ACTIVE', v: 1 });
     await read(db, 'orders');
-    (await read(db, 'orders') as { v: number }).v = 99;
+    ((await read(db, 'orders')) as { v: number }).v = 99;
     expect(await read(db, 'orders')).toEqual({ TableStatus: 'ACTIVE', v: 1 });
   });
 

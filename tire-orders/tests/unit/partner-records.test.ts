@@ -73,6 +73,8 @@ describe('bindingRefusal', () => {
       detail: 'The API key of client acme-client was rotated out at 2025-03-01T12:00:00.000Z',
     });
     // The other key of the record is not affected.
-    expect(bindingRefusal(rotating, { ...request, apiKeyId: 'key-1' }, Date.parse('2025-03-02T00:00:00Z'))).toBeUndefined();
+    expect(
+      bindingRefusal(rotating, { ...request, apiKeyId: 'key-1' }, Date.parse('2025-03-02T00:00:00Z')),
+    ).toBeUndefined();
   });
 });
