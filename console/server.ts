@@ -116,7 +116,12 @@ async function route(context: Context, req: IncomingMessage, res: ServerResponse
   if (method === 'GET' && path === '/api/events') return stream(context, req, res);
   if (method === 'GET' && path === '/api/snapshot') return sendJson(res, 200, await context.live.snapshot());
   const trace = /^\/api\/orders\/([^/]+)\/trace$/.exec(path);
-  if (method === 'GET' && trace) return sendTrace(context, res, decodeURIComponent(trace[1]!));
+  if (method === 'GET' && trace) {
+    const id = decodedSegment(trace[1]!);
+    return id === undefined
+      ? sendProblem(res, 400, 'The order id is not a valid URL segment.')
+      : sendTrace(context, res, id);
+  }
   if (path === '/api/dlq/redrive' || path === '/api/dlq/discard') {
     if (method !== 'POST') return sendProblem(res, 405, `${path} takes POST.`);
     return act(context, req, res, path === '/api/dlq/redrive' ? 'redrive' : 'discard');
@@ -256,3 +261,12 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
 };
+
+/** A path segment decoded, or undefined for a malformed escape (a 400, not a 500). */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

@@ -118,6 +118,7 @@ const profile = capacityProfile(values['load-test'] || process.env.B2B_LOAD_TEST
 
 let runtime: LocalRuntime | undefined;
 let output: ConsoleLog | undefined;
+let storeExitedDuringStart: string | undefined;
 try {
   if (values.fresh) rmSync(stateDir, { recursive: true, force: true });
   output = new ConsoleLog({
@@ -139,6 +140,11 @@ try {
     // Without its store the runtime cannot take an order: say so and stop, for a supervisor to restart it.
     onStoreExit: (reason) => void stopAfterStoreExit(reason),
   });
+  // A store that died while the rest was starting (bundles, pre-warm) stops the runtime now, before it says ready.
+  if (storeExitedDuringStart !== undefined) {
+    await runtime.close();
+    process.exit(1);
+  }
 } catch (error) {
   output?.close();
   // Nothing half-made is left behind: a state directory this start created goes with it.
@@ -171,8 +177,11 @@ const stop = async (signal: string) => {
 };
 async function stopAfterStoreExit(reason: string): Promise<void> {
   process.stderr.write(`The DynamoDB store process ${reason}; stopping the runtime (exit 1). Start it again.\n`);
-  // During start-up the start itself fails with the store's reason; afterwards close what runs (close is idempotent).
-  if (runtime === undefined) return;
+  // During start-up: remembered, and acted on once the start returns; afterwards close what runs (idempotent).
+  if (runtime === undefined) {
+    storeExitedDuringStart = reason;
+    return;
+  }
   await runtime.close();
   process.exit(1);
 }

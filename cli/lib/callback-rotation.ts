@@ -278,6 +278,14 @@ export async function finishCallbackRotation(
       `The previous secret is accepted until ${state.previousAcceptedUntil}; run --finish after it, or add --force.`,
     );
   }
+  // The secret belongs to the client the rotation recorded: a different --client-id must not "finish" it elsewhere.
+  const recorded = { clientId: state.subject, userPoolId: state.userPoolId ?? parties.userPoolId };
+  if (recorded.clientId !== parties.clientId || recorded.userPoolId !== parties.userPoolId) {
+    throw new OperatorError(
+      `The rotation in progress is of app client ${recorded.clientId} (user pool ${recorded.userPoolId}), not ` +
+        `${parties.clientId} (${parties.userPoolId}); run --finish for that client.`,
+    );
+  }
   await deleteClientSecret(target, parties, state.previousId);
   await deleteRotationState(target, SECRET_NAME);
   return {

@@ -115,7 +115,8 @@ export function createLocalOperationsService(options: LocalOperationsOptions): A
 
 function epochSecondsField(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value))
+  // Within JavaScript's Date range, so that the time can be stored and printed.
+  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > 8.64e12)
     throw invalid(`${field} must be a timestamp in epoch seconds.`);
   return value * 1000;
 }

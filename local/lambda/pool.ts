@@ -114,6 +114,15 @@ function closedError(): LambdaError {
   };
 }
 
+/** The error of an environment whose worker could not even be created (e.g. too many threads). */
+function creationError(error: unknown): LambdaError {
+  return {
+    errorType: 'Runtime.CreateEnvironmentFailed',
+    errorMessage: `Error: the execution environment could not be created: ${(error as Error)?.message ?? String(error)}`,
+    trace: [],
+  };
+}
+
 export class FunctionPool<E extends PooledEnvironment> {
   private readonly ready = new Set<E>();
   private idle: E[] = [];
@@ -214,7 +223,17 @@ export class FunctionPool<E extends PooledEnvironment> {
       return { ok: false, error: closedError() };
     }
     this.coldStarts += 1;
-    const environment = this.create((ended) => this.forget(ended));
+    let environment: E;
+    try {
+      environment = this.create((ended) => this.forget(ended));
+    } catch (error) {
+      // An environment that cannot even be created gives its start slot back and fails the waiting invocation.
+      this.gate.release();
+      this.starting = false;
+      const failed: InitOutcome = { ok: false, error: creationError(error) };
+      this.takeWaiter()?.settle({ kind: 'init-failed', error: failed.error });
+      return failed;
+    }
     this.startingEnvironment = environment;
     let outcome: InitOutcome;
     try {

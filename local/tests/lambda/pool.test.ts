@@ -188,3 +188,27 @@ describe('defaultMaxEnvironments', () => {
     expect(() => defaultMaxEnvironments({ B2B_LAMBDA_MAX_ENVIRONMENTS: '2.5' })).toThrow(/whole number/);
   });
 });
+
+describe('FunctionPool when an environment cannot be created', () => {
+  it('fails the waiting invocation and gives the start slot back, so the next invocation starts afresh', async () => {
+    const gate = new InitGate(1);
+    let attempts = 0;
+    const pool = new FunctionPool<FakeEnvironment>(
+      2,
+      () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('too many threads');
+        const environment = new FakeEnvironment(attempts);
+        environment.finishInit();
+        return environment;
+      },
+      gate,
+    );
+    const first = await pool.acquire(60_000);
+    expect(first).toMatchObject({ kind: 'init-failed', error: { errorType: 'Runtime.CreateEnvironmentFailed' } });
+    expect(pool.stats()).toMatchObject({ initialising: 0 });
+    // The one slot of the gate is free again: a second start is possible at all.
+    expect(await pool.acquire(60_000)).toMatchObject({ kind: 'ready' });
+    await pool.close();
+  });
+});
