@@ -89,3 +89,5 @@ report.durationSeconds = Math.round((Date.now() - started) / 1000);
 printReport(report);
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nwritten ${values.out}`);
+// Keep-alive sockets of the SDK and fetch would hold the process open after the report.
+process.exit(0);
