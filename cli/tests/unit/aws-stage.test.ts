@@ -483,6 +483,59 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     });
   });
 
+  it("orders list scans the stack's orders table with the filters DynamoDB applies and pages on; orders get reads one order", async () => {
+    const table = 'dev-CarOrders-OrdersTable315BB997-1ABC';
+    const order = (id: string, createdAt: string) => ({
+      id,
+      clientId: 'cust1',
+      carType: 'sedan',
+      quantity: 4,
+      status: 'OrderSubmitted',
+      workState: 'AWAITING_TIRE_ORDER',
+      correlationId: `corr-${id}`,
+      createdAt,
+    });
+    dynamodb
+      .on(ScanCommand, { TableName: table })
+      .resolves({
+        Items: [order('o-2', '2026-05-01T09:00:00.000Z'), order('o-1', '2026-05-01T08:00:00.000Z')],
+        LastEvaluatedKey: { id: 'o-1' },
+      });
+    const listed = await cli([
+      'orders',
+      'list',
+      '--status',
+      'AWAITING_TIRE_ORDER',
+      '--client',
+      'cust1',
+      '--limit',
+      '2',
+      '--json',
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const page = JSON.parse(listed.stdout) as { orders: { id: string }[]; nextToken?: string };
+    expect(page.orders.map((o) => o.id)).toEqual(['o-1', 'o-2']);
+    expect(page.nextToken).toBeDefined();
+    const scan = dynamodb.commandCalls(ScanCommand)[0]!.args[0].input;
+    expect(scan).toMatchObject({ TableName: table, Limit: 2, ConsistentRead: true });
+    expect(scan.FilterExpression).toMatch(/clientId = :client/);
+    expect(Object.values(scan.ExpressionAttributeValues ?? {})).toEqual(
+      expect.arrayContaining(['cust1', 'AWAITING_TIRE_ORDER']),
+    );
+    // The token resumes exactly after the page.
+    await cli(['orders', 'list', '--limit', '2', '--next', page.nextToken!, '--json']);
+    expect(dynamodb.commandCalls(ScanCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual({ id: 'o-1' });
+
+    dynamodb
+      .on(GetCommand, { TableName: table, Key: { id: 'o-1' } })
+      .resolves({ Item: order('o-1', '2026-05-01T08:00:00.000Z') });
+    dynamodb.on(GetCommand, { TableName: table, Key: { id: 'nope' } }).resolves({});
+    const got = await cli(['orders', 'get', 'o-1', '--json']);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ id: 'o-1', status: 'OrderSubmitted' });
+    expect((await cli(['orders', 'get', 'nope'])).code).toBe(1);
+  });
+
   it("orders trace joins the order records and the functions' structured logs by correlation id", async () => {
     dynamodb.on(GetCommand, { TableName: 'dev-CarOrders-OrdersTable315BB997-1ABC' }).resolves({
       Item: {
