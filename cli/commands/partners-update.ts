@@ -5,7 +5,8 @@ import {
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { parsePartnerRecord, type PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
+import { parseRecord } from '../../client/partners.js';
+import type { PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
 import {
   OperatorError,
   stringListOption,
@@ -42,9 +43,7 @@ async function readAnyRecord(target: Target, clientId: string): Promise<SharedPa
   const name = target.names.partnerRecord(clientId);
   try {
     const result = await target.clients.ssm.send(new GetParameterCommand({ Name: name }));
-    const parsed = parsePartnerRecord(result.Parameter?.Value);
-    if ('problem' in parsed) throw new OperatorError(`Partner record ${name} is malformed: ${parsed.problem}`);
-    return parsed.record;
+    return parseRecord(name, result.Parameter?.Value);
   } catch (error) {
     if ((error as Error).name !== 'ParameterNotFound') throw error;
     throw new OperatorError(`No partner record for client id ${clientId} on ${target.label} (no parameter ${name}).`);

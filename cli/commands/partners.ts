@@ -26,6 +26,7 @@ import {
   type CommandSpec,
 } from '../command.js';
 import { canonicalCidr, changeAllowlist } from '../lib/allowlist.js';
+import { UndoSteps } from '../lib/undo.js';
 import { listPartners, readPartner, writePartner, type PartnerRecord } from '../lib/partner-records.js';
 import { keyValues, table } from '../output.js';
 import type { Target } from '../target.js';
@@ -118,26 +119,6 @@ async function assertNameFree(target: Target, name: string, now: Date): Promise<
 const REVEAL_REFUSED =
   '--reveal-secret works only against the local runtime: on a stage the secret stays in Secrets Manager, out of ' +
   'terminal scrollback and CI logs; hand it over from there (get-secret-value into a private channel).';
-
-/** Each step registers its undo, run in reverse if a later step fails, so a failed onboarding leaves nothing behind. */
-class UndoSteps {
-  private readonly steps: { what: string; run: () => Promise<unknown> }[] = [];
-
-  add(what: string, run: () => Promise<unknown>): void {
-    this.steps.push({ what, run });
-  }
-
-  async run(progress: (line: string) => void): Promise<void> {
-    for (const step of this.steps.reverse()) {
-      try {
-        await step.run();
-        progress(`  undone: ${step.what}`);
-      } catch (undoError) {
-        progress(`  could not undo ${step.what}: ${(undoError as Error).message}`);
-      }
-    }
-  }
-}
 
 async function createAppClient(
   target: Target,

@@ -11,6 +11,7 @@ import { partnerRecordName } from '../../shared/names.js';
 import type { PartnerRecord } from '../../shared/partners.js';
 import { PARTNER_RECORD_MAX_AGE_SECONDS } from '../../tire-orders/adapters/partner-binding.js';
 import { OperatorError } from '../command.js';
+import { UndoSteps } from './undo.js';
 import type { Target } from '../target.js';
 import { iso } from '../time.js';
 import { readSecretValue } from './callback-rotation.js';
@@ -105,9 +106,16 @@ export async function rotateSupplierApiKey(
     await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: created.value }));
   } catch (error) {
     progress('Undoing: the previous key stays the only one');
-    await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: previousValue }));
-    await writeRecord(target, record);
-    await target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: created.id }));
+    // Each undo step runs even when one before it fails, so the new key never outlives a failed rotation.
+    const undo = new UndoSteps();
+    undo.add(`API key ${created.id}`, () =>
+      target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: created.id })),
+    );
+    undo.add("the car maker's partner record", () => writeRecord(target, record));
+    undo.add(`secret ${secretId}`, () =>
+      target.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: previousValue })),
+    );
+    await undo.run(progress);
     throw error;
   }
   const state: RotationState = {

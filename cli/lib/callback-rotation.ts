@@ -12,6 +12,7 @@ import {
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { scheduleClientSecretDeletion } from '../../client/local-operations.js';
 import { OperatorError } from '../command.js';
+import { UndoSteps } from './undo.js';
 import type { Target } from '../target.js';
 import { iso } from '../time.js';
 import { deleteRotationState, readRotationState, writeRotationState, type RotationState } from './rotation-state.js';
@@ -187,18 +188,23 @@ export async function rotateCallbackClient(
     }
   } catch (error) {
     progress('Undoing: the previous secret stays the only one');
-    await target.clients.secrets.send(
-      new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: previousValue }),
-    );
+    // Each undo step runs even when one before it fails, so the new secret never outlives a failed rotation.
+    const undo = new UndoSteps();
+    undo.add(`the new secret ${added.id}`, () => deleteClientSecret(target, parties, added.id));
     if (parties.connectionName) {
       const restore = {
         connectionName: parties.connectionName,
         clientId: parties.clientId,
         clientSecret: previousValue,
       };
-      await updateConnectionSecret(target, restore, input.wait).catch(() => undefined);
+      undo.add(`connection ${parties.connectionName}`, () => updateConnectionSecret(target, restore, input.wait));
     }
-    await deleteClientSecret(target, parties, added.id);
+    undo.add(`secret ${parties.secretId}`, () =>
+      target.clients.secrets.send(
+        new PutSecretValueCommand({ SecretId: parties.secretId, SecretString: previousValue }),
+      ),
+    );
+    await undo.run(progress);
     throw error;
   }
   const rotatedAt = input.now();

@@ -201,6 +201,19 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
+  it('callback-client: the undo goes on when one of its steps fails, so the new secret never outlives the rotation', async () => {
+    connectionStates('AUTHORIZED', 'DEAUTHORIZED');
+    secrets
+      .on(PutSecretValueCommand, { SecretString: 'old-value' })
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    const run = await cli(['rotate', 'callback-client', '--grace', '2h']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/could not undo secret .*throttled/);
+    expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)[0]!.args[0].input.ClientSecretId).toBe(
+      'callback01--2',
+    );
+  });
+
   it('supplier-api-key: new key in the plan and bound in the record (old key with its deadline) before the secret switches', async () => {
     apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey0002', value: 'new-api-key-value' });
     apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
