@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -213,11 +213,18 @@ describe('LocalLambdaRuntime', () => {
   });
 
   it('starts a second warm environment when the first is busy, up to maxConcurrency', async () => {
-    // Environments start one at a time: the first must stay busy until the second has initialised.
-    const [a, b] = await Promise.all([
-      invoke('pair', { action: 'sleep', ms: 3_000 }),
-      invoke('pair', { action: 'sleep', ms: 3_000 }),
+    // Both invocations are held until both environments are busy: the second must get an environment of its own.
+    const release = join(mkdtempSync(join(tmpdir(), 'b2b-hold-')), 'release');
+    const both = Promise.all([
+      invoke('pair', { action: 'hold', file: release }),
+      invoke('pair', { action: 'hold', file: release }),
     ]);
+    await vi.waitFor(() => expect(runtime.status('pair')).toMatchObject({ environments: 2, busy: 2 }), {
+      timeout: 30_000,
+      interval: 50,
+    });
+    writeFileSync(release, '');
+    const [a, b] = await both;
     const first = payloadOf<Described>(a!);
     const second = payloadOf<Described>(b!);
     expect(first.threadId).not.toBe(second.threadId);
