@@ -311,9 +311,15 @@ export class ClientRegistry {
       const storedIds = secretIds(stored);
       for (const secret of stored.secrets) secret.id ??= storedIds.get(secret);
       const scheduled = stored.secrets.find((secret) => secret.id === secretId);
-      if (scheduled) scheduled.validUntil = at;
+      // A deadline only ever comes closer: scheduling a later one never extends a secret that was due to go.
+      if (scheduled) scheduled.validUntil = Math.min(scheduled.validUntil ?? at, at);
     });
-    return { secretId, createdAt: new Date(target.createdAt).toISOString(), validUntil: new Date(at).toISOString() };
+    const validUntil = Math.min(target.validUntil ?? at, at);
+    return {
+      secretId,
+      createdAt: new Date(target.createdAt).toISOString(),
+      validUntil: new Date(validUntil).toISOString(),
+    };
   }
 
   /**

@@ -141,6 +141,8 @@ describe('local authorization server: clients, secrets and persistence', () => {
     const added = await pool.server.addClientSecret(original.clientId);
     const deadline = pool.clock.now() + 60_000;
     pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, deadline);
+    // A later date scheduled afterwards does not extend it.
+    pool.server.scheduleClientSecretDeletion(original.clientId, first!.secretId, deadline + 600_000);
 
     pool.clock.set(deadline - 1);
     expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(200);
