@@ -36,6 +36,7 @@ import {
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
@@ -299,6 +300,15 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     expect(calls).toHaveLength(2);
     expect(calls[0]!.args[0].input.startTime).toBe(Date.parse('2026-05-01T11:30:00Z'));
 
+    // --status, --layer and --source keep only the WAF refusal of 203.0.113.9.
+    const refused = await cli(['audit', '--status', '4xx', '--layer', 'waf', '--source', '203.0.113.9', '--json']);
+    expect(refused.code).toBe(0);
+    expect((JSON.parse(refused.stdout) as AuditResult).records).toEqual([
+      expect.objectContaining({ sourceIp: '203.0.113.9', status: 403, detail: 'WAF_FILTERED' }),
+    ]);
+    const none = await cli(['audit', '--status', '4xx', '--layer', 'authorizer', '--json']);
+    expect((JSON.parse(none.stdout) as AuditResult).records).toEqual([]);
+
     logs.resetHistory();
     await cli(['audit', '--client', 'cust1', '--json']);
     expect(logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.filterPattern)).toEqual([
@@ -407,6 +417,42 @@ describe('b2b --stage (AWS SDK mocked)', () => {
     ]);
   });
 
+  it('dlq discard --yes deletes exactly the named message from the callback DLQ; --all every one', async () => {
+    const queueUrl = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/dev-TireOrders-CallbackDeadLetterQueue-Z9`;
+    sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: queueUrl });
+    sqs
+      .on(GetQueueAttributesCommand)
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' } });
+    const message = (id: string) => ({
+      MessageId: id,
+      ReceiptHandle: `h-${id}`,
+      Body: JSON.stringify({
+        id: `e-${id}`,
+        time: '2026-05-01T11:00:00Z',
+        'detail-type': 'TireOrderCompleted',
+        source: 'tire-orders',
+        detail: { carOrderId: `c-${id}` },
+      }),
+      MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' } },
+    });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('m-1'), message('m-2')] })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    sqs.on(DeleteMessageCommand).resolves({});
+    const run = await cli(['dlq', 'discard', 'm-2', '--yes', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sqs.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: queueUrl, ReceiptHandle: 'h-m-2' },
+    ]);
+    // Without --yes and without a terminal it refuses before deleting anything.
+    sqs.resetHistory();
+    const unconfirmed = await cli(['dlq', 'discard', '--all']);
+    expect(unconfirmed.code).toBe(2);
+    expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  });
+
   it("orders failed pages the byWorkState index of the stack's orders table; orders retry requeues with one conditional update", async () => {
     const table = 'dev-CarOrders-OrdersTable315BB997-1ABC';
     const failed = (id: string) => ({
@@ -495,12 +541,10 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       correlationId: `corr-${id}`,
       createdAt,
     });
-    dynamodb
-      .on(ScanCommand, { TableName: table })
-      .resolves({
-        Items: [order('o-2', '2026-05-01T09:00:00.000Z'), order('o-1', '2026-05-01T08:00:00.000Z')],
-        LastEvaluatedKey: { id: 'o-1' },
-      });
+    dynamodb.on(ScanCommand, { TableName: table }).resolves({
+      Items: [order('o-2', '2026-05-01T09:00:00.000Z'), order('o-1', '2026-05-01T08:00:00.000Z')],
+      LastEvaluatedKey: { id: 'o-1' },
+    });
     const listed = await cli([
       'orders',
       'list',
