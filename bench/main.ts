@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeLambdaEnvironments } from '../client/local-operations.js';
 import { coldStarts } from './sections/cold-start.js';
 import { floorPhases } from './sections/floor.js';
 import { journey, waitForCompletions } from './sections/journey.js';
@@ -47,7 +48,16 @@ async function orderPath() {
     const idleCpuMsPerSecond = await idleCpu(runtime.description.pid, 3_000);
     log('warm phases ...');
     const warm = await warmPhases(runtime, { warmSeconds, concurrencies: CONCURRENCIES });
-    return { readyAfterMs: runtime.readyAfterMs, readyLine: runtime.readyLine, cold, warm, idleCpuMsPerSecond };
+    const d = runtime.description;
+    const environments = await describeLambdaEnvironments({ awsEndpoint: d.awsEndpoint, description: d });
+    return {
+      readyAfterMs: runtime.readyAfterMs,
+      readyLine: runtime.readyLine,
+      cold,
+      warm,
+      idleCpuMsPerSecond,
+      environments,
+    };
   } finally {
     await runtime.stop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -79,6 +89,7 @@ const report: BenchReport = {
   readyAfterMs: Math.round(path.readyAfterMs),
   readyLine: path.readyLine,
   orderPath: { cold: path.cold, warm: path.warm, idleCpuMsPerSecond: path.idleCpuMsPerSecond },
+  lambdaEnvironments: path.environments,
   floor,
   journey: journeyFigures,
   tokenEconomy: [await tokenEconomy(1), await tokenEconomy(50)],

@@ -1,3 +1,4 @@
+import type { LambdaEnvironmentsView } from '../../client/local-operations.js';
 import type { BundleFigures } from '../sections/cold-start.js';
 import type { FloorPhase } from '../sections/floor.js';
 import type { JourneyFigures } from '../sections/journey.js';
@@ -12,6 +13,8 @@ export interface BenchReport {
   readyAfterMs: number;
   readyLine: string;
   orderPath: { cold: OrderPhase; warm: OrderPhase[]; idleCpuMsPerSecond: number };
+  /** After the order path: each function's environments, cold starts and longest queue wait (b2b lambdas). */
+  lambdaEnvironments: LambdaEnvironmentsView[];
   floor: FloorPhase[];
   journey: JourneyFigures;
   tokenEconomy: TokenEconomyFigures[];
@@ -74,6 +77,18 @@ export function printReport(r: BenchReport): void {
         const ratio = p.name.startsWith('warm') && floor ? (p.perSecond / floor.perSecond).toFixed(3) : '-';
         return [p.name, p.perSecond, p.p50Ms, p.p95Ms, p.p99Ms, `${p.errors}/${p.requests}`, p.cpuMsPerOrder, ratio];
       }),
+    ),
+    '',
+    'Lambda environments after the order path (cap, cold starts, longest wait in the queue for an environment):',
+    ...table(
+      ['function', 'cap', 'environments', 'cold starts', 'max queue wait ms'],
+      r.lambdaEnvironments.map((f) => [
+        f.functionName,
+        f.cap,
+        f.environments,
+        f.coldStarts,
+        Math.round(f.maxQueueWaitMs),
+      ]),
     ),
     '',
     'Floor (node:http + one conditional put into a durable dynalite, same SDK):',
