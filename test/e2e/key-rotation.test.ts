@@ -91,11 +91,13 @@ describe('end to end: signing-key rotation at the car maker during traffic', () 
 
     // No callback failed: one attempt each, delivered; no dead letter; the car API refused nothing.
     const deliveries = entriesOf(runtime, 'delivery');
-    expect(deliveries).toHaveLength(orderIds.length);
+    // Fulfilment runs started after each order may overlap and publish an event twice (the outbox delivers at least
+    // once; the callback is idempotent): at least one delivery per order, each one delivered at its first attempt.
+    expect(deliveries.length).toBeGreaterThanOrEqual(orderIds.length);
     expect(deliveries.every((entry) => entry.attempt === 1 && entry.outcome === 'delivered')).toBe(true);
     expect(await drainDeadLetters(runtime)).toEqual([]);
     const carRequests = entriesOf(runtime, 'request').filter((entry) => entry.company === 'car-orders');
     expect(carRequests.filter((entry) => entry.status >= 400)).toEqual([]);
-    expect(carRequests.filter((entry) => entry.method === 'PATCH')).toHaveLength(orderIds.length);
+    expect(carRequests.filter((entry) => entry.method === 'PATCH')).toHaveLength(deliveries.length);
   });
 });
