@@ -53,7 +53,7 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditResult } from '../../commands/audit.js';
 import type { DeadLetterList } from '../../commands/dlq.js';
 import type { FailedOrderList, OrderTrace, RetryResult } from '../../commands/orders.js';
@@ -315,6 +315,45 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       '{ $.clientId = "cust1" }',
       '{ $.clientId = "cust1" }',
     ]);
+  });
+
+  it('audit --follow on a stage prints what the access logs hold as JSON lines, and stops when told to', async () => {
+    logs.on(FilterLogEventsCommand, { logGroupName: 'dev-CarOrders-ApiAccessLogs-UIO' }).resolves({
+      events: [
+        {
+          timestamp: Date.parse('2026-05-01T11:59:00Z'),
+          message: JSON.stringify({
+            sourceIp: '198.51.100.7',
+            httpMethod: 'POST',
+            resourcePath: '/orders',
+            status: '401',
+            clientId: '-',
+            apiKeyId: '-',
+            errorType: 'UNAUTHORIZED',
+          }),
+        },
+      ],
+    });
+    logs.on(FilterLogEventsCommand, { logGroupName: 'dev-TireOrders-ApiAccessLogs-JKL' }).resolves({ events: [] });
+    let stdout = '';
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const run = runCli(['audit', '--follow', '--status', '4xx', '--json', '--stage', 'dev', '--region', REGION], {
+      stdout: (t) => (stdout += t),
+      stderr: () => undefined,
+      readStdin: async () => '',
+      now: () => new Date('2026-05-01T12:00:00.000Z'),
+      stop: stopped,
+    });
+    await vi.waitFor(() => expect(stdout).toContain('198.51.100.7'), { timeout: 10_000 });
+    stop();
+    expect(await run).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: number; sourceIp: string });
+    expect(lines).toEqual([expect.objectContaining({ status: 401, sourceIp: '198.51.100.7' })]);
+    expect(logs.commandCalls(FilterLogEventsCommand).length).toBeGreaterThanOrEqual(2);
   });
 
   it('replay --dry-run names the archive figures and estimates the window from the tire orders table', async () => {
