@@ -670,6 +670,26 @@ describe('b2b --stage (AWS SDK mocked)', () => {
       'dev-TireOrders-FulfilOrdersLogGroup-FGH',
     ]);
     expect(searched.every((input) => input.filterPattern === '{ $.correlationId = "corr-1" }')).toBe(true);
+
+    // --follow prints the hops so far (JSON lines), then waits for new ones until told to stop.
+    let followed = '';
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const following = runCli(['orders', 'trace', 'c-1', '--follow', '--json', '--stage', 'dev', '--region', REGION], {
+      stdout: (t) => (followed += t),
+      stderr: () => undefined,
+      readStdin: async () => '',
+      now: () => new Date('2026-05-01T12:00:00.000Z'),
+      stop: stopped,
+    });
+    await vi.waitFor(() => expect(followed).toContain('car order completed'), { timeout: 10_000 });
+    stop();
+    expect(await following).toBe(0);
+    const followedHops = followed
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { hop: string }).hop);
+    expect(followedHops).toContain('car order created');
   });
 
   describe('partners onboard', () => {
