@@ -1,3 +1,4 @@
+import type { RefusedEntry } from '../shared/http/guard.js';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -70,21 +71,10 @@ export type AuditEntry =
       previousState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
       reason: string;
     }
-  | {
-      /** A request a listener refused before serving it: wrong Host/Origin/Referer, no valid signature, limits. */
-      kind: 'refused';
-      listener: string;
-      /** host, origin, referer, fetch-site, connection-cap, timeout, malformed, or signature. */
-      reason: string;
-      status: number;
-      sourceIp: string;
-      method?: string;
-      path?: string;
-      host?: string;
-      origin?: string;
+  | (RefusedEntry & {
       /** The AWS error type of a signature refusal, e.g. InvalidSignatureException. */
       error?: string;
-    }
+    })
   | {
       kind: 'invocation';
       company: string;

@@ -47,8 +47,8 @@ export interface ListenerRefusal {
   detail: string;
 }
 
-/** The audit entry a refusal is recorded as (client/audit.ts's `refused` entry). */
-export interface RefusedEntry {
+/** The audit entry a refusal is recorded as (client/audit.ts adds the signature error type): wrong Host/Origin/Referer, fetch-site, connection cap, timeout, malformed request, or signature. */
+export type RefusedEntry = {
   kind: 'refused';
   listener: string;
   reason: string;
@@ -58,7 +58,7 @@ export interface RefusedEntry {
   path?: string;
   host?: string;
   origin?: string;
-}
+};
 
 export interface GuardOptions {
   /** Names the listener in audit entries, e.g. aws-endpoint, car-orders-api, tire-orders-auth, dynamodb-store. */
