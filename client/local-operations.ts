@@ -186,6 +186,8 @@ export interface LambdaEnvironmentsView {
   queued: number;
   coldStarts: number;
   maxQueueWaitMs: number;
+  /** OS thread ids of the live environments (Linux), to attribute CPU time from /proc to functions. */
+  osThreadIds: number[];
 }
 
 /** Every function's execution environments now. */

@@ -232,6 +232,7 @@ function ensureDeclaredTables(dynamodb: Parameters<typeof ensureTables>[0], name
 async function assemble(settings: Settings, options: LocalRuntimeOptions, closers: Closers): Promise<LocalRuntime> {
   const { stateDir, names } = settings;
   const audit = new AuditLog(join(stateDir, 'audit.jsonl'));
+  closers.add(() => audit.close());
   const credentials = stateDirCredentials(stateDir);
   const aws = await startAwsServices(settings, { audit, credentials }, closers);
   await ensureDeclaredTables(aws.dynamodb, names);

@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadFigures } from '../support/load.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeLambdaEnvironments } from '../../client/local-operations.js';
+import { cpuSnapshot, cpuSplit, type CpuShare } from '../support/cpu-split.js';
 import { treeCpuMs } from '../support/proc.js';
 import type { BenchRuntime } from '../support/runtime.js';
 
@@ -14,6 +18,8 @@ import type { BenchRuntime } from '../support/runtime.js';
 export interface OrderPhase extends LoadFigures {
   name: string;
   cpuMsPerOrder: number;
+  /** Where that CPU went: main thread, each function's environments, other threads, the store process. */
+  cpuSplit: CpuShare[];
 }
 
 export interface OrderPathOptions {
@@ -35,13 +41,30 @@ function orderLoad(runtime: BenchRuntime, token: string, concurrency: number, du
   };
 }
 
+function storePidOf(runtime: BenchRuntime): number | undefined {
+  try {
+    return Number(readFileSync(join(runtime.description.stateDir, 'dynamodb-store.pid'), 'utf8')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function measured(runtime: BenchRuntime, name: string, load: Parameters<typeof runLoad>[0]): Promise<OrderPhase> {
-  const pid = runtime.description.pid;
-  const cpuBefore = treeCpuMs(pid);
+  const d = runtime.description;
+  const storePid = storePidOf(runtime);
+  const cpuBefore = treeCpuMs(d.pid);
+  const splitBefore = cpuSnapshot(d.pid, storePid);
   const figures = await runLoad(load);
-  const cpuMs = treeCpuMs(pid) - cpuBefore;
+  const cpuMs = treeCpuMs(d.pid) - cpuBefore;
+  const splitAfter = cpuSnapshot(d.pid, storePid);
   const ok = figures.requests - figures.errors;
-  return { name, ...figures, cpuMsPerOrder: Number((cpuMs / Math.max(ok, 1)).toFixed(2)) };
+  const environments = await describeLambdaEnvironments({ awsEndpoint: d.awsEndpoint, description: d });
+  return {
+    name,
+    ...figures,
+    cpuMsPerOrder: Number((cpuMs / Math.max(ok, 1)).toFixed(2)),
+    cpuSplit: cpuSplit(d.pid, splitBefore, splitAfter, environments, ok),
+  };
 }
 
 /** The first seconds after the ready line, at c=32: cold environments and the first burst of callbacks. */

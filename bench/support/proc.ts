@@ -50,3 +50,24 @@ export function treeCpuMs(rootPid: number): number {
 export function isProcAvailable(): boolean {
   return statOf(process.pid) !== undefined;
 }
+
+/** CPU milliseconds used so far by each thread of `pid`, by OS thread id (the main thread's id is the pid). */
+export function threadCpuMs(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads; // the process ended meanwhile
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}

@@ -30,6 +30,21 @@ function table(headers: string[], rows: (string | number)[][]): string[] {
   );
 }
 
+/** One row per part (main thread, each function, other threads, store), one column per warm phase. */
+function cpuSplitTable(phases: OrderPhase[]): string[] {
+  const parts = [...new Set(phases.flatMap((p) => p.cpuSplit.map((share) => share.part)))];
+  const figure = (phase: OrderPhase, part: string) =>
+    phase.cpuSplit.find((share) => share.part === part)?.cpuMsPerOrder ?? 0;
+  const byWeight = parts.sort((a, b) => figure(phases.at(-1)!, b) - figure(phases.at(-1)!, a));
+  return table(
+    ['part', ...phases.map((p) => p.name)],
+    [
+      ...byWeight.map((part) => [part, ...phases.map((p) => figure(p, part))]),
+      ['total', ...phases.map((p) => p.cpuSplit.reduce((sum, share) => sum + share.cpuMsPerOrder, 0).toFixed(2))],
+    ],
+  );
+}
+
 /** The issue's targets, each with the figure it is judged on. */
 export function targets(r: BenchReport): [string, string, boolean][] {
   const warm32 = r.orderPath.warm.find((p) => p.concurrency === 32);
@@ -78,6 +93,9 @@ export function printReport(r: BenchReport): void {
         return [p.name, p.perSecond, p.p50Ms, p.p95Ms, p.p99Ms, `${p.errors}/${p.requests}`, p.cpuMsPerOrder, ratio];
       }),
     ),
+    '',
+    'Where the CPU of an order goes (ms per order, from /proc: threads of the runtime process, the store process):',
+    ...cpuSplitTable(r.orderPath.warm),
     '',
     'Lambda environments after the order path (cap, cold starts, longest wait in the queue for an environment):',
     ...table(

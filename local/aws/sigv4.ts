@@ -156,6 +156,30 @@ function signedHeadersOf(headers: IncomingHttpHeaders, names: string[]): Record<
   return signed;
 }
 
+/**
+ * One signer per access key, region and service: a SignatureV4 caches the day's derived signing key (four HMACs),
+ * which a signer made per request would derive again every time.
+ */
+const verifyingSigners = new Map<string, { secretAccessKey: string; signer: SignatureV4 }>();
+
+function verifyingSigner(credentials: AwsCredentials, region: string, service: string): SignatureV4 {
+  const key = `${credentials.accessKeyId}\0${region}\0${service}`;
+  const cached = verifyingSigners.get(key);
+  if (cached?.secretAccessKey === credentials.secretAccessKey) return cached.signer;
+  if (verifyingSigners.size >= 64) verifyingSigners.clear();
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    region,
+    service,
+    sha256: NodeSha256,
+    uriEscapePath: service !== 's3',
+    // Sign only what the client signed: no x-amz-content-sha256 of our own (botocore does not send one).
+    applyChecksum: false,
+  });
+  verifyingSigners.set(key, { secretAccessKey: credentials.secretAccessKey, signer });
+  return signer;
+}
+
 async function expectedSignature(
   request: SignedRequest,
   body: Buffer,
@@ -169,15 +193,7 @@ async function expectedSignature(
     const previous = query[key];
     query[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
   }
-  const signer = new SignatureV4({
-    credentials: scope.credentials,
-    region: scope.region,
-    service: scope.service,
-    sha256: NodeSha256,
-    uriEscapePath: scope.service !== 's3',
-    // Sign only what the client signed: no x-amz-content-sha256 of our own (botocore does not send one).
-    applyChecksum: false,
-  });
+  const signer = verifyingSigner(scope.credentials, scope.region, scope.service);
   const signed = await signer.sign(
     { method: request.method, protocol: 'http:', hostname: 'localhost', path, query, headers, body },
     { signingDate: scope.date, signableHeaders: new Set(scope.signedHeaders), signingRegion: scope.region },

@@ -152,6 +152,11 @@ export class FunctionPool<E extends PooledEnvironment> {
     };
   }
 
+  /** The live, initialised environments. */
+  environments(): E[] {
+    return [...this.ready];
+  }
+
   stats(): FunctionPoolStats {
     return {
       cap: this.cap,

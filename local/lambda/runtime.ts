@@ -93,6 +93,8 @@ export interface FunctionEnvironmentStats extends FunctionPoolStats {
   company: string;
   function: string;
   functionName: string;
+  /** OS thread ids of its live environments (Linux), to attribute CPU time from /proc to functions. */
+  osThreadIds: number[];
 }
 
 /** Lambda's limit on the init phase of an on-demand execution environment. */
@@ -129,7 +131,8 @@ export function functionDefinitionsOf(
 
 /** Messages a worker (worker.mjs) posts. */
 type WorkerMessage =
-  | { type: 'ready'; initDurationMs: number }
+  | { type: 'output'; stdout: string; stderr: string }
+  | { type: 'ready'; initDurationMs: number; osThreadId?: number }
   | { type: 'init-error'; error: LambdaError }
   | { type: 'result'; requestId: string; payloadJson: string }
   | { type: 'error'; requestId: string; error: LambdaError }
@@ -159,22 +162,32 @@ function exitError(requestId: string | undefined, detail: string, errorType = 'R
 }
 
 /** Splits a worker's output stream into lines for the sink. */
-function forwardLines(stream: Readable, emit: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
+/** Cuts a stream of text into lines; a partial line waits for its end (or for `end()`). */
+class LineSplitter {
+  private buffered = '';
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(text: string): void {
+    this.buffered += text;
+    let newline = this.buffered.indexOf('\n');
     while (newline !== -1) {
-      emit(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
+      this.emit(this.buffered.slice(0, newline));
+      this.buffered = this.buffered.slice(newline + 1);
+      newline = this.buffered.indexOf('\n');
     }
-  });
-  stream.on('end', () => {
-    if (buffered !== '') emit(buffered);
-    buffered = '';
-  });
+  }
+
+  end(): void {
+    if (this.buffered !== '') this.emit(this.buffered);
+    this.buffered = '';
+  }
+}
+
+/** What reaches the worker's own stdio streams without the bootstrap's batching (e.g. a direct stream write). */
+function forwardLines(stream: Readable, lines: LineSplitter): void {
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => lines.push(chunk));
+  stream.on('end', () => lines.end());
 }
 
 /** A queued invocation that waited its whole timeout for an environment: a timeout, as if it had run that long. */
@@ -205,11 +218,15 @@ class ExecutionEnvironment implements PooledEnvironment {
   readonly logStreamName = newLogStreamName();
   readonly init: Promise<InitOutcome>;
   invocations = 0;
+  /** The worker thread's id in the operating system, once initialised (Linux only). */
+  osThreadId?: number;
   private dead = false;
   private worker: Worker;
   private settleInit!: (outcome: InitOutcome) => void;
   private pending?: { requestId: string; settle: (outcome: RunOutcome) => void; timer?: NodeJS.Timeout };
   private initTimer?: NodeJS.Timeout;
+  private readonly stdout: LineSplitter;
+  private readonly stderr: LineSplitter;
 
   constructor(
     spec: EnvironmentSpec,
@@ -218,6 +235,8 @@ class ExecutionEnvironment implements PooledEnvironment {
     this.init = new Promise<InitOutcome>((settle) => {
       this.settleInit = settle;
     });
+    this.stdout = new LineSplitter((line) => spec.emit(line, 'stdout'));
+    this.stderr = new LineSplitter((line) => spec.emit(line, 'stderr'));
     this.worker = new Worker(WORKER_BOOTSTRAP, {
       name: spec.functionName,
       env: executionEnvironment(
@@ -245,8 +264,8 @@ class ExecutionEnvironment implements PooledEnvironment {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
     });
-    forwardLines(this.worker.stdout, (line) => spec.emit(line, 'stdout'));
-    forwardLines(this.worker.stderr, (line) => spec.emit(line, 'stderr'));
+    forwardLines(this.worker.stdout, this.stdout);
+    forwardLines(this.worker.stderr, this.stderr);
     this.initTimer = setTimeout(() => {
       void this.kill({
         errorType: 'Sandbox.Timedout',
@@ -276,8 +295,13 @@ class ExecutionEnvironment implements PooledEnvironment {
 
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
+      case 'output':
+        if (message.stdout) this.stdout.push(message.stdout);
+        if (message.stderr) this.stderr.push(message.stderr);
+        break;
       case 'ready':
         clearTimeout(this.initTimer);
+        this.osThreadId = message.osThreadId;
         this.settleInit({ ok: true, initDurationMs: message.initDurationMs });
         break;
       case 'init-error':
@@ -419,6 +443,7 @@ export class LocalLambdaRuntime {
       function: fn.definition.name,
       functionName: fn.functionName,
       ...fn.pool.stats(),
+      osThreadIds: fn.pool.environments().flatMap((environment) => environment.osThreadId ?? []),
     }));
   }
 

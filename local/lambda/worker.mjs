@@ -7,6 +7,7 @@
  * invocation at a time, for as long as the runtime keeps this worker. An uncaught exception or unhandled
  * rejection ends the environment, like the Node.js Lambda runtime does.
  */
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 if (!parentPort) throw new Error('worker.mjs runs only as a worker thread');
@@ -14,6 +15,41 @@ const port = parentPort;
 
 /** @type {{ bundleUrl: string, egressAddress?: string, functionName: string, functionArn: string, memoryMb: number, logGroupName: string, logStreamName: string }} */
 const config = workerData;
+
+/**
+ * The function's stdout and stderr, batched: a worker's own stdio streams cost two thread messages per write (data
+ * and flow control), and a handler writes several log lines per invocation. Writes are kept here and posted as one
+ * `output` message before the invocation's result (so its lines come before its REPORT, as in CloudWatch Logs), at
+ * the next turn of the event loop for writes outside an invocation, or when 64 KB have gathered.
+ */
+const OUTPUT_FLUSH_BYTES = 64 * 1024;
+const output = { stdout: '', stderr: '', scheduled: false };
+
+function flushOutput() {
+  output.scheduled = false;
+  if (output.stdout === '' && output.stderr === '') return;
+  port.postMessage({ type: 'output', stdout: output.stdout, stderr: output.stderr });
+  output.stdout = '';
+  output.stderr = '';
+}
+
+/** @param {'stdout' | 'stderr'} name */
+function captureWrites(name) {
+  const stream = process[name];
+  stream.write = (chunk, encoding, callback) => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    output[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (output.stdout.length + output.stderr.length >= OUTPUT_FLUSH_BYTES) flushOutput();
+    else if (!output.scheduled) {
+      output.scheduled = true;
+      setImmediate(flushOutput);
+    }
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+}
+captureWrites('stdout');
+captureWrites('stderr');
 
 /** The error payload the Node.js Lambda runtime returns: errorType, errorMessage and the stack as `trace`. */
 function toLambdaError(error) {
@@ -39,6 +75,7 @@ function logInvokeError(requestId, payload, label = 'Invoke Error') {
 process.on('uncaughtException', (error) => {
   const payload = toLambdaError(error);
   logInvokeError(currentRequestId, payload, 'Uncaught Exception');
+  flushOutput();
   port.postMessage({ type: 'fatal', error: payload });
   process.exit(129);
 });
@@ -50,12 +87,22 @@ process.on('unhandledRejection', (reason) => {
     trace: reason instanceof Error && reason.stack ? reason.stack.split('\n') : [],
   };
   logInvokeError(currentRequestId, payload, 'Unhandled Promise Rejection');
+  flushOutput();
   port.postMessage({ type: 'fatal', error: payload });
   process.exit(128);
 });
 
 // The bundle carries a source map (lambdaBundling.sourcemap); Lambda users enable it with NODE_OPTIONS.
 process.setSourceMapsEnabled(true);
+
+/** This thread's id in the operating system (Linux: /proc/thread-self), for per-function CPU figures. */
+function osThreadId() {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').at(-1)) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const initStarted = performance.now();
 /** @type {(event: unknown, context: object) => unknown} */
@@ -76,6 +123,7 @@ try {
       trace: [],
     };
     logInvokeError(undefined, error, 'Init Error');
+    flushOutput();
     port.postMessage({ type: 'init-error', error });
     process.exit(1);
   }
@@ -83,10 +131,12 @@ try {
 } catch (error) {
   const payload = toLambdaError(error);
   logInvokeError(undefined, payload, 'Init Error');
+  flushOutput();
   port.postMessage({ type: 'init-error', error: payload });
   process.exit(1);
 }
-port.postMessage({ type: 'ready', initDurationMs: performance.now() - initStarted });
+flushOutput();
+port.postMessage({ type: 'ready', initDurationMs: performance.now() - initStarted, osThreadId: osThreadId() });
 
 port.on('message', async (message) => {
   if (message.type !== 'invoke') return;
@@ -108,10 +158,12 @@ port.on('message', async (message) => {
     const value = await handler(JSON.parse(eventJson), context);
     // Lambda returns the JSON serialization of the handler's result; undefined becomes null.
     const payloadJson = JSON.stringify(value) ?? 'null';
+    flushOutput();
     port.postMessage({ type: 'result', requestId, payloadJson });
   } catch (error) {
     const payload = toLambdaError(error);
     logInvokeError(requestId, payload);
+    flushOutput();
     port.postMessage({ type: 'error', requestId, error: payload });
   } finally {
     currentRequestId = undefined;

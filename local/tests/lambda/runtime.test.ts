@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -297,6 +297,27 @@ describe('LocalLambdaRuntime', () => {
       line: expect.stringMatching(/^\[test-co\/alpha\] REPORT RequestId: [0-9a-f-]{36}\tDuration: /),
       stream: 'stdout',
     });
+  });
+
+  it("keeps a function's output in order before its REPORT line, and forwards what it writes after returning", async () => {
+    const result = await invoke('alpha', { action: 'log-lines', count: 200, tag: 'ordered' });
+    const ofAlpha = () => lines.filter((l) => l.line.startsWith('[test-co/alpha] ')).map((l) => l.line.slice(16));
+    const report = ofAlpha().findIndex((line) => line.startsWith(`REPORT RequestId: ${result.requestId}`));
+    const before = ofAlpha().slice(0, report);
+    const written = before.filter((line) => line.startsWith('ordered line '));
+    expect(written).toEqual(Array.from({ length: 200 }, (_, i) => `ordered line ${i}`));
+    expect(before).toContain('ordered split line');
+    expect(lines).toContainEqual({ line: '[test-co/alpha] ordered to stderr', stream: 'stderr' });
+    await vi.waitFor(() => expect(ofAlpha()).toContain('ordered after return'), { timeout: 5_000 });
+  });
+
+  it("reports each live environment's OS thread id, a thread of this process (Linux)", async () => {
+    await invoke('beta', { action: 'describe' });
+    const beta = runtime.stats().find((fn) => fn.function === 'beta')!;
+    expect(beta.osThreadIds.length).toBe(beta.environments);
+    const threads = readdirSync('/proc/self/task').map(Number);
+    for (const tid of beta.osThreadIds) expect(threads).toContain(tid);
+    expect(beta.osThreadIds).not.toContain(process.pid);
   });
 
   it('audits every invocation with its outcome', () => {
