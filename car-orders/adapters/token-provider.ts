@@ -1,11 +1,10 @@
 import type { AccessToken } from '../../shared/auth/client-credentials.js';
-import { isTokenUsable } from '../domain/token-refresh-policy.js';
+import { isTokenUsable, TOKEN_EXPIRY_MARGIN_MS } from '../domain/token-refresh-policy.js';
 import { logger } from './powertools.js';
 import type { TokenSource } from './supplier-connection.js';
 import type { SupplierTokenStore } from './token-store.js';
 
-/** A token is not used in its last minute: the call must still be valid when the supplier checks it. */
-export const TOKEN_EXPIRY_MARGIN_MS = 60_000;
+export { TOKEN_EXPIRY_MARGIN_MS };
 
 /**
  * Gives the order functions a supplier access token: from memory while it has more than a margin left, else from

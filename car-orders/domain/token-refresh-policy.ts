@@ -1,10 +1,16 @@
 /**
- * When the supplier access token is replaced. The refresher runs every `periodMs`; a token must be replaced at no
- * more than REFRESH_AT_LIFETIME_FRACTION of its lifetime, and not earlier than needed: so a run refreshes only
- * when the token would pass that point before the next run.
+ * When the supplier access token is replaced. The refresher runs every `periodMs` and replaces a token at the run
+ * nearest REFRESH_AT_LIFETIME_FRACTION of its lifetime (within half a period of it): a one-hour token every 45
+ * minutes, ceil(24 h / 45 min) = 32 token requests a day. The rest of the lifetime is the room for late or failed
+ * runs: the order functions use a token until TOKEN_EXPIRY_MARGIN_MS before its expiry, and fetch one on demand
+ * after that. A run also replaces a token that would leave that usable window before the next run (short-lived
+ * tokens).
  */
 
 export const REFRESH_AT_LIFETIME_FRACTION = 0.75;
+
+/** A token is not used in its last minute: the call must still be valid when the supplier checks it. */
+export const TOKEN_EXPIRY_MARGIN_MS = 60_000;
 
 interface TokenLifetime {
   /** Epoch milliseconds. */
@@ -37,7 +43,8 @@ export function decideTokenRefresh(token: TokenLifetime | undefined, now: number
   }
   if (now >= token.expiresAt) return { refresh: true, reason: 'expired' };
   const refreshAt = refreshPointOf(token);
-  if (now + periodMs >= refreshAt) return { refresh: true, reason: 'due' };
+  if (now + periodMs / 2 >= refreshAt) return { refresh: true, reason: 'due' };
+  if (!isTokenUsable(token, now + periodMs, TOKEN_EXPIRY_MARGIN_MS)) return { refresh: true, reason: 'due' };
   return { refresh: false, refreshAt, expiresAt: token.expiresAt };
 }
 

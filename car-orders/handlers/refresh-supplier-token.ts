@@ -13,7 +13,8 @@ export type TokenRefreshSummary =
 
 /**
  * Scheduled every TOKEN_REFRESH_PERIOD_MS: replaces the stored supplier token when it is missing, unreadable,
- * expired, or would pass 75% of its lifetime before the next run. The token itself is never logged or returned.
+ * expired, at the run nearest 75% of its lifetime, or when it would be too close to expiry by the next run
+ * (token-refresh-policy.ts). The token itself is never logged or returned.
  */
 export const handler = async (_event: unknown, context: Context): Promise<TokenRefreshSummary> => {
   logger.addContext(context);

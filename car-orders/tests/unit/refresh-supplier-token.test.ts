@@ -79,11 +79,11 @@ describe('refresh-supplier-token (scheduled)', () => {
     expect(configuration.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
-  it('replaces a token that would pass 75% of its lifetime before the next run', async () => {
+  it('replaces a token at the run nearest 75% of its lifetime', async () => {
     const supplier = mockSupplierHttp();
     const now = Date.now();
-    // Issued 41 minutes ago for an hour: at the next run (in 5 minutes) it would be at 46 minutes > 45.
-    const summary = await run({ accessToken: 'old', issuedAt: now - 41 * minute, expiresAt: now + 19 * minute });
+    // Issued 43 minutes ago for an hour: 45 minutes (75%) is nearer this run than the next one, in 5 minutes.
+    const summary = await run({ accessToken: 'old', issuedAt: now - 43 * minute, expiresAt: now + 17 * minute });
     expect(summary).toMatchObject({ refreshed: true, reason: 'due' });
     expect(supplier.tokenRequests).toHaveLength(1);
     expect(JSON.parse(configuration.storedTokenValue() ?? '{}')).toMatchObject({ accessToken: 'issued-token-1' });

@@ -4,6 +4,7 @@ import {
   isTokenUsable,
   REFRESH_AT_LIFETIME_FRACTION,
   refreshPointOf,
+  TOKEN_EXPIRY_MARGIN_MS,
 } from '../../domain/token-refresh-policy.js';
 import { TOKEN_REFRESH_PERIOD_MS } from '../../service.js';
 
@@ -27,32 +28,35 @@ describe('decideTokenRefresh', () => {
     expect(decideTokenRefresh(token, 61 * minute, period)).toEqual({ refresh: true, reason: 'expired' });
   });
 
-  it('keeps a token that will still be under 75% of its lifetime at the next run', () => {
+  it('keeps a token until the run nearest 75% of its lifetime', () => {
     expect(refreshPointOf(token)).toBe(45 * minute);
     expect(decideTokenRefresh(token, 0, period)).toEqual({
       refresh: false,
       refreshAt: 45 * minute,
       expiresAt: 60 * minute,
     });
-    // One millisecond before the last run that can still keep it.
-    expect(decideTokenRefresh(token, 40 * minute - 1, period).refresh).toBe(false);
+    expect(decideTokenRefresh(token, 40 * minute, period).refresh).toBe(false);
+    // Half a period before the 75% point is the earliest run that replaces it.
+    expect(decideTokenRefresh(token, 42.5 * minute - 1, period).refresh).toBe(false);
   });
 
-  it('refreshes at the last run before the token would pass 75% of its lifetime (boundary included)', () => {
-    expect(decideTokenRefresh(token, 40 * minute, period)).toEqual({ refresh: true, reason: 'due' });
-    expect(decideTokenRefresh(token, 44 * minute, period)).toEqual({ refresh: true, reason: 'due' });
+  it('refreshes at the run nearest 75% of its lifetime, and at any later run (boundary included)', () => {
+    expect(decideTokenRefresh(token, 42.5 * minute, period)).toEqual({ refresh: true, reason: 'due' });
+    expect(decideTokenRefresh(token, 45 * minute, period)).toEqual({ refresh: true, reason: 'due' });
+    expect(decideTokenRefresh(token, 58 * minute, period)).toEqual({ refresh: true, reason: 'due' });
   });
 
-  it('never lets a token in use pass 75% of its lifetime between runs', () => {
-    // Simulate runs every period from an arbitrary phase: whenever a run keeps the token, the next run is
-    // still at or before the 75% point.
+  it('keeps a token in use within half a period of 75% of its lifetime, far from its expiry margin', () => {
+    // Runs every period from an arbitrary phase: whenever a run keeps the token, it is still usable at the next
+    // run, and the next run is at most half a period past the 75% point.
     const branches = { kept: 0, refreshed: 0 };
     for (let phase = 0; phase < period; phase += 7_919) {
       for (let now = phase; now < token.expiresAt; now += period) {
         const decision = decideTokenRefresh(token, now, period);
         if (!decision.refresh) {
           branches.kept++;
-          expect(now + period).toBeLessThan(token.issuedAt + REFRESH_AT_LIFETIME_FRACTION * 60 * minute);
+          expect(now + period).toBeLessThan(refreshPointOf(token) + period / 2);
+          expect(isTokenUsable(token, now + period, TOKEN_EXPIRY_MARGIN_MS)).toBe(true);
         } else {
           branches.refreshed++;
         }
@@ -63,20 +67,30 @@ describe('decideTokenRefresh', () => {
     expect(branches.refreshed).toBeGreaterThan(0);
   });
 
-  it('does not refresh more often than needed: once per token, at the last run before 75%', () => {
+  it('replaces a one-hour token every 45 minutes: 32 token requests a day, ceil(24 h / (0.75 x lifetime))', () => {
     let current = { issuedAt: 0, expiresAt: 60 * minute };
     const refreshedAt: number[] = [];
-    for (let now = 0; now < 24 * 60 * minute; now += period) {
+    // The token is issued a moment after the run that fetched it, and runs are a little late: neither moves the
+    // replacement to the next run.
+    for (let run = 0; run * period < 24 * 60 * minute; run++) {
+      const now = run * period + 40;
       const decision = decideTokenRefresh(current, now, period);
       if (decision.refresh) {
         refreshedAt.push(now);
-        current = { issuedAt: now, expiresAt: now + 60 * minute };
+        current = { issuedAt: now + 150, expiresAt: now + 150 + 60 * minute };
       }
     }
-    // A one-hour token is replaced by the run 40 minutes after issue (the next, at 45, would be at 75%).
-    const gaps = refreshedAt.map((at, i) => at - (i === 0 ? 0 : (refreshedAt[i - 1] ?? 0)));
-    expect(new Set(gaps)).toEqual(new Set([40 * minute]));
-    expect(refreshedAt).toHaveLength(35);
+    const gaps = refreshedAt.slice(1).map((at, i) => at - refreshedAt[i]!);
+    expect(new Set(gaps)).toEqual(new Set([45 * minute]));
+    // The first token of the day plus its replacements.
+    expect(1 + refreshedAt.length).toBe(Math.ceil((24 * 60) / (REFRESH_AT_LIFETIME_FRACTION * 60)));
+  });
+
+  it('replaces a token that would be within its expiry margin by the next run', () => {
+    // A 6-minute token: its 75% point (4.5 min) is more than half a period away at 0, but at the next run (5 min)
+    // it would have under a minute left.
+    const sixMinutes = { issuedAt: 0, expiresAt: 6 * minute };
+    expect(decideTokenRefresh(sixMinutes, 0, period)).toEqual({ refresh: true, reason: 'due' });
   });
 
   it('works for short-lived tokens shorter than the period', () => {
