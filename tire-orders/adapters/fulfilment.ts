@@ -26,6 +26,38 @@ export interface FulfilmentDependencies {
   hasTimeForAnotherPage: () => boolean;
 }
 
+/**
+ * Completes one page's orders at once (each is its own conditional update, independent of the others). Every
+ * outcome is counted and logged before the first failure, if any, is handed back to end the run.
+ */
+async function completeAll(
+  orders: TireOrder[],
+  now: Date,
+  store: Pick<TireOrderStore, 'markCompleted'>,
+): Promise<{ completed: number; skipped: number; error?: unknown }> {
+  // The index may lag the table; the conditional update is what decides, canComplete only saves a doomed write.
+  const outcomes = await Promise.allSettled(
+    orders.map(async (order) => canComplete(order) && (await store.markCompleted(order.id, completionAt(now)))),
+  );
+  let completed = 0;
+  let skipped = 0;
+  let error: unknown;
+  outcomes.forEach((outcome, i) => {
+    const order = orders[i]!;
+    if (outcome.status === 'rejected') {
+      error ??= outcome.reason;
+    } else if (outcome.value) {
+      completed += 1;
+      count('OrdersFulfilled');
+      logger.info('Tire order completed', orderKeys(order));
+    } else {
+      skipped += 1;
+      logger.info('Tire order no longer submitted (completed by another run); skipped', orderKeys(order));
+    }
+  });
+  return error === undefined ? { completed, skipped } : { completed, skipped, error };
+}
+
 /** Phase 1: completes the orders whose fulfilment is due at `now`, each also entering the outbox (AWAITING_EVENT). */
 export async function completeDueOrders(
   now: Date,
@@ -43,17 +75,10 @@ export async function completeDueOrders(
       limit: QUERY_PAGE_SIZE,
     });
     reportUnreadable(page.unreadableIds);
-    for (const order of page.orders) {
-      // The index may lag the table; the conditional update is what decides, this only saves a doomed write.
-      if (canComplete(order) && (await store.markCompleted(order.id, completionAt(now)))) {
-        completed += 1;
-        count('OrdersFulfilled');
-        logger.info('Tire order completed', orderKeys(order));
-      } else {
-        skipped += 1;
-        logger.info('Tire order no longer submitted (completed by another run); skipped', orderKeys(order));
-      }
-    }
+    const outcome = await completeAll(page.orders, now, store);
+    completed += outcome.completed;
+    skipped += outcome.skipped;
+    if (outcome.error !== undefined) throw outcome.error;
     startKey = page.nextKey;
   } while (startKey !== undefined && hasTimeForAnotherPage());
   if (startKey !== undefined) logger.warn('Stopped completing orders to finish in time; the next run continues');

@@ -224,6 +224,30 @@ describe('phase 1: completing due orders', () => {
     }
   });
 
+  it("completes a page's orders at once; one failing update fails the run after the others are done and counted", async () => {
+    const orders = [1, 2, 3].map(due);
+    await table.seed(...orders);
+    const failing = orders[1]!;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    ddb.before(UpdateCommand, async (input) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      if (input.Key?.id === failing.id) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    });
+
+    await expect(run()).rejects.toThrow('throttled');
+
+    expect(mostInFlight).toBe(3);
+    expect(metricTotals(stdout.entries())).toMatchObject({ OrdersFulfilled: 2 });
+    expect(await table.item(failing.id)).toMatchObject({ status: 'OrderSubmitted' });
+    for (const order of [orders[0]!, orders[2]!]) {
+      expect(await table.item(order.id)).toMatchObject({ status: 'OrderCompleted', completedAt: now.toISOString() });
+    }
+  });
+
   it('does not even try to complete an order the index still lists as awaiting fulfilment but is completed', async () => {
     // A GSI is eventually consistent: an order may be listed under its old work state for a moment.
     const stale = {
