@@ -14,6 +14,8 @@ import type {
  */
 
 export interface RestRoute {
+  /** The AWS operation, e.g. GetApiKeys. */
+  name: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** A `{member}` segment binds that path segment to the input member, e.g. /apikeys/{apiKey}. */
   path: string;
@@ -59,11 +61,17 @@ async function respond(route: RestRoute, input: unknown, context: AwsRequestCont
   return route.status === 202 ? { statusCode: 202 } : { statusCode: route.status, body: output };
 }
 
+/** A REST-JSON service and the operations its routes serve. */
+export interface RestJsonService extends AwsRestJsonService {
+  operations: readonly string[];
+}
+
 /** A REST-JSON service over its route table: a request no route matches is left to the next service. */
-export function restJsonService(name: string, routes: readonly RestRoute[]): AwsRestJsonService {
+export function restJsonService(name: string, routes: readonly RestRoute[]): RestJsonService {
   const compiled = routes.map((route) => ({ route, template: route.path.split('/').filter(Boolean) }));
   return {
     name,
+    operations: routes.map((route) => route.name),
     route(method, segments) {
       for (const { route, template } of compiled) {
         const labels = route.method === method ? labelsOf(template, segments) : undefined;

@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { ApiKeyRegistry, ApiKeySummary } from '../../gateway/api-keys.js';
 import { PolicyDocumentError, ResourcePolicy, type PolicyDocument } from '../../gateway/resource-policy.js';
 import { byKey, decodePageToken, pageOf } from '../pagination.js';
-import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsRestJsonService } from '../protocol.js';
+import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../protocol.js';
+import type { RestJsonService } from '../rest.js';
 import type { ServiceErrors } from '../schema.js';
 import type * as input from './schemas.js';
 import { createApiGatewayService } from './service.js';
@@ -65,7 +66,7 @@ export class LocalApiGateway {
     return policy === undefined ? undefined : (JSON.parse(policy) as PolicyDocument);
   }
 
-  service(): AwsRestJsonService {
+  service(): RestJsonService {
     return createApiGatewayService(this);
   }
 

@@ -1,5 +1,4 @@
-import type { AwsRestJsonService } from '../protocol.js';
-import { restJsonService, type RestRoute } from '../rest.js';
+import { restJsonService, type RestJsonService, type RestRoute } from '../rest.js';
 import { operation } from '../schema.js';
 import { apiGatewayErrors as fail, type LocalApiGateway } from './provider.js';
 import * as input from './schemas.js';
@@ -17,10 +16,11 @@ import * as input from './schemas.js';
  * one usage plan and at most one plan per key; tags are not kept; a created key needs a name; UpdateRestApi patches
  * /policy, /name and /description only, UpdateApiKey replaces /name, /description, /enabled and /customerId only.
  */
-export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonService {
+export function createApiGatewayService(gateway: LocalApiGateway): RestJsonService {
   const page = { position: 'position', limit: 'limit' };
   const routes: RestRoute[] = [
     {
+      name: 'GetRestApis',
       method: 'GET',
       path: '/restapis',
       query: page,
@@ -28,12 +28,14 @@ export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonSe
       operation: operation(input.PageInput, fail, (request) => gateway.getRestApis(request)),
     },
     {
+      name: 'GetRestApi',
       method: 'GET',
       path: '/restapis/{restApiId}',
       status: 200,
       operation: operation(input.RestApiInput, fail, (request) => gateway.getRestApi(request)),
     },
     {
+      name: 'UpdateRestApi',
       method: 'PATCH',
       path: '/restapis/{restApiId}',
       body: true,
@@ -41,6 +43,7 @@ export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonSe
       operation: operation(input.UpdateRestApiInput, fail, (request) => gateway.updateRestApi(request)),
     },
     {
+      name: 'GetStages',
       method: 'GET',
       path: '/restapis/{restApiId}/stages',
       query: { deploymentId: 'deploymentId' },
@@ -48,12 +51,14 @@ export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonSe
       operation: operation(input.GetStagesInput, fail, (request) => gateway.getStages(request)),
     },
     {
+      name: 'GetStage',
       method: 'GET',
       path: '/restapis/{restApiId}/stages/{stageName}',
       status: 200,
       operation: operation(input.GetStageInput, fail, (request) => gateway.getStage(request)),
     },
     {
+      name: 'CreateDeployment',
       method: 'POST',
       path: '/restapis/{restApiId}/deployments',
       body: true,
@@ -61,6 +66,7 @@ export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonSe
       operation: operation(input.CreateDeploymentInput, fail, (request) => gateway.createDeployment(request)),
     },
     {
+      name: 'GetDeployments',
       method: 'GET',
       path: '/restapis/{restApiId}/deployments',
       query: page,
@@ -76,6 +82,7 @@ export function createApiGatewayService(gateway: LocalApiGateway): AwsRestJsonSe
 function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): RestRoute[] {
   return [
     {
+      name: 'CreateApiKey',
       method: 'POST',
       path: '/apikeys',
       body: true,
@@ -83,6 +90,7 @@ function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): R
       operation: operation(input.CreateApiKeyInput, fail, (request) => gateway.createApiKey(request)),
     },
     {
+      name: 'GetApiKeys',
       method: 'GET',
       path: '/apikeys',
       query: { ...page, nameQuery: 'name', customerId: 'customerId', includeValues: 'includeValues' },
@@ -90,6 +98,7 @@ function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): R
       operation: operation(input.GetApiKeysInput, fail, (request) => gateway.getApiKeys(request)),
     },
     {
+      name: 'GetApiKey',
       method: 'GET',
       path: '/apikeys/{apiKey}',
       query: { includeValue: 'includeValue' },
@@ -97,6 +106,7 @@ function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): R
       operation: operation(input.GetApiKeyInput, fail, (request) => gateway.getApiKey(request)),
     },
     {
+      name: 'UpdateApiKey',
       method: 'PATCH',
       path: '/apikeys/{apiKey}',
       body: true,
@@ -104,6 +114,7 @@ function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): R
       operation: operation(input.UpdateApiKeyInput, fail, (request) => gateway.updateApiKey(request)),
     },
     {
+      name: 'DeleteApiKey',
       method: 'DELETE',
       path: '/apikeys/{apiKey}',
       status: 202,
@@ -115,6 +126,7 @@ function apiKeyRoutes(gateway: LocalApiGateway, page: Record<string, string>): R
 function usagePlanRoutes(gateway: LocalApiGateway, page: Record<string, string>): RestRoute[] {
   return [
     {
+      name: 'GetUsagePlans',
       method: 'GET',
       path: '/usageplans',
       query: { ...page, keyId: 'keyId' },
@@ -122,12 +134,14 @@ function usagePlanRoutes(gateway: LocalApiGateway, page: Record<string, string>)
       operation: operation(input.GetUsagePlansInput, fail, (request) => gateway.getUsagePlans(request)),
     },
     {
+      name: 'GetUsagePlan',
       method: 'GET',
       path: '/usageplans/{usagePlanId}',
       status: 200,
       operation: operation(input.UsagePlanInput, fail, (request) => gateway.getUsagePlan(request)),
     },
     {
+      name: 'CreateUsagePlanKey',
       method: 'POST',
       path: '/usageplans/{usagePlanId}/keys',
       body: true,
@@ -135,6 +149,7 @@ function usagePlanRoutes(gateway: LocalApiGateway, page: Record<string, string>)
       operation: operation(input.CreateUsagePlanKeyInput, fail, (request) => gateway.createUsagePlanKey(request)),
     },
     {
+      name: 'GetUsagePlanKeys',
       method: 'GET',
       path: '/usageplans/{usagePlanId}/keys',
       query: { ...page, nameQuery: 'name' },
@@ -142,12 +157,14 @@ function usagePlanRoutes(gateway: LocalApiGateway, page: Record<string, string>)
       operation: operation(input.GetUsagePlanKeysInput, fail, (request) => gateway.getUsagePlanKeys(request)),
     },
     {
+      name: 'GetUsagePlanKey',
       method: 'GET',
       path: '/usageplans/{usagePlanId}/keys/{keyId}',
       status: 200,
       operation: operation(input.UsagePlanKeyInput, fail, (request) => gateway.getUsagePlanKey(request)),
     },
     {
+      name: 'DeleteUsagePlanKey',
       method: 'DELETE',
       path: '/usageplans/{usagePlanId}/keys/{keyId}',
       status: 202,
