@@ -6,7 +6,7 @@ import { OperatorError } from './errors.js';
 import type { AwsCredentials } from './runtime-description.js';
 
 /**
- * The local runtime's operator operations (local/aws/local-operations.ts) that have no AWS API and so no SDK client:
+ * The local runtime's operator operations (local/aws/local-operations/) that have no AWS API and so no SDK client:
  * the same AWS JSON 1.1 request the SDK clients send to the runtime's AWS endpoint, signed the same way (SigV4 with
  * the runtime's access key, which the endpoint verifies), with a plain fetch. The types are the operations'
  * response shapes; the runtime answers with them.

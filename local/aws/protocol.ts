@@ -44,6 +44,11 @@ export interface AwsJsonService {
   operations: Record<string, AwsJsonOperation>;
 }
 
+/** A timestamp as the JSON protocols send it: epoch seconds, with a fraction. */
+export function epochSeconds(date = Date.now()): number {
+  return date / 1000;
+}
+
 /** Account and region the local runtime reports in ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';

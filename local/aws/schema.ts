@@ -14,11 +14,13 @@ export type ValidationError = (message: string) => AwsServiceError;
 
 /**
  * A service whose validator answers a missing required member with its own error (SQS: MissingParameter) gives
- * `missing` too; the others answer it with their validation error.
+ * `missing` too; the others answer it with their validation error. A service whose deserializer answers a value of
+ * the wrong JSON type with its own error too (API Gateway: BadRequestException) gives `serialization`.
  */
 export interface ServiceErrors {
   invalid: ValidationError;
-  missing: (member: string) => AwsServiceError;
+  missing?: (member: string) => AwsServiceError;
+  serialization?: (path: string, expected: string) => AwsServiceError;
 }
 
 export type Validation = ValidationError | ServiceErrors;
@@ -65,22 +67,23 @@ function memberPath(path: readonly PropertyKey[]): string {
 
 function errorOf(issue: z.core.$ZodIssue, input: unknown, errors: Validation): AwsServiceError {
   const validation = typeof errors === 'function' ? errors : errors.invalid;
+  const wrongType = (typeof errors === 'function' ? undefined : errors.serialization) ?? serializationError;
   const path = memberPath(issue.path);
   if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
     const value = valueAt(input, issue.path);
     if (value === undefined || value === null) {
-      if (typeof errors !== 'function') return errors.missing(issue.path.map(String).join('.'));
+      if (typeof errors !== 'function' && errors.missing) return errors.missing(issue.path.map(String).join('.'));
       return validation(
         `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
       );
     }
-    return serializationError(path, 'expected' in issue ? String(issue.expected) : 'another type');
+    return wrongType(path, 'expected' in issue ? String(issue.expected) : 'another type');
   }
   // An enum member given another JSON type (7 for a string enum) is the deserializer's error, not the validator's.
   if (issue.code === 'invalid_value' && issue.values.length > 0) {
     const value = valueAt(input, issue.path);
     if (value !== undefined && value !== null && typeof value !== typeof issue.values[0]) {
-      return serializationError(path, typeof issue.values[0]);
+      return wrongType(path, typeof issue.values[0]);
     }
   }
   return validation(`1 validation error detected: Value at '${path}' failed to satisfy constraint: ${issue.message}`);

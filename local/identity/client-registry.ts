@@ -12,7 +12,7 @@ import { JsonStore } from '../state/json-store.js';
  * runtime passes its at-rest key, as for Secrets Manager values) is each secret also kept sealed, so that
  * DescribeUserPoolClient can return ClientSecret as Cognito does. Errors carry Cognito's exception names
  * (ResourceNotFoundException, ScopeDoesNotExistException, InvalidParameterException, LimitExceededException) so
- * the local cognito-idp API (local/aws/cognito-idp.ts) passes them through.
+ * the local cognito-idp API (local/aws/cognito-idp/) passes them through.
  *
  * Each secret has an id `<client-id>--<epoch-ms-created>`, the form of Cognito's ClientSecretId, so secrets can be
  * listed, added (at most two active, as AddUserPoolClientSecret allows) and deleted one by one.

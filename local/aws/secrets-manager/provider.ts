@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { encodePageToken, decodePageToken, epochSeconds } from '../input.js';
-import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../protocol.js';
+import { decodePageToken, encodePageToken } from '../pagination.js';
+import { AwsServiceError, epochSeconds, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../protocol.js';
 import type * as input from './schemas.js';
 import type { SecretsStore, SecretValue, StoredSecret, StoredVersion } from './store.js';
 

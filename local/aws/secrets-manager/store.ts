@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { JsonStore } from '../../state/json-store.js';
 import { AtRestCipher } from '../at-rest.js';
-import { epochSeconds } from '../input.js';
+import { epochSeconds } from '../protocol.js';
 
 /** Secrets Manager's state: secrets by ARN in `{stateDir}/secrets-manager.json`, values sealed at rest. */
 

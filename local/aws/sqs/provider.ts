@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { decodePageToken, pageOf } from '../input.js';
+import { decodePageToken, pageOf } from '../pagination.js';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsRequestContext } from '../protocol.js';
 import {
   attributesSize,

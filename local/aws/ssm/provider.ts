@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { decodePageToken, epochSeconds, pageOf } from '../input.js';
-import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsRequestContext } from '../protocol.js';
+import { decodePageToken, pageOf } from '../pagination.js';
+import { AwsServiceError, epochSeconds, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsRequestContext } from '../protocol.js';
 import type * as input from './schemas.js';
 import {
   latest,

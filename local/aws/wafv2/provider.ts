@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { WafRateLimitResponse } from '../../../shared/capacity.js';
 import { ReplaceableCidrSet } from '../../gateway/allowlist.js';
 import { parseCidr } from '../../gateway/cidr.js';
-import { decodePageToken, pageOf } from '../input.js';
+import { byKey, decodePageToken, pageOf } from '../pagination.js';
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION, type AwsJsonService } from '../protocol.js';
 import type * as input from './schemas.js';
 import { createWafService } from './service.js';
@@ -258,11 +258,6 @@ function webAclArn(name: string, id: string): string {
 function stableId(name: string): string {
   const hex = createHash('sha256').update(`wafv2:web-acl:${name}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Code-unit order: the order pageOf's page tokens (a `>` comparison of keys) assume. */
-function byKey(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A page of a WAF list operation: Limit (1-100, default 100) and NextMarker. */
