@@ -3,13 +3,13 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbClient } from '../shared/aws/dynamodb-client.js';
 
 /**
  * The real AWS SDK v3 clients every operation uses, against a deployed stage (default credential chain) or the
@@ -63,7 +63,7 @@ export function stageClients(region: string | undefined): Clients {
 function dataPlaneClients(config: ClientConfig, dynamodbConfig: ClientConfig = config): Clients {
   return {
     events: new EventBridgeClient(config),
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(dynamodbConfig), {
+    dynamodb: DynamoDBDocumentClient.from(dynamoDbClient(dynamodbConfig), {
       marshallOptions: { removeUndefinedValues: true },
     }),
     sqs: new SQSClient(config),

@@ -1,10 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { carOrdersEnvironment, carOrdersService } from '../car-orders/service.js';
 import { partnerAllowlistCidrs } from '../shared/allowlist.js';
+import { dynamoDbClient } from '../shared/aws/dynamodb-client.js';
 import type { CapacityDeclaration } from '../shared/capacity.js';
 import type { UsagePlanDeclaration } from '../shared/declarations.js';
 import { tireOrdersEnvironment, tireOrdersService } from '../tire-orders/service.js';
@@ -432,7 +432,7 @@ async function startAwsServices(
   closers.add(() => endpoint.close());
   const sdk = { endpoint: endpoint.url, region: LOCAL_REGION, credentials };
   const clients = {
-    dynamodb: new DynamoDBClient({ ...sdk, endpoint: endpoint.storeUrl }),
+    dynamodb: dynamoDbClient({ ...sdk, endpoint: endpoint.storeUrl }),
     ssm: new SSMClient(sdk),
     secrets: new SecretsManagerClient(sdk),
   };

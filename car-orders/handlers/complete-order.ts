@@ -1,7 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { callerOf } from '../../shared/auth/caller.js';
+import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
 import { httpHandler } from '../../shared/http/handler.js';
 import { HttpError } from '../../shared/http/problem.js';
 import { parseJsonBody } from '../../shared/http/request.js';
@@ -28,7 +28,7 @@ import { CompleteCarOrderBody } from '../service.js';
 const MAX_ATTEMPTS = 3;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', ...SUPPLIER_VARIABLES]);
-const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
+const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamoDbClient()), env.ORDERS_TABLE_NAME);
 const supplier = supplierFromEnvironment(env).api;
 
 /**

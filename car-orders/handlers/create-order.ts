@@ -5,9 +5,9 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callerOf } from '../../shared/auth/caller.js';
+import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
 import { httpHandler } from '../../shared/http/handler.js';
 import { HttpError } from '../../shared/http/problem.js';
 import { parseJsonBody } from '../../shared/http/request.js';
@@ -34,7 +34,7 @@ import { CreateCarOrderBody } from '../service.js';
 const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...SUPPLIER_VARIABLES]);
-const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
+const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamoDbClient()), env.ORDERS_TABLE_NAME);
 const accepting: AcceptOrderDependencies = { orders, supplier: supplierFromEnvironment(env).api };
 
 /**
@@ -53,8 +53,11 @@ const acceptOrderOnce = makeIdempotent(
   {
     // The request (first argument) is the idempotency payload; the second is this invocation's own.
     dataIndexArgument: 0,
-    // Its own DynamoDBClient, created by Powertools from the same default configuration (AWS_ENDPOINT_URL included).
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME }),
+    // Its own client, from the same default configuration (AWS_ENDPOINT_URL included) and time limits.
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: env.IDEMPOTENCY_TABLE_NAME,
+      awsSdkV3Client: dynamoDbClient(),
+    }),
     config: idempotencyConfig,
   },
 );

@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callerOf } from '../../shared/auth/caller.js';
+import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
 import { httpHandler } from '../../shared/http/handler.js';
 import { HttpError } from '../../shared/http/problem.js';
 import { jsonResponse } from '../../shared/http/response.js';
@@ -11,7 +11,7 @@ import { powertools } from '../adapters/powertools.js';
 import { carOrderView, isVisibleTo } from '../domain/car-order.js';
 
 const env = readEnvironment(['ORDERS_TABLE_NAME']);
-const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
+const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamoDbClient()), env.ORDERS_TABLE_NAME);
 
 export const handler = httpHandler(powertools, async (event) => {
   const { clientId } = callerOf(event);

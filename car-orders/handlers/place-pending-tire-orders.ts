@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
 import { readEnvironment } from '../adapters/environment.js';
 import { OrdersTable } from '../adapters/orders-table.js';
 import { logger, powertools } from '../adapters/powertools.js';
@@ -13,7 +13,7 @@ import { RESPONSE_RESERVE_MS, TimeBudget } from '../domain/time-budget.js';
 const PAGE_SIZE = 25;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'PENDING_GRACE_SECONDS', ...SUPPLIER_VARIABLES]);
-const orders = new OrdersTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.ORDERS_TABLE_NAME);
+const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamoDbClient()), env.ORDERS_TABLE_NAME);
 const supplier = supplierFromEnvironment(env);
 
 export interface PendingTireOrdersSummary {

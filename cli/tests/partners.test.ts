@@ -236,7 +236,7 @@ describe('b2b partners', () => {
     expect(refusedDuringLoop).toEqual([]);
     // After --finish the old secret is refused.
     const old = await partnerToken(oldSecret);
-    expect(old.status).toBe(401);
+    expect(old.status).toBe(400);
     expect(old.error).toBe('invalid_client');
   });
 
@@ -278,7 +278,7 @@ describe('b2b partners', () => {
       );
     expect(refusals.map((e) => e.kind === 'request' && e.decidedBy)).toEqual(['waf', 'api-key']);
     const refusedToken = await partnerToken(clientSecret);
-    expect(refusedToken.status).toBe(401);
+    expect(refusedToken.status).toBe(400);
     const listed = await platform.cliJson<{ partners: PartnerRecord[] }>(['partners', 'list']);
     expect(listed.data.partners[0]!.revokedAt).toBeDefined();
 

@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { AuditEntry } from '../audit.js';
 import type { ListenerLimits } from '../http/guard.js';
+import { STORE_REQUEST_DEADLINE_MS } from '../store/store-server.js';
 import { startStoreProcess } from '../store/store.js';
 import type { AwsCredentials } from './credentials.js';
 import { LOCAL_REGION } from './protocol.js';
@@ -35,6 +36,24 @@ export interface StoreOptions {
   limits?: Partial<ListenerLimits>;
   /** Called if the store process exits without being asked to. */
   onStoreExit?: (reason: string) => void;
+}
+
+/**
+ * How long a forwarded call may take: past the store's own deadline (its 500 comes first), so only a store that does
+ * not answer at all (stopped, wedged) reaches it; the call then fails as StoreUnavailableError instead of holding
+ * the endpoint's request and an agent socket for good.
+ */
+export const FORWARD_TIMEOUT_MS = STORE_REQUEST_DEADLINE_MS + 1_000;
+
+/** The store did not answer, or not in time. */
+export class StoreUnavailableError extends Error {
+  constructor(readonly reason: 'unreachable' | 'timeout') {
+    super(
+      reason === 'timeout'
+        ? 'The local DynamoDB store did not answer in time.'
+        : 'The local DynamoDB store is not running.',
+    );
+  }
 }
 
 /** Hop-by-hop and recomputed headers: not forwarded in either direction. */
@@ -84,10 +103,12 @@ async function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: B
       headers: { ...signed, 'content-length': String(body.length) },
       agent: upstream.agent,
     };
+    let timedOut = false;
+    const fail = () => reject(new StoreUnavailableError(timedOut ? 'timeout' : 'unreachable'));
     const sent = request(options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
+      response.on('error', fail);
       response.on('end', () => {
         resolve({
           statusCode: response.statusCode ?? 500,
@@ -96,7 +117,12 @@ async function forward(upstream: Upstream, headers: IncomingHttpHeaders, body: B
         });
       });
     });
-    sent.on('error', reject);
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      sent.destroy();
+    }, FORWARD_TIMEOUT_MS);
+    sent.on('close', () => clearTimeout(deadline));
+    sent.on('error', fail);
     sent.end(body);
   });
 }

@@ -5,7 +5,7 @@ import type { AuditEntry } from '../audit.js';
 import { guardListener, type ListenerLimits, type ListenerRefusal } from '../http/guard.js';
 import type { AwsCredentials } from './credentials.js';
 import { acquireStateLock } from './state-lock.js';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
+import { startEmbeddedDynamoDb, StoreUnavailableError, type EmbeddedDynamoDb } from './dynamodb.js';
 import { verifySigV4, type SigV4Failure } from './sigv4.js';
 import {
   AwsServiceError,
@@ -359,7 +359,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispa
   await handleJsonOperation(req, res, body, requestId, dispatch);
 }
 
-/** DynamoDB calls made to the endpoint go on to the store process; a store that is gone answers 503. */
+/** DynamoDB calls made to the endpoint go on to the store process; a store that is gone or hung answers 503. */
 async function forwardToStore(
   req: IncomingMessage,
   res: ServerResponse,
@@ -370,10 +370,10 @@ async function forwardToStore(
   let reply: Awaited<ReturnType<EmbeddedDynamoDb['handle']>>;
   try {
     reply = await dispatch.dynamoDb.handle(req.headers, body);
-  } catch {
+  } catch (error) {
     const unavailable = {
       __type: 'com.amazon.coral.service#ServiceUnavailableException',
-      message: 'The local DynamoDB store is not running.',
+      message: error instanceof StoreUnavailableError ? error.message : 'The local DynamoDB store is not running.',
     };
     sendJson(res, 503, '1.0', unavailable, requestId);
     return;

@@ -23,6 +23,7 @@ import {
   createTokenEndpoint,
   DEFAULT_TOKEN_THROTTLE,
   OAuthError,
+  oauthErrorBody,
   sendJson,
   TOKEN_PATH,
   TokenRequestThrottle,
@@ -42,8 +43,7 @@ import { isLoopbackHost } from './verifier.js';
  *   `http://HOST:PORT/{userPoolId}` (Cognito's is https://cognito-idp.{region}.amazonaws.com/{userPoolId}).
  *
  * Deliberate differences from Cognito, each noted where it is made: plain http on loopback; the token endpoint and
- * the issuer share one origin; `error_description` accompanies `error`; invalid_client is answered 401 (RFC 6749
- * 5.2) where Cognito's documented sample shows 400.
+ * the issuer share one origin. Token errors are Cognito's documented answers (token-endpoint.ts).
  *
  * The token endpoint is token-endpoint.ts. State (pool id, clients with hashed secrets, private signing keys) lives under `{stateDir}/identity/{company}/`.
  * Every token issued or refused is appended to the audit log; secrets and tokens never are.
@@ -327,12 +327,11 @@ function requestHandler(company: string, endpoints: Endpoints) {
         response.destroy();
         return;
       }
-      sendJson(
-        response,
-        failure.status,
-        { error: failure.code, error_description: failure.description },
-        { ...failure.headers, 'Cache-Control': 'no-store', Pragma: 'no-cache' },
-      );
+      sendJson(response, failure.status, oauthErrorBody(failure), {
+        ...failure.headers,
+        'Cache-Control': 'no-store',
+        Pragma: 'no-cache',
+      });
     });
   };
 }

@@ -12,6 +12,11 @@ import type { SigningKeyRing } from './signing-keys.js';
  * by HTTP Basic (client_secret_basic) or client_id/client_secret in the form body (client_secret_post), and an
  * RS256 access token with exactly the claims of a Cognito client-credentials token. Every outcome, issued or
  * refused, is audited (never with the secret or the token).
+ *
+ * Errors are answered as Cognito's token endpoint page documents them: `400 Bad Request`,
+ * `application/json;charset=UTF-8`, `{"error":"invalid_request|invalid_client|invalid_grant|unauthorized_client|
+ * unsupported_grant_type"}`, invalid_client included (RFC 6749 5.2 would allow 401 with a challenge; Cognito
+ * answers 400 without one). Only the answers Cognito does not document (405, 413, 429, 500) are our own.
  */
 
 export const TOKEN_PATH = '/oauth2/token';
@@ -130,7 +135,6 @@ export interface TokenEndpointDependencies {
 export type TokenEndpoint = (request: IncomingMessage) => Promise<TokenResponse>;
 
 export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpoint {
-  const challenge = { 'WWW-Authenticate': `Basic realm="${deps.company}", charset="UTF-8"` };
   const audit = (entry: {
     clientId?: string;
     outcome: 'issued' | 'refused';
@@ -143,7 +147,7 @@ export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpo
     const attempt: { clientId?: string; scope?: string } = {};
     try {
       deps.throttle.admitSource(sourceIp);
-      const { client, scope } = await authorizedGrant(request, deps, challenge, attempt);
+      const { client, scope } = await authorizedGrant(request, deps, attempt);
       const token = await signAccessToken(deps, client, scope);
       audit({ clientId: client.clientId, outcome: 'issued', scope, sourceIp });
       return token;
@@ -166,7 +170,6 @@ export function createTokenEndpoint(deps: TokenEndpointDependencies): TokenEndpo
 async function authorizedGrant(
   request: IncomingMessage,
   { clients, throttle }: Pick<TokenEndpointDependencies, 'clients' | 'throttle'>,
-  challenge: Record<string, string>,
   attempt: { clientId?: string; scope?: string },
 ): Promise<{ client: ClientView; scope: string }> {
   if (request.method !== 'POST') {
@@ -178,22 +181,13 @@ async function authorizedGrant(
   const params = parseTokenRequest(request, body);
   const requestedScope = params.get('scope')?.trim() || undefined;
   if (requestedScope !== undefined) attempt.scope = requestedScope;
-  const credentials = clientCredentialsOf(request, params, challenge);
+  const credentials = clientCredentialsOf(request, params);
   attempt.clientId = credentials.clientId;
 
   const grantType = checkedGrantType(params);
   if (clients.get(credentials.clientId)) throttle.admitClient(credentials.clientId);
   const authentication = await clients.authenticate(credentials.clientId, credentials.clientSecret);
-  if (!authentication.ok) {
-    // RFC 6749 5.2: 401, with a challenge matching the scheme the client used. (Cognito's documented sample
-    // shows 400 for every error; callers treat both as a refusal.)
-    throw new OAuthError(
-      'invalid_client',
-      'Client authentication failed',
-      401,
-      credentials.method === 'basic' ? challenge : {},
-    );
-  }
+  if (!authentication.ok) throw new OAuthError('invalid_client', 'Client authentication failed');
   const client = authentication.client;
   // Every client here is a machine client: Cognito's answer to a code or refresh grant from a client not allowed it.
   if (grantType !== 'client_credentials') {
@@ -259,28 +253,23 @@ function parseTokenRequest(request: IncomingMessage, body: string): URLSearchPar
 interface PresentedCredentials {
   clientId: string;
   clientSecret: string;
-  method: 'basic' | 'post';
 }
 
 /** client_secret_basic or client_secret_post, never both (RFC 6749 2.3.1). */
-function clientCredentialsOf(
-  request: IncomingMessage,
-  params: URLSearchParams,
-  challenge: Record<string, string>,
-): PresentedCredentials {
+function clientCredentialsOf(request: IncomingMessage, params: URLSearchParams): PresentedCredentials {
   const authorization = request.headers.authorization;
   const formClientId = params.get('client_id');
   const formClientSecret = params.get('client_secret');
   if (authorization !== undefined) {
     const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(authorization);
-    if (!match) throw new OAuthError('invalid_client', 'Client authentication must use HTTP Basic', 401, challenge);
+    if (!match) throw new OAuthError('invalid_client', 'Client authentication must use HTTP Basic');
     const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
     const separator = decoded.indexOf(':');
-    if (separator < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials', 401, challenge);
+    if (separator < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
     const clientId = formDecode(decoded.slice(0, separator));
     const clientSecret = formDecode(decoded.slice(separator + 1));
     if (clientId === undefined || clientSecret === undefined || clientId === '') {
-      throw new OAuthError('invalid_client', 'Malformed Basic credentials', 401, challenge);
+      throw new OAuthError('invalid_client', 'Malformed Basic credentials');
     }
     if (formClientSecret !== null) {
       throw new OAuthError('invalid_request', 'Use one client authentication method, not Basic and client_secret');
@@ -289,16 +278,12 @@ function clientCredentialsOf(
     if (formClientId !== null && formClientId !== clientId) {
       throw new OAuthError('invalid_request', 'client_id does not match the Basic credentials');
     }
-    return { clientId, clientSecret, method: 'basic' };
+    return { clientId, clientSecret };
   }
   if (!formClientId || formClientSecret === null) {
-    throw new OAuthError(
-      'invalid_client',
-      'Client authentication is required (HTTP Basic or client_id/client_secret)',
-      401,
-    );
+    throw new OAuthError('invalid_client', 'Client authentication is required (HTTP Basic or client_id/client_secret)');
   }
-  return { clientId: formClientId, clientSecret: formClientSecret, method: 'post' };
+  return { clientId: formClientId, clientSecret: formClientSecret };
 }
 
 /** The requested scopes, or every scope the client holds when none are requested (as Cognito does). */
@@ -340,6 +325,16 @@ async function readBody(request: IncomingMessage): Promise<string | undefined> {
   }
   if (size > MAX_BODY_BYTES || declared > MAX_BODY_BYTES) return undefined;
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The body of an error answer: Cognito's documented errors (400) carry `error` alone, as its samples show; the
+ * answers it does not document say why in `error_description`.
+ */
+export function oauthErrorBody(failure: OAuthError): { error: string; error_description?: string } {
+  return failure.status === 400
+    ? { error: failure.code }
+    : { error: failure.code, error_description: failure.description };
 }
 
 export function sendJson(

@@ -17,6 +17,10 @@ import { memoizeTableDefinitions } from './table-cache.js';
  * - SigV4 verified against the state directory's access key (DynamoDB's error types for a missing or bad one);
  * - expression bounds (dynamodb-expressions.ts) answered with ValidationException before dynalite's exponential
  *   parser sees the expression;
+ * - a deadline per request (`requestDeadlineMs`): a request dynalite has not answered by then (LevelDB stalled, an
+ *   operation that never calls back) is answered 500 InternalServerError, as DynamoDB answers a server-side failure
+ *   (the SDK retries it), audited and logged; dynalite's late answer is dropped. The listener's request timeout
+ *   bounds the time before it (a client trickling its body gets 408);
  * - ReturnValuesOnConditionCheckFailure: dynalite silently ignores it (it drops unknown members). DynamoDB returns
  *   the item in the ConditionalCheckFailedException when the request asks for ALL_OLD, and Powertools Idempotency
  *   asks for it; so after such a failed conditional PutItem/UpdateItem/DeleteItem the store reads the item
@@ -35,7 +39,15 @@ export interface StoreServerOptions {
   credentials: AwsCredentials;
   audit?: { append(entry: AuditEntry): void };
   limits?: Partial<ListenerLimits>;
+  /** Time dynalite has to answer a received request (default STORE_REQUEST_DEADLINE_MS). */
+  requestDeadlineMs?: number;
 }
+
+/**
+ * dynalite answers in milliseconds; this is for a request that will never be answered. Below the SDK clients'
+ * request timeout (shared/aws/dynamodb-client.ts), so they get the store's retryable 500 first.
+ */
+export const STORE_REQUEST_DEADLINE_MS = 5_000;
 
 export interface StoreServer {
   url: string;
@@ -104,25 +116,32 @@ const STORE_SIGNATURE_ERRORS: Record<SigV4Failure['problem'], string> = {
 
 function signedOnly(dynaliteListener: RequestListener, options: StoreServerOptions): RequestListener {
   return (req, res) => {
-    void readWhole(req).then(
-      async (body) => {
-        if (body === undefined) {
-          sendDynamoError(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
-          return;
-        }
-        const failure = await verifySigV4(
-          { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
-          body,
-          options.credentials,
-        );
-        if (failure) {
-          refuseSignature(req, res, failure, options);
-          return;
-        }
-        await serveSigned(dynaliteListener, req, res, body);
-      },
-      () => res.destroy(),
-    );
+    void readWhole(req)
+      .then(
+        async (body) => {
+          if (body === undefined) {
+            sendDynamoError(res, 413, 'RequestEntityTooLarge', 'Request body too large.');
+            return;
+          }
+          const failure = await verifySigV4(
+            { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+            body,
+            options.credentials,
+          );
+          if (failure) {
+            refuseSignature(req, res, failure, options);
+            return;
+          }
+          await serveSigned(dynaliteListener, req, res, body, options);
+        },
+        () => res.destroy(),
+      )
+      .catch((error: unknown) => {
+        // One failed request never takes the store down: it is answered as DynamoDB answers a server-side failure.
+        process.stderr.write(`[${LISTENER}] request failed: ${(error as Error)?.stack ?? String(error)}\n`);
+        if (!res.headersSent) sendInternalError(res);
+        else res.destroy();
+      });
   };
 }
 
@@ -146,12 +165,16 @@ function refuseSignature(
   sendDynamoError(res, 400, type, failure.problem === 'missing' ? SIGV4_MESSAGES.missing : failure.message);
 }
 
-/** A verified request: bounds first, then dynalite (captured when the ALL_OLD fix may apply). */
+/**
+ * A verified request: bounds first, then dynalite, whose answer is captured (so it can be fixed, or dropped when it
+ * comes after the deadline) and sent here.
+ */
 async function serveSigned(
   dynaliteListener: RequestListener,
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
+  options: StoreServerOptions,
 ): Promise<void> {
   const request = parseJson(body);
   const problem = request === undefined ? undefined : expressionProblem(request);
@@ -160,14 +183,74 @@ async function serveSigned(
     return;
   }
   const operation = String(req.headers['x-amz-target'] ?? '').slice(TARGET_PREFIX.length);
-  if (!asksForOldItem(operation, request)) {
-    dynaliteListener(replayOf(req, body), res);
+  const deadlineMs = options.requestDeadlineMs ?? STORE_REQUEST_DEADLINE_MS;
+  const reply = await withinDeadline(dynaliteAnswer(dynaliteListener, req, operation, request, body), deadlineMs);
+  if (!reply) {
+    refuseLate(req, res, operation, deadlineMs, options);
     return;
   }
-  const reply = await callDynalite(dynaliteListener, req.headers, body);
-  const fixed = await withOldItem(dynaliteListener, req, operation, request, reply);
-  res.writeHead(fixed.statusCode, { ...fixed.headers, 'content-length': String(fixed.body.length) });
-  res.end(fixed.body);
+  const headers: Record<string, string> = { ...reply.headers, 'content-length': String(reply.body.length) };
+  delete headers['transfer-encoding'];
+  res.writeHead(reply.statusCode, headers);
+  res.end(reply.body);
+}
+
+async function dynaliteAnswer(
+  dynaliteListener: RequestListener,
+  req: IncomingMessage,
+  operation: string,
+  request: Record<string, unknown> | undefined,
+  body: Buffer,
+): Promise<CapturedReply> {
+  const reply = await callDynalite(dynaliteListener, req, body);
+  if (!asksForOldItem(operation, request)) return reply;
+  return withOldItem(dynaliteListener, req, operation, request, reply);
+}
+
+/** The work's result, or undefined once `ms` have passed without one (the work itself goes on, unobserved). */
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** DynamoDB's answer to a request it failed to process: 500 InternalServerError, which the SDKs retry. */
+function refuseLate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  operation: string,
+  deadlineMs: number,
+  options: StoreServerOptions,
+): void {
+  options.audit?.append({
+    kind: 'refused',
+    listener: LISTENER,
+    reason: 'deadline',
+    error: 'InternalServerError',
+    status: 500,
+    sourceIp: req.socket.remoteAddress ?? '',
+    method: req.method ?? '',
+    path: (req.url ?? '').split('?')[0]!.slice(0, 200),
+  });
+  process.stderr.write(
+    `[${LISTENER}] ${operation.slice(0, 64) || 'request'} not answered by dynalite within ${deadlineMs} ms; ` +
+      `answered 500 InternalServerError.\n`,
+  );
+  sendInternalError(res);
+}
+
+function sendInternalError(res: ServerResponse): void {
+  sendDynamoError(res, 500, 'InternalServerError', 'Internal server error', 'com.amazonaws.dynamodb.v20120810#');
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -198,7 +281,7 @@ interface CapturedReply {
 /** Runs one request through dynalite's handler in this process, capturing the reply instead of sending it. */
 function callDynalite(
   dynaliteListener: RequestListener,
-  headers: IncomingMessage['headers'],
+  target: Pick<IncomingMessage, 'headers' | 'method' | 'url'>,
   body: Buffer,
 ): Promise<CapturedReply> {
   return new Promise((resolve) => {
@@ -212,7 +295,7 @@ function callDynalite(
         resolve({ statusCode: captured.statusCode, headers: headersOut, body: Buffer.from(chunk ?? '') });
       },
     };
-    const req = replayOf({ headers, method: 'POST', url: '/' } as IncomingMessage, body);
+    const req = replayOf(target as IncomingMessage, body);
     dynaliteListener(req, captured as unknown as ServerResponse);
   });
 }
@@ -225,7 +308,11 @@ async function internalCall(
   input: unknown,
 ): Promise<Record<string, unknown> | undefined> {
   const headers = { ...req.headers, 'x-amz-target': `${TARGET_PREFIX}${operation}` };
-  const reply = await callDynalite(dynaliteListener, headers, Buffer.from(JSON.stringify(input)));
+  const reply = await callDynalite(
+    dynaliteListener,
+    { headers, method: 'POST', url: '/' },
+    Buffer.from(JSON.stringify(input)),
+  );
   return reply.statusCode === 200 ? parseJson(reply.body) : undefined;
 }
 

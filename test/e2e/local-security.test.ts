@@ -10,6 +10,7 @@ import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secret
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TimedAuditEntry } from '../../local/audit.js';
+import { FORWARD_TIMEOUT_MS } from '../../local/aws/dynamodb.js';
 import { amzDate, signRequest } from '../../local/aws/sigv4.js';
 import { TIRE_ORDER_COMPLETED, TIRE_ORDERS_EVENT_SOURCE, tireOrderClientResource } from '../../shared/contracts.js';
 import { customerToken } from './support/credentials.js';
@@ -473,6 +474,38 @@ describe('local runtime limits', () => {
       expect(received, url).toContain('"status":408');
     }
     expect(e2e.runtime.audit.read()).toContainEqual(expect.objectContaining({ kind: 'refused', reason: 'timeout' }));
+  });
+
+  it('bounds calls to a hung store: DynamoDB via the AWS endpoint 503 and an order read end; tokens are issued', async () => {
+    const { description } = e2e.runtime;
+    const storePid = Number(readFileSync(join(description.stateDir, 'dynamodb-store.pid'), 'utf8'));
+    const viaEndpoint = new DynamoDBClient({
+      endpoint: description.awsEndpoint,
+      region: 'us-east-1',
+      credentials: description.awsCredentials,
+      maxAttempts: 1,
+    });
+    const token = await customerToken(e2e.runtime);
+    process.kill(storePid, 'SIGSTOP'); // the store process stops answering, its port stays open
+    try {
+      const started = Date.now();
+      const [listed, order] = await Promise.allSettled([
+        viaEndpoint.send(new ListTablesCommand({})),
+        call(`${description.carApiUrl}/orders/${randomUUID()}`, { token }),
+      ]);
+      // Meanwhile the authorization servers, which never touch the store, still issue tokens.
+      expect(await customerToken(e2e.runtime)).toMatch(/^ey/);
+      expect(listed).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } },
+      });
+      expect(order.status === 'fulfilled' && order.value.status).toBeGreaterThanOrEqual(500);
+      expect(Date.now() - started).toBeLessThan(FORWARD_TIMEOUT_MS + 5_000);
+    } finally {
+      process.kill(storePid, 'SIGCONT');
+    }
+    expect((await viaEndpoint.send(new ListTablesCommand({}))).TableNames).toContain(description.names.carOrdersTable);
+    viaEndpoint.destroy();
   });
 
   it('answers a connection past the cap 503 and closes it, on every listener', async () => {

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -8,6 +7,7 @@ import {
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
 import { TireOrderStatus } from '../../shared/contracts.js';
 import { COMPLETABLE_STATUS, WorkState, type TireOrder, type TireOrderCompletion } from '../domain/tire-order.js';
 
@@ -61,7 +61,7 @@ export class TireOrderStore {
 
   /** A store on a plain client, so AWS_ENDPOINT_URL and the Lambda environment configure it. */
   static fromEnvironment(tableName: string): TireOrderStore {
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    const documents = DynamoDBDocumentClient.from(dynamoDbClient(), {
       marshallOptions: { removeUndefinedValues: true },
     });
     return new TireOrderStore(documents, tableName);

@@ -243,7 +243,7 @@ describe('app clients', () => {
     await test.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: tirePoolId, ClientId: partner.clientId }));
 
     expect(await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret)).toMatchObject({
-      status: 401,
+      status: 400,
       json: { error: 'invalid_client' },
     });
     expect(await clientIds()).not.toContain(partner.clientId);
@@ -300,7 +300,7 @@ describe('client secret rotation', () => {
       }),
     );
     expect(await requestToken(tireTokenUrl, partner.clientId, partner.clientSecret)).toMatchObject({
-      status: 401,
+      status: 400,
       json: { error: 'invalid_client' },
     });
     expect((await requestToken(tireTokenUrl, partner.clientId, newSecret)).status).toBe(200);

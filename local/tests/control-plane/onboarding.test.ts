@@ -236,7 +236,7 @@ describe('partner onboarding and revocation through the AWS APIs', () => {
     expect(
       await requestToken(test.runtime.description.tireTokenUrl, partner.clientId, partner.clientSecret),
     ).toMatchObject({
-      status: 401,
+      status: 400,
       json: { error: 'invalid_client' },
     });
     // Access tokens are self-contained: the one issued before the deletion is valid until its exp, as on Cognito.

@@ -15,6 +15,8 @@ import { memoryDeadLetterQueue, startRecordingServer, temporaryDirectory, type R
  */
 
 const accepted = new Set(['old-secret']);
+/** How the token endpoint refuses a secret: 400 as Cognito documents, or 401 as RFC 6749 5.2 allows. */
+let refusalStatus = 400;
 let tokenServer: RecordingServer;
 let api: RecordingServer;
 const event = { id: 'e-1', source: 'tire-orders', 'detail-type': 'TireOrderCompleted', detail: { carOrderId: 'c-1' } };
@@ -25,7 +27,8 @@ beforeAll(async () => {
     const [, secret] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
       .toString()
       .split(':');
-    if (!accepted.has(decodeURIComponent(secret ?? ''))) return { status: 400, body: '{"error":"invalid_client"}' };
+    if (!accepted.has(decodeURIComponent(secret ?? '')))
+      return { status: refusalStatus, body: '{"error":"invalid_client"}' };
     return { status: 200, body: JSON.stringify({ access_token: `token-${secret}-${++issued}`, expires_in: 3600 }) };
   });
   api = await startRecordingServer(() => ({ status: 204 }));
@@ -58,14 +61,21 @@ describe('connection state machine', () => {
     await connection.close();
   });
 
-  it('is DEAUTHORIZED when the token endpoint refuses its credentials, and deliveries fail', async () => {
-    const connection = invoker('deleted-secret');
-    const outcome = await connection.invoke(event);
-    expect(outcome).toMatchObject({ ok: false, retryable: false });
-    expect(connection.describeConnection()).toMatchObject({ state: 'DEAUTHORIZED' });
-    expect(connection.describeConnection().stateReason).toContain('invalid_client');
-    await connection.close();
-  });
+  // EventBridge de-authorizes a connection when it "cannot refresh the necessary OAuth token" (De-authorizing
+  // connections); the guide names no status, so any refusal does: Cognito's 400 and an RFC 6749 server's 401 alike.
+  it.each([400, 401])(
+    'is DEAUTHORIZED when the token endpoint refuses its credentials with %i, and deliveries fail',
+    async (status) => {
+      refusalStatus = status;
+      const connection = invoker('deleted-secret');
+      const outcome = await connection.invoke(event);
+      expect(outcome).toMatchObject({ ok: false, retryable: false });
+      expect(connection.describeConnection()).toMatchObject({ state: 'DEAUTHORIZED' });
+      expect(connection.describeConnection().stateReason).toContain(`${status} (invalid_client)`);
+      await connection.close();
+      refusalStatus = 400;
+    },
+  );
 
   it('UpdateConnection with a new secret: AUTHORIZING at once, AUTHORIZED with it, and deliveries carry its token', async () => {
     const connection = invoker();

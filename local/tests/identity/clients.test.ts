@@ -125,7 +125,7 @@ describe('local authorization server: clients, secrets and persistence', () => {
 
     pool.clock.set(Date.parse(rotated.previousSecretValidUntil));
     const late = await postToken(pool.server.tokenUrl, { basic: original, form: grant });
-    expect(late.status).toBe(401);
+    expect(late.status).toBe(400);
     expect(late.body.error).toBe('invalid_client');
     expect((await postToken(pool.server.tokenUrl, { basic: withNew, form: grant })).status).toBe(200);
     expect(pool.server.getClient(original.clientId)?.acceptedSecrets).toHaveLength(1);
@@ -147,7 +147,7 @@ describe('local authorization server: clients, secrets and persistence', () => {
     pool.clock.set(deadline - 1);
     expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(200);
     pool.clock.set(deadline);
-    expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(401);
+    expect((await postToken(pool.server.tokenUrl, { basic: original, form: grant })).status).toBe(400);
     const withNew = { clientId: original.clientId, clientSecret: added.clientSecret };
     expect((await postToken(pool.server.tokenUrl, { basic: withNew, form: grant })).status).toBe(200);
     expect(pool.server.listClientSecrets(original.clientId).map((secret) => secret.secretId)).toEqual([added.secretId]);
@@ -164,14 +164,14 @@ describe('local authorization server: clients, secrets and persistence', () => {
       (await postToken(pool.server.tokenUrl, { basic, form: grant })).status;
 
     pool.clock.set(start + 61_000);
-    expect(await status(original)).toBe(401); // kept its own 60 s deadline, not the later 300 s one
+    expect(await status(original)).toBe(400); // kept its own 60 s deadline, not the later 300 s one
     expect(await status(withFirst)).toBe(200);
 
     // A leak: rotate with no grace, and every earlier secret stops working now.
     const third = await pool.server.rotateSecret(original.clientId, { graceSeconds: 0 });
     expect(third.previousSecretValidUntil).toBe(new Date(pool.clock.now()).toISOString());
-    expect(await status(withFirst)).toBe(401);
-    expect(await status(withSecond)).toBe(401);
+    expect(await status(withFirst)).toBe(400);
+    expect(await status(withSecond)).toBe(400);
     expect(await status({ clientId: original.clientId, clientSecret: third.clientSecret })).toBe(200);
     expect(pool.server.getClient(original.clientId)?.acceptedSecrets).toHaveLength(1);
 
@@ -194,7 +194,7 @@ describe('local authorization server: clients, secrets and persistence', () => {
       { form: { ...grant, client_id: client.clientId, client_secret: client.clientSecret } },
     ]) {
       const refused = await postToken(pool.server.tokenUrl, attempt);
-      expect(refused.status).toBe(401);
+      expect(refused.status).toBe(400);
       expect(refused.body.error).toBe('invalid_client');
     }
 
@@ -206,7 +206,7 @@ describe('local authorization server: clients, secrets and persistence', () => {
     await pool.server.close();
     const restarted = await pool.restart();
     expect(restarted.getClient(client.clientId)?.revokedAt).toBe(revoked.revokedAt);
-    expect((await postToken(restarted.tokenUrl, { basic: client, form: grant })).status).toBe(401);
+    expect((await postToken(restarted.tokenUrl, { basic: client, form: grant })).status).toBe(400);
     await expect(restarted.rotateSecret(client.clientId, { graceSeconds: 0 })).rejects.toMatchObject({
       type: 'ResourceNotFoundException',
     });

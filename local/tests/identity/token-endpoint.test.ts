@@ -136,53 +136,43 @@ describe('local authorization server: token endpoint', () => {
     }
   });
 
-  it('refuses an unknown client or a wrong secret with 401 invalid_client, challenging Basic callers', async () => {
+  it('refuses an unknown client or a wrong secret as Cognito does: 400 {"error":"invalid_client"}, no challenge', async () => {
     const attempts = [
-      { basic: { clientId: 'unknownclient0000000000000', clientSecret: client.clientSecret }, challenged: true },
-      {
-        basic: { clientId: client.clientId, clientSecret: withLastCharacterChanged(client.clientSecret) },
-        challenged: true,
-      },
-      {
-        form: { client_id: client.clientId, client_secret: 'not-the-secret' },
-        challenged: false,
-      },
-      { form: { client_id: 'unknownclient0000000000000', client_secret: client.clientSecret }, challenged: false },
+      { basic: { clientId: 'unknownclient0000000000000', clientSecret: client.clientSecret } },
+      { basic: { clientId: client.clientId, clientSecret: withLastCharacterChanged(client.clientSecret) } },
+      { form: { client_id: client.clientId, client_secret: 'not-the-secret' } },
+      { form: { client_id: 'unknownclient0000000000000', client_secret: client.clientSecret } },
     ];
     for (const attempt of attempts) {
       const response = await postToken(pool.server.tokenUrl, {
         ...(attempt.basic ? { basic: attempt.basic } : {}),
         form: { grant_type: 'client_credentials', ...attempt.form },
       });
-      expect(response.status).toBe(401);
-      expect(response.body.error).toBe('invalid_client');
-      expect(response.body).not.toHaveProperty('access_token');
-      if (attempt.challenged) {
-        expect(response.headers.get('www-authenticate')).toBe('Basic realm="tire-orders", charset="UTF-8"');
-      } else {
-        expect(response.headers.get('www-authenticate')).toBeNull();
-      }
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_client' });
+      expect(response.headers.get('content-type')).toBe('application/json;charset=UTF-8');
+      expect(response.headers.get('www-authenticate')).toBeNull();
     }
   });
 
   it('refuses a request without client authentication, or with a non-Basic scheme, as invalid_client', async () => {
     const none = await postToken(pool.server.tokenUrl, { form: { grant_type: 'client_credentials' } });
-    expect(none.status).toBe(401);
-    expect(none.body.error).toBe('invalid_client');
+    expect(none.status).toBe(400);
+    expect(none.body).toEqual({ error: 'invalid_client' });
 
     const idOnly = await postToken(pool.server.tokenUrl, {
       form: { grant_type: 'client_credentials', client_id: client.clientId },
     });
-    expect(idOnly.status).toBe(401);
-    expect(idOnly.body.error).toBe('invalid_client');
+    expect(idOnly.status).toBe(400);
+    expect(idOnly.body).toEqual({ error: 'invalid_client' });
 
     const bearer = await postToken(pool.server.tokenUrl, {
       authorization: 'Bearer something',
       form: { grant_type: 'client_credentials' },
     });
-    expect(bearer.status).toBe(401);
-    expect(bearer.body.error).toBe('invalid_client');
-    expect(bearer.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(bearer.status).toBe(400);
+    expect(bearer.body).toEqual({ error: 'invalid_client' });
+    expect(bearer.headers.get('www-authenticate')).toBeNull();
   });
 
   it('refuses other grants with unsupported_grant_type and a missing grant_type with invalid_request', async () => {

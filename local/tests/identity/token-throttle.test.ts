@@ -47,7 +47,7 @@ describe('token endpoint throttle', () => {
       postToken(pool!.server.tokenUrl, { basic: { clientId, clientSecret: 'x' }, form: grant }),
     );
     const statuses = (await Promise.all(guesses)).map((response) => response.status).sort();
-    expect(statuses).toEqual([401, 401, 429]);
+    expect(statuses).toEqual([400, 400, 429]);
     expect((await postToken(pool.server.tokenUrl, { basic: client, form: grant })).status).toBe(429);
     pool.clock.advance(1000);
     expect((await postToken(pool.server.tokenUrl, { basic: client, form: grant })).status).toBe(200);
