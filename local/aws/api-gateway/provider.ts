@@ -257,10 +257,6 @@ export class LocalApiGateway {
     return { item: page.items.map(shapes.usagePlanKeyOf), ...positionOf(page) };
   }
 
-  getUsagePlanKey({ usagePlanId, keyId }: Input<typeof input.UsagePlanKeyInput>) {
-    return shapes.usagePlanKeyOf(this.planKey(usagePlanId, keyId));
-  }
-
   deleteUsagePlanKey({ usagePlanId, keyId }: Input<typeof input.UsagePlanKeyInput>) {
     this.config.apiKeys.setUsagePlan(this.planKey(usagePlanId, keyId).id, undefined);
   }

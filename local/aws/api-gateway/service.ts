@@ -157,13 +157,6 @@ function usagePlanRoutes(gateway: LocalApiGateway, page: Record<string, string>)
       operation: operation(input.GetUsagePlanKeysInput, fail, (request) => gateway.getUsagePlanKeys(request)),
     },
     {
-      name: 'GetUsagePlanKey',
-      method: 'GET',
-      path: '/usageplans/{usagePlanId}/keys/{keyId}',
-      status: 200,
-      operation: operation(input.UsagePlanKeyInput, fail, (request) => gateway.getUsagePlanKey(request)),
-    },
-    {
       name: 'DeleteUsagePlanKey',
       method: 'DELETE',
       path: '/usageplans/{usagePlanId}/keys/{keyId}',

@@ -272,7 +272,6 @@ const REST_ROWS: RestRow[] = [
   ['CreateUsagePlanKey', 'POST', '/usageplans/$PLAN/keys', { keyId: 7, keyType: 'API_KEY' }, 400, BAD],
   ['CreateUsagePlanKey', 'POST', '/usageplans/$PLAN/keys', { keyId: '$KEY', keyType: 'OTHER' }, 400, BAD],
   ['GetUsagePlanKeys', 'GET', '/usageplans/$PLAN/keys?limit=501', undefined, 400, BAD],
-  ['GetUsagePlanKey', 'GET', '/usageplans/$PLAN/keys/nosuchkey1', undefined, 404, 'NotFoundException'],
   ['DeleteUsagePlanKey', 'DELETE', '/usageplans/$PLAN/keys/nosuchkey1', undefined, 404, 'NotFoundException'],
 ];
 
