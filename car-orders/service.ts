@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../shared/zod.js';
 import { DEFAULT_LIMITS, RETRYABLE_RATE_LIMIT_RESPONSE } from '../shared/capacity.js';
 import {
   CarType,
@@ -25,7 +25,7 @@ export type CarOrdersFunction =
 /** POST /orders body. */
 export const CreateCarOrderBody = z.strictObject({
   carType: CarType,
-  quantity: Quantity.default(1),
+  quantity: z._default(Quantity, 1),
 });
 export type CreateCarOrderBody = z.infer<typeof CreateCarOrderBody>;
 

@@ -15,4 +15,9 @@ export const lambdaBundling = {
     "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   /** Bundle the AWS SDK too, so the code that runs is the code that was tested. */
   external: [] as string[],
+  /**
+   * Modules replaced in every bundle, resolved from the repository root: the SDK's default credential chain by its
+   * environment link, the only one that answers in Lambda (shared/lambda-credentials.ts).
+   */
+  alias: { '@aws-sdk/credential-provider-node': './shared/lambda-credentials.ts' } as Record<string, string>,
 };

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /**
  * The contracts between the two companies: the tire-order API the car maker calls and the completion event the
@@ -12,7 +12,9 @@ export const TireOrderStatus = z.enum(['OrderSubmitted', 'OrderCompleted']);
 export type TireOrderStatus = z.infer<typeof TireOrderStatus>;
 
 /** Shared identifier shape: opaque ids of 1..64 URL-safe characters. */
-export const OrderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+export const OrderId = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -'));
 
 /**
  * Text a person reads (on a screen, in a log, in an operator's terminal): no control characters (C0, DEL, C1: NUL,
@@ -27,14 +29,16 @@ const PLAIN_TEXT =
 export function plainText(maxLength: number) {
   return z
     .string()
-    .regex(PLAIN_TEXT, 'must not contain control characters, bidirectional overrides or lone surrogates')
-    .trim()
-    .min(1)
-    .max(maxLength);
+    .check(
+      z.regex(PLAIN_TEXT, 'must not contain control characters, bidirectional overrides or lone surrogates'),
+      z.trim(),
+      z.minLength(1),
+      z.maxLength(maxLength),
+    );
 }
 
 export const CarType = plainText(100);
-export const Quantity = z.number().int().min(1).max(100);
+export const Quantity = z.number().check(z.int(), z.gte(1), z.lte(100));
 
 /** POST {tireApi}/orders request body. */
 export const PlaceTireOrderRequest = z.strictObject({
@@ -61,10 +65,10 @@ export const TireOrderView = z.object({
   id: OrderId,
   carOrderId: OrderId,
   carType: z.string(),
-  quantity: z.number().int(),
+  quantity: z.number().check(z.int()),
   status: TireOrderStatus,
   createdAt: z.iso.datetime(),
-  completedAt: z.iso.datetime().optional(),
+  completedAt: z.optional(z.iso.datetime()),
 });
 export type TireOrderView = z.infer<typeof TireOrderView>;
 
@@ -77,10 +81,7 @@ export const TireOrderCompletedDetail = z.strictObject({
   carOrderId: OrderId,
   status: TireOrderStatus,
   completedAt: z.iso.datetime(),
-  correlationId: z
-    .string()
-    .regex(/^[\w.:-]{1,128}$/)
-    .optional(),
+  correlationId: z.optional(z.string().check(z.regex(/^[\w.:-]{1,128}$/))),
 });
 export type TireOrderCompletedDetail = z.infer<typeof TireOrderCompletedDetail>;
 
@@ -103,12 +104,12 @@ export function tireOrderClientResource(clientId: string): string {
 export const PartnerConnection = z.object({
   apiUrl: z.url(),
   tokenUrl: z.url(),
-  clientId: z.string().min(1),
+  clientId: z.string().check(z.minLength(1)),
   /** Secrets Manager secret id (name or ARN) whose SecretString is the client secret. */
-  clientSecretId: z.string().min(1),
+  clientSecretId: z.string().check(z.minLength(1)),
   /** Secrets Manager secret id whose SecretString is the API key, when the partner's API requires one. */
-  apiKeySecretId: z.string().min(1).optional(),
-  scope: z.string().min(1),
+  apiKeySecretId: z.optional(z.string().check(z.minLength(1))),
+  scope: z.string().check(z.minLength(1)),
 });
 export type PartnerConnection = z.infer<typeof PartnerConnection>;
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './zod.js';
 import type { AlarmDeclaration } from './alarms.js';
 import type { WafRateLimitResponse } from './capacity.js';
 import type { GatewayProblem } from './gateway-problems.js';
@@ -33,7 +33,7 @@ export interface RouteDeclaration<F extends string = string, Scope extends strin
   /** Also require an API key (x-api-key) that belongs to the usage plan. */
   apiKeyRequired: boolean;
   /** Request body model: validated at the gateway (as JSON Schema draft-4) and again in the handler. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** Request headers API Gateway validates as required. */
   requiredHeaders?: string[];
 }

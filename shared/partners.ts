@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /**
  * The supplier's record of one partner: which API keys and source addresses belong to the app client (token
@@ -13,7 +13,7 @@ import * as z from 'zod';
 /** An IPv4 or IPv6 CIDR (address/prefix), in the form WAF IP sets and resource policies take. */
 export const Cidr = z
   .string()
-  .refine((text) => parseCidr(text) !== undefined, 'must be a CIDR such as 203.0.113.10/32');
+  .check(z.refine((text) => parseCidr(text) !== undefined, 'must be a CIDR such as 203.0.113.10/32'));
 
 function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
@@ -29,44 +29,44 @@ export const PARTNER_RECORD_MANAGERS = ['stack', 'cli'] as const;
 
 const PartnerRecordFields = z.object({
   /** The partner's name (for operators; CLI partners also name their secrets with it). */
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** The tire-orders app client the partner's tokens are issued to: the record's key. */
-  clientId: z.string().min(1),
+  clientId: z.string().check(z.minLength(1)),
   /**
    * The API Gateway API key ids the partner may call with. A list, so that a key rotation adds the new key before
    * removing the old one, and both are served in between.
    */
-  apiKeyIds: z.array(z.string().min(1)),
+  apiKeyIds: z.array(z.string().check(z.minLength(1))),
   /**
    * Keys being rotated out: served only until this instant (ISO), whoever forgets to finish the rotation. The
    * handlers compare each request with it, so the deadline holds even while the key is still in the usage plan.
    */
-  apiKeyDeadlines: z.record(z.string().min(1), z.iso.datetime()).optional(),
+  apiKeyDeadlines: z.optional(z.record(z.string().check(z.minLength(1)), z.iso.datetime())),
   /** The source addresses the partner calls from. */
   cidrs: z.array(Cidr),
   /** The OAuth scopes its app client may request. */
   scopes: z.array(z.string()),
   managedBy: z.enum(PARTNER_RECORD_MANAGERS),
   /** When the partner was onboarded; absent on the stack's record (a deploy-time value would change every synth). */
-  createdAt: z.iso.datetime().optional(),
+  createdAt: z.optional(z.iso.datetime()),
   /** Set when the partner was cut off: no request of its client is served any more. */
-  revokedAt: z.iso.datetime().optional(),
+  revokedAt: z.optional(z.iso.datetime()),
   // What the CLI keeps to rotate and revoke an onboarded partner (never a secret's value).
-  userPoolId: z.string().optional(),
-  usagePlanId: z.string().optional(),
+  userPoolId: z.optional(z.string()),
+  usagePlanId: z.optional(z.string()),
   /** The CIDRs this onboarding added to the allowlist (the others were already on it); revocation removes only these. */
-  addedCidrs: z.array(z.string()).optional(),
-  clientSecretName: z.string().optional(),
-  apiKeySecretName: z.string().optional(),
-  rotation: z
-    .object({
+  addedCidrs: z.optional(z.array(z.string())),
+  clientSecretName: z.optional(z.string()),
+  apiKeySecretName: z.optional(z.string()),
+  rotation: z.optional(
+    z.object({
       previousSecretId: z.string(),
       currentSecretId: z.string(),
       rotatedAt: z.string(),
       previousAcceptedUntil: z.string(),
-    })
-    .optional(),
-  lastRotatedAt: z.string().optional(),
+    }),
+  ),
+  lastRotatedAt: z.optional(z.string()),
 });
 
 /**
@@ -82,7 +82,7 @@ function upgradeEarlierRecord(value: unknown): unknown {
   return record;
 }
 
-export const PartnerRecord = z.preprocess(upgradeEarlierRecord, PartnerRecordFields);
+export const PartnerRecord = z.pipe(z.transform(upgradeEarlierRecord), PartnerRecordFields);
 export type PartnerRecord = z.infer<typeof PartnerRecordFields>;
 
 /** Parses a record's JSON text; undefined (with the reason) when it is not a valid record. */

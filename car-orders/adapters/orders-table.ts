@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../shared/zod.js';
 import {
   AWAITING_TIRE_ORDER,
   CAR_ORDER_STATUSES,
@@ -28,16 +28,16 @@ const StoredCarOrder = z.object({
   carType: z.string(),
   quantity: z.number(),
   status: z.enum(CAR_ORDER_STATUSES),
-  tireOrderId: z.string().optional(),
+  tireOrderId: z.optional(z.string()),
   correlationId: z.string(),
   createdAt: z.string(),
-  updatedAt: z.string().optional(),
-  completedAt: z.string().optional(),
-  workState: z.enum(WORK_STATES).optional(),
-  dueAt: z.string().optional(),
-  refusedAttempts: z.number().int().nonnegative().optional(),
-  transientFailures: z.number().int().nonnegative().optional(),
-  lastPlacementError: z.string().optional(),
+  updatedAt: z.optional(z.string()),
+  completedAt: z.optional(z.string()),
+  workState: z.optional(z.enum(WORK_STATES)),
+  dueAt: z.optional(z.string()),
+  refusedAttempts: z.optional(z.number().check(z.int(), z.nonnegative())),
+  transientFailures: z.optional(z.number().check(z.int(), z.nonnegative())),
+  lastPlacementError: z.optional(z.string()),
 });
 
 function toCarOrder(item: Record<string, unknown>): CarOrder {

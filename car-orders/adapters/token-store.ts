@@ -1,13 +1,13 @@
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
+import * as z from '../../shared/zod.js';
 import type { AccessToken } from '../../shared/auth/client-credentials.js';
 import { logger } from './powertools.js';
 
 /** The SecureString value: the token with its lifetime, as JSON (epoch milliseconds). */
 const StoredToken = z.object({
-  accessToken: z.string().min(1),
-  issuedAt: z.number().int().nonnegative(),
-  expiresAt: z.number().int().positive(),
+  accessToken: z.string().check(z.minLength(1)),
+  issuedAt: z.number().check(z.int(), z.nonnegative()),
+  expiresAt: z.number().check(z.int(), z.positive()),
 });
 
 /**

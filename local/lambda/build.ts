@@ -27,7 +27,7 @@ export interface LambdaBuildResult {
 
 /**
  * The esbuild options for one entry: `lambdaBundling` mapped onto esbuild's API exactly as NodejsFunction maps
- * its BundlingOptions onto the esbuild CLI (`--bundle`, `--banner:js=`, `--main-fields=`, `--external:`).
+ * its BundlingOptions onto the esbuild CLI (`--bundle`, `--banner:js=`, `--main-fields=`, `--external:`, `--alias:`).
  */
 export function lambdaEsbuildOptions(request: LambdaBuildRequest): BuildOptions {
   return {
@@ -43,6 +43,7 @@ export function lambdaEsbuildOptions(request: LambdaBuildRequest): BuildOptions 
     mainFields: [...lambdaBundling.mainFields],
     banner: { js: lambdaBundling.banner },
     external: [...lambdaBundling.external],
+    alias: { ...lambdaBundling.alias },
     metafile: true,
     logLevel: 'silent',
   };

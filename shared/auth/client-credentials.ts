@@ -1,11 +1,11 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /** What an OAuth 2.0 token endpoint returns for the client_credentials grant (RFC 6749 section 4.4.3). */
 const TokenResponse = z.object({
-  access_token: z.string().min(1),
+  access_token: z.string().check(z.minLength(1)),
   token_type: z.string(),
-  expires_in: z.number().int().positive(),
-  scope: z.string().optional(),
+  expires_in: z.number().check(z.int(), z.positive()),
+  scope: z.optional(z.string()),
 });
 
 export interface ClientCredentials {

@@ -1,12 +1,12 @@
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /**
  * API Gateway validates request bodies against JSON Schema draft-4 models. The model is generated from the same zod
  * schema the handler parses with, so the gateway and the handler cannot disagree about what a valid body is.
  * `io: 'input'` describes what a client may send (fields with a default are optional).
  */
-export function requestModelSchema(schema: z.ZodType): apigateway.JsonSchema {
+export function requestModelSchema(schema: z.core.$ZodType): apigateway.JsonSchema {
   const jsonSchema = z.toJSONSchema(schema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
   return toApiGatewaySchema(jsonSchema, '#');
 }

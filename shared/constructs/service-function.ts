@@ -38,6 +38,7 @@ const BUNDLING = {
   mainFields: lambdaBundling.mainFields,
   banner: lambdaBundling.banner,
   externalModules: lambdaBundling.external,
+  esbuildArgs: { '--alias': Object.entries(lambdaBundling.alias).map(([from, to]) => `${from}=${to}`) },
   // Bundle with the esbuild in node_modules; never fall back to a Docker image.
   forceDockerBundling: false,
 };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import { HttpError } from './problem.js';
 
 /** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
@@ -22,7 +22,7 @@ interface ParseBodyOptions {
  * Parses and validates a JSON body: 415 for a non-JSON content type, 413 when too large, 400 for malformed JSON
  * or a body that does not match the schema (with each issue's path and message).
  */
-export function parseJsonBody<S extends z.ZodType>(
+export function parseJsonBody<S extends z.ZodMiniType>(
   event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>,
   schema: S,
   options: ParseBodyOptions = {},

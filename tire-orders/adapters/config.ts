@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod.js';
 
 /**
  * The service's configuration, read from the environment variables tireOrdersEnvironment() (service.ts) sets on
@@ -6,14 +6,14 @@ import * as z from 'zod';
  * the first request failing somewhere deeper.
  */
 const TireOrdersEnvironment = z.object({
-  TIRE_ORDERS_TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1),
-  EVENT_SOURCE: z.string().min(1),
-  PARTNER_RECORD_PATH: z.string().regex(/^\/[\w./-]*\/$/, 'must be an SSM path ending in /'),
-  FULFILMENT_DELAY_SECONDS: z
-    .string()
-    .regex(/^\d{1,9}$/, 'must be a whole number of seconds')
-    .transform(Number),
+  TIRE_ORDERS_TABLE_NAME: z.string().check(z.minLength(1)),
+  EVENT_BUS_NAME: z.string().check(z.minLength(1)),
+  EVENT_SOURCE: z.string().check(z.minLength(1)),
+  PARTNER_RECORD_PATH: z.string().check(z.regex(/^\/[\w./-]*\/$/, 'must be an SSM path ending in /')),
+  FULFILMENT_DELAY_SECONDS: z.pipe(
+    z.string().check(z.regex(/^\d{1,9}$/, 'must be a whole number of seconds')),
+    z.transform(Number),
+  ),
 });
 
 interface TireOrdersConfig {

@@ -6,8 +6,8 @@ import {
   UpdateCommand,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { dynamoDbClient } from '../../shared/aws/dynamodb-client.js';
+import * as z from '../../shared/zod.js';
 import { TireOrderStatus } from '../../shared/contracts.js';
 import { COMPLETABLE_STATUS, WorkState, type TireOrder, type TireOrderCompletion } from '../domain/tire-order.js';
 
@@ -16,18 +16,18 @@ export const WORK_STATE_INDEX = 'byWorkState';
 
 /** An item as stored; checked on the way out so a malformed item is caught here, not deep in a handler. */
 const StoredTireOrder = z.object({
-  id: z.string().min(1),
-  clientId: z.string().min(1),
-  carOrderId: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  clientId: z.string().check(z.minLength(1)),
+  carOrderId: z.string().check(z.minLength(1)),
   carType: z.string(),
-  quantity: z.number().int(),
+  quantity: z.number().check(z.int()),
   status: TireOrderStatus,
   createdAt: z.string(),
   updatedAt: z.string(),
-  completedAt: z.string().optional(),
+  completedAt: z.optional(z.string()),
   correlationId: z.string(),
-  workState: z.enum([WorkState.AwaitingFulfilment, WorkState.AwaitingEvent]).optional(),
-  dueAt: z.string().optional(),
+  workState: z.optional(z.enum([WorkState.AwaitingFulfilment, WorkState.AwaitingEvent])),
+  dueAt: z.optional(z.string()),
 });
 
 export type StartKey = Record<string, NativeAttributeValue>;

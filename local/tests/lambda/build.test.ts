@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { carOrdersService } from '../../../car-orders/service.js';
 import { lambdaBundling } from '../../../shared/bundling.js';
 import { tireOrdersEnvironment, tireOrdersService } from '../../../tire-orders/service.js';
 import { buildLambda, lambdaEsbuildOptions, LocalLambdaRuntime } from '../../lambda/index.js';
@@ -31,6 +33,7 @@ describe('buildLambda', () => {
       mainFields: lambdaBundling.mainFields,
       banner: { js: lambdaBundling.banner },
       external: lambdaBundling.external,
+      alias: lambdaBundling.alias,
     });
   });
 
@@ -132,5 +135,19 @@ describe("the project's own handlers", () => {
       statusCode: 401,
       headers: expect.objectContaining({ 'Content-Type': expect.stringContaining('application/problem+json') }),
     });
+  });
+
+  it('leaves classic zod and the SDK default credential chain out of a bundle', async () => {
+    const options = lambdaEsbuildOptions({
+      entry: carOrdersService.functions.createOrder.entry,
+      outfile: join(workDir, 'inspect', 'index.mjs'),
+      repoRoot: join(import.meta.dirname, '../../..'),
+    });
+    const { metafile } = await build({ ...options, write: false });
+    const inputs = Object.keys(metafile?.inputs ?? {});
+    expect(inputs.some((input) => input.includes('node_modules/zod/v4/mini/'))).toBe(true);
+    expect(
+      inputs.filter((input) => /zod\/v4\/classic\/|credential-provider-(node|ini|sso)\/|nested-clients\//.test(input)),
+    ).toEqual([]);
   });
 });
