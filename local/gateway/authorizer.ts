@@ -33,25 +33,29 @@ export type AuthorizerOutcome =
 /**
  * Tokens already verified, with their claims, until their exp: a client presents the same token for up to an hour,
  * and its signature, issuer and claims cannot have changed in between (the scope check still runs per method).
- * Bounded: past VERIFIED_TOKENS_MAX entries the oldest goes first.
+ * Bounded: past VERIFIED_TOKENS_MAX entries the oldest goes first. Keyed by the end of the token's signature, not
+ * the whole token: hashing ~1 kB per request costs as much as the rest of the lookup; a hit must still be the
+ * exact token, so another token with the same signature end is verified as any new one.
  */
 const VERIFIED_TOKENS_MAX = 10_000;
+const KEY_CHARACTERS = 32;
 
 class VerifiedTokens {
-  private readonly entries = new Map<string, { claims: AccessTokenClaims; expiresAtMs: number }>();
+  private readonly entries = new Map<string, { token: string; claims: AccessTokenClaims; expiresAtMs: number }>();
 
   get(token: string, now: number): AccessTokenClaims | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
+    const key = token.slice(-KEY_CHARACTERS);
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
     if (now < entry.expiresAtMs) return entry.claims;
-    this.entries.delete(token); // expired: verified again, and refused as aws-jwt-verify refuses it
+    this.entries.delete(key); // expired: verified again, and refused as aws-jwt-verify refuses it
     return undefined;
   }
 
   set(token: string, claims: AccessTokenClaims, graceSeconds: number): void {
     if (typeof claims.exp !== 'number') return;
     if (this.entries.size >= VERIFIED_TOKENS_MAX) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { claims, expiresAtMs: (claims.exp + graceSeconds) * 1000 });
+    this.entries.set(token.slice(-KEY_CHARACTERS), { token, claims, expiresAtMs: (claims.exp + graceSeconds) * 1000 });
   }
 }
 

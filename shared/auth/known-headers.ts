@@ -60,13 +60,13 @@ export class KnownHeaders {
   verifySignature(token: string): FastVerified | undefined {
     if (!COMPACT_JWT.test(token)) return undefined;
     const firstDot = token.indexOf('.');
-    const lastDot = token.lastIndexOf('.');
+    const secondDot = token.indexOf('.', firstDot + 1); // exactly two dots: COMPACT_JWT holds
     const known = this.known.get(token.slice(0, firstDot));
     if (known === undefined || this.cachedJwk(known.header) !== known.jwk) return undefined;
-    const payload = parsePayload(token.slice(firstDot + 1, lastDot));
+    const payload = parsePayload(token.slice(firstDot + 1, secondDot));
     if (payload === undefined) return undefined;
-    const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1'); // ASCII: COMPACT_JWT holds
-    const signature = Buffer.from(token.slice(lastDot + 1), 'base64'); // as aws-jwt-verify decodes it
+    const signingInput = Buffer.from(token.slice(0, secondDot), 'latin1'); // ASCII: COMPACT_JWT holds
+    const signature = Buffer.from(token.slice(secondDot + 1), 'base64'); // as aws-jwt-verify decodes it
     if (!verify(known.digest, signingInput, known.key, signature)) {
       throw new JwtInvalidSignatureError('Invalid signature');
     }
