@@ -40,22 +40,29 @@ export type AuthorizerOutcome =
 const VERIFIED_TOKENS_MAX = 10_000;
 const KEY_CHARACTERS = 32;
 
-class VerifiedTokens {
-  private readonly entries = new Map<string, { token: string; claims: AccessTokenClaims; expiresAtMs: number }>();
+/** A token's claims and the scopes they grant (split once). */
+interface Verified {
+  claims: AccessTokenClaims;
+  scopes: readonly string[];
+}
 
-  get(token: string, now: number): AccessTokenClaims | undefined {
+class VerifiedTokens {
+  private readonly entries = new Map<string, Verified & { token: string; expiresAtMs: number }>();
+
+  get(token: string, now: number): Verified | undefined {
     const key = token.slice(-KEY_CHARACTERS);
     const entry = this.entries.get(key);
     if (entry === undefined || entry.token !== token) return undefined;
-    if (now < entry.expiresAtMs) return entry.claims;
+    if (now < entry.expiresAtMs) return entry;
     this.entries.delete(key); // expired: verified again, and refused as aws-jwt-verify refuses it
     return undefined;
   }
 
-  set(token: string, claims: AccessTokenClaims, graceSeconds: number): void {
-    if (typeof claims.exp !== 'number') return;
+  set(token: string, verified: Verified, graceSeconds: number): void {
+    const { exp } = verified.claims;
+    if (typeof exp !== 'number') return;
     if (this.entries.size >= VERIFIED_TOKENS_MAX) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token.slice(-KEY_CHARACTERS), { token, claims, expiresAtMs: (claims.exp + graceSeconds) * 1000 });
+    this.entries.set(token.slice(-KEY_CHARACTERS), { ...verified, token, expiresAtMs: (exp + graceSeconds) * 1000 });
   }
 }
 
@@ -92,11 +99,12 @@ export class CognitoAuthorizer {
   ): Promise<AuthorizerOutcome> {
     const token = tokenFromHeader(authorizationHeader);
     if (token === undefined) return { ok: false, response: 'UNAUTHORIZED', reason: 'no token' };
-    let claims = this.ownVerifier ? this.verified.get(token, Date.now()) : undefined;
+    let verified = this.ownVerifier ? this.verified.get(token, Date.now()) : undefined;
     try {
-      if (claims === undefined) {
-        claims = await this.verify(token);
-        if (this.ownVerifier) this.verified.set(token, claims, this.graceSeconds);
+      if (verified === undefined) {
+        const claims = await this.verify(token);
+        verified = { claims, scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [] };
+        if (this.ownVerifier) this.verified.set(token, verified, this.graceSeconds);
       }
     } catch (error) {
       if (this.ownVerifier && isJwksUnavailable(error)) {
@@ -104,11 +112,11 @@ export class CognitoAuthorizer {
       }
       return { ok: false, response: 'UNAUTHORIZED', reason: (error as Error).name || 'invalid token' };
     }
-    const granted = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    const granted = verified.scopes;
     if (!methodScopes.some((scope) => granted.includes(scope))) {
       return { ok: false, response: 'UNAUTHORIZED', reason: 'no matching scope' };
     }
-    return { ok: true, claims };
+    return { ok: true, claims: verified.claims };
   }
 }
 
