@@ -33,25 +33,36 @@ export type AuthorizerOutcome =
 /**
  * Tokens already verified, with their claims, until their exp: a client presents the same token for up to an hour,
  * and its signature, issuer and claims cannot have changed in between (the scope check still runs per method).
- * Bounded: past VERIFIED_TOKENS_MAX entries the oldest goes first.
+ * Bounded: past VERIFIED_TOKENS_MAX entries the oldest goes first. Keyed by the end of the token's signature, not
+ * the whole token: hashing ~1 kB per request costs as much as the rest of the lookup; a hit must still be the
+ * exact token, so another token with the same signature end is verified as any new one.
  */
 const VERIFIED_TOKENS_MAX = 10_000;
+const KEY_CHARACTERS = 32;
+
+/** A token's claims and the scopes they grant (split once). */
+interface Verified {
+  claims: AccessTokenClaims;
+  scopes: readonly string[];
+}
 
 class VerifiedTokens {
-  private readonly entries = new Map<string, { claims: AccessTokenClaims; expiresAtMs: number }>();
+  private readonly entries = new Map<string, Verified & { token: string; expiresAtMs: number }>();
 
-  get(token: string, now: number): AccessTokenClaims | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
-    if (now < entry.expiresAtMs) return entry.claims;
-    this.entries.delete(token); // expired: verified again, and refused as aws-jwt-verify refuses it
+  get(token: string, now: number): Verified | undefined {
+    const key = token.slice(-KEY_CHARACTERS);
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (now < entry.expiresAtMs) return entry;
+    this.entries.delete(key); // expired: verified again, and refused as aws-jwt-verify refuses it
     return undefined;
   }
 
-  set(token: string, claims: AccessTokenClaims, graceSeconds: number): void {
-    if (typeof claims.exp !== 'number') return;
+  set(token: string, verified: Verified, graceSeconds: number): void {
+    const { exp } = verified.claims;
+    if (typeof exp !== 'number') return;
     if (this.entries.size >= VERIFIED_TOKENS_MAX) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { claims, expiresAtMs: (claims.exp + graceSeconds) * 1000 });
+    this.entries.set(token.slice(-KEY_CHARACTERS), { ...verified, token, expiresAtMs: (exp + graceSeconds) * 1000 });
   }
 }
 
@@ -77,7 +88,7 @@ export class CognitoAuthorizer {
         graceSeconds: config.graceSeconds ?? 0,
         ...(validity !== undefined ? { accessTokenValidityMinutes: validity } : {}),
       });
-      this.verify = async (token) => (await verifier.verify(token)) as AccessTokenClaims;
+      this.verify = (token) => verifier.verify(token) as Promise<AccessTokenClaims>;
       this.ownVerifier = true;
     }
   }
@@ -88,11 +99,12 @@ export class CognitoAuthorizer {
   ): Promise<AuthorizerOutcome> {
     const token = tokenFromHeader(authorizationHeader);
     if (token === undefined) return { ok: false, response: 'UNAUTHORIZED', reason: 'no token' };
-    let claims = this.ownVerifier ? this.verified.get(token, Date.now()) : undefined;
+    let verified = this.ownVerifier ? this.verified.get(token, Date.now()) : undefined;
     try {
-      if (claims === undefined) {
-        claims = await this.verify(token);
-        if (this.ownVerifier) this.verified.set(token, claims, this.graceSeconds);
+      if (verified === undefined) {
+        const claims = await this.verify(token);
+        verified = { claims, scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [] };
+        if (this.ownVerifier) this.verified.set(token, verified, this.graceSeconds);
       }
     } catch (error) {
       if (this.ownVerifier && isJwksUnavailable(error)) {
@@ -100,13 +112,16 @@ export class CognitoAuthorizer {
       }
       return { ok: false, response: 'UNAUTHORIZED', reason: (error as Error).name || 'invalid token' };
     }
-    const granted = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    const granted = verified.scopes;
     if (!methodScopes.some((scope) => granted.includes(scope))) {
       return { ok: false, response: 'UNAUTHORIZED', reason: 'no matching scope' };
     }
-    return { ok: true, claims };
+    return { ok: true, claims: verified.claims };
   }
 }
+
+/** Matched at the start only: a token is ~1 kB, and scanning it again per request costs as much as its claims. */
+const BEARER_PREFIX = /^bearer\s+/i;
 
 /**
  * The token from the Authorization header. API Gateway's Cognito authorizer takes the header value as the token;
@@ -115,9 +130,8 @@ export class CognitoAuthorizer {
 export function tokenFromHeader(header: string | undefined): string | undefined {
   const value = header?.trim();
   if (!value) return undefined;
-  const bearer = /^bearer\s+(.+)$/i.exec(value);
-  const token = (bearer?.[1] ?? value).trim();
-  return token === '' ? undefined : token;
+  const prefix = BEARER_PREFIX.exec(value)?.[0];
+  return prefix === undefined ? value : value.slice(prefix.length);
 }
 
 /**

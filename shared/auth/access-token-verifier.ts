@@ -3,7 +3,9 @@ import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
 import { FetchError, JwksValidationError, JwtInvalidClaimError, NonRetryableFetchError } from 'aws-jwt-verify/error';
 import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, type JwksCache } from 'aws-jwt-verify/jwk';
+import { validateJwtFields } from 'aws-jwt-verify/jwt';
 import type { CognitoAccessTokenPayload, JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { KnownHeaders } from './known-headers.js';
 
 /**
  * The one access-token verifier of the platform: the local gateways' Cognito authorizers, the local identity
@@ -17,6 +19,8 @@ import type { CognitoAccessTokenPayload, JwtHeader, JwtPayload } from 'aws-jwt-v
  * CognitoJwtVerifier itself cannot be used because it derives the issuer from the user pool id (https://cognito-idp
  * ...), and aws-jwt-verify's default fetcher speaks https only: the local pools are `http://127.0.0.1:PORT/{pool}`.
  * So this is JwtVerifier with Cognito's own claim checks and a fetcher that allows plain http to loopback only.
+ * A token whose header text JwtVerifier has already accepted takes a short way (shared/auth/known-headers.ts):
+ * the same checks, without parsing that header and validating its JWK again, and one-shot crypto.verify.
  */
 
 /** A validly signed token with a claim or header no Cognito access token has (aws-jwt-verify's claim error). */
@@ -64,26 +68,51 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const jwksCache =
     options.jwksCache ??
     new SimpleJwksCache({ fetcher: new LoopbackHttpFetcher({ timeoutMs: options.fetchTimeoutMs }) });
-  const verifier = JwtVerifier.create(
-    { issuer: options.issuer, jwksUri: options.jwksUri, audience: null, graceSeconds: options.graceSeconds ?? 0 },
-    { jwksCache },
-  );
+  const issuerConfig = {
+    issuer: options.issuer,
+    jwksUri: options.jwksUri,
+    audience: null,
+    graceSeconds: options.graceSeconds ?? 0,
+  };
+  const verifier = JwtVerifier.create(issuerConfig, { jwksCache });
+  const knownHeaders = new KnownHeaders(jwksCache, options.jwksUri);
   const lifetime = {
     maxSeconds: (options.accessTokenValidityMinutes ?? COGNITO_MAX_ACCESS_TOKEN_VALIDITY_MINUTES) * 60,
     skewSeconds: options.clockSkewSeconds ?? DEFAULT_IAT_CLOCK_SKEW_SECONDS,
   };
+  const checksFor = (clientId: string | string[] | null, scope: string | string[] | undefined) => ({
+    ...issuerConfig,
+    ...(scope !== undefined ? { scope } : {}),
+    customJwtCheck: ({ header, payload }: { header: JwtHeader; payload: JwtPayload }) => {
+      refuseCriticalHeader(header);
+      validateCognitoJwtFields(payload, { tokenUse: 'access', clientId });
+      assertCognitoLifetime(payload, lifetime);
+    },
+  });
+  const defaultChecks = checksFor(options.clientId ?? null, options.scope);
   return {
     issuer: options.issuer,
     jwksUri: options.jwksUri,
     async verify(token, overrides = {}) {
-      const clientId = overrides.clientId !== undefined ? overrides.clientId : (options.clientId ?? null);
-      const scope = overrides.scope ?? options.scope;
+      const checks =
+        overrides.clientId === undefined && overrides.scope === undefined
+          ? defaultChecks
+          : checksFor(
+              overrides.clientId !== undefined ? overrides.clientId : (options.clientId ?? null),
+              overrides.scope ?? options.scope,
+            );
+      // The short way runs the same claim checks, in the same order, as JwtVerifier.verify runs after the signature.
+      const signed = typeof token === 'string' ? knownHeaders.verifySignature(token) : undefined;
+      if (signed !== undefined) {
+        validateJwtFields(signed.payload, checks);
+        checks.customJwtCheck(signed);
+        return signed.payload as CognitoAccessTokenPayload;
+      }
       const payload = await verifier.verify(token, {
-        ...(scope !== undefined ? { scope } : {}),
-        customJwtCheck: ({ header, payload: claims }) => {
-          refuseCriticalHeader(header);
-          validateCognitoJwtFields(claims, { tokenUse: 'access', clientId });
-          assertCognitoLifetime(claims, lifetime);
+        ...checks,
+        customJwtCheck: (verified) => {
+          checks.customJwtCheck(verified);
+          knownHeaders.remember(token, verified.header, verified.jwk);
         },
       });
       return payload as CognitoAccessTokenPayload;

@@ -121,5 +121,11 @@ describe('CognitoAuthorizer: tokens already verified', () => {
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const altered = `${header}.${payload}.${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
     await expect(authorizer.authorize(altered, [TIRE_READ])).resolves.toMatchObject({ ok: false });
+    // The same signature (so the same end) under other claims: not the remembered token.
+    const otherClaims = signed({ scope: `${TIRE_READ} tire-orders/orders.write` }).split('.')[1]!;
+    await expect(authorizer.authorize(`${header}.${otherClaims}.${signature}`, [TIRE_READ])).resolves.toMatchObject({
+      ok: false,
+      response: 'UNAUTHORIZED',
+    });
   });
 });

@@ -138,12 +138,17 @@ export function signWithPoolKey(
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
 ): string {
+  return signTextWithPoolKey(pool, (kid) => JSON.stringify({ alg: 'RS256', kid, ...header }), JSON.stringify(payload));
+}
+
+/** As signWithPoolKey, over exactly these JSON texts (the header's given the pool key's kid). */
+export function signTextWithPoolKey(pool: TestPool, headerText: (kid: string) => string, payloadText: string): string {
   const stored = JSON.parse(
     readFileSync(join(pool.stateDir, 'identity', pool.server.company, 'keys', 'signing-keys.json'), 'utf8'),
   ) as { keys: { kid: string; privateJwk: JWK }[] };
   const signingKey = stored.keys[0]!; // the pool's first key: the one that signs until a rotation
-  const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url');
-  const signingInput = `${encode({ alg: 'RS256', kid: signingKey.kid, ...header })}.${encode(payload)}`;
+  const encode = (text: string) => Buffer.from(text).toString('base64url');
+  const signingInput = `${encode(headerText(signingKey.kid))}.${encode(payloadText)}`;
   const key = createPrivateKey({ key: signingKey.privateJwk as never, format: 'jwk' });
   return `${signingInput}.${sign('sha256', Buffer.from(signingInput), key).toString('base64url')}`;
 }
