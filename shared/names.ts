@@ -83,6 +83,14 @@ export function supplierEventBusName(stage: string): string {
   return `${stage}-tire-orders`;
 }
 
+/**
+ * EventBridge Scheduler group of the car maker's rotation deadlines: `b2b rotate callback-client` creates a one-time
+ * schedule in it that deletes the old client secret at the deadline (the execution role trusts this group only).
+ */
+export function rotationScheduleGroupName(stage: string): string {
+  return `${stage}-car-orders-rotations`;
+}
+
 /** Log group a web ACL logs to: WAF only delivers to groups whose name starts with aws-waf-logs-. */
 export function wafLogGroupName(webAclName: string): string {
   return `aws-waf-logs-${webAclName}`;
@@ -107,6 +115,7 @@ export function stackNamedResources(stage: string) {
     carUserPool: `${stage}-car-orders`,
     tireUserPool: `${stage}-tire-orders`,
     supplierTokenKeyAlias: `alias/${stage}/car-orders/supplier-token`,
+    rotationScheduleGroup: rotationScheduleGroupName(stage),
     supplierConnectionParameter: supplierConnectionParameterName(stage),
     externalSupplierConnectionParameter: externalSupplierConnectionParameterName(stage),
     supplierTokenParameter: supplierTokenParameterName(stage),
