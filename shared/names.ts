@@ -160,6 +160,15 @@ export function partnerRecordName(recordPath: string, clientId: string): string 
 }
 
 /**
+ * The API keys `b2b rotate supplier-api-key` bound for a client whose record the stack writes, in a parameter of
+ * their own next to the record (shared/partners.ts PartnerKeyBinding): no template declares it, so a deploy that
+ * rewrites the stack's record leaves the rotated keys bound. Under the record path, so the handlers' grant covers it.
+ */
+export function partnerKeyBindingName(recordPath: string, clientId: string): string {
+  return `${partnerRecordName(recordPath, clientId)}/api-keys`;
+}
+
+/**
  * What the operator CLI creates per onboarded partner (`b2b partners onboard`), in both the local runtime and a
  * deployed stage: the partner's record (an SSM String parameter per app client), its secrets and its API key.
  */

@@ -59,6 +59,8 @@ const DELETION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/dev-CarOrders-ClientSecr
 const SCHEDULE_GROUP = 'dev-car-orders-rotations';
 /** The previous secret's deletion at the deadline of a 2h grace from NOW. */
 const SCHEDULE_NAME = 'callback-client-callback01-20260501T140000';
+const CAR_MAKER_RECORD = '/dev/tire-orders/partners/carmaker01';
+const KEY_BINDING = '/dev/tire-orders/partners/carmaker01/api-keys';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -116,22 +118,29 @@ function deployedStage(): void {
     ClientSecretDescriptor: { ClientSecretId: 'callback01--2', ClientSecretValue: 'new-secret-value' },
   });
   secrets.on(GetSecretValueCommand).resolves({ SecretString: 'old-value' });
+  listedRecords();
+  apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan01', name: 'dev-tire-orders-partners' }] });
+}
+
+/**
+ * The partner records as GetParametersByPath lists them: the stack's record of the car maker (bound to its
+ * CarMakerApiKey, oldkey0001, as every deploy writes it) and, after a rotation, the key binding next to it.
+ */
+function listedRecords(binding?: object): void {
+  const record = {
+    name: 'car-maker',
+    clientId: 'carmaker01',
+    apiKeyIds: ['oldkey0001'],
+    cidrs: ['203.0.113.7/32'],
+    scopes: ['tire-orders/orders.write'],
+    managedBy: 'stack',
+  };
   ssm.on(GetParametersByPathCommand).resolves({
     Parameters: [
-      {
-        Name: '/dev/tire-orders/partners/carmaker01',
-        Value: JSON.stringify({
-          name: 'car-maker',
-          clientId: 'carmaker01',
-          apiKeyIds: ['oldkey0001'],
-          cidrs: ['203.0.113.7/32'],
-          scopes: ['tire-orders/orders.write'],
-          managedBy: 'stack',
-        }),
-      },
+      { Name: CAR_MAKER_RECORD, Value: JSON.stringify(record) },
+      ...(binding ? [{ Name: KEY_BINDING, Value: JSON.stringify(binding) }] : []),
     ],
   });
-  apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan01', name: 'dev-tire-orders-partners' }] });
 }
 
 /** Connection states DescribeConnection answers in turn: the first one for the client id lookup. */
@@ -393,7 +402,7 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     );
   });
 
-  it('supplier-api-key: new key in the plan and bound in the record (old key with its deadline) before the secret switches', async () => {
+  it('supplier-api-key: new key in the plan and bound next to the record (old key with its deadline) before the secret switches', async () => {
     apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey0002', value: 'new-api-key-value' });
     apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     const run = await cli(['rotate', 'supplier-api-key', '--grace', '1h', '--json']);
@@ -407,13 +416,27 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       'PutSecretValueCommand',
       'PutParameterCommand',
     ]);
-    const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<
-      string,
-      unknown
-    >;
-    expect(record).toMatchObject({
+    const binding = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    // Its own parameter, not the stack's record: a later deploy that rewrites the record leaves it alone.
+    expect(binding.Name).toBe(KEY_BINDING);
+    expect(JSON.parse(binding.Value!)).toEqual({
       apiKeyIds: ['oldkey0001', 'newkey0002'],
       apiKeyDeadlines: { oldkey0001: '2026-05-01T13:00:00.000Z' },
+    });
+    expect(ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input.Name)).not.toContain(
+      CAR_MAKER_RECORD,
+    );
+  });
+
+  it('supplier-api-key: a second rotation starts from the bound keys, not the (redeployed) record', async () => {
+    listedRecords({ apiKeyIds: ['newkey0002'] });
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey0003', value: 'third-api-key-value' });
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    const run = await cli(['rotate', 'supplier-api-key', '--grace', '1h', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ previousApiKeyId: 'newkey0002', newApiKeyId: 'newkey0003' });
+    expect(JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!)).toMatchObject({
+      apiKeyIds: ['newkey0002', 'newkey0003'],
     });
   });
 
@@ -424,7 +447,12 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('supplier-api-key --finish: refused before the deadline; after it the old key leaves the plan and the record', async () => {
+  it('supplier-api-key --finish: refused before the deadline; after it the old key leaves the plan and the binding', async () => {
+    // A deploy rewrote the stack's record (old key only) during the rotation: the binding still holds both keys.
+    listedRecords({
+      apiKeyIds: ['oldkey0001', 'newkey0002'],
+      apiKeyDeadlines: { oldkey0001: '2026-05-01T12:30:00.000Z' },
+    });
     const state = {
       kind: 'supplier-api-key',
       subject: 'carmaker01',
@@ -435,6 +463,7 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     };
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(state) } });
     expect((await cli(['rotate', 'supplier-api-key', '--finish'])).code).toBe(1);
+    expect(writes()).toEqual([]);
     ssm.on(GetParameterCommand).resolves({
       Parameter: { Value: JSON.stringify({ ...state, previousAcceptedUntil: '2026-05-01T11:30:00.000Z' }) },
     });
@@ -444,5 +473,28 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       usagePlanId: 'plan01',
       keyId: 'oldkey0001',
     });
+    const written = ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.Name).toBe(KEY_BINDING);
+    expect(JSON.parse(written[0]!.Value!)).toEqual({ apiKeyIds: ['newkey0002'] });
+  });
+
+  it('supplier-api-key --finish: never leaves the car maker without a key', async () => {
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          kind: 'supplier-api-key',
+          subject: 'carmaker01',
+          previousId: 'oldkey0001',
+          currentId: 'newkey0002',
+          rotatedAt: '2026-05-01T10:00:00.000Z',
+          previousAcceptedUntil: '2026-05-01T11:00:00.000Z',
+        }),
+      },
+    });
+    const run = await cli(['rotate', 'supplier-api-key', '--finish']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no API key bound besides oldkey0001');
+    expect(writes()).toEqual([]);
   });
 });
