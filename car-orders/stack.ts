@@ -248,7 +248,7 @@ export class CarOrdersStack extends Stack {
         description: 'SecureString with the supplier access token',
       },
       AlarmTopicArn: { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies' },
-      ClientSecretDeletionRoleArn: {
+      RotationDeadlineRoleArn: {
         value: this.secretDeletion.role.roleArn,
         description: 'Role the rotation deadline schedules run as (b2b rotate callback-client passes it)',
       },

@@ -116,11 +116,11 @@ export class StackLocator extends ApiLocator {
     });
   }
 
-  /** The car stack's outputs RotationScheduleGroup and ClientSecretDeletionRoleArn. */
+  /** The car stack's outputs RotationScheduleGroup and RotationDeadlineRoleArn. */
   rotationDeadlineScheduler(): Promise<RotationDeadlineScheduler> {
     return this.once('rotationDeadlineScheduler', async () => {
       const [groupName, roleArn] = await Promise.all(
-        ['RotationScheduleGroup', 'ClientSecretDeletionRoleArn'].map((key) => this.stacks.output('car-orders', key)),
+        ['RotationScheduleGroup', 'RotationDeadlineRoleArn'].map((key) => this.stacks.output('car-orders', key)),
       );
       return { groupName: groupName!, roleArn: roleArn! };
     });

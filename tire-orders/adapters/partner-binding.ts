@@ -27,6 +27,11 @@ type RecordRead = { record: PartnerRecord } | { absent: true };
 /** Powertools caches values, not ParameterNotFound: an absent parameter (most clients have no key binding) is here. */
 const absentUntil = new Map<string, number>();
 
+/** Forgets the absent parameters (tests clear Powertools' cache with it). */
+export function clearAbsentPartnerParameters(): void {
+  absentUntil.clear();
+}
+
 /** A parameter's text, undefined when it does not exist; 503 when the records cannot be read. */
 async function readParameter(name: string, forceFetch: boolean): Promise<string | undefined> {
   if (!forceFetch && (absentUntil.get(name) ?? 0) > Date.now()) return undefined;

@@ -551,7 +551,7 @@ describe('CarOrdersStack: callback rotation deadline (EventBridge Scheduler)', (
 
   it('outputs the role ARN and the group name the CLI schedules with', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(outputs.ClientSecretDeletionRoleArn!.Value).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(outputs.RotationDeadlineRoleArn!.Value).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     expect(outputs.RotationScheduleGroup!.Value).toBe('dev-car-orders-rotations');
   });
 });

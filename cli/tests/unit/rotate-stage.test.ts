@@ -85,7 +85,7 @@ function deployedStage(): void {
           { OutputKey: 'UserPoolId', OutputValue: `${REGION}_CarPool01` },
           { OutputKey: 'TokenUrl', OutputValue: 'https://dev-car.auth.eu-west-1.amazoncognito.com/oauth2/token' },
           { OutputKey: 'SupplierCallbackClientSecretArn', OutputValue: CALLBACK_SECRET_ARN },
-          { OutputKey: 'ClientSecretDeletionRoleArn', OutputValue: DELETION_ROLE_ARN },
+          { OutputKey: 'RotationDeadlineRoleArn', OutputValue: DELETION_ROLE_ARN },
           { OutputKey: 'RotationScheduleGroup', OutputValue: SCHEDULE_GROUP },
         ],
       },
