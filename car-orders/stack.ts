@@ -31,6 +31,7 @@ import {
   type ExternalSupplier,
   type SupplierTokenStore,
 } from './infrastructure/supplier-token-store.js';
+import { secretDeletionSchedule, type SecretDeletionSchedule } from './infrastructure/secret-deletion-schedule.js';
 import { carOrdersClients, carOrdersEnvironment, carOrdersService, type CarOrdersFunction } from './service.js';
 
 export type { ExternalSupplier };
@@ -110,6 +111,8 @@ export class CarOrdersStack extends Stack {
   readonly supplierTokenParameterName: string;
   readonly carMakerEndpoint: CarMakerEndpoint;
   readonly alarmTopic: AlarmTopic;
+  /** Where `b2b rotate callback-client` schedules the old secret's deletion at the deadline. */
+  readonly secretDeletion: SecretDeletionSchedule;
 
   constructor(scope: Construct, id: string, props: CarOrdersStackProps) {
     super(scope, id, props);
@@ -148,6 +151,11 @@ export class CarOrdersStack extends Stack {
       alarms: carOrdersService.alarms,
       metricOf: (metric) => this.alarmMetric(metric, names.carApi),
       topic: this.alarmTopic.topic,
+    });
+
+    this.secretDeletion = secretDeletionSchedule(this, {
+      groupName: names.rotationScheduleGroup,
+      userPool: this.auth.userPool,
     });
 
     const callback = this.auth.clients.supplierCallback;
@@ -240,6 +248,14 @@ export class CarOrdersStack extends Stack {
         description: 'SecureString with the supplier access token',
       },
       AlarmTopicArn: { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies' },
+      RotationDeadlineRoleArn: {
+        value: this.secretDeletion.role.roleArn,
+        description: 'Role the rotation deadline schedules run as (b2b rotate callback-client passes it)',
+      },
+      RotationScheduleGroup: {
+        value: this.secretDeletion.group.scheduleGroupName,
+        description: 'EventBridge Scheduler group of the rotation deadline schedules',
+      },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

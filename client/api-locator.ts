@@ -25,6 +25,7 @@ import {
   type LocalRuntimeInfo,
   type ResourceLocator,
   type RestApiHandle,
+  type RotationDeadlineScheduler,
   type RuleHandle,
   type UserPoolHandle,
 } from './locator.js';
@@ -58,6 +59,7 @@ export abstract class ApiLocator implements ResourceLocator {
   abstract functionLogGroups(): Promise<FunctionLogGroup[]>;
   abstract customerAccess(): Promise<CustomerAccess>;
   abstract alarms(): Promise<AlarmView[]>;
+  abstract rotationDeadlineScheduler(): Promise<RotationDeadlineScheduler | undefined>;
 
   protected once<T>(key: string, resolveValue: () => Promise<T>): Promise<T> {
     let cached = this.cache.get(key) as Promise<T> | undefined;

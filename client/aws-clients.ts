@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -29,6 +30,8 @@ export interface Clients {
   cloudFormation?: CloudFormationClient;
   /** AWS only: the stacks' alarms (locally the runtime evaluates them). */
   cloudWatch?: CloudWatchClient;
+  /** AWS only: rotation deadlines (locally the token endpoint enforces them). */
+  scheduler?: SchedulerClient;
 }
 
 /** What every client here is configured with (the subset of each client's config these callers set). */
@@ -57,6 +60,7 @@ export function stageClients(region: string | undefined): Clients {
     logs: new CloudWatchLogsClient(config),
     cloudFormation: new CloudFormationClient(config),
     cloudWatch: new CloudWatchClient(config),
+    scheduler: new SchedulerClient(config),
   };
 }
 

@@ -121,4 +121,9 @@ export class LocalLocator extends ApiLocator {
   async functionLogGroups(): Promise<FunctionLogGroup[]> {
     return [];
   }
+
+  /** The local token endpoint enforces a rotation's deadline itself (ScheduleClientSecretDeletion). */
+  async rotationDeadlineScheduler(): Promise<undefined> {
+    return undefined;
+  }
 }

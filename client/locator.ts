@@ -43,6 +43,11 @@ export interface ResourceLocator {
   functionLogGroups(): Promise<FunctionLogGroup[]>;
   /** What a customer of the car maker orders with: the car API, its token endpoint and the customer app client. */
   customerAccess(): Promise<CustomerAccess>;
+  /**
+   * AWS: where a callback client rotation schedules its deadline (the car stack's outputs); undefined locally, where
+   * the token endpoint enforces the deadline itself.
+   */
+  rotationDeadlineScheduler(): Promise<RotationDeadlineScheduler | undefined>;
   /** The declared alarms' states: CloudWatch's on AWS, the runtime's own evaluation locally. */
   alarms(): Promise<AlarmView[]>;
   close(): void;
@@ -103,6 +108,12 @@ export interface FunctionLogGroup {
   company: Company;
   functionName: string;
   logGroupName: string;
+}
+
+/** The schedule group a rotation's deadline schedule goes in, and the role it runs as. */
+export interface RotationDeadlineScheduler {
+  groupName: string;
+  roleArn: string;
 }
 
 /** The customer app client's credentials and where it calls (holds a secret: never print it). */

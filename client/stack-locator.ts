@@ -14,7 +14,14 @@ import { stageAlarms, type AlarmView } from './alarms.js';
 import { ApiLocator } from './api-locator.js';
 import { stageClients } from './aws-clients.js';
 import { OperatorError } from './errors.js';
-import { COMPANIES, type Company, type CustomerAccess, type FunctionLogGroup, type UserPoolHandle } from './locator.js';
+import {
+  COMPANIES,
+  type Company,
+  type CustomerAccess,
+  type FunctionLogGroup,
+  type RotationDeadlineScheduler,
+  type UserPoolHandle,
+} from './locator.js';
 import { declaredTableIds, functionLogGroupId, type StackTemplate } from './stack-template.js';
 
 const SERVICES: Record<Company, ServiceDeclaration<string>> = {
@@ -106,6 +113,16 @@ export class StackLocator extends ApiLocator {
       }
       if (!clientSecret) throw new OperatorError(`Secret ${secretArn} has no SecretString.`);
       return { apiUrl: apiUrl!, tokenUrl: tokenUrl!, clientId: clientId!, clientSecret, secretSource: secretArn! };
+    });
+  }
+
+  /** The car stack's outputs RotationScheduleGroup and RotationDeadlineRoleArn. */
+  rotationDeadlineScheduler(): Promise<RotationDeadlineScheduler> {
+    return this.once('rotationDeadlineScheduler', async () => {
+      const [groupName, roleArn] = await Promise.all(
+        ['RotationScheduleGroup', 'RotationDeadlineRoleArn'].map((key) => this.stacks.output('car-orders', key)),
+      );
+      return { groupName: groupName!, roleArn: roleArn! };
     });
   }
 

@@ -83,6 +83,14 @@ export function supplierEventBusName(stage: string): string {
   return `${stage}-tire-orders`;
 }
 
+/**
+ * EventBridge Scheduler group of the car maker's rotation deadlines: `b2b rotate callback-client` creates a one-time
+ * schedule in it that deletes the old client secret at the deadline (the execution role trusts this group only).
+ */
+export function rotationScheduleGroupName(stage: string): string {
+  return `${stage}-car-orders-rotations`;
+}
+
 /** Log group a web ACL logs to: WAF only delivers to groups whose name starts with aws-waf-logs-. */
 export function wafLogGroupName(webAclName: string): string {
   return `aws-waf-logs-${webAclName}`;
@@ -107,6 +115,7 @@ export function stackNamedResources(stage: string) {
     carUserPool: `${stage}-car-orders`,
     tireUserPool: `${stage}-tire-orders`,
     supplierTokenKeyAlias: `alias/${stage}/car-orders/supplier-token`,
+    rotationScheduleGroup: rotationScheduleGroupName(stage),
     supplierConnectionParameter: supplierConnectionParameterName(stage),
     externalSupplierConnectionParameter: externalSupplierConnectionParameterName(stage),
     supplierTokenParameter: supplierTokenParameterName(stage),
@@ -148,6 +157,15 @@ export function partnerRecordPath(stage: string): string {
 /** A partner record's parameter name: the path and the client id (SSM names allow a-z, A-Z, 0-9, _ . - /). */
 export function partnerRecordName(recordPath: string, clientId: string): string {
   return `${recordPath}${clientId}`;
+}
+
+/**
+ * The API keys `b2b rotate supplier-api-key` bound for a client whose record the stack writes, in a parameter of
+ * their own next to the record (shared/partners.ts PartnerKeyBinding): no template declares it, so a deploy that
+ * rewrites the stack's record leaves the rotated keys bound. Under the record path, so the handlers' grant covers it.
+ */
+export function partnerKeyBindingName(recordPath: string, clientId: string): string {
+  return `${partnerRecordName(recordPath, clientId)}/api-keys`;
 }
 
 /**

@@ -85,20 +85,54 @@ function upgradeEarlierRecord(value: unknown): unknown {
 export const PartnerRecord = z.pipe(z.transform(upgradeEarlierRecord), PartnerRecordFields);
 export type PartnerRecord = z.infer<typeof PartnerRecordFields>;
 
-/** Parses a record's JSON text; undefined (with the reason) when it is not a valid record. */
-export function parsePartnerRecord(text: string | undefined): { record: PartnerRecord } | { problem: string } {
+/** A parameter's JSON text read with a schema; the reason when it is not JSON or not valid. */
+function parseJsonParameter<T>(schema: z.ZodType<T>, text: string | undefined): { value: T } | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');
   } catch {
     return { problem: 'not JSON' };
   }
-  const parsed = PartnerRecord.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { problem: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
   }
-  return { record: parsed.data };
+  return { value: parsed.data };
+}
+
+/** Parses a record's JSON text; undefined (with the reason) when it is not a valid record. */
+export function parsePartnerRecord(text: string | undefined): { record: PartnerRecord } | { problem: string } {
+  const parsed = parseJsonParameter(PartnerRecord, text);
+  return 'problem' in parsed ? parsed : { record: parsed.value };
+}
+
+/**
+ * The API keys a supplier API key rotation bound for a record the stack writes (shared/names.ts
+ * partnerKeyBindingName). The stack's record keeps its client, CIDRs and scopes; once a rotation has run, which keys
+ * are served (and until when) is this binding's, so a deploy that rewrites the record cannot bind the stack's
+ * original key alone again.
+ */
+export const PartnerKeyBinding = z.object({
+  apiKeyIds: z.array(z.string().min(1)).min(1),
+  apiKeyDeadlines: z.record(z.string().min(1), z.iso.datetime()).optional(),
+});
+export type PartnerKeyBinding = z.infer<typeof PartnerKeyBinding>;
+
+export function parsePartnerKeyBinding(text: string | undefined): { binding: PartnerKeyBinding } | { problem: string } {
+  const parsed = parseJsonParameter(PartnerKeyBinding, text);
+  return 'problem' in parsed ? parsed : { binding: parsed.value };
+}
+
+/** The record as served: a key binding, when there is one, replaces the record's keys and their deadlines. */
+export function withKeyBinding(record: PartnerRecord, binding: PartnerKeyBinding | undefined): PartnerRecord {
+  if (!binding) return record;
+  const { apiKeyDeadlines: _stackDeadlines, ...rest } = record;
+  return {
+    ...rest,
+    apiKeyIds: binding.apiKeyIds,
+    ...(binding.apiKeyDeadlines ? { apiKeyDeadlines: binding.apiKeyDeadlines } : {}),
+  };
 }
 
 /** Whether `address` lies in one of `cidrs` (an address of the other IP family never does). */

@@ -5,8 +5,9 @@ import {
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { parseRecord } from '../../client/partners.js';
-import type { PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
+import { parseBinding, parseRecord } from '../../client/partners.js';
+import { partnerKeyBindingName } from '../../shared/names.js';
+import { withKeyBinding, type PartnerRecord as SharedPartnerRecord } from '../../shared/partners.js';
 import {
   OperatorError,
   stringListOption,
@@ -39,14 +40,24 @@ export interface PartnerView {
   state: string;
 }
 
+/** The record with the API keys a rotation bound for it (the keys that are served). */
 async function readAnyRecord(target: Target, clientId: string): Promise<SharedPartnerRecord> {
   const name = target.names.partnerRecord(clientId);
+  let record: SharedPartnerRecord;
   try {
     const result = await target.clients.ssm.send(new GetParameterCommand({ Name: name }));
-    return parseRecord(name, result.Parameter?.Value);
+    record = parseRecord(name, result.Parameter?.Value);
   } catch (error) {
     if ((error as Error).name !== 'ParameterNotFound') throw error;
     throw new OperatorError(`No partner record for client id ${clientId} on ${target.label} (no parameter ${name}).`);
+  }
+  const bindingName = partnerKeyBindingName(target.names.partnerRecordPath, clientId);
+  try {
+    const result = await target.clients.ssm.send(new GetParameterCommand({ Name: bindingName }));
+    return withKeyBinding(record, parseBinding(bindingName, result.Parameter?.Value));
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return record;
+    throw error;
   }
 }
 

@@ -97,7 +97,12 @@ function notes(result: { notes: string[] }): string[] {
 
 function callbackHuman(result: CallbackRotationResult): string[] {
   if (result.action === 'finished') return [`Callback client ${result.clientId}: rotation finished.`, ...notes(result)];
+  const unenforced =
+    result.deadlineEnforced === false
+      ? [`WARNING: nothing retires the previous secret at ${result.previousAcceptedUntil}: ${result.enforcement}.`, '']
+      : [];
   return [
+    ...unenforced,
     `Callback client ${result.clientId} has a new secret ${result.newSecretId}, stored in ${result.secretStoredIn}.`,
     ...keyValues([
       [
@@ -119,7 +124,9 @@ export const rotateCallbackClientCommand: CommandSpec = {
     'Adds a second secret to the supplierCallback app client (AddUserPoolClientSecret), stores it in the secret the',
     "connection reads, updates the supplier's EventBridge connection (UpdateConnection) and waits for AUTHORIZED;",
     'any failure on the way undoes the new secret. The old secret stops working at the deadline (--grace) without',
-    'further action; --finish deletes it. With two accounts, pass --client-id: the supplier then runs',
+    'further action: on AWS a one-time EventBridge Scheduler schedule deletes it then (exit 1 if it cannot be',
+    'created), locally the token endpoint refuses it. --finish deletes it (and the schedule) at once, after the',
+    'deadline or earlier with --force. With two accounts, pass --client-id: the supplier then runs',
     '`b2b rotate callback-connection` in its own account.',
   ],
   options: {
@@ -149,7 +156,9 @@ export const rotateCallbackClientCommand: CommandSpec = {
           { graceMs: options.graceMs, now, wait: { ...CONNECTION_WAIT, sleep } },
           context.progress,
         );
-    return { data: result, human: callbackHuman(result) };
+    // The rotation went through, but an unenforced deadline is a failure the operator must act on.
+    const exitCode = result.deadlineEnforced === false ? 1 : 0;
+    return { data: result, human: callbackHuman(result), exitCode };
   },
 };
 

@@ -7,8 +7,8 @@ import {
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CONNECTION_CACHE_SECONDS } from '../../car-orders/adapters/supplier-connection.js';
-import { partnerRecordName } from '../../shared/names.js';
-import type { PartnerRecord } from '../../shared/partners.js';
+import { partnerKeyBindingName } from '../../shared/names.js';
+import type { PartnerKeyBinding, PartnerRecord } from '../../shared/partners.js';
 import { PARTNER_RECORD_MAX_AGE_SECONDS } from '../../tire-orders/adapters/partner-binding.js';
 import { OperatorError } from '../command.js';
 import { UndoSteps } from './undo.js';
@@ -20,9 +20,10 @@ import { deleteRotationState, readRotationState, writeRotationState, type Rotati
 
 /**
  * Rotation of the car maker's API key for the supplier's API (CarMakerApiKey). An API key's value cannot change, so
- * a rotation creates a new key, adds it to the usage plan, binds it in the car maker's partner record next to the
- * old one (with the old one's deadline, which the tire handlers' binding check enforces), and only then switches
- * the secret the car maker reads. After the grace the old key leaves the plan and the record.
+ * a rotation creates a new key, adds it to the usage plan, binds it for the car maker next to the old one (with the
+ * old one's deadline, which the tire handlers' binding check enforces), and only then switches the secret the car
+ * maker reads. After the grace the old key leaves the plan and the binding. The binding is a parameter of its own
+ * next to the stack's partner record (partnerKeyBindingName), so the stack's record is never written here.
  */
 
 /** The longest a consumer may keep the old key: the car maker's secret cache and the handlers' record cache. */
@@ -48,15 +49,27 @@ export async function carMakerRecord(target: Target): Promise<PartnerRecord> {
   return records[0]!;
 }
 
-async function writeRecord(target: Target, record: PartnerRecord): Promise<void> {
+/**
+ * The car maker's keys go in their own parameter next to the stack's record, which no template declares: a later
+ * deploy that rewrites the record (new CIDRs, scopes) leaves them bound.
+ */
+async function writeKeyBinding(target: Target, clientId: string, binding: PartnerKeyBinding): Promise<void> {
   await target.clients.ssm.send(
     new PutParameterCommand({
-      Name: partnerRecordName(target.names.partnerRecordPath, record.clientId),
+      Name: partnerKeyBindingName(target.names.partnerRecordPath, clientId),
       Type: 'String',
-      Value: JSON.stringify(record),
+      Value: JSON.stringify(binding),
       Overwrite: true,
+      Description: "b2b rotate supplier-api-key: the car maker's API key ids (served instead of the stack record's)",
     }),
   );
+}
+
+function bindingOf(record: PartnerRecord): PartnerKeyBinding {
+  return {
+    apiKeyIds: record.apiKeyIds,
+    ...(record.apiKeyDeadlines ? { apiKeyDeadlines: record.apiKeyDeadlines } : {}),
+  };
 }
 
 async function createKey(target: Target, usagePlanId: string, now: Date): Promise<{ id: string; value: string }> {
@@ -94,14 +107,13 @@ export async function rotateSupplierApiKey(
   const deadline = iso(rotatedAt.getTime() + input.graceMs);
   progress(`Creating a new API key in usage plan ${usagePlan.name}`);
   const created = await createKey(target, usagePlan.id, rotatedAt);
-  const bound: PartnerRecord = {
-    ...record,
+  const bound: PartnerKeyBinding = {
     apiKeyIds: [previousApiKeyId, created.id],
     apiKeyDeadlines: { ...record.apiKeyDeadlines, [previousApiKeyId]: deadline },
   };
   try {
     progress(`Binding it in the car maker's partner record; ${previousApiKeyId} is served until ${deadline}`);
-    await writeRecord(target, bound);
+    await writeKeyBinding(target, record.clientId, bound);
     progress(`Switching ${secretId} (what the car maker sends) to the new key`);
     await target.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: created.value }));
   } catch (error) {
@@ -111,7 +123,7 @@ export async function rotateSupplierApiKey(
     undo.add(`API key ${created.id}`, () =>
       target.clients.apiGateway.send(new DeleteApiKeyCommand({ apiKey: created.id })),
     );
-    undo.add("the car maker's partner record", () => writeRecord(target, record));
+    undo.add("the car maker's key binding", () => writeKeyBinding(target, record.clientId, bindingOf(record)));
     undo.add(`secret ${secretId}`, () =>
       target.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: previousValue })),
     );
@@ -147,12 +159,8 @@ function apiKeyRotated(target: Target, state: RotationState, usagePlanId: string
         'holding the old one after the deadline is refused once (403) and re-reads the secret.',
       `The previous key ${state.previousId} stops working at ${state.previousAcceptedUntil}: ${enforcement}. ` +
         '--finish then takes it out of the usage plan and the record.',
-      ...(target.kind === 'aws'
-        ? [
-            'CloudFormation does not know the new key: keep the "CarMakerApiKey" resource and do not change the ' +
-              "car maker's partner record in the template until the stack adopts it, or a deploy binds the old key again.",
-          ]
-        : []),
+      `The keys are bound in ${partnerKeyBindingName(target.names.partnerRecordPath, state.subject)}, next to ` +
+        "the stack's record: a deploy that rewrites the record leaves them bound.",
     ],
   };
 }
@@ -169,6 +177,11 @@ export async function finishSupplierApiKeyRotation(
     );
   }
   const usagePlan = await target.resources.usagePlan();
+  const record = await carMakerRecord(target);
+  const { [state.previousId]: _finished, ...deadlines } = record.apiKeyDeadlines ?? {};
+  const remaining = record.apiKeyIds.filter((id) => id !== state.previousId);
+  if (remaining.length === 0)
+    throw new OperatorError(`The car maker has no API key bound besides ${state.previousId}; nothing is changed.`);
   try {
     await target.clients.apiGateway.send(
       new DeleteUsagePlanKeyCommand({ usagePlanId: usagePlan.id, keyId: state.previousId }),
@@ -176,12 +189,8 @@ export async function finishSupplierApiKeyRotation(
   } catch (error) {
     if ((error as Error).name !== 'NotFoundException') throw error;
   }
-  const record = await carMakerRecord(target);
-  const { [state.previousId]: _finished, ...deadlines } = record.apiKeyDeadlines ?? {};
-  const { apiKeyDeadlines: _all, ...rest } = record;
-  await writeRecord(target, {
-    ...rest,
-    apiKeyIds: record.apiKeyIds.filter((id) => id !== state.previousId),
+  await writeKeyBinding(target, record.clientId, {
+    apiKeyIds: remaining,
     ...(Object.keys(deadlines).length > 0 ? { apiKeyDeadlines: deadlines } : {}),
   });
   await deleteRotationState(target, 'supplier-api-key');
@@ -191,6 +200,6 @@ export async function finishSupplierApiKeyRotation(
     previousApiKeyId: state.previousId,
     usagePlanId: usagePlan.id,
     secretStoredIn: target.names.tireApiKeySecret,
-    notes: [`The previous key ${state.previousId} left usage plan ${usagePlan.name} and the car maker's record.`],
+    notes: [`The previous key ${state.previousId} left usage plan ${usagePlan.name} and the car maker's key binding.`],
   };
 }

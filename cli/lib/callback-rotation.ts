@@ -12,6 +12,7 @@ import {
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { scheduleClientSecretDeletion } from '../../client/local-operations.js';
 import { OperatorError } from '../command.js';
+import { createDeadlineSchedule, deleteDeadlineSchedule, type DeadlineSchedule } from './deadline-schedule.js';
 import { UndoSteps } from './undo.js';
 import type { Target } from '../target.js';
 import { iso } from '../time.js';
@@ -161,6 +162,10 @@ export interface CallbackRotationResult {
   connection?: { name: string; state: string; lastAuthorizedTime?: string };
   /** How the deadline is enforced on this target. */
   enforcement?: string;
+  /** False when nothing will retire the previous secret at the deadline (the schedule could not be created). */
+  deadlineEnforced?: boolean;
+  /** AWS: the one-time schedule that deletes the previous secret at the deadline. */
+  deadlineSchedule?: DeadlineSchedule;
   notes: string[];
 }
 
@@ -173,6 +178,8 @@ export async function rotateCallbackClient(
 ): Promise<CallbackRotationResult> {
   const previousSecretId = await onlySecretId(target, parties);
   const previousValue = await readSecretValue(target, parties.secretId);
+  // Located before anything changes: a stack without the deadline's role refuses the rotation, not its deadline.
+  const scheduler = await target.resources.rotationDeadlineScheduler();
   progress(`Adding a second secret to app client ${parties.clientId} (user pool ${parties.userPoolId})`);
   const added = await addSecret(target, parties);
   let connection: CallbackRotationResult['connection'];
@@ -209,7 +216,8 @@ export async function rotateCallbackClient(
   }
   const rotatedAt = input.now();
   const deadline = new Date(rotatedAt.getTime() + input.graceMs);
-  const enforcement = await enforceDeadline(target, parties, previousSecretId, deadline);
+  const secret = { ...parties, clientSecretId: previousSecretId, deadline };
+  const enforced = await enforceDeadline(target, secret, scheduler, progress);
   const state: RotationState = {
     kind: SECRET_NAME,
     subject: parties.clientId,
@@ -218,29 +226,65 @@ export async function rotateCallbackClient(
     currentId: added.id,
     rotatedAt: iso(rotatedAt),
     previousAcceptedUntil: iso(deadline),
+    ...(enforced.schedule
+      ? { deadlineSchedule: { name: enforced.schedule.name, group: enforced.schedule.group } }
+      : {}),
   };
   await writeRotationState(target, state);
-  return callbackRotated(target, parties, state, connection, enforcement);
+  return callbackRotated(target, parties, state, connection, enforced);
 }
 
-/** Locally the token endpoint refuses the old secret from the deadline on by itself. */
+interface Enforcement {
+  description: string;
+  enforced: boolean;
+  schedule?: DeadlineSchedule;
+}
+
+/**
+ * Locally the token endpoint refuses the old secret from the deadline on by itself; on AWS a one-time schedule
+ * deletes it then. A schedule that cannot be created leaves the rotation done but its deadline unenforced, which
+ * the result says (and the command exits 1), so the operator runs --finish at the deadline.
+ */
 async function enforceDeadline(
   target: Target,
-  parties: CallbackParties,
-  previousSecretId: string,
-  deadline: Date,
-): Promise<string> {
+  secret: CallbackParties & { clientSecretId: string; deadline: Date },
+  scheduler: Awaited<ReturnType<Target['resources']['rotationDeadlineScheduler']>>,
+  progress: (line: string) => void,
+): Promise<Enforcement> {
   if (target.local) {
     await scheduleClientSecretDeletion(target.local, {
-      userPoolId: parties.userPoolId,
-      clientId: parties.clientId,
-      clientSecretId: previousSecretId,
-      at: deadline,
+      userPoolId: secret.userPoolId,
+      clientId: secret.clientId,
+      clientSecretId: secret.clientSecretId,
+      at: secret.deadline,
     });
-    return 'the local token endpoint refuses the previous secret from the deadline on (ScheduleClientSecretDeletion)';
+    return {
+      description:
+        'the local token endpoint refuses the previous secret from the deadline on (ScheduleClientSecretDeletion)',
+      enforced: true,
+    };
   }
-  // Cognito has no deadline of its own: on AWS the secret is deleted by --finish (schedule it for the deadline).
-  return `nothing on AWS deletes it by itself: run b2b rotate callback-client --finish --stage ${target.stage} at the deadline (recorded in SSM)`;
+  const finish = `b2b rotate callback-client --finish --stage ${target.stage}`;
+  if (!scheduler)
+    return { description: `nothing deletes it by itself: run ${finish} at the deadline`, enforced: false };
+  progress(`Scheduling the deletion of ${secret.clientSecretId} at the deadline (EventBridge Scheduler)`);
+  try {
+    const schedule = await createDeadlineSchedule(target, scheduler, secret);
+    return {
+      description:
+        `EventBridge Scheduler deletes it at the deadline (schedule ${schedule.group}/${schedule.name}, ` +
+        `${schedule.expression} UTC, DeleteUserPoolClientSecret as ${scheduler.roleArn})`,
+      enforced: true,
+      schedule,
+    };
+  } catch (error) {
+    return {
+      description:
+        `NOT ENFORCED: CreateSchedule in ${scheduler.groupName} failed (${(error as Error).name}: ` +
+        `${(error as Error).message}); the previous secret keeps working until you run ${finish} at the deadline`,
+      enforced: false,
+    };
+  }
 }
 
 function callbackRotated(
@@ -248,8 +292,9 @@ function callbackRotated(
   parties: CallbackParties,
   state: RotationState,
   connection: CallbackRotationResult['connection'],
-  enforcement: string,
+  enforced: Enforcement,
 ): CallbackRotationResult {
+  const enforcement = enforced.description;
   const stage = target.kind === 'aws' ? ` --stage ${target.stage}` : '';
   return {
     action: 'rotated',
@@ -261,6 +306,8 @@ function callbackRotated(
     previousAcceptedUntil: state.previousAcceptedUntil,
     ...(connection ? { connection } : {}),
     enforcement,
+    deadlineEnforced: enforced.enforced,
+    ...(enforced.schedule ? { deadlineSchedule: enforced.schedule } : {}),
     notes: [
       connection
         ? `Connection ${connection.name} uses the new secret (${connection.state}); completions keep flowing.`
@@ -292,7 +339,9 @@ export async function finishCallbackRotation(
         `${parties.clientId} (${parties.userPoolId}); run --finish for that client.`,
     );
   }
+  // Gone already when the deadline schedule ran; then the schedule has deleted itself too.
   await deleteClientSecret(target, parties, state.previousId);
+  if (state.deadlineSchedule) await deleteDeadlineSchedule(target, state.deadlineSchedule);
   await deleteRotationState(target, SECRET_NAME);
   return {
     action: 'finished',
@@ -300,6 +349,11 @@ export async function finishCallbackRotation(
     userPoolId: parties.userPoolId,
     secretStoredIn: parties.secretId,
     previousSecretId: state.previousId,
-    notes: [`The previous secret ${state.previousId} is deleted: token requests with it are refused.`],
+    notes: [
+      `The previous secret ${state.previousId} is deleted: token requests with it are refused.`,
+      ...(state.deadlineSchedule
+        ? [`Its deadline schedule ${state.deadlineSchedule.group}/${state.deadlineSchedule.name} is deleted.`]
+        : []),
+    ],
   };
 }

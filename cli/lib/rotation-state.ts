@@ -16,6 +16,8 @@ export const RotationState = z.object({
   currentId: z.string().min(1),
   rotatedAt: z.iso.datetime(),
   previousAcceptedUntil: z.iso.datetime(),
+  /** AWS, callback client: the one-time EventBridge Scheduler schedule that deletes the previous secret then. */
+  deadlineSchedule: z.object({ name: z.string().min(1), group: z.string().min(1) }).optional(),
 });
 export type RotationState = z.infer<typeof RotationState>;
 export type RotationKind = RotationState['kind'];

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyRotationResult } from '../../cli/lib/api-key-rotation.js';
 import type { CallbackRotationResult } from '../../cli/lib/callback-rotation.js';
 import { startPlatform, type TestPlatform } from '../../cli/tests/support.js';
 import { carOrdersClients } from '../../car-orders/service.js';
+import { partnerRecordName, partnerRecordPath } from '../../shared/names.js';
 import { tireOrdersClients } from '../../tire-orders/service.js';
 import { carMakerOrderingClientId, drainDeadLetters } from './support/events.js';
 import { call, closeAgents } from './support/http.js';
@@ -28,6 +30,7 @@ const GRACE = '30s';
 describe('end to end: rotating the callback client and the supplier API key under traffic', () => {
   let platform: TestPlatform;
   let secrets: SecretsManagerClient;
+  let ssm: SSMClient;
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -37,14 +40,17 @@ describe('end to end: rotating the callback client and the supplier API key unde
       region: d.region,
       credentials: d.awsCredentials,
     });
+    ssm = new SSMClient({ endpoint: d.awsEndpoint, region: d.region, credentials: d.awsCredentials });
   });
 
   afterAll(async () => {
     secrets?.destroy();
+    ssm?.destroy();
     await platform?.close();
     await closeAgents();
   });
 
+  const ssmValue = async (name: string) => (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter!.Value!;
   const secretValue = async (id: string) =>
     (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString!;
 
@@ -85,6 +91,11 @@ describe('end to end: rotating the callback client and the supplier API key unde
       const d = platform.runtime.description;
       const oldCallbackSecret = await secretValue(d.names.supplierCallbackClientSecret);
       const oldApiKey = await secretValue(d.names.tireApiKeySecret);
+      const carMakerRecordName = partnerRecordName(
+        partnerRecordPath(d.stage),
+        await carMakerOrderingClientId(platform.runtime),
+      );
+      const stackRecord = await ssmValue(carMakerRecordName);
       const placed: string[] = [];
       let failedToPlace = 0;
       let deadlinesPassed = false;
@@ -151,7 +162,17 @@ describe('end to end: rotating the callback client and the supplier API key unde
       );
       deadlinesPassed = true;
       await traffic;
+      // The CLI never wrote the stack's record: the handlers serve the new key from the key binding next to it.
+      expect(await ssmValue(carMakerRecordName)).toBe(stackRecord);
       expect(await tireApiStatus(await secretValue(d.names.tireApiKeySecret))).toBe(404);
+      // A redeploy that rewrites the stack's record (as CloudFormation does when the record changes) unbinds nothing.
+      await ssm.send(
+        new PutParameterCommand({ Name: carMakerRecordName, Value: stackRecord, Type: 'String', Overwrite: true }),
+      );
+      const shown = await platform.cliJson<{ apiKeys: { id: string }[] }>(['partners', 'show', apiKey.data.clientId]);
+      expect(shown.data.apiKeys.map((key) => key.id)).toEqual([apiKey.data.previousApiKeyId, apiKey.data.newApiKeyId]);
+      expect(await tireApiStatus(await secretValue(d.names.tireApiKeySecret))).toBe(404);
+      expect(await tireApiStatus(oldApiKey)).toBe(403);
 
       // Every placed order completes: fulfil what is left and let the callbacks land.
       let statuses: string[] = [];

@@ -2,8 +2,14 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Caller } from '../../shared/auth/caller.js';
 import { HttpError } from '../../shared/http/problem.js';
-import { partnerRecordName } from '../../shared/names.js';
-import { parsePartnerRecord, type PartnerRecord } from '../../shared/partners.js';
+import { partnerKeyBindingName, partnerRecordName } from '../../shared/names.js';
+import {
+  parsePartnerKeyBinding,
+  parsePartnerRecord,
+  withKeyBinding,
+  type PartnerKeyBinding,
+  type PartnerRecord,
+} from '../../shared/partners.js';
 import { bindingRefusal, type RequestIdentity } from '../domain/partner-binding.js';
 import { logger } from './powertools.js';
 
@@ -18,22 +24,55 @@ const RECORD_NAME_SAFE = /^[A-Za-z0-9_.-]{1,128}$/;
 
 type RecordRead = { record: PartnerRecord } | { absent: true };
 
-async function readRecord(name: string, forceFetch: boolean): Promise<RecordRead> {
-  let text: string | undefined;
+/** Powertools caches values, not ParameterNotFound: an absent parameter (most clients have no key binding) is here. */
+const absentUntil = new Map<string, number>();
+
+/** Forgets the absent parameters (tests clear Powertools' cache with it). */
+export function clearAbsentPartnerParameters(): void {
+  absentUntil.clear();
+}
+
+/** A parameter's text, undefined when it does not exist; 503 when the records cannot be read. */
+async function readParameter(name: string, forceFetch: boolean): Promise<string | undefined> {
+  if (!forceFetch && (absentUntil.get(name) ?? 0) > Date.now()) return undefined;
   try {
-    text = await getParameter(name, { maxAge: PARTNER_RECORD_MAX_AGE_SECONDS, forceFetch });
+    const text = await getParameter(name, { maxAge: PARTNER_RECORD_MAX_AGE_SECONDS, forceFetch });
+    absentUntil.delete(name);
+    return text;
   } catch (error) {
-    if (((error as Error).cause as Error | undefined)?.name === 'ParameterNotFound') return { absent: true };
+    if (((error as Error).cause as Error | undefined)?.name === 'ParameterNotFound') {
+      absentUntil.set(name, Date.now() + PARTNER_RECORD_MAX_AGE_SECONDS * 1000);
+      return undefined;
+    }
     logger.error('Cannot read the partner record', { parameter: name, error: error as Error });
     throw new HttpError(503, 'Partner records cannot be read now; retry later');
   }
+}
+
+/** The keys a rotation bound next to the stack's record; a malformed binding binds no key (logged, as a record). */
+async function readKeyBinding(name: string, forceFetch: boolean): Promise<PartnerKeyBinding | 'malformed' | undefined> {
+  const text = await readParameter(name, forceFetch);
+  if (text === undefined) return undefined;
+  const parsed = parsePartnerKeyBinding(text);
+  if ('binding' in parsed) return parsed.binding;
+  logger.error('Partner key binding is malformed; the client is refused', { parameter: name, problem: parsed.problem });
+  return 'malformed';
+}
+
+async function readRecord(recordPath: string, clientId: string, forceFetch: boolean): Promise<RecordRead> {
+  const name = partnerRecordName(recordPath, clientId);
+  const [text, binding] = await Promise.all([
+    readParameter(name, forceFetch),
+    readKeyBinding(partnerKeyBindingName(recordPath, clientId), forceFetch),
+  ]);
+  if (text === undefined || binding === 'malformed') return { absent: true };
   const parsed = parsePartnerRecord(text);
   if ('problem' in parsed) {
     // An operator's mistake, not the caller's: logged for them, and answered as no record (nothing is revealed).
     logger.error('Partner record is malformed; the client is refused', { parameter: name, problem: parsed.problem });
     return { absent: true };
   }
-  return parsed;
+  return { record: withKeyBinding(parsed.record, binding) };
 }
 
 function identityOf(event: Pick<APIGatewayProxyEvent, 'requestContext'>, caller: Caller): RequestIdentity {
@@ -59,7 +98,7 @@ export async function assertPartnerBinding(
   const identity = identityOf(event, caller);
   const decide = async (forceFetch: boolean) => {
     if (!RECORD_NAME_SAFE.test(caller.clientId)) return bindingRefusal(undefined, identity);
-    const read = await readRecord(partnerRecordName(recordPath, caller.clientId), forceFetch);
+    const read = await readRecord(recordPath, caller.clientId, forceFetch);
     return bindingRefusal('record' in read ? read.record : undefined, identity);
   };
   const refusal = (await decide(false)) && (await decide(true));

@@ -12,6 +12,7 @@ import {
   resourcesOfStatement,
   roleStatements,
   synthesizeTestPlatform,
+  type Statement,
 } from '../../../test/support/platform.js';
 import { carOrdersClients, carOrdersEnvironment, carOrdersService, SUPPLIER_SCOPE } from '../../service.js';
 import { carOrdersFunctionAccess } from '../../stack.js';
@@ -511,6 +512,48 @@ describe('CarOrdersStack: schedules', () => {
       expect(rules[0]!.Properties!.Targets).toHaveLength(1);
     });
   }
+});
+
+describe('CarOrdersStack: callback rotation deadline (EventBridge Scheduler)', () => {
+  const roleId = logicalIdOf(stack, stack.secretDeletion.role);
+  const groupId = logicalIdOf(stack, stack.secretDeletion.group);
+  const role = resourcesOf(template, 'AWS::IAM::Role')[roleId]!;
+
+  it('declares the stage-named schedule group the rotation creates its one-time schedules in', () => {
+    const group = resourcesOf(template, 'AWS::Scheduler::ScheduleGroup')[groupId]!;
+    expect(group.Properties!.Name).toBe('dev-car-orders-rotations');
+    // Deleted with the stack: a retained group would keep the name taken.
+    expect(group.DeletionPolicy).toBe('Delete');
+  });
+
+  it('only EventBridge Scheduler may assume the role, for a schedule of this account and this group', () => {
+    const trust = role.Properties!.AssumeRolePolicyDocument.Statement as Statement[];
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { Service: 'scheduler.amazonaws.com' },
+    });
+    expect(trust[0]!.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [groupId, 'Arn'] } },
+    });
+  });
+
+  it('may delete app client secrets of the car user pool, and nothing else', () => {
+    expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+    const statements = roleStatements(template, roleId);
+    expect(statements).toHaveLength(1);
+    expect(actionsOf(statements[0]!)).toEqual(['cognito-idp:DeleteUserPoolClientSecret']);
+    expect(statements[0]!.Resource).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack, stack.auth.userPool), 'Arn'] });
+    expect(statements[0]!.Condition).toBeUndefined();
+  });
+
+  it('outputs the role ARN and the group name the CLI schedules with', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.RotationDeadlineRoleArn!.Value).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(outputs.RotationScheduleGroup!.Value).toBe('dev-car-orders-rotations');
+  });
 });
 
 describe('CarOrdersStack: outputs', () => {

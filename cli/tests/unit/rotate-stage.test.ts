@@ -21,8 +21,15 @@ import {
   ListTargetsByRuleCommand,
   UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRotationResult } from '../../lib/api-key-rotation.js';
@@ -46,7 +53,14 @@ const events = mockClient(EventBridgeClient);
 const cognito = mockClient(CognitoIdentityProviderClient);
 const secrets = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
-const all = [cloudFormation, apiGateway, events, cognito, secrets, ssm];
+const scheduler = mockClient(SchedulerClient);
+const all = [cloudFormation, apiGateway, events, cognito, secrets, ssm, scheduler];
+const DELETION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/dev-CarOrders-ClientSecretDeletionRole6D507A29-Ab12`;
+const SCHEDULE_GROUP = 'dev-car-orders-rotations';
+/** The previous secret's deletion at the deadline of a 2h grace from NOW. */
+const SCHEDULE_NAME = 'callback-client-callback01-20260501T140000';
+const CAR_MAKER_RECORD = '/dev/tire-orders/partners/carmaker01';
+const KEY_BINDING = '/dev/tire-orders/partners/carmaker01/api-keys';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -71,6 +85,8 @@ function deployedStage(): void {
           { OutputKey: 'UserPoolId', OutputValue: `${REGION}_CarPool01` },
           { OutputKey: 'TokenUrl', OutputValue: 'https://dev-car.auth.eu-west-1.amazoncognito.com/oauth2/token' },
           { OutputKey: 'SupplierCallbackClientSecretArn', OutputValue: CALLBACK_SECRET_ARN },
+          { OutputKey: 'RotationDeadlineRoleArn', OutputValue: DELETION_ROLE_ARN },
+          { OutputKey: 'RotationScheduleGroup', OutputValue: SCHEDULE_GROUP },
         ],
       },
     ],
@@ -102,22 +118,29 @@ function deployedStage(): void {
     ClientSecretDescriptor: { ClientSecretId: 'callback01--2', ClientSecretValue: 'new-secret-value' },
   });
   secrets.on(GetSecretValueCommand).resolves({ SecretString: 'old-value' });
+  listedRecords();
+  apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan01', name: 'dev-tire-orders-partners' }] });
+}
+
+/**
+ * The partner records as GetParametersByPath lists them: the stack's record of the car maker (bound to its
+ * CarMakerApiKey, oldkey0001, as every deploy writes it) and, after a rotation, the key binding next to it.
+ */
+function listedRecords(binding?: object): void {
+  const record = {
+    name: 'car-maker',
+    clientId: 'carmaker01',
+    apiKeyIds: ['oldkey0001'],
+    cidrs: ['203.0.113.7/32'],
+    scopes: ['tire-orders/orders.write'],
+    managedBy: 'stack',
+  };
   ssm.on(GetParametersByPathCommand).resolves({
     Parameters: [
-      {
-        Name: '/dev/tire-orders/partners/carmaker01',
-        Value: JSON.stringify({
-          name: 'car-maker',
-          clientId: 'carmaker01',
-          apiKeyIds: ['oldkey0001'],
-          cidrs: ['203.0.113.7/32'],
-          scopes: ['tire-orders/orders.write'],
-          managedBy: 'stack',
-        }),
-      },
+      { Name: CAR_MAKER_RECORD, Value: JSON.stringify(record) },
+      ...(binding ? [{ Name: KEY_BINDING, Value: JSON.stringify(binding) }] : []),
     ],
   });
-  apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'plan01', name: 'dev-tire-orders-partners' }] });
 }
 
 /** Connection states DescribeConnection answers in turn: the first one for the client id lookup. */
@@ -167,6 +190,7 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       'AddUserPoolClientSecretCommand',
       'PutSecretValueCommand',
       'UpdateConnectionCommand',
+      'CreateScheduleCommand',
       'PutParameterCommand',
     ]);
     expect(secrets.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({
@@ -184,8 +208,172 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       kind: 'callback-client',
       previousId: 'callback01--1',
       previousAcceptedUntil: '2026-05-01T14:00:00.000Z',
+      deadlineSchedule: { name: SCHEDULE_NAME, group: SCHEDULE_GROUP },
     });
     expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)).toHaveLength(0);
+  });
+
+  it('callback-client: the deadline is a one-time schedule that deletes the previous secret as the stack role', async () => {
+    connectionStates('AUTHORIZED', 'AUTHORIZED');
+    const run = await cli(['rotate', 'callback-client', '--grace', '2h', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
+    const created = scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input;
+    expect(created).toMatchObject({
+      Name: SCHEDULE_NAME,
+      GroupName: SCHEDULE_GROUP,
+      ScheduleExpression: 'at(2026-05-01T14:00:00)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: 'arn:aws:scheduler:::aws-sdk:cognitoidentityprovider:deleteUserPoolClientSecret',
+        RoleArn: DELETION_ROLE_ARN,
+      },
+    });
+    expect(JSON.parse(created.Target!.Input!)).toEqual({
+      UserPoolId: `${REGION}_CarPool01`,
+      ClientId: 'callback01',
+      ClientSecretId: 'callback01--1',
+    });
+    const result = JSON.parse(run.stdout) as CallbackRotationResult;
+    expect(result).toMatchObject({
+      deadlineEnforced: true,
+      deadlineSchedule: { name: SCHEDULE_NAME, group: SCHEDULE_GROUP, expression: 'at(2026-05-01T14:00:00)' },
+    });
+    expect(result.enforcement).toContain('EventBridge Scheduler deletes it at the deadline');
+  });
+
+  it('callback-client: a deadline between seconds is scheduled at the next whole second, never before it', async () => {
+    connectionStates('AUTHORIZED', 'AUTHORIZED');
+    const run = await cli(['rotate', 'callback-client', '--grace', '1500ms', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input.ScheduleExpression).toBe(
+      'at(2026-05-01T12:00:02)',
+    );
+  });
+
+  it('callback-client: a schedule that cannot be created is reported as an unenforced deadline (exit 1), the rotation kept', async () => {
+    connectionStates('AUTHORIZED', 'AUTHORIZED');
+    scheduler
+      .on(CreateScheduleCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }),
+      );
+    const json = await cli(['rotate', 'callback-client', '--grace', '2h', '--json']);
+    expect(json.code).toBe(1);
+    const result = JSON.parse(json.stdout) as CallbackRotationResult;
+    expect(result).toMatchObject({ action: 'rotated', newSecretId: 'callback01--2', deadlineEnforced: false });
+    expect(result.deadlineSchedule).toBeUndefined();
+    expect(result.enforcement).toMatch(/^NOT ENFORCED: CreateSchedule .*AccessDeniedException.*iam:PassRole/);
+    expect(result.enforcement).toContain('--finish --stage dev');
+    // The rotation is recorded (so --finish can retire the secret) with no schedule to delete.
+    const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<
+      string,
+      unknown
+    >;
+    expect(record).toMatchObject({ previousId: 'callback01--1', currentId: 'callback01--2' });
+    expect(record.deadlineSchedule).toBeUndefined();
+    expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)).toHaveLength(0);
+    const human = await cli(['rotate', 'callback-client', '--grace', '2h']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(
+      /^WARNING: nothing retires the previous secret at 2026-05-01T14:00:00.000Z: NOT ENFORCED/,
+    );
+  });
+
+  it('callback-client: a car stack without the deadline role is refused before anything changes', async () => {
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'dev-CarOrders' }).resolves({
+      Stacks: [
+        {
+          StackName: 'dev-CarOrders',
+          CreationTime: NOW,
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'UserPoolId', OutputValue: `${REGION}_CarPool01` },
+            { OutputKey: 'TokenUrl', OutputValue: 'https://dev-car.auth.eu-west-1.amazoncognito.com/oauth2/token' },
+            { OutputKey: 'SupplierCallbackClientSecretArn', OutputValue: CALLBACK_SECRET_ARN },
+          ],
+        },
+      ],
+    });
+    connectionStates('AUTHORIZED');
+    const run = await cli(['rotate', 'callback-client', '--grace', '2h']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('dev-CarOrders has no output RotationScheduleGroup');
+    expect(writes()).toEqual([]);
+  });
+
+  describe('callback-client --finish', () => {
+    const state = {
+      kind: 'callback-client',
+      subject: 'callback01',
+      userPoolId: `${REGION}_CarPool01`,
+      previousId: 'callback01--1',
+      currentId: 'callback01--2',
+      rotatedAt: '2026-05-01T10:00:00.000Z',
+      previousAcceptedUntil: '2026-05-01T14:00:00.000Z',
+      deadlineSchedule: { name: SCHEDULE_NAME, group: SCHEDULE_GROUP },
+    };
+    const recorded = (record: object) =>
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(record) } });
+    const notFound = (message: string) => Object.assign(new Error(message), { name: 'ResourceNotFoundException' });
+
+    beforeEach(() => connectionStates('AUTHORIZED'));
+
+    it('before the deadline without --force: refused, the secret and its schedule stay', async () => {
+      recorded(state);
+      const run = await cli(['rotate', 'callback-client', '--finish']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('accepted until 2026-05-01T14:00:00.000Z');
+      expect(writes()).toEqual([]);
+    });
+
+    it('--force before the deadline: deletes the previous secret, then its schedule, then the record', async () => {
+      recorded(state);
+      const run = await cli(['rotate', 'callback-client', '--finish', '--force', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(writes()).toEqual([
+        'DeleteUserPoolClientSecretCommand',
+        'DeleteScheduleCommand',
+        'DeleteParameterCommand',
+      ]);
+      expect(cognito.commandCalls(DeleteUserPoolClientSecretCommand)[0]!.args[0].input).toEqual({
+        UserPoolId: `${REGION}_CarPool01`,
+        ClientId: 'callback01',
+        ClientSecretId: 'callback01--1',
+      });
+      expect(scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({
+        Name: SCHEDULE_NAME,
+        GroupName: SCHEDULE_GROUP,
+      });
+      expect(ssm.commandCalls(DeleteParameterCommand)[0]!.args[0].input.Name).toBe(
+        '/dev/car-orders/rotations/callback-client',
+      );
+    });
+
+    it('after the schedule ran (secret and schedule already gone): finishes cleanly', async () => {
+      recorded({ ...state, previousAcceptedUntil: '2026-05-01T11:00:00.000Z' });
+      cognito.on(DeleteUserPoolClientSecretCommand).rejects(notFound('client secret callback01--1 does not exist'));
+      scheduler.on(DeleteScheduleCommand).rejects(notFound(`Schedule ${SCHEDULE_NAME} does not exist.`));
+      const run = await cli(['rotate', 'callback-client', '--finish', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ action: 'finished', previousSecretId: 'callback01--1' });
+      expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(1);
+    });
+
+    it('a schedule that cannot be deleted keeps the record, so a rerun finishes it', async () => {
+      recorded(state);
+      scheduler
+        .on(DeleteScheduleCommand)
+        .rejects(
+          Object.assign(new Error('not authorized: scheduler:DeleteSchedule'), { name: 'AccessDeniedException' }),
+        );
+      const run = await cli(['rotate', 'callback-client', '--finish', '--force']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('scheduler:DeleteSchedule');
+      expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    });
   });
 
   it('callback-client: a connection that ends DEAUTHORIZED undoes the rotation and exits 1', async () => {
@@ -214,7 +402,7 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     );
   });
 
-  it('supplier-api-key: new key in the plan and bound in the record (old key with its deadline) before the secret switches', async () => {
+  it('supplier-api-key: new key in the plan and bound next to the record (old key with its deadline) before the secret switches', async () => {
     apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey0002', value: 'new-api-key-value' });
     apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     const run = await cli(['rotate', 'supplier-api-key', '--grace', '1h', '--json']);
@@ -228,13 +416,27 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       'PutSecretValueCommand',
       'PutParameterCommand',
     ]);
-    const record = JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!) as Record<
-      string,
-      unknown
-    >;
-    expect(record).toMatchObject({
+    const binding = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    // Its own parameter, not the stack's record: a later deploy that rewrites the record leaves it alone.
+    expect(binding.Name).toBe(KEY_BINDING);
+    expect(JSON.parse(binding.Value!)).toEqual({
       apiKeyIds: ['oldkey0001', 'newkey0002'],
       apiKeyDeadlines: { oldkey0001: '2026-05-01T13:00:00.000Z' },
+    });
+    expect(ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input.Name)).not.toContain(
+      CAR_MAKER_RECORD,
+    );
+  });
+
+  it('supplier-api-key: a second rotation starts from the bound keys, not the (redeployed) record', async () => {
+    listedRecords({ apiKeyIds: ['newkey0002'] });
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey0003', value: 'third-api-key-value' });
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    const run = await cli(['rotate', 'supplier-api-key', '--grace', '1h', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ previousApiKeyId: 'newkey0002', newApiKeyId: 'newkey0003' });
+    expect(JSON.parse(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value!)).toMatchObject({
+      apiKeyIds: ['newkey0002', 'newkey0003'],
     });
   });
 
@@ -245,7 +447,12 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('supplier-api-key --finish: refused before the deadline; after it the old key leaves the plan and the record', async () => {
+  it('supplier-api-key --finish: refused before the deadline; after it the old key leaves the plan and the binding', async () => {
+    // A deploy rewrote the stack's record (old key only) during the rotation: the binding still holds both keys.
+    listedRecords({
+      apiKeyIds: ['oldkey0001', 'newkey0002'],
+      apiKeyDeadlines: { oldkey0001: '2026-05-01T12:30:00.000Z' },
+    });
     const state = {
       kind: 'supplier-api-key',
       subject: 'carmaker01',
@@ -256,6 +463,7 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
     };
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(state) } });
     expect((await cli(['rotate', 'supplier-api-key', '--finish'])).code).toBe(1);
+    expect(writes()).toEqual([]);
     ssm.on(GetParameterCommand).resolves({
       Parameter: { Value: JSON.stringify({ ...state, previousAcceptedUntil: '2026-05-01T11:30:00.000Z' }) },
     });
@@ -265,5 +473,28 @@ describe('b2b rotate --stage (AWS SDK mocked)', () => {
       usagePlanId: 'plan01',
       keyId: 'oldkey0001',
     });
+    const written = ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.Name).toBe(KEY_BINDING);
+    expect(JSON.parse(written[0]!.Value!)).toEqual({ apiKeyIds: ['newkey0002'] });
+  });
+
+  it('supplier-api-key --finish: never leaves the car maker without a key', async () => {
+    ssm.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          kind: 'supplier-api-key',
+          subject: 'carmaker01',
+          previousId: 'oldkey0001',
+          currentId: 'newkey0002',
+          rotatedAt: '2026-05-01T10:00:00.000Z',
+          previousAcceptedUntil: '2026-05-01T11:00:00.000Z',
+        }),
+      },
+    });
+    const run = await cli(['rotate', 'supplier-api-key', '--finish']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no API key bound besides oldkey0001');
+    expect(writes()).toEqual([]);
   });
 });

@@ -474,6 +474,20 @@ describe("TireOrdersStack: the car maker's partner record", () => {
     for (const cidr of EXTRA_CIDRS) expect(value.cidrs).not.toContain(cidr);
   });
 
+  it('a redeploy after a key rotation cannot unbind the rotated key: no template writes the key binding', () => {
+    // The rotation binds keys in `<record>/api-keys` (partnerKeyBindingName); CloudFormation rewrites only what the
+    // templates declare, and the record itself is the only parameter under the record path.
+    const bindingName = renderString(parameter.Properties.Name) + '/api-keys';
+    expect(bindingName).toBe(`/dev/tire-orders/partners/${clientRef}/api-keys`);
+    for (const rendered of [template, carTemplate].map((t) => JSON.stringify(t.toJSON()))) {
+      expect(rendered).not.toContain('/api-keys');
+    }
+    const underPath = Object.values(resourcesOf(template, 'AWS::SSM::Parameter')).filter((p) =>
+      renderString(p.Properties!.Name).startsWith('/dev/tire-orders/partners/'),
+    );
+    expect(underPath).toEqual([parameter]);
+  });
+
   it('the request handlers may read the records under the path, and nothing else may', () => {
     const recordsArn = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dev/tire-orders/partners/*';
     for (const [name, access] of Object.entries(tireOrdersFunctionAccess)) {

@@ -4,7 +4,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiEvent, lambdaContext } from './support/api-events.js';
 import { TEST_PARTNER_RECORD_PATH } from './support/environment.js';
-import { removeRecord, setRecord, ssm, testApiKeyIdOf, testPartnerRecord } from './support/partner-records.js';
+import {
+  removeRecord,
+  setKeyBinding,
+  setRecord,
+  ssm,
+  testApiKeyIdOf,
+  testPartnerRecord,
+} from './support/partner-records.js';
 import { useTireOrdersOnDynalite } from './support/tables.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -128,9 +135,38 @@ describe.each([
   });
 });
 
+describe('key binding next to the record (supplier API key rotation)', () => {
+  const rotated = 'key-after-rotation';
+
+  it("serves the binding's keys instead of the record's, so a redeployed record binds nothing back", async () => {
+    // The record as every deploy writes it (the stack's key alone); the rotation bound the new key and retired the old.
+    setRecord(PARTNER_B, testPartnerRecord(PARTNER_B, { managedBy: 'stack' }));
+    setKeyBinding(PARTNER_B, { apiKeyIds: [rotated] });
+    expect((await get({ apiKeyId: rotated })).statusCode).toBe(404);
+    expect(problem(await get())).toMatchObject({ status: 403, check: 'api-key' });
+    expect(ssm.commandCalls(GetParameterCommand).map((call) => call.args[0].input.Name)).toContain(
+      `${TEST_PARTNER_RECORD_PATH}${PARTNER_B}/api-keys`,
+    );
+  });
+
+  it('a binding written after the absence was cached is served at once (the refusal reads again)', async () => {
+    expect((await get()).statusCode).toBe(404);
+    setKeyBinding(PARTNER_B, { apiKeyIds: [testApiKeyIdOf(PARTNER_B), rotated] });
+    expect((await get({ apiKeyId: rotated })).statusCode).toBe(404);
+  });
+
+  it('a malformed binding refuses the client (partner-record), as a malformed record does', async () => {
+    setKeyBinding(PARTNER_B, { apiKeyIds: [] });
+    expect(problem(await get())).toMatchObject({ status: 403, check: 'partner-record' });
+  });
+});
+
 describe('partner records cache', () => {
-  it('a record is read once per max age, not on every request', async () => {
+  it('a record and its (absent) key binding are read once per max age, not on every request', async () => {
     for (let i = 0; i < 3; i++) expect((await get()).statusCode).toBe(404);
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+    expect(ssm.commandCalls(GetParameterCommand).map((call) => call.args[0].input.Name)).toEqual([
+      `${TEST_PARTNER_RECORD_PATH}${PARTNER_B}`,
+      `${TEST_PARTNER_RECORD_PATH}${PARTNER_B}/api-keys`,
+    ]);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { addressInCidrs, parsePartnerRecord, type PartnerRecord } from '../../../shared/partners.js';
+import {
+  addressInCidrs,
+  parsePartnerKeyBinding,
+  parsePartnerRecord,
+  withKeyBinding,
+  type PartnerRecord,
+} from '../../../shared/partners.js';
 import { bindingRefusal } from '../../domain/partner-binding.js';
 
 const record: PartnerRecord = {
@@ -35,6 +41,49 @@ describe('partner record schema', () => {
     expect(parsePartnerRecord(JSON.stringify({ ...record, cidrs: ['not-an-ip/8'] }))).toHaveProperty('problem');
     expect(parsePartnerRecord(JSON.stringify({ ...record, apiKeyIds: 'key-1' }))).toHaveProperty('problem');
     expect(parsePartnerRecord('{')).toEqual({ problem: 'not JSON' });
+  });
+});
+
+describe('key binding next to a stack record (supplier API key rotation)', () => {
+  const stackRecord: PartnerRecord = { ...record, managedBy: 'stack', apiKeyIds: ['stack-key'] };
+
+  it("replaces the record's keys and deadlines; client, CIDRs and scopes stay the record's", () => {
+    const binding = {
+      apiKeyIds: ['stack-key', 'new-key'],
+      apiKeyDeadlines: { 'stack-key': '2025-03-01T12:00:00.000Z' },
+    };
+    const served = withKeyBinding(stackRecord, binding);
+    expect(served).toEqual({ ...stackRecord, ...binding });
+    expect(bindingRefusal(served, { clientId: 'acme-client', apiKeyId: 'new-key', sourceIp: '203.0.113.1' })).toBe(
+      undefined,
+    );
+  });
+
+  it('a record rewritten by a deploy (its original key alone) still serves the rotated key and not the retired one', () => {
+    const finished = withKeyBinding(
+      { ...stackRecord, apiKeyDeadlines: { 'stack-key': '2025-01-01T00:00:00.000Z' } },
+      {
+        apiKeyIds: ['new-key'],
+      },
+    );
+    expect(finished.apiKeyIds).toEqual(['new-key']);
+    expect(finished.apiKeyDeadlines).toBeUndefined();
+    const request = { clientId: 'acme-client', sourceIp: '203.0.113.1' };
+    expect(bindingRefusal(finished, { ...request, apiKeyId: 'new-key' })).toBeUndefined();
+    expect(bindingRefusal(finished, { ...request, apiKeyId: 'stack-key' })?.check).toBe('api-key');
+  });
+
+  it('no binding: the record as it is', () => {
+    expect(withKeyBinding(stackRecord, undefined)).toBe(stackRecord);
+  });
+
+  it('refuses a binding without keys, with a malformed deadline, or that is not JSON', () => {
+    expect(parsePartnerKeyBinding(JSON.stringify({ apiKeyIds: ['k'] }))).toEqual({ binding: { apiKeyIds: ['k'] } });
+    expect(parsePartnerKeyBinding(JSON.stringify({ apiKeyIds: [] }))).toHaveProperty('problem');
+    expect(parsePartnerKeyBinding(JSON.stringify({ apiKeyIds: ['k'], apiKeyDeadlines: { k: 'soon' } }))).toHaveProperty(
+      'problem',
+    );
+    expect(parsePartnerKeyBinding('{')).toEqual({ problem: 'not JSON' });
   });
 });
 
