@@ -86,7 +86,7 @@ export const PartnerRecord = z.pipe(z.transform(upgradeEarlierRecord), PartnerRe
 export type PartnerRecord = z.infer<typeof PartnerRecordFields>;
 
 /** A parameter's JSON text read with a schema; the reason when it is not JSON or not valid. */
-function parseJsonParameter<T>(schema: z.ZodType<T>, text: string | undefined): { value: T } | { problem: string } {
+function parseJsonParameter<T>(schema: z.ZodMiniType<T>, text: string | undefined): { value: T } | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');
@@ -114,8 +114,8 @@ export function parsePartnerRecord(text: string | undefined): { record: PartnerR
  * original key alone again.
  */
 export const PartnerKeyBinding = z.object({
-  apiKeyIds: z.array(z.string().min(1)).min(1),
-  apiKeyDeadlines: z.record(z.string().min(1), z.iso.datetime()).optional(),
+  apiKeyIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  apiKeyDeadlines: z.optional(z.record(z.string().check(z.minLength(1)), z.iso.datetime())),
 });
 export type PartnerKeyBinding = z.infer<typeof PartnerKeyBinding>;
 
