@@ -44,9 +44,14 @@ const placeholderEnvironment = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-/** Milliseconds from the start of the import to its end, in a fresh process. */
+/**
+ * Milliseconds from the start of the import to its end, in a fresh process whose stdout and stderr already exist:
+ * the Lambda runtime has set up its logging through them before it imports the handler (and so has the local
+ * runtime's bootstrap, local/lambda/worker.mjs); Node creates each stream on first use, which would otherwise be
+ * counted in the handler's init.
+ */
 function initMs(bundle: string, serviceName: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - t);`;
+  const script = `process.stdout; process.stderr; const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - t);`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH, ...placeholderEnvironment, POWERTOOLS_SERVICE_NAME: serviceName },
     encoding: 'utf8',
