@@ -34,7 +34,9 @@ import { CreateCarOrderBody } from '../service.js';
 const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
 
 const env = readEnvironment(['ORDERS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...SUPPLIER_VARIABLES]);
-const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamoDbClient()), env.ORDERS_TABLE_NAME);
+/** One client for both tables (the orders and Powertools' idempotency records): one connection pool, one init. */
+const dynamodb = dynamoDbClient();
+const orders = new OrdersTable(DynamoDBDocumentClient.from(dynamodb), env.ORDERS_TABLE_NAME);
 const accepting: AcceptOrderDependencies = { orders, supplier: supplierFromEnvironment(env).api };
 
 /**
@@ -53,11 +55,7 @@ const acceptOrderOnce = makeIdempotent(
   {
     // The request (first argument) is the idempotency payload; the second is this invocation's own.
     dataIndexArgument: 0,
-    // Its own client, from the same default configuration (AWS_ENDPOINT_URL included) and time limits.
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: env.IDEMPOTENCY_TABLE_NAME,
-      awsSdkV3Client: dynamoDbClient(),
-    }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamodb }),
     config: idempotencyConfig,
   },
 );
