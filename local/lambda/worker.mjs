@@ -50,6 +50,8 @@ function captureWrites(name) {
 }
 captureWrites('stdout');
 captureWrites('stderr');
+// A handler's own process.exit ends the thread before the next turn: its last writes go first.
+process.on('exit', flushOutput);
 
 /** The error payload the Node.js Lambda runtime returns: errorType, errorMessage and the stack as `trace`. */
 function toLambdaError(error) {
