@@ -183,7 +183,7 @@ class LineSplitter {
   }
 }
 
-/** What reaches the worker's own stdio streams without the bootstrap's batching (e.g. a direct stream write). */
+/** What reaches the worker's own stdio streams past the bootstrap's capture of write() (e.g. a direct stream write). */
 function forwardLines(stream: Readable, lines: LineSplitter): void {
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => lines.push(chunk));

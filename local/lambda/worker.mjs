@@ -17,41 +17,24 @@ const port = parentPort;
 const config = workerData;
 
 /**
- * The function's stdout and stderr, batched: a worker's own stdio streams cost two thread messages per write (data
- * and flow control), and a handler writes several log lines per invocation. Writes are kept here and posted as one
- * `output` message before the invocation's result (so its lines come before its REPORT, as in CloudWatch Logs), at
- * the next turn of the event loop for writes outside an invocation, or when 64 KB have gathered.
+ * The function's stdout and stderr, over the bootstrap's own port: a worker's stdio streams cost two thread messages
+ * per write (data and flow control) and arrive in no fixed order with the port's messages. Each write is posted at
+ * once, as one `output` message, so a function's lines always come before its result (and REPORT), as in CloudWatch
+ * Logs, and nothing is left buffered when the worker is killed (a timeout in a busy loop) or exits.
  */
-const OUTPUT_FLUSH_BYTES = 64 * 1024;
-const output = { stdout: '', stderr: '', scheduled: false };
-
-function flushOutput() {
-  output.scheduled = false;
-  if (output.stdout === '' && output.stderr === '') return;
-  port.postMessage({ type: 'output', stdout: output.stdout, stderr: output.stderr });
-  output.stdout = '';
-  output.stderr = '';
-}
-
 /** @param {'stdout' | 'stderr'} name */
 function captureWrites(name) {
   const stream = process[name];
   stream.write = (chunk, encoding, callback) => {
     const done = typeof encoding === 'function' ? encoding : callback;
-    output[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (output.stdout.length + output.stderr.length >= OUTPUT_FLUSH_BYTES) flushOutput();
-    else if (!output.scheduled) {
-      output.scheduled = true;
-      setImmediate(flushOutput);
-    }
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    port.postMessage({ type: 'output', stdout: name === 'stdout' ? text : '', stderr: name === 'stderr' ? text : '' });
     if (typeof done === 'function') process.nextTick(done);
     return true;
   };
 }
 captureWrites('stdout');
 captureWrites('stderr');
-// A handler's own process.exit ends the thread before the next turn: its last writes go first.
-process.on('exit', flushOutput);
 
 /** The error payload the Node.js Lambda runtime returns: errorType, errorMessage and the stack as `trace`. */
 function toLambdaError(error) {
@@ -77,7 +60,6 @@ function logInvokeError(requestId, payload, label = 'Invoke Error') {
 process.on('uncaughtException', (error) => {
   const payload = toLambdaError(error);
   logInvokeError(currentRequestId, payload, 'Uncaught Exception');
-  flushOutput();
   port.postMessage({ type: 'fatal', error: payload });
   process.exit(129);
 });
@@ -89,7 +71,6 @@ process.on('unhandledRejection', (reason) => {
     trace: reason instanceof Error && reason.stack ? reason.stack.split('\n') : [],
   };
   logInvokeError(currentRequestId, payload, 'Unhandled Promise Rejection');
-  flushOutput();
   port.postMessage({ type: 'fatal', error: payload });
   process.exit(128);
 });
@@ -125,7 +106,6 @@ try {
       trace: [],
     };
     logInvokeError(undefined, error, 'Init Error');
-    flushOutput();
     port.postMessage({ type: 'init-error', error });
     process.exit(1);
   }
@@ -133,11 +113,9 @@ try {
 } catch (error) {
   const payload = toLambdaError(error);
   logInvokeError(undefined, payload, 'Init Error');
-  flushOutput();
   port.postMessage({ type: 'init-error', error: payload });
   process.exit(1);
 }
-flushOutput();
 port.postMessage({ type: 'ready', initDurationMs: performance.now() - initStarted, osThreadId: osThreadId() });
 
 port.on('message', async (message) => {
@@ -160,12 +138,10 @@ port.on('message', async (message) => {
     const value = await handler(JSON.parse(eventJson), context);
     // Lambda returns the JSON serialization of the handler's result; undefined becomes null.
     const payloadJson = JSON.stringify(value) ?? 'null';
-    flushOutput();
     port.postMessage({ type: 'result', requestId, payloadJson });
   } catch (error) {
     const payload = toLambdaError(error);
     logInvokeError(requestId, payload);
-    flushOutput();
     port.postMessage({ type: 'error', requestId, error: payload });
   } finally {
     currentRequestId = undefined;
