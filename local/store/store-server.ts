@@ -19,7 +19,9 @@ import { memoizeTableDefinitions } from './table-cache.js';
  *   parser sees the expression;
  * - a deadline per request (`requestDeadlineMs`): a request dynalite has not answered by then (LevelDB stalled, an
  *   operation that never calls back) is answered 500 InternalServerError, as DynamoDB answers a server-side failure
- *   (the SDK retries it), audited and logged; dynalite's late answer is dropped. The listener's request timeout
+ *   (the SDK retries it), audited and logged; dynalite's late answer is dropped, but its write may still land, so a
+ *   retried conditional write can then fail its condition: the same ambiguity a 500 from DynamoDB leaves, which the
+ *   handlers' conditional writes are built to survive. The listener's request timeout
  *   bounds the time before it (a client trickling its body gets 408);
  * - ReturnValuesOnConditionCheckFailure: dynalite silently ignores it (it drops unknown members). DynamoDB returns
  *   the item in the ConditionalCheckFailedException when the request asks for ALL_OLD, and Powertools Idempotency
