@@ -4,6 +4,13 @@
  */
 export const LAMBDA_NODE_TARGET = 'node24';
 
+/**
+ * NODE_OPTIONS of every Lambda: the bundles ship source maps (lambdaBundling.sourcemap), so stack traces point at the
+ * TypeScript. Node then parses each bundle's map when it loads it, part of the function's init (the bench measures
+ * init with it).
+ */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
 export const lambdaBundling = {
   format: 'esm' as const,
   platform: 'node' as const,

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { carOrdersEnvironment, carOrdersService } from '../../car-orders/service.js';
 import { buildLambda } from '../../local/lambda/build.js';
+import { LAMBDA_NODE_OPTIONS } from '../../shared/bundling.js';
 import { tireOrdersEnvironment, tireOrdersService } from '../../tire-orders/service.js';
 import { percentile } from '../support/load.js';
 
 /**
  * Each Lambda's bundle, built as `cdk synth` ships it (buildLambda: NodejsFunction's esbuild settings), and its
  * module init time: importing the bundle in a fresh `node` process with the function's environment, the median of
- * five processes. Init does no I/O (clients connect on first use), so placeholder resource names suffice.
+ * five processes, with the NODE_OPTIONS the function ships with. Init does no I/O (clients connect on first use), so placeholder resource names suffice.
  */
 
 export interface BundleFigures {
@@ -42,6 +43,7 @@ const placeholderEnvironment = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
 };
 
 /**

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { lambdaBundling } from '../bundling.js';
+import { LAMBDA_NODE_OPTIONS, lambdaBundling } from '../bundling.js';
 import type { FunctionDeclaration } from '../declarations.js';
 
 /** Repository root: declarations name handler entries relative to it. */
@@ -82,8 +82,7 @@ export class ServiceFunction extends Construct {
       role: this.role,
       environment: {
         ...props.environment,
-        // The bundles ship source maps (lambdaBundling.sourcemap): make stack traces point at the TypeScript.
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
       bundling: BUNDLING,
       ...(declaration.inVpc && props.vpc
